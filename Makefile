@@ -1,0 +1,41 @@
+# dailypapers: make run (serve the demo) and make test (the whole default test run).
+VENV := .venv
+BIN := $(VENV)/bin
+export DAILYPAPERS_DATA_DIR ?= $(CURDIR)/var
+
+.PHONY: setup run serve test test-all lint format bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || "$$(scripts/find-python)" -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+run: setup  ## serve on http://127.0.0.1:8000 with the bundled sample of real papers
+	$(BIN)/dailypapers demo
+
+serve: setup
+	$(BIN)/dailypapers serve
+
+lint: setup
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/dailypapers makemigrations --check --dry-run
+
+test: lint  ## the default test run (SQLite, or DATABASE_URL's server)
+	$(BIN)/pytest $(if $(CI),,-m "not slow")
+
+test-all: lint  ## everything, slow tests included (CI)
+	$(BIN)/pytest
+
+format: setup
+	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench
+
+bench: setup
+	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) var

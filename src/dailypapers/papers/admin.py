@@ -1,0 +1,52 @@
+from django.contrib import admin, messages
+
+from .models import Author, DailyEntry, Organization, Paper, Vote
+
+
+@admin.register(Paper)
+class PaperAdmin(admin.ModelAdmin):
+    list_display = ["arxiv_id", "title", "primary_category", "published_at", "upvotes", "hidden"]
+    list_filter = ["hidden", "primary_category", "published_at"]
+    search_fields = ["arxiv_id", "title"]
+    raw_id_fields = ["organization"]
+    readonly_fields = ["upvotes", "trending_score", "local_upvotes", "created_at", "modified_at"]
+    date_hierarchy = "published_at"
+    actions = ["hide", "unhide"]
+    show_full_result_count = False  # COUNT(*) over a million rows on every page is slow
+
+    @admin.action(description="Hide the selected papers everywhere")
+    def hide(self, request, queryset):
+        count = queryset.update(hidden=True)
+        self.message_user(request, f"Hid {count} papers.", messages.SUCCESS)
+
+    @admin.action(description="Show the selected papers again")
+    def unhide(self, request, queryset):
+        count = queryset.update(hidden=False)
+        self.message_user(request, f"Showed {count} papers again.", messages.SUCCESS)
+
+
+@admin.register(DailyEntry)
+class DailyEntryAdmin(admin.ModelAdmin):
+    list_display = ["day", "paper", "source", "submitted_by", "submitted_at"]
+    list_filter = ["source", "day"]
+    search_fields = ["paper__arxiv_id", "paper__title", "submitted_by__username"]
+    raw_id_fields = ["paper", "submitted_by"]
+    date_hierarchy = "day"
+
+
+@admin.register(Vote)
+class VoteAdmin(admin.ModelAdmin):
+    list_display = ["paper", "user", "created_at"]
+    search_fields = ["paper__arxiv_id", "user__username"]
+    raw_id_fields = ["paper", "user"]
+
+
+@admin.register(Author)
+class AuthorAdmin(admin.ModelAdmin):
+    search_fields = ["name"]
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ["name", "fullname"]
+    search_fields = ["name", "fullname"]

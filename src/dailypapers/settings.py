@@ -1,0 +1,233 @@
+"""One settings module, configured by environment variables (see .env.example).
+
+Defaults give the embedded set-up: SQLite in DAILYPAPERS_DATA_DIR, mail printed to the
+console, one process. DATABASE_URL switches to PostgreSQL; DAILYPAPERS_SMTP_URL to SMTP.
+"""
+
+import os
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def env(name, default=""):
+    return os.environ.get(name, default)
+
+
+def env_bool(name, default=False):
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
+
+
+def env_int(name, default):
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
+
+
+def env_list(name, default=""):
+    return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+DATA_DIR = Path(env("DAILYPAPERS_DATA_DIR", "dailypapers-data")).expanduser().resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = env("SECRET_KEY")
+if not SECRET_KEY:
+    # A per-installation key, made once and kept in the data directory, so that sessions
+    # and signed links survive restarts without the operator having to invent one.
+    key_file = DATA_DIR / "secret_key"
+    if not key_file.exists():
+        from django.utils.crypto import get_random_string
+
+        key_file.write_text(get_random_string(50))
+        key_file.chmod(0o600)
+    SECRET_KEY = key_file.read_text().strip()
+
+SITE_URL = env("DAILYPAPERS_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+SITE_NAME = env("DAILYPAPERS_SITE_NAME", "dailypapers")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS") or [urlsplit(SITE_URL).hostname, "127.0.0.1", "localhost"]
+CSRF_TRUSTED_ORIGINS = [SITE_URL]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_tasks_db",
+    "dailypapers.papers",
+    "dailypapers.ingest",
+    "dailypapers.search",
+    "dailypapers.digests",
+    "dailypapers.community",
+    "dailypapers.api",
+    "dailypapers.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "dailypapers.urls"
+WSGI_APPLICATION = "dailypapers.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "dailypapers.web.context_processors.site",
+            ],
+        },
+    },
+]
+
+
+def database_from_env():
+    url = env("DATABASE_URL")
+    if url:
+        import dj_database_url
+
+        try:
+            config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+        except Exception as exc:  # dj_database_url raises ValueError/KeyError on bad URLs
+            raise ImproperlyConfigured(f"DATABASE_URL is not a usable database URL: {exc}") from None
+        if config["ENGINE"] == "django.db.backends.sqlite3":
+            config["OPTIONS"] = SQLITE_OPTIONS
+        return config
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": DATA_DIR / "dailypapers.sqlite3",
+        "OPTIONS": SQLITE_OPTIONS,
+        "TEST": {"NAME": env("DAILYPAPERS_TEST_SQLITE") or None},
+    }
+
+
+# WAL lets readers go on while one writer writes; IMMEDIATE transactions take the write
+# lock up front so that concurrent writers wait (busy timeout) instead of failing.
+SQLITE_OPTIONS = {
+    "init_command": (
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+        "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456; PRAGMA temp_store=MEMORY;"
+    ),
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 30,
+}
+DATABASES = {"default": database_from_env()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if env("DAILYPAPERS_CACHE_URL"):
+    CACHES["default"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env("DAILYPAPERS_CACHE_URL"),
+    }
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env("DAILYPAPERS_TIME_ZONE", "UTC")
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+# Serve app static files straight from the package in one-process mode (no collectstatic).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# Email: MAILERS (Django 6.1) from DAILYPAPERS_SMTP_URL, console output otherwise.
+DEFAULT_FROM_EMAIL = env("DAILYPAPERS_FROM_EMAIL", f"dailypapers <noreply@{urlsplit(SITE_URL).hostname}>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+
+def mailer_from_url(url):
+    """smtp://user:pass@host:port?tls=1 (STARTTLS) or smtps://... (implicit TLS)."""
+    if not url:
+        return {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps"):
+        raise ImproperlyConfigured("DAILYPAPERS_SMTP_URL must start with smtp:// or smtps://")
+    query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    options = {
+        "host": parts.hostname or "localhost",
+        "port": parts.port or (465 if parts.scheme == "smtps" else 25),
+        "username": unquote(parts.username or ""),
+        "password": unquote(parts.password or ""),
+        "use_ssl": parts.scheme == "smtps",
+        "use_tls": query.get("tls", query.get("starttls", "0")).lower() in ("1", "true", "yes"),
+        "timeout": int(query.get("timeout", 30)),
+    }
+    return {"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": options}
+
+
+MAILERS = {"default": mailer_from_url(env("DAILYPAPERS_SMTP_URL"))}
+
+# Background tasks: the ORM queue on one machine; point TASKS at RQ/Celery at scale.
+TASKS = {
+    "default": {
+        "BACKEND": env("DAILYPAPERS_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
+
+# arXiv politeness (design §3) and ingest scheduling.
+ARXIV_CATEGORIES = env_list("DAILYPAPERS_ARXIV_CATEGORIES", "cs.CL,cs.LG,cs.AI,cs.CV")
+ARXIV_CONTACT = env("DAILYPAPERS_ARXIV_CONTACT", "operator@example.org")
+ARXIV_MIN_INTERVAL = float(env("DAILYPAPERS_ARXIV_MIN_INTERVAL", "3"))
+ARXIV_API_URL = env("DAILYPAPERS_ARXIV_API_URL", "https://export.arxiv.org/api/query")
+ARXIV_OAI_URL = env("DAILYPAPERS_ARXIV_OAI_URL", "https://oaipmh.arxiv.org/oai")
+ARXIV_RSS_URL = env("DAILYPAPERS_ARXIV_RSS_URL", "https://rss.arxiv.org/atom")
+# Which freshly ingested papers are featured on the daily page by themselves: "none"
+# (members curate), "all", or a comma list of categories (docs/operations.md).
+AUTO_FEATURE = env("DAILYPAPERS_AUTO_FEATURE", "none")
+
+# Members' limits.
+SUBMISSIONS_PER_DAY = env_int("DAILYPAPERS_SUBMISSIONS_PER_DAY", 10)
+VOTES_PER_HOUR = env_int("DAILYPAPERS_VOTES_PER_HOUR", 200)
+SUBMIT_MAX_AGE_DAYS = env_int("DAILYPAPERS_SUBMIT_MAX_AGE_DAYS", 30)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env("DAILYPAPERS_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}
