@@ -1,9 +1,9 @@
 """`dailypapers ...`: every Django management command, with our settings.
 
-    dailypapers demo            # serve with the bundled sample, on a fresh data directory
-    dailypapers serve           # web + task worker + scheduler in one process tree
-    dailypapers ingest ...      # see `dailypapers ingest --help`
-    dailypapers migrate / createsuperuser / ...
+dailypapers demo            # serve with the bundled sample, on a fresh data directory
+dailypapers serve           # web + task worker + scheduler in one process tree
+dailypapers ingest ...      # see `dailypapers ingest --help`
+dailypapers migrate / createsuperuser / ...
 """
 
 import os

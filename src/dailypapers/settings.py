@@ -120,7 +120,9 @@ def database_from_env():
         try:
             config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
         except Exception as exc:  # dj_database_url raises ValueError/KeyError on bad URLs
-            raise ImproperlyConfigured(f"DATABASE_URL is not a usable database URL: {exc}") from None
+            raise ImproperlyConfigured(
+                f"DATABASE_URL is not a usable database URL: {exc}"
+            ) from None
         if config["ENGINE"] == "django.db.backends.sqlite3":
             config["OPTIONS"] = SQLITE_OPTIONS
         return config
@@ -175,7 +177,9 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # Email: MAILERS (Django 6.1) from DAILYPAPERS_SMTP_URL, console output otherwise.
-DEFAULT_FROM_EMAIL = env("DAILYPAPERS_FROM_EMAIL", f"dailypapers <noreply@{urlsplit(SITE_URL).hostname}>")
+DEFAULT_FROM_EMAIL = env(
+    "DAILYPAPERS_FROM_EMAIL", f"dailypapers <noreply@{urlsplit(SITE_URL).hostname}>"
+)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 

@@ -29,8 +29,19 @@ def test_it_parses_what_users_type(text, base, version):
 
 @pytest.mark.parametrize(
     "text",
-    ["", "hello", "2401.123", "2401.123456", "2413.01234", "2401.01234v0", "x" * 1000,
-     "https://example.com/abs/2401.01234", "2401.01234; DROP TABLE", None, "hep-th/990100"],
+    [
+        "",
+        "hello",
+        "2401.123",
+        "2401.123456",
+        "2413.01234",
+        "2401.01234v0",
+        "x" * 1000,
+        "https://example.com/abs/2401.01234",
+        "2401.01234; DROP TABLE",
+        None,
+        "hep-th/990100",
+    ],
 )
 def test_it_rejects_what_is_not_an_id_with_a_message(text):
     with pytest.raises(InvalidArxivId) as error:

@@ -12,7 +12,9 @@ UTC = dt.UTC
 
 def test_it_pins_the_trending_formula():
     noon = dt.datetime(2026, 11, 27, 12, tzinfo=UTC)
-    assert trending_score(upvotes=0, featured_at=noon) == trending_score(upvotes=1, featured_at=noon)
+    assert trending_score(upvotes=0, featured_at=noon) == trending_score(
+        upvotes=1, featured_at=noon
+    )
     assert trending_score(upvotes=100, featured_at=noon) == pytest.approx(
         2 + noon.timestamp() / 86400
     )

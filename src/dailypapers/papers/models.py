@@ -84,6 +84,9 @@ class Paper(models.Model):
     def __str__(self):
         return f"{self.arxiv_id}: {self.title[:80]}"
 
+    def get_absolute_url(self):
+        return f"/papers/{self.arxiv_id}"
+
     @property
     def author_names(self):
         return [author["name"] for author in self.authors]
@@ -95,9 +98,6 @@ class Paper(models.Model):
     @property
     def pdf_url(self):
         return f"https://arxiv.org/pdf/{self.arxiv_id}"
-
-    def get_absolute_url(self):
-        return f"/papers/{self.arxiv_id}"
 
     def compute_trending_score(self, *, featured_at=None):
         return ranking.trending_score(
@@ -116,6 +116,9 @@ class PaperAuthor(models.Model):
             models.UniqueConstraint(fields=["paper", "position"], name="paperauthor_position")
         ]
         indexes = [models.Index(fields=["author", "paper"], name="paperauthor_author")]
+
+    def __str__(self):
+        return f"{self.position}. {self.author_id} of {self.paper_id}"
 
 
 class DailyEntry(models.Model):
@@ -159,4 +162,3 @@ class Vote(models.Model):
 
     def __str__(self):
         return f"{self.user} ▲ {self.paper.arxiv_id}"
-

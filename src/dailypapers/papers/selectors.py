@@ -64,6 +64,4 @@ def month_bounds(year, month):
 
 def paper_by_arxiv_id(arxiv_id):
     """The visible paper with this base id, or None."""
-    return (
-        Paper.objects.visible().select_related("organization").filter(arxiv_id=arxiv_id).first()
-    )
+    return Paper.objects.visible().select_related("organization").filter(arxiv_id=arxiv_id).first()

@@ -75,7 +75,11 @@ def paper_feature(*, paper, day, source, user=None, when=None):
         entry, created = DailyEntry.objects.get_or_create(
             paper=paper,
             day=day,
-            defaults={"submitted_by": user, "submitted_at": when or timezone.now(), "source": source},
+            defaults={
+                "submitted_by": user,
+                "submitted_at": when or timezone.now(),
+                "source": source,
+            },
         )
         if created:
             paper_refresh_trending(paper=paper)
@@ -114,9 +118,7 @@ def paper_submit(*, user, arxiv_id, fetch=None):
         raise SubmissionError(
             f"arXiv:{paper.arxiv_id} is already on the daily page of {existing.day:%Y-%m-%d}."
         )
-    entry, _ = paper_feature(
-        paper=paper, day=today, source=DailyEntry.Source.MEMBER, user=user
-    )
+    entry, _ = paper_feature(paper=paper, day=today, source=DailyEntry.Source.MEMBER, user=user)
     return entry
 
 

@@ -22,9 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
         parser.add_argument("--port", type=int, default=8000, help="port to listen on")
         parser.add_argument("--threads", type=int, default=8, help="web server threads")
-        parser.add_argument(
-            "--no-worker", action="store_true", help="do not start the task worker"
-        )
+        parser.add_argument("--no-worker", action="store_true", help="do not start the task worker")
         parser.add_argument(
             "--no-scheduler", action="store_true", help="do not start the periodic scheduler"
         )
