@@ -1,0 +1,148 @@
+"""Subscriptions to the digest, what they follow, and one Delivery per digest owed.
+
+A Delivery row exists for every (subscription, period) a digest is owed for, and a unique
+constraint makes it the single place where "was this digest sent?" is decided: a worker
+claims it with a conditional UPDATE before sending and marks it after (services.py).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from dailypapers.papers.models import Paper
+
+
+class Subscription(models.Model):
+    class Frequency(models.TextChoices):
+        DAILY = "daily", "Daily (weekdays, after the arXiv announcement)"
+        WEEKLY = "weekly", "Weekly (Mondays, the week before)"
+        OFF = "off", "No email"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for confirmation"
+        ACTIVE = "active", "Confirmed"
+        UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+        BOUNCING = "bouncing", "Bouncing (no more mail)"
+
+    # Lower-cased; "" for a member who follows things but has not given an address yet.
+    email = models.CharField(max_length=254, blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="digest_subscription",
+    )
+    frequency = models.CharField(max_length=10, choices=Frequency.choices, default=Frequency.DAILY)
+    status = models.CharField(max_length=14, choices=Status.choices, default=Status.PENDING)
+    include_trending = models.BooleanField(
+        default=True, help_text="Start each digest with the period's top trending papers."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    # When the last confirmation / "manage your subscription" mail went out (throttle).
+    notified_at = models.DateTimeField(null=True, blank=True)
+    # Consecutive permanent failures (5xx); reset by a successful delivery.
+    bounce_count = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["email"], condition=~Q(email=""), name="subscription_email_once"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "frequency"], name="subscription_due")]
+
+    def __str__(self):
+        return self.email or f"member {self.user_id} (no address)"
+
+    @property
+    def receives_mail(self):
+        return (
+            self.status == self.Status.ACTIVE
+            and self.frequency != self.Frequency.OFF
+            and bool(self.email)
+        )
+
+
+class Follow(models.Model):
+    """Something a subscriber wants new papers about: a topic (saved search), an author or
+    an arXiv category."""
+
+    class Kind(models.TextChoices):
+        TOPIC = "topic", "Topic"
+        AUTHOR = "author", "Author"
+        CATEGORY = "category", "Category"
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="follows")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    value = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "value"]
+        constraints = [
+            models.UniqueConstraint(fields=["subscription", "kind", "value"], name="follow_once")
+        ]
+
+    def __str__(self):
+        return f"{self.kind}: {self.value}"
+
+
+class Delivery(models.Model):
+    """The digest owed to one subscription for one period (a day "2026-11-27" or an ISO
+    week "2026-W48")."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"  # to send (again, from next_attempt_at)
+        SENDING = "sending", "Claimed by a worker"
+        SENT = "sent", "Sent"
+        EMPTY = "empty", "Nothing new: no mail"
+        SKIPPED = "skipped", "Skipped (unsubscribed or bouncing meanwhile)"
+        BOUNCED = "bounced", "Refused permanently (5xx)"
+        FAILED = "failed", "Gave up after retries"
+
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    period = models.CharField(max_length=10)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=64, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    message_id = models.CharField(max_length=200, blank=True)
+    num_papers = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["subscription", "period"], name="delivery_once")
+        ]
+        indexes = [models.Index(fields=["period", "status"], name="delivery_work")]
+
+    def __str__(self):
+        return f"{self.period} → {self.subscription_id}: {self.status}"
+
+
+class SentPaper(models.Model):
+    """A paper that went out to a subscription, so that it never goes out to it again."""
+
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="sent_papers"
+    )
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="+")
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="papers")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["subscription", "paper"], name="sentpaper_once")
+        ]
+
+    def __str__(self):
+        return f"{self.paper_id} → {self.subscription_id}"
