@@ -1,5 +1,40 @@
+"""HTML pages. Thin: parse the URL, call selectors/services, render."""
+
+import datetime as dt
+import re
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.views import redirect_to_login
 from django.db import connection
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from dailypapers.community.models import Comment
+from dailypapers.community.services import CommentError, comment_post
+from dailypapers.papers import ranking, selectors
+from dailypapers.papers.arxiv_ids import InvalidArxivId, parse_arxiv_id
+from dailypapers.papers.models import DailyEntry, Vote
+from dailypapers.papers.services import (
+    RateLimited,
+    SubmissionError,
+    paper_submit,
+    vote_cast,
+    vote_retract,
+)
+
+from .forms import CommentForm, SubmitForm
+
+PER_PAGE = 50
+TRENDING_DAYS = 7
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
+MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 def healthz(request):
@@ -11,3 +46,360 @@ def healthz(request):
     except Exception:
         return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
     return HttpResponse("ok\n", content_type="text/plain")
+
+
+# Listing pages ------------------------------------------------------------------------
+
+
+def home(request):
+    day = selectors.latest_day_with_papers()
+    if day is None:
+        return render(request, "web/empty_site.html")
+    return _day_page(request, day, is_home=True)
+
+
+def papers_by_date(request, day):
+    return _day_page(request, _parse_day(day))
+
+
+def papers_by_week(request, week):
+    match = WEEK_RE.match(week)
+    try:
+        year, number = int(match[1]), int(match[2])
+        first, last = selectors.iso_week_bounds(year, number)
+    except (TypeError, ValueError, OverflowError):
+        raise Http404(f"“{week[:40]}” is not a week; weeks look like 2026-W07.") from None
+    previous, following = first - dt.timedelta(days=7), first + dt.timedelta(days=7)
+    return _period_page(
+        request,
+        first=first,
+        last=last,
+        kind="week",
+        heading=f"Week {number} of {year}",
+        subheading=f"{first:%b %-d} – {last:%b %-d, %Y}",
+        previous=_week_label(previous),
+        following=_week_label(following),
+        feed=f"/feeds/week/{year}-W{number:02d}.atom",
+    )
+
+
+def papers_by_month(request, month):
+    match = MONTH_RE.match(month)
+    try:
+        year, number = int(match[1]), int(match[2])
+        first, last = selectors.month_bounds(year, number)
+        previous = (first - dt.timedelta(days=1)).strftime("%Y-%m")
+    except (TypeError, ValueError, OverflowError):
+        raise Http404(f"“{month[:40]}” is not a month; months look like 2026-02.") from None
+    following = last + dt.timedelta(days=1) if last < dt.date.max else None
+    return _period_page(
+        request,
+        first=first,
+        last=last,
+        kind="month",
+        heading=f"{first:%B %Y}",
+        subheading="",
+        previous=previous,
+        following=following and following.strftime("%Y-%m"),
+        feed=f"/feeds/month/{year}-{number:02d}.atom",
+    )
+
+
+def trending(request):
+    latest = selectors.latest_day_with_papers()
+    entries = []
+    if latest is not None:
+        first = latest - dt.timedelta(days=TRENDING_DAYS - 1)
+        entries = selectors.entries_between(first_day=first, last_day=latest, sort="trending")
+    page, offset, has_more = _paginate(request, entries)
+    return render(
+        request,
+        "web/listing.html",
+        {
+            "kind": "trending",
+            "heading": "Trending",
+            "subheading": f"Papers featured in the last {TRENDING_DAYS} days, by trending score",
+            "entries": _with_votes(request, page),
+            "offset": offset,
+            "page": _page_number(request),
+            "has_more": has_more,
+            "feed": "/feeds/trending.atom",
+            "latest": latest,
+            "week": _week_label(latest or timezone.localdate()),
+            "month": f"{latest or timezone.localdate():%Y-%m}",
+        },
+    )
+
+
+def _day_page(request, day, is_home=False):
+    entries = selectors.entries_between(first_day=day, last_day=day)
+    page, offset, has_more = _paginate(request, entries)
+    previous, following = selectors.neighbour_days(day)
+    return render(
+        request,
+        "web/listing.html",
+        {
+            "kind": "day",
+            "day": day,
+            "is_home": is_home,
+            "heading": f"{day:%A, %B %-d, %Y}",
+            "entries": _with_votes(request, page),
+            "offset": offset,
+            "page": _page_number(request),
+            "has_more": has_more,
+            "previous": previous and previous.isoformat(),
+            "following": following and following.isoformat(),
+            # an empty day points to the closest day that has papers
+            "latest": previous or following,
+            "week": _week_label(day),
+            "month": f"{day:%Y-%m}",
+            "feed": "/feeds/daily.atom",
+        },
+    )
+
+
+def _period_page(request, *, first, last, **context):
+    entries = selectors.entries_between(first_day=first, last_day=last)
+    page, offset, has_more = _paginate(request, entries)
+    latest = None if page else selectors.latest_day_with_papers()
+    context.update(
+        week=_week_label(first),
+        month=f"{first:%Y-%m}",
+        entries=_with_votes(request, page),
+        offset=offset,
+        page=_page_number(request),
+        has_more=has_more,
+        latest=latest,
+    )
+    return render(request, "web/listing.html", context)
+
+
+def _parse_day(text):
+    try:
+        if not DATE_RE.match(text):
+            raise ValueError
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise Http404(f"“{text[:40]}” is not a date; dates look like 2026-02-17.") from None
+
+
+def _week_label(day):
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _page_number(request):
+    try:
+        return max(1, min(int(request.GET.get("page", 1)), 10_000))
+    except ValueError:
+        return 1
+
+
+def _paginate(request, entries):
+    """One page of entries (a list or a QuerySet) and whether there is a next one."""
+    offset = (_page_number(request) - 1) * PER_PAGE
+    rows = list(entries[offset : offset + PER_PAGE + 1])
+    return rows[:PER_PAGE], offset, len(rows) > PER_PAGE
+
+
+def _with_votes(request, entries):
+    """Mark the entries whose paper the member has upvoted (one query, none when anonymous)."""
+    voted = set()
+    if request.user.is_authenticated and entries:
+        voted = set(
+            Vote.objects.filter(
+                user=request.user, paper_id__in=[entry.paper_id for entry in entries]
+            ).values_list("paper_id", flat=True)
+        )
+    for entry in entries:
+        entry.paper.voted = entry.paper_id in voted
+    return entries
+
+
+# One paper ---------------------------------------------------------------------------
+
+
+def paper_detail(request, raw):
+    paper = _paper_or_404(raw)
+    if raw != paper.arxiv_id:  # a version, an "arXiv:" prefix ...: one canonical address
+        return redirect(paper.get_absolute_url(), permanent=True)
+    return _render_paper(request, paper, CommentForm())
+
+
+def _render_paper(request, paper, comment_form, status=200):
+    paper.voted = (
+        request.user.is_authenticated
+        and Vote.objects.filter(user=request.user, paper=paper).exists()
+    )
+    context = {
+        "paper": paper,
+        "featured_days": list(paper.daily_entries.order_by("day").values_list("day", flat=True)),
+        "comments": list(Comment.objects.visible().filter(paper=paper).select_related("user")),
+        "comment_form": comment_form,
+        "versions": _versions(paper),
+    }
+    return render(request, "web/paper.html", context, status=status)
+
+
+def _versions(paper):
+    rows = []
+    for item in paper.versions or ():
+        if not isinstance(item, dict):
+            continue
+        created = item.get("created") or ""
+        try:
+            created = dt.datetime.fromisoformat(str(created).replace("Z", "+00:00"))
+        except ValueError:
+            pass
+        rows.append({"version": item.get("version"), "created": created})
+    return rows
+
+
+def _paper_or_404(raw):
+    try:
+        parsed = parse_arxiv_id(raw)
+    except InvalidArxivId as exc:
+        raise Http404(str(exc)) from None
+    paper = selectors.paper_by_arxiv_id(parsed.base)
+    if paper is None:
+        raise Http404(
+            f"We do not have arXiv:{parsed.base} (yet). Members can submit it on the Submit page."
+        )
+    return paper
+
+
+@require_POST
+def vote(request, raw):
+    paper = _paper_or_404(raw)
+    back = _safe_next(request, paper.get_absolute_url())
+    if not request.user.is_authenticated:
+        return redirect_to_login(back)
+    status = 200
+    try:
+        if request.POST.get("action") == "retract":
+            vote_retract(user=request.user, paper=paper)
+        else:
+            vote_cast(user=request.user, paper=paper)
+    except RateLimited as exc:
+        status = 429
+        if not _is_htmx(request):
+            return render(request, "web/message.html", {"message": str(exc)}, status=429)
+        error = str(exc)
+    else:
+        error = ""
+    if not _is_htmx(request):
+        return redirect(back)
+    paper.refresh_from_db(fields=["imported_upvotes", "local_upvotes", "upvotes"])
+    paper.voted = Vote.objects.filter(user=request.user, paper=paper).exists()
+    response = render(
+        request, "web/_vote.html", {"paper": paper, "next": back, "error": error}, status=status
+    )
+    return response
+
+
+@require_POST
+def comment(request, raw):
+    paper = _paper_or_404(raw)
+    if not request.user.is_authenticated:
+        return redirect_to_login(paper.get_absolute_url())
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        try:
+            comment_post(user=request.user, paper=paper, body=form.cleaned_data["body"])
+        except (CommentError, RateLimited) as exc:
+            form.add_error("body", str(exc))
+        else:
+            return redirect(f"{paper.get_absolute_url()}#comments")
+    paper.refresh_from_db()
+    return _render_paper(request, paper, form, status=400)
+
+
+def _is_htmx(request):
+    return request.headers.get("HX-Request") == "true"
+
+
+def _safe_next(request, default):
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+# Submitting, members, about -------------------------------------------------------------
+
+
+def submit(request):
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    status = 200
+    if request.method == "POST":
+        form = SubmitForm(request.POST)
+        if form.is_valid():
+            try:
+                entry = paper_submit(user=request.user, arxiv_id=form.cleaned_data["arxiv_id"])
+            except RateLimited as exc:
+                form.add_error("arxiv_id", str(exc))
+                status = 429
+            except (InvalidArxivId, SubmissionError) as exc:
+                form.add_error("arxiv_id", str(exc))
+                status = 400
+            else:
+                paper = entry.paper
+                messages.success(request, f"Thanks! “{paper.title[:120]}” is on today’s page.")
+                url = reverse("papers_by_date", args=[entry.day.isoformat()])
+                return redirect(f"{url}#paper-{paper.arxiv_id}")
+        else:
+            status = 400
+    else:
+        form = SubmitForm(initial={"arxiv_id": request.GET.get("arxiv_id", "")[:300]})
+    return render(
+        request,
+        "web/submit.html",
+        {
+            "form": form,
+            "per_day": settings.SUBMISSIONS_PER_DAY,
+            "max_age": settings.SUBMIT_MAX_AGE_DAYS,
+        },
+        status=status,
+    )
+
+
+def profile(request, username):
+    member = get_object_or_404(get_user_model(), username=username, is_active=True)
+    upvotes = (
+        Vote.objects.filter(user=member, paper__hidden=False)
+        .select_related("paper")
+        .order_by("-created_at")[:50]
+    )
+    submissions = (
+        DailyEntry.objects.filter(submitted_by=member, paper__hidden=False)
+        .select_related("paper")
+        .order_by("-submitted_at")[:50]
+    )
+    return render(
+        request,
+        "web/profile.html",
+        {
+            "member": member,
+            "upvotes": list(upvotes),
+            "submissions": list(submissions),
+            "is_me": request.user == member,
+        },
+    )
+
+
+def about(request):
+    return render(
+        request,
+        "web/about.html",
+        {
+            "formula": ranking.__doc__,
+            "seconds": ranking.SECONDS_PER_DECADE_OF_VOTES,
+            "per_day": settings.SUBMISSIONS_PER_DAY,
+            "votes_per_hour": settings.VOTES_PER_HOUR,
+            "max_age": settings.SUBMIT_MAX_AGE_DAYS,
+            "now": timezone.now(),
+        },
+    )

@@ -1,0 +1,170 @@
+import datetime as dt
+
+import pytest
+
+from dailypapers.papers.models import Organization
+
+from .conftest import DAY
+
+
+def titles(response):
+    return [entry.paper.title for entry in response.context["entries"]]
+
+
+def test_it_shows_the_latest_day_on_the_home_page(client, day_of_papers, make_paper, feature):
+    feature(make_paper(title="Older"), day=DAY - dt.timedelta(days=3))
+    response = client.get("/")
+    assert response.status_code == 200
+    assert titles(response) == ["Top paper", "Middle paper", "Low votes"]
+    html = response.content.decode()
+    assert 'type="application/atom+xml" title=' in html and 'href="/feeds/daily.atom"' in html
+    assert "Wednesday, November 25, 2026" in html
+    assert f'href="/papers/date/{DAY - dt.timedelta(days=3)}"' in html  # previous day
+
+
+def test_it_shows_what_a_reader_needs_for_each_paper(client, make_paper, feature):
+    org = Organization.objects.create(name="acme", fullname="Acme Research")
+    authors = [{"name": f"Author {i}"} for i in range(12)]
+    paper = make_paper(
+        title="Sparse $O(n \\log n)$ attention",
+        abstract="Word " * 200,
+        authors=authors,
+        organization=org,
+        github_repo="https://github.com/acme/sparse",
+        github_stars=1234,
+        imported_upvotes=7,
+        num_comments=3,
+    )
+    feature(paper)
+    html = client.get(f"/papers/date/{DAY}").content.decode()
+    assert "Sparse $O(n \\log n)$ attention" in html
+    assert "Author 0, Author 1, Author 2, Author 3 et al. (12 authors)" in html
+    assert "Author 11" not in html
+    assert "Acme Research" in html
+    assert "Word Word" in html and "…" in html and html.count("Word") < 100
+    assert 'href="https://github.com/acme/sparse"' in html and "1234" in html
+    assert f'href="https://arxiv.org/pdf/{paper.arxiv_id}"' in html
+    assert "3 comments" in html
+    assert '<span class="count">7</span>' in html
+
+
+def test_it_breaks_ties_by_submission_time(client, make_paper, feature):
+    early, late = make_paper(title="Early"), make_paper(title="Late")
+    feature(late, when=dt.datetime(2026, 11, 25, 9, tzinfo=dt.UTC))
+    feature(early, when=dt.datetime(2026, 11, 25, 7, tzinfo=dt.UTC))
+    assert titles(client.get(f"/papers/date/{DAY}")) == ["Early", "Late"]
+
+
+def test_it_hides_hidden_papers(client, day_of_papers):
+    day_of_papers[1].hidden = True
+    day_of_papers[1].save()
+    assert "Top paper" not in titles(client.get("/"))
+
+
+def test_it_points_an_empty_day_to_the_closest_day_with_papers(client, day_of_papers):
+    response = client.get("/papers/date/2026-11-28")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "No papers on this day" in html
+    assert f'href="/papers/date/{DAY}"' in html
+
+
+def test_it_says_so_when_there_are_no_papers_at_all(client, db):
+    for url in ["/", "/papers/trending", "/papers/week/2026-W48", "/papers/month/2026-11"]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "No papers" in response.content.decode() or "no papers" in response.content.decode()
+
+
+def test_it_lists_a_week_and_a_month(client, day_of_papers, make_paper, feature):
+    feature(make_paper(title="Next week", imported_upvotes=99), day=DAY + dt.timedelta(days=7))
+    feature(day_of_papers[0], day=DAY + dt.timedelta(days=1))  # twice in the week: once
+    week = client.get("/papers/week/2026-W48")
+    assert titles(week) == ["Top paper", "Middle paper", "Low votes"]
+    assert 'href="/feeds/week/2026-W48.atom"' in week.content.decode()
+    assert 'href="/papers/week/2026-W47"' in week.content.decode()
+    month = client.get("/papers/month/2026-11")
+    assert titles(month)[0] == "Top paper" and "Next week" not in titles(month)
+    assert 'href="/feeds/month/2026-11.atom"' in month.content.decode()
+    december = client.get("/papers/month/2026-12")
+    assert titles(december) == ["Next week"]
+
+
+def test_it_pages_long_periods(client, make_paper, feature):
+    for number in range(55):
+        feature(make_paper(imported_upvotes=number), day=DAY - dt.timedelta(days=number % 3))
+    first = client.get("/papers/week/2026-W48")
+    assert len(first.context["entries"]) == 50 and first.context["has_more"]
+    second = client.get("/papers/week/2026-W48?page=2")
+    assert len(second.context["entries"]) == 5 and not second.context["has_more"]
+    assert client.get("/papers/week/2026-W48?page=abc").status_code == 200
+    assert "no page 9" in client.get("/papers/week/2026-W48?page=9").content.decode()
+
+
+def test_it_ranks_trending_by_the_stored_score(client, make_paper, feature):
+    old = make_paper(title="Old but loved", imported_upvotes=1000, trending_score=10.0)
+    new = make_paper(title="Fresh", imported_upvotes=2, trending_score=20.0)
+    feature(old, day=DAY - dt.timedelta(days=2))
+    feature(new)
+    response = client.get("/papers/trending")
+    assert titles(response) == ["Fresh", "Old but loved"]
+    assert 'href="/feeds/trending.atom"' in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/papers/date/2026-13-01",
+        "/papers/date/2026-02-30",
+        "/papers/date/yesterday",
+        "/papers/date/" + "9" * 5000,
+        "/papers/date/２０２６-１１-２５",
+        "/papers/week/2026-W54",
+        "/papers/week/2026-W00",
+        "/papers/week/9999-W52",
+        "/papers/week/2026-48",
+        "/papers/month/2026-13",
+        "/papers/month/9999-12",
+        "/papers/month/0000-01",
+        "/papers/month/2026-1",
+        "/papers/not-an-id",
+        "/papers/2611.99999",
+        "/papers/2613.00001",
+        "/papers/" + "x" * 3000,
+        "/papers/ünïcödé/ids",
+        "/papers/hep-th/9901001",
+        "/u/nobody",
+        "/u/" + "é" * 300,
+    ],
+)
+def test_it_answers_bad_addresses_with_a_friendly_404(client, db, url):
+    response = client.get(url)
+    assert response.status_code == 404
+    assert "Back to the daily papers" in response.content.decode()
+
+
+def test_it_explains_why_an_address_is_wrong(client, db):
+    assert "dates look like" in client.get("/papers/date/2026-02-30").content.decode()
+    assert "is not an arXiv id" in client.get("/papers/nope").content.decode()
+
+
+def test_it_shows_the_about_page_with_the_formula_from_the_code(client, db):
+    from dailypapers.papers import ranking
+
+    html = client.get("/about").content.decode()
+    assert "log10(max(upvotes, 1))" in html
+    assert ranking.__doc__.strip().splitlines()[0] in html
+
+
+def test_it_renders_the_daily_page_in_a_few_queries(
+    client, alice, make_paper, feature, django_assert_max_num_queries
+):
+    org = Organization.objects.create(name="o")
+    for number in range(50):
+        feature(make_paper(organization=org, imported_upvotes=number))
+    with django_assert_max_num_queries(4):  # latest day, entries, previous day, next day
+        assert len(client.get("/").context["entries"]) == 50
+    client.force_login(alice)
+    # + session, user, the member's votes
+    with django_assert_max_num_queries(7):
+        assert client.get(f"/papers/date/{DAY}").status_code == 200
