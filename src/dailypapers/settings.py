@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "dailypapers.digests",
     "dailypapers.community",
     "dailypapers.api",
+    "dailypapers.accounts",
     "dailypapers.web",
 ]
 
@@ -205,6 +206,21 @@ def mailer_from_url(url):
 
 MAILERS = {"default": mailer_from_url(env("DAILYPAPERS_SMTP_URL"))}
 
+# Digests (docs/email.md): when they go out, how much they hold, how failures are retried.
+DIGEST_TIME_ZONE = env("DAILYPAPERS_DIGEST_TIME_ZONE", TIME_ZONE)
+DIGEST_SEND_HOUR = env_int("DAILYPAPERS_DIGEST_SEND_HOUR", 7)  # first try; hourly after
+DIGEST_WEEKLY_DAY = env_int("DAILYPAPERS_DIGEST_WEEKLY_DAY", 1)  # ISO weekday, 1 = Monday
+DIGEST_SEND_RATE = float(env("DAILYPAPERS_DIGEST_SEND_RATE", "0"))  # mails/s, 0 = no limit
+DIGEST_TRENDING_LIMIT = env_int("DAILYPAPERS_DIGEST_TRENDING_LIMIT", 10)
+DIGEST_TOPIC_LIMIT = env_int("DAILYPAPERS_DIGEST_TOPIC_LIMIT", 5)  # per followed thing
+DIGEST_MAX_ATTEMPTS = env_int("DAILYPAPERS_DIGEST_MAX_ATTEMPTS", 6)
+DIGEST_RETRY_DELAY = float(env("DAILYPAPERS_DIGEST_RETRY_DELAY", "30"))  # doubles per attempt
+DIGEST_BOUNCE_LIMIT = env_int("DAILYPAPERS_DIGEST_BOUNCE_LIMIT", 3)
+DIGEST_CLAIM_TIMEOUT = float(env("DAILYPAPERS_DIGEST_CLAIM_TIMEOUT", "600"))
+DIGEST_CONFIRM_MAX_AGE = env_int("DAILYPAPERS_DIGEST_CONFIRM_MAX_AGE", 7 * 86400)
+DIGEST_NOTIFY_INTERVAL = env_int("DAILYPAPERS_DIGEST_NOTIFY_INTERVAL", 600)  # per address
+DIGEST_UNSUBSCRIBE_MAILTO = env("DAILYPAPERS_UNSUBSCRIBE_MAILTO", "")
+
 # Background tasks: the ORM queue on one machine; point TASKS at RQ/Celery at scale.
 TASKS = {
     "default": {
@@ -227,6 +243,11 @@ AUTO_FEATURE = env("DAILYPAPERS_AUTO_FEATURE", "none")
 SUBMISSIONS_PER_DAY = env_int("DAILYPAPERS_SUBMISSIONS_PER_DAY", 10)
 VOTES_PER_HOUR = env_int("DAILYPAPERS_VOTES_PER_HOUR", 200)
 SUBMIT_MAX_AGE_DAYS = env_int("DAILYPAPERS_SUBMIT_MAX_AGE_DAYS", 30)
+
+# JSON API (docs/api.md): requests per minute per client IP and per token; read caching.
+API_RATE_ANON = env_int("DAILYPAPERS_API_RATE_ANON", 120)
+API_RATE_TOKEN = env_int("DAILYPAPERS_API_RATE_TOKEN", 600)
+API_CACHE_MAX_AGE = env_int("DAILYPAPERS_API_CACHE_MAX_AGE", 60)
 
 LOGGING = {
     "version": 1,

@@ -1,5 +1,94 @@
-"""The JSON API: one NinjaAPI, one router per domain (routers live beside this file)."""
+"""The JSON API: one NinjaAPI, one router per domain (routers live beside this file).
 
+Errors are JSON in the upstream shape, {"error": message, "field": name}, with the right
+status: 400 for bad parameters (never clamped), 401/403 for tokens, 404, 429 with
+Retry-After (rate limits per token and per IP, see security.py).
+"""
+
+from django.http import Http404
 from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
-api = NinjaAPI(title="dailypapers API", version="1", urls_namespace="api")
+from dailypapers.papers.arxiv_ids import InvalidArxivId
+from dailypapers.papers.services import RateLimited, SubmissionError
+
+from . import members, papers
+from .http import error
+from .queries import BadParameter
+from .security import ClientRateThrottle, Forbidden
+
+api = NinjaAPI(
+    title="dailypapers API",
+    version="1",
+    urls_namespace="api",
+    description=(
+        "Speaks the Hugging Face papers API's dialect (huggingface_hub's HfApi and the "
+        "`hf papers` CLI work against it), plus our additions. See docs/api.md."
+    ),
+    throttle=[ClientRateThrottle()],
+)
+api.add_router("/", papers.router)
+api.add_router("/", members.router)
+
+
+def _field(loc):
+    names = [str(part) for part in loc if part not in ("query", "path", "body", "payload")]
+    return ".".join(names) or None
+
+
+@api.exception_handler(ValidationError)
+def invalid(request, exc):
+    first = exc.errors[0] if exc.errors else {}
+    field = _field(first.get("loc", ()))
+    message = first.get("msg", "invalid request")
+    return error(400, f"{field}: {message}" if field else message, field=field)
+
+
+@api.exception_handler(BadParameter)
+def bad_parameter(request, exc):
+    return error(400, str(exc), field=exc.field)
+
+
+@api.exception_handler(InvalidArxivId)
+def invalid_arxiv_id(request, exc):
+    return error(400, str(exc), field="id")
+
+
+@api.exception_handler(SubmissionError)
+def submission_refused(request, exc):
+    return error(400, str(exc), field="id")
+
+
+@api.exception_handler(AuthenticationError)
+def unauthenticated(request, exc):
+    return error(
+        401,
+        "A valid API token is needed: send `Authorization: Bearer <token>` "
+        "(create one at /settings/tokens).",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+@api.exception_handler(Forbidden)
+def forbidden(request, exc):
+    return error(403, str(exc))
+
+
+@api.exception_handler(Http404)
+def not_found(request, exc):
+    return error(404, str(exc) or "Not found.")
+
+
+@api.exception_handler(Throttled)
+def throttled(request, exc):
+    return error(429, "Too many requests; slow down and retry after the Retry-After delay.")
+
+
+@api.exception_handler(RateLimited)
+def rate_limited(request, exc):
+    return error(429, str(exc), headers={"Retry-After": str(exc.retry_after)})
+
+
+@api.exception_handler(HttpError)
+def http_error(request, exc):
+    return error(exc.status_code, str(exc))

@@ -1,0 +1,35 @@
+"""Personal API tokens: members authenticate programs with them (design §4, issue 5)."""
+
+from django.conf import settings
+from django.db import models
+
+
+class ApiToken(models.Model):
+    """A bearer token; only its SHA-256 is stored, the secret is shown once at creation."""
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read your personal feeds (For you)"
+        VOTE = "vote", "Upvote and un-upvote papers"
+        SUBMIT = "submit", "Submit papers"
+        SUBSCRIPTIONS = "subscriptions", "Manage subscriptions and followed topics"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12)  # shown in lists so members can tell tokens apart
+    digest = models.CharField(max_length=64, unique=True)  # sha256 hex of the whole token
+    scopes = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.user} / {self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self):
+        return self.revoked_at is None

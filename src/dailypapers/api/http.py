@@ -1,0 +1,48 @@
+"""Responses of the read endpoints: JSON with ETag, Last-Modified and Cache-Control.
+
+A client that sends If-None-Match / If-Modified-Since gets 304 when nothing changed. The
+ETag is a hash of the body, so it is exact; Last-Modified is the newest change among the
+papers, entries and votes in the answer (a retracted vote leaves no trace there, which is
+why If-None-Match is checked first, as RFC 9110 asks).
+"""
+
+import hashlib
+import json
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date
+
+
+def error(status, message, *, field=None, headers=None):
+    """Errors in the upstream shape ({"error": ...}, which huggingface_hub shows), plus field."""
+    body = {"error": message}
+    if field:
+        body["field"] = field
+    response = HttpResponse(json.dumps(body), status=status, content_type="application/json")
+    for key, value in (headers or {}).items():
+        response[key] = value
+    return response
+
+
+def json_body(data):
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def cached_json(request, data, *, last_modified=None, max_age=None, headers=None):
+    """200 with validators, or 304 when the client's copy is current."""
+    body = json_body(data)
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    timestamp = int(last_modified.timestamp()) if last_modified else None
+    not_modified = get_conditional_response(request, etag=etag, last_modified=timestamp)
+    response = not_modified or HttpResponse(body, content_type="application/json")
+    response["ETag"] = etag
+    if timestamp is not None:
+        response["Last-Modified"] = http_date(timestamp)
+    max_age = settings.API_CACHE_MAX_AGE if max_age is None else max_age
+    response["Cache-Control"] = f"public, max-age={max_age}"
+    response["Vary"] = "Accept-Encoding"
+    for key, value in (headers or {}).items():
+        response[key] = value
+    return response

@@ -1,0 +1,164 @@
+"""Read endpoints in the Hugging Face papers API's dialect, plus our additions.
+
+Thin: validate the query, call a selector (or search), shape with hf_format, answer
+with cache validators (http.cached_json).
+"""
+
+from typing import Literal
+
+from django.http import HttpResponse
+from ninja import Query, Router
+
+from dailypapers.papers import selectors
+from dailypapers.papers.arxiv_ids import parse_arxiv_id
+
+from . import hf_format, queries
+from .http import cached_json, error
+from .schemas import CategoryOut, DailyEntryOut, ErrorOut, PaperOut, TrendingOut
+
+router = Router(tags=["papers"])
+
+READ_ERRORS = {304: None, 400: ErrorOut, 429: ErrorOut}
+# Printable text only: NUL and other control characters are never a useful query, and
+# PostgreSQL refuses NUL in text.
+TEXT = r"^[^\x00-\x1f\x7f]*$"
+
+
+@router.get("/daily_papers", response={200: list[DailyEntryOut], **READ_ERRORS})
+def daily_papers(
+    request,
+    p: int = Query(0, ge=0, le=10_000, description="page number, from 0"),
+    limit: int = Query(50, ge=1, le=100),
+    date: str | None = Query(None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD"),
+    week: str | None = Query(None, pattern=r"^\d{4}-W\d{2}$", description="YYYY-Www"),
+    month: str | None = Query(None, pattern=r"^\d{4}-\d{2}$", description="YYYY-MM"),
+    submitter: str | None = Query(None, pattern=r"^[\w.\-]{1,100}$", description="username"),
+    sort: Literal["publishedAt", "trending"] | None = Query(
+        None, description="default: as the daily page (upvotes)"
+    ),
+):
+    """Daily papers of a day, week or month (or every day, newest first), as on the pages."""
+    bounds = queries.period_bounds(date=date, week=week, month=month)
+    entries = queries.daily_entries(
+        bounds=bounds, sort=sort, submitter=submitter, offset=p * limit, limit=limit
+    )
+    data = [hf_format.hf_entry(entry) for entry in entries]
+    modified = queries.last_modified([entry.paper for entry in entries], entries)
+    return cached_json(request, data, last_modified=modified)
+
+
+@router.get("/papers/search", response={200: list[DailyEntryOut], **READ_ERRORS})
+def papers_search(
+    request,
+    q: str = Query(..., min_length=1, max_length=500, pattern=TEXT),
+    limit: int = Query(20, ge=1, le=100),
+):
+    """Our hybrid search (keywords and meaning), answered in the upstream search shape."""
+    papers, mode = queries.search(q, limit=limit)
+    entries = queries.first_entries(papers)
+    data = [hf_format.hf_search_hit(paper, entries.get(paper.pk)) for paper in papers]
+    headers = {"X-Search-Mode": str(mode)}
+    return cached_json(request, data, last_modified=queries.last_modified(papers), headers=headers)
+
+
+@router.get("/papers", response={200: list[PaperOut], **READ_ERRORS})
+def papers_list(
+    request,
+    cursor: str | None = Query(None, max_length=200, pattern=r"^[A-Za-z0-9_\-]*$"),
+    limit: int = Query(50, ge=1, le=100),
+):
+    """Every paper, newest arXiv date first; the next page's URL is in the Link header."""
+    papers, following = queries.papers_page(cursor=cursor, limit=limit)
+    entries = queries.first_entries(papers)
+    data = [hf_format.hf_paper(paper, entries.get(paper.pk)) for paper in papers]
+    headers = {}
+    if following:
+        url = request.build_absolute_uri(request.path) + f"?cursor={following}&limit={limit}"
+        headers["Link"] = f'<{url}>; rel="next"'
+    return cached_json(request, data, last_modified=queries.last_modified(papers), headers=headers)
+
+
+@router.get("/trending", response={200: list[TrendingOut], **READ_ERRORS})
+def trending(request, p: int = Query(0, ge=0, le=10_000), limit: int = Query(50, ge=1, le=100)):
+    """The trending page: papers by stored trending score, with the score (see /about)."""
+    papers = queries.trending(offset=p * limit, limit=limit)
+    entries = queries.first_entries(papers)
+    data = []
+    for paper in papers:
+        item = hf_format.hf_search_hit(paper, entries.get(paper.pk))
+        item["trendingScore"] = paper.trending_score
+        data.append(item)
+    return cached_json(request, data, last_modified=queries.last_modified(papers))
+
+
+@router.get("/categories", response={200: list[CategoryOut], **READ_ERRORS})
+def categories(request):
+    """arXiv primary categories with their number of papers, most papers first."""
+    return cached_json(request, queries.categories(), max_age=3600)
+
+
+def _paper_or_404(paper_id):
+    try:
+        base = parse_arxiv_id(paper_id).base
+    except ValueError as exc:
+        return None, error(400, str(exc), field="id")
+    paper = selectors.paper_by_arxiv_id(base)
+    if paper is None:
+        return None, error(404, f"No paper {base} here.", field="id")
+    return paper, None
+
+
+@router.get(
+    "/papers/{path:id}/related",
+    response={200: list[PaperOut], 404: ErrorOut, **READ_ERRORS},
+)
+def related(request, id: str, limit: int = Query(10, ge=1, le=50)):
+    """Papers close in meaning to this one (our search's related papers)."""
+    from dailypapers.search import related_papers
+
+    paper, failure = _paper_or_404(id)
+    if failure:
+        return failure
+    papers = list(related_papers(paper, limit=limit))
+    entries = queries.first_entries(papers)
+    data = [hf_format.hf_paper(item, entries.get(item.pk)) for item in papers]
+    return cached_json(request, data, last_modified=queries.last_modified(papers))
+
+
+@router.get("/papers/{path:id}", response={200: PaperOut, 404: ErrorOut, **READ_ERRORS})
+def paper_info(request, id: str):
+    """One paper (any version or arxiv.org link works as the id)."""
+    paper, failure = _paper_or_404(id)
+    if failure:
+        return failure
+    entry = queries.first_entries([paper]).get(paper.pk)
+    data = hf_format.hf_paper(paper, entry)
+    return cached_json(
+        request, data, last_modified=queries.last_modified([paper], [entry] if entry else [])
+    )
+
+
+def paper_markdown(request, id):
+    """GET /papers/{id}.md: the paper as Markdown (huggingface_hub's read_paper)."""
+    paper, failure = _paper_or_404(id)
+    if failure:
+        return failure
+    authors = ", ".join(paper.author_names)
+    lines = [
+        f"# {paper.title}",
+        "",
+        f"**Authors:** {authors}" if authors else "",
+        f"**Published:** {paper.published_at:%Y-%m-%d} · **Upvotes:** {paper.upvotes}",
+        f"**arXiv:** [{paper.arxiv_id}]({paper.arxiv_url}) · [PDF]({paper.pdf_url})",
+    ]
+    if paper.github_repo:
+        lines.append(f"**Code:** {paper.github_repo}")
+    if paper.project_page:
+        lines.append(f"**Project page:** {paper.project_page}")
+    lines += ["", "## Abstract", "", paper.abstract.strip()]
+    if paper.ai_summary:
+        lines += ["", "## Summary", "", paper.ai_summary.strip()]
+    body = "\n".join(line for line in lines if line is not None) + "\n"
+    response = HttpResponse(body, content_type="text/markdown; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=300"
+    return response

@@ -1,0 +1,166 @@
+"""Reads of the API that no other app needs (the shared ones are in papers.selectors)."""
+
+import base64
+import binascii
+import datetime as dt
+
+from django.db.models import Count, Max, Q
+
+from dailypapers.papers import selectors
+from dailypapers.papers.models import DailyEntry, Paper, Vote
+
+
+class BadParameter(ValueError):
+    def __init__(self, field, message):
+        super().__init__(message)
+        self.field = field
+
+
+def parse_day(text, field="date"):
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        message = f"{field} must be a real day as YYYY-MM-DD, not {text!r}"
+        raise BadParameter(field, message) from None
+
+
+def period_bounds(*, date=None, week=None, month=None):
+    """(first_day, last_day) of the one period given, or None for "all days"."""
+    given = [name for name, value in (("date", date), ("week", week), ("month", month)) if value]
+    if len(given) > 1:
+        raise BadParameter(given[1], f"give one of date, week or month, not {' and '.join(given)}")
+    if date:
+        day = parse_day(date)
+        return day, day
+    if week:
+        year, number = int(week[:4]), int(week[6:])
+        try:
+            return selectors.iso_week_bounds(year, number)
+        except ValueError:
+            raise BadParameter("week", f"{year} has no ISO week {number}") from None
+    if month:
+        year, number = int(month[:4]), int(month[5:])
+        if not 1 <= number <= 12 or year < 1:
+            raise BadParameter("month", f"{month!r} is not a month (YYYY-MM)")
+        return selectors.month_bounds(year, number)
+    return None
+
+
+def _submitted_by(submitter):
+    return (
+        Q(submitted_by__username=submitter)
+        | Q(submitter__user=submitter)
+        | Q(submitter__name=submitter)
+    )
+
+
+def daily_entries(*, bounds, sort, submitter, offset, limit):
+    """One page of daily entries, ordered as the HTML pages order them (sort=None: upvotes)."""
+    if bounds is not None:
+        entries = selectors.entries_between(
+            first_day=bounds[0], last_day=bounds[1], sort=sort or "upvotes"
+        )
+        if submitter:
+            if isinstance(entries, list):
+                entries = [entry for entry in entries if _is_by(entry, submitter)]
+            else:
+                entries = entries.filter(_submitted_by(submitter))
+        return list(entries[offset : offset + limit])
+    # No period: every day, newest day first, each day ranked like its page.
+    order = {
+        None: ["-day", "-paper__upvotes", "submitted_at", "pk"],
+        "trending": ["-paper__trending_score", "pk"],
+        "publishedAt": ["-paper__published_at", "pk"],
+    }[sort]
+    entries = DailyEntry.objects.filter(paper__hidden=False)
+    if submitter:
+        entries = entries.filter(_submitted_by(submitter))
+    entries = entries.select_related("paper", "paper__organization", "submitted_by")
+    entries = entries.order_by(*order)
+    return list(entries[offset : offset + limit])
+
+
+def _is_by(entry, submitter):
+    if entry.submitted_by is not None and entry.submitted_by.username == submitter:
+        return True
+    return submitter in (entry.submitter.get("user"), entry.submitter.get("name"))
+
+
+def last_modified(papers, entries=()):
+    """The newest change among these papers, their votes and these entries (None if empty)."""
+    times = [paper.modified_at for paper in papers]
+    times += [entry.submitted_at for entry in entries]
+    ids = [paper.pk for paper in papers]
+    if ids:
+        latest_vote = Vote.objects.filter(paper_id__in=ids).aggregate(at=Max("created_at"))["at"]
+        if latest_vote:
+            times.append(latest_vote)
+    return max(times, default=None)
+
+
+def first_entries(papers):
+    """{paper id: its first daily entry} for these papers (one query)."""
+    entries = DailyEntry.objects.filter(paper__in=papers).select_related("submitted_by")
+    first = {}
+    for entry in entries.order_by("-day", "-pk"):
+        first[entry.paper_id] = entry
+    return first
+
+
+def encode_cursor(paper):
+    raw = f"{paper.published_at.isoformat()}|{paper.pk}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor):
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        published, pk = raw.split("|")
+        return dt.datetime.fromisoformat(published), int(pk)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise BadParameter("cursor", "cursor is not one this server gave out") from None
+
+
+def papers_page(*, cursor, limit):
+    """Papers newest first (arXiv date), `limit` after the cursor; returns (papers, next)."""
+    papers = Paper.objects.visible().select_related("organization").order_by("-published_at", "-pk")
+    if cursor:
+        published, pk = decode_cursor(cursor)
+        papers = papers.filter(Q(published_at__lt=published) | Q(published_at=published, pk__lt=pk))
+    page = list(papers[: limit + 1])
+    following = encode_cursor(page[limit - 1]) if len(page) > limit else None
+    return page[:limit], following
+
+
+def trending(*, offset, limit):
+    """Papers that have been on a daily page, by stored trending score."""
+    featured = DailyEntry.objects.filter(paper_id__isnull=False).values("paper_id")
+    papers = (
+        Paper.objects.visible()
+        .filter(pk__in=featured)
+        .select_related("organization")
+        .order_by("-trending_score", "-pk")
+    )
+    return list(papers[offset : offset + limit])
+
+
+def categories():
+    rows = (
+        Paper.objects.visible()
+        .exclude(primary_category="")
+        .values("primary_category")
+        .annotate(papers=Count("pk"))
+        .order_by("-papers", "primary_category")
+    )
+    return [{"id": row["primary_category"], "papers": row["papers"]} for row in rows]
+
+
+def search(query, *, limit):
+    """(papers, mode) from the search app's hybrid search."""
+    try:
+        from dailypapers.search import search_papers
+    except ImportError:  # the search app's entry point has not landed yet: titles only
+        papers = Paper.objects.visible().filter(title__icontains=query).order_by("-published_at")
+        return list(papers.select_related("organization")[:limit]), "title"
+    results = search_papers(query, limit=limit)
+    return list(results.papers), results.mode

@@ -1,0 +1,227 @@
+"""Atom 1.0 and RSS 2.0 feeds of the pages that list papers (Django's syndication framework).
+
+Every feed is one subclass of PaperFeed (which papers, and the title); `.rss` variants are
+the same class with the RSS generator. Entries have a stable id (the paper's page URL),
+the abstract, every author, links to the paper page and arXiv, categories, and the time the
+paper was featured (published) and last changed (updated).
+"""
+
+import datetime as dt
+from urllib.parse import quote
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.http import Http404
+from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.html import escape
+
+from dailypapers.api import queries
+from dailypapers.papers import selectors
+from dailypapers.papers.models import Paper
+
+FEED_SIZE = 50
+
+
+class PaperAtomFeed(Atom1Feed):
+    """Atom with one <author> per paper author and a rel="related" link to arXiv."""
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, {**item, "author_name": None})
+        for name in item.get("authors", []):
+            handler.startElement("author", {})
+            handler.addQuickElement("name", name)
+            handler.endElement("author")
+        handler.addQuickElement(
+            "link", "", {"rel": "related", "href": item["arxiv_url"], "title": "arXiv"}
+        )
+
+
+class PaperFeed(Feed):
+    """Items are (paper, featured_at) pairs: featured_at is the daily entry's time, if any."""
+
+    feed_type = PaperAtomFeed
+    description_template = None
+
+    def link(self, obj):
+        return obj["page"]
+
+    def title(self, obj):
+        return f"{settings.SITE_NAME}: {obj['title']}"
+
+    def description(self, obj):
+        return obj.get("description") or obj["title"]
+
+    def subtitle(self, obj):
+        return self.description(obj)
+
+    def items(self, obj):
+        return obj["items"]
+
+    def item_title(self, item):
+        return item[0].title
+
+    def item_link(self, item):
+        return item[0].get_absolute_url()
+
+    def item_guid(self, item):
+        # The page URL never changes for a paper: readers de-duplicate on it.
+        return settings.SITE_URL + item[0].get_absolute_url()
+
+    item_guid_is_permalink = True
+
+    def item_description(self, item):
+        paper = item[0]
+        authors = escape(", ".join(paper.author_names))
+        return (
+            f"<p><em>{authors}</em></p><p>{escape(paper.abstract)}</p>"
+            f'<p>▲ {paper.upvotes} · <a href="{paper.arxiv_url}">arXiv:{paper.arxiv_id}</a>'
+            f' · <a href="{paper.pdf_url}">PDF</a></p>'
+        )
+
+    def item_author_name(self, item):
+        return ", ".join(item[0].author_names) or None
+
+    def item_pubdate(self, item):
+        return item[1] or item[0].published_at
+
+    def item_updateddate(self, item):
+        paper, featured_at = item
+        times = [paper.modified_at, paper.updated_at, featured_at, paper.published_at]
+        return max(time for time in times if time is not None)
+
+    def item_categories(self, item):
+        return item[0].categories or []
+
+    def item_extra_kwargs(self, item):
+        return {"authors": item[0].author_names, "arxiv_url": item[0].arxiv_url}
+
+
+def _entries(first_day, last_day, sort="upvotes"):
+    entries = selectors.entries_between(first_day=first_day, last_day=last_day, sort=sort)
+    return [(entry.paper, entry.submitted_at) for entry in list(entries[:FEED_SIZE])]
+
+
+def _bad(message):
+    raise Http404(message)
+
+
+class DailyFeed(PaperFeed):
+    """The daily page: the latest day with papers, or the day in the URL."""
+
+    def get_object(self, request, date=None):
+        if date is None:
+            day = selectors.latest_day_with_papers() or dt.date.today()
+            page, title = "/", "today's papers"
+        else:
+            try:
+                day = dt.date.fromisoformat(date)
+            except ValueError:
+                _bad(f"{date} is not a day")
+            page, title = f"/papers/date/{day}", f"papers of {day:%A %d %B %Y}"
+        return {"page": page, "title": title, "items": _entries(day, day)}
+
+
+class WeekFeed(PaperFeed):
+    def get_object(self, request, week):
+        year, number = int(week[:4]), int(week[6:])
+        try:
+            first, last = selectors.iso_week_bounds(year, number)
+        except ValueError:
+            _bad(f"{year} has no week {number}")
+        return {
+            "page": f"/papers/week/{week}",
+            "title": f"papers of the week {week}",
+            "items": _entries(first, last),
+        }
+
+
+class MonthFeed(PaperFeed):
+    def get_object(self, request, month):
+        year, number = int(month[:4]), int(month[5:])
+        if not 1 <= number <= 12 or year < 1:
+            _bad(f"{month} is not a month")
+        first, last = selectors.month_bounds(year, number)
+        return {
+            "page": f"/papers/month/{month}",
+            "title": f"papers of {first:%B %Y}",
+            "items": _entries(first, last),
+        }
+
+
+class TrendingFeed(PaperFeed):
+    def get_object(self, request):
+        papers = queries.trending(offset=0, limit=FEED_SIZE)
+        entries = queries.first_entries(papers)
+        items = [
+            (paper, entries[paper.pk].submitted_at if paper.pk in entries else None)
+            for paper in papers
+        ]
+        return {
+            "page": "/papers/trending",
+            "title": "trending papers",
+            "description": "Papers by trending score: log10(upvotes) plus days since featured.",
+            "items": items,
+        }
+
+
+def _searched(query):
+    papers, _ = queries.search(query, limit=FEED_SIZE)
+    return [(paper, None) for paper in papers]
+
+
+class SearchFeed(PaperFeed):
+    def get_object(self, request):
+        query = request.GET.get("q", "").strip()
+        if not query or len(query) > 500 or any(ord(char) < 32 for char in query):
+            _bad("give a search query as ?q=")
+        return {
+            "page": f"/search?q={quote(query)}",
+            "title": f"search “{query}”",
+            "items": _searched(query),
+        }
+
+
+class TopicFeed(PaperFeed):
+    """A followed topic: the papers its words find, newest first."""
+
+    def get_object(self, request, topic):
+        topic = topic.replace("-", " ").replace("_", " ").strip()
+        if not topic:
+            _bad("no topic")
+        items = sorted(_searched(topic), key=lambda item: item[0].published_at, reverse=True)
+        return {"page": f"/search?q={quote(topic)}", "title": f"topic “{topic}”", "items": items}
+
+
+class AuthorFeed(PaperFeed):
+    def get_object(self, request, name):
+        papers = (
+            Paper.objects.visible()
+            .filter(author_set__name=name)
+            .select_related("organization")
+            .order_by("-published_at")[:FEED_SIZE]
+        )
+        return {
+            "page": f"/search?q={quote(name)}",
+            "title": f"papers by {name}",
+            "items": [(paper, None) for paper in papers],
+        }
+
+
+class CategoryFeed(PaperFeed):
+    def get_object(self, request, category):
+        papers = (
+            Paper.objects.visible()
+            .filter(primary_category=category)
+            .select_related("organization")
+            .order_by("-published_at")[:FEED_SIZE]
+        )
+        return {
+            "page": f"/search?q={quote(category)}",
+            "title": f"new in {category}",
+            "items": [(paper, None) for paper in papers],
+        }
+
+
+def rss(feed_class):
+    """The RSS 2.0 twin of an Atom feed class."""
+    return type(f"{feed_class.__name__}Rss", (feed_class,), {"feed_type": Rss201rev2Feed})
