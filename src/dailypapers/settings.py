@@ -256,3 +256,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("DAILYPAPERS_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Search (docs/search.md): index files beside the database; the embedder ("static": the
+# bundled offline model, "st:<sentence-transformers name or path>", or "none").
+SEARCH_DIR = Path(env("DAILYPAPERS_SEARCH_DIR", str(DATA_DIR / "search")))
+SEARCH_EMBEDDER = env("DAILYPAPERS_EMBEDDER", "static")

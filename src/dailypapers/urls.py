@@ -10,5 +10,6 @@ urlpatterns = [
     path("feeds/", include("dailypapers.feeds.urls")),
     re_path(r"^papers/(?P<id>.+)\.md$", paper_markdown, name="paper-markdown"),
     path("", include("dailypapers.accounts.urls")),
+    path("", include("dailypapers.digests.urls")),
     path("", include("dailypapers.web.urls")),
 ]

@@ -1,0 +1,163 @@
+"""What a digest holds: the period's top trending papers, then new papers for each thing
+the subscriber follows, never a paper they were already sent.
+
+Everything that is the same for all subscribers (trending list, results per topic query,
+papers per author or category) is computed once per period and cached here.
+"""
+
+import datetime as dt
+import logging
+import zoneinfo
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Q
+
+from dailypapers.papers.models import DailyEntry, Paper
+from dailypapers.papers.selectors import entries_between
+
+from .emails import Section
+from .models import Follow
+
+log = logging.getLogger(__name__)
+
+# A paper counts as new for a day's topic alerts when arXiv published it in the few days
+# before (Monday's announcement covers the weekend's submissions).
+NEW_PAPER_DAYS = 3
+
+
+@dataclass(frozen=True)
+class Period:
+    key: str  # "2026-11-27" or "2026-W48": one Delivery per subscription and key
+    kind: str  # "daily" or "weekly" (= Subscription.Frequency)
+    first_day: dt.date
+    last_day: dt.date
+
+    @property
+    def label(self):
+        if self.kind == "daily":
+            return f"{self.first_day:%a %d %b %Y}"
+        return f"week of {self.first_day:%d %b %Y}"
+
+
+def daily_period(day):
+    return Period(key=day.isoformat(), kind="daily", first_day=day, last_day=day)
+
+
+def weekly_period(day):
+    """The ISO week that contains `day`."""
+    year, week, weekday = day.isocalendar()
+    monday = day - dt.timedelta(days=weekday - 1)
+    return Period(
+        key=f"{year}-W{week:02d}",
+        kind="weekly",
+        first_day=monday,
+        last_day=monday + dt.timedelta(days=6),
+    )
+
+
+def digest_today():
+    return dt.datetime.now(zoneinfo.ZoneInfo(settings.DIGEST_TIME_ZONE)).date()
+
+
+def has_papers(period):
+    return DailyEntry.objects.filter(
+        day__gte=period.first_day, day__lte=period.last_day, paper__hidden=False
+    ).exists()
+
+
+def periods_due(today):
+    """The digests owed on `today`: the daily one when `today` has papers (so no mail on
+    weekends and holidays), and on the weekly day, last week's."""
+    periods = [daily_period(today)]
+    if today.isoweekday() == settings.DIGEST_WEEKLY_DAY:
+        periods.append(weekly_period(today - dt.timedelta(days=7)))
+    return [period for period in periods if has_papers(period)]
+
+
+class PeriodContent:
+    def __init__(self, period, *, search=None):
+        self.period = period
+        self.trending_limit = settings.DIGEST_TRENDING_LIMIT
+        self.topic_limit = settings.DIGEST_TOPIC_LIMIT
+        # More candidates than shown, so the cap still fills after removing papers a
+        # subscriber was already sent.
+        entries = entries_between(
+            first_day=period.first_day, last_day=period.last_day, sort="trending"
+        )
+        self.trending = [entry.paper for entry in list(entries[: self.trending_limit * 3])]
+        tz = zoneinfo.ZoneInfo(settings.DIGEST_TIME_ZONE)
+        self.new_after = dt.datetime.combine(
+            period.first_day - dt.timedelta(days=NEW_PAPER_DAYS), dt.time(), tz
+        )
+        self.new_before = dt.datetime.combine(period.last_day + dt.timedelta(days=1), dt.time(), tz)
+        self._search = search
+        self._matches = {}
+
+    def candidate_ids(self):
+        """Ids of every paper seen so far (to look up what was already sent)."""
+        ids = {paper.pk for paper in self.trending}
+        for papers in self._matches.values():
+            ids.update(paper.pk for paper in papers)
+        return ids
+
+    def matches(self, kind, value):
+        key = (kind, value.lower())
+        if key not in self._matches:
+            self._matches[key] = self._find(kind, value)
+        return self._matches[key]
+
+    def _find(self, kind, value):
+        limit = self.topic_limit * 3
+        if kind == Follow.Kind.TOPIC:
+            return self._search_topic(value, limit)
+        new = Paper.objects.visible().filter(
+            published_at__gte=self.new_after, published_at__lt=self.new_before
+        )
+        if kind == Follow.Kind.AUTHOR:
+            new = new.filter(author_set__name__iexact=value)
+        else:  # category: the JSON list as text, quoted so that "cs.C" never matches "cs.CL"
+            new = new.filter(Q(primary_category=value) | Q(categories__icontains=f'"{value}"'))
+        return list(
+            new.select_related("organization").order_by("-trending_score", "-published_at")[:limit]
+        )
+
+    def _search_topic(self, query, limit):
+        search = self._search
+        if search is None:
+            from dailypapers.search import search_papers as search
+        try:
+            results = search(
+                query,
+                limit=limit,
+                sort="relevance",
+                published_after=self.new_after,
+                published_before=self.new_before,
+            )
+        except Exception:  # a broken query must not stop everybody's digest
+            log.exception("digest: search for topic %r failed", query)
+            return []
+        return list(results.papers)
+
+    def sections_for(self, subscription, follows, already_sent):
+        """[Section, ...] for one subscriber; empty when there is nothing new for them."""
+        seen = set(already_sent)
+        sections = []
+        if subscription.include_trending:
+            fresh = [paper for paper in self.trending if paper.pk not in seen]
+            fresh = fresh[: self.trending_limit]
+            if fresh:
+                sections.append(Section(heading="", papers=fresh))
+                seen.update(paper.pk for paper in fresh)
+        for follow in follows:
+            fresh = [p for p in self.matches(follow.kind, follow.value) if p.pk not in seen]
+            fresh = fresh[: self.topic_limit]
+            if fresh:
+                heading = (
+                    follow.value
+                    if follow.kind == Follow.Kind.TOPIC
+                    else (f"{follow.get_kind_display().lower()} {follow.value}")
+                )
+                sections.append(Section(heading=heading, papers=fresh))
+                seen.update(paper.pk for paper in fresh)
+        return sections

@@ -1,0 +1,423 @@
+"""Sending the digests of a day: plan, then for each Delivery claim → send → mark.
+
+- plan: one Delivery row per (subscription, period), created in bulk; the unique
+  constraint makes a second run, a second worker or a restart find the same rows.
+- claim: a conditional UPDATE (pending and due, or claimed by a worker that has been
+  silent for DIGEST_CLAIM_TIMEOUT) that only one worker can win.
+- send over one SMTP connection from MAILERS["default"], then mark sent and record the
+  papers in the same transaction, so they are never sent to this subscriber again.
+
+A transient failure (4xx, dropped connection, timeout) puts the row back with a doubling
+delay; a permanent one (5xx) marks it bounced and counts towards the subscription's
+bounce limit. If the process dies between the server's "250 OK" and the mark, the row is
+claimed again after the timeout and re-sent with the same Message-ID (so mail clients
+that de-duplicate show it once): that window is the one place where at-least-once is the
+best SMTP allows.
+"""
+
+import datetime as dt
+import logging
+import os
+import smtplib
+import socket
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.mail import mailers
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from . import services
+from .content import PeriodContent, digest_today, periods_due
+from .emails import DigestComposer, site_domain
+from .models import Delivery, SentPaper, Subscription
+
+log = logging.getLogger(__name__)
+CHUNK = 500
+
+
+class SmtpUnavailable(Exception):
+    """The mail server cannot be reached or refuses us as a sender: stop the run, retry
+    later, and count no attempt against any subscriber."""
+
+
+@dataclass
+class RunReport:
+    periods: list = field(default_factory=list)
+    sent: int = 0
+    empty: int = 0
+    skipped: int = 0
+    retried: int = 0
+    bounced: int = 0
+    failed: int = 0
+    would_send: int = 0  # --dry-run
+    aborted: str = ""
+    compose_seconds: float = 0.0
+    send_seconds: float = 0.0
+
+    def summary(self):
+        if not self.periods:
+            return "No digest is due (no new papers for this day)."
+        parts = [
+            f"{name} {getattr(self, name)}"
+            for name in ("sent", "empty", "skipped", "retried", "bounced", "failed", "would_send")
+            if getattr(self, name)
+        ]
+        text = f"Digests for {', '.join(self.periods)}: " + (", ".join(parts) or "nothing to do")
+        return text + (f". Stopped: {self.aborted}" if self.aborted else ".")
+
+
+def classify_error(exc, recipient):
+    """("transient" | "permanent", message) for an exception raised while sending."""
+    code = None
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        code, reply = exc.recipients.get(recipient, next(iter(exc.recipients.values())))
+        message = f"{code} {reply.decode(errors='replace') if isinstance(reply, bytes) else reply}"
+    elif isinstance(exc, smtplib.SMTPResponseException):
+        code = exc.smtp_code
+        error = exc.smtp_error
+        message = f"{code} {error.decode(errors='replace') if isinstance(error, bytes) else error}"
+    else:
+        message = f"{exc.__class__.__name__}: {exc}"
+    if isinstance(exc, ValueError):  # an address the backend cannot encode
+        return "permanent", message
+    if code is not None and 500 <= code < 600:
+        return "permanent", message
+    return "transient", message
+
+
+class Sender:
+    """One SMTP connection (or whatever MAILERS["default"] is), reopened after a drop,
+    and the configured send rate."""
+
+    def __init__(self):
+        self.backend = mailers.default
+        self.interval = 1.0 / settings.DIGEST_SEND_RATE if settings.DIGEST_SEND_RATE > 0 else 0
+        self.last = 0.0
+
+    def send(self, message):
+        if self.interval:
+            wait = self.last + self.interval - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            self.last = time.monotonic()
+        try:
+            if hasattr(self.backend, "open"):
+                self.backend.open()
+        except smtplib.SMTPAuthenticationError as exc:
+            raise SmtpUnavailable(f"the SMTP server refused our login: {exc}") from exc
+        except OSError as exc:
+            raise SmtpUnavailable(f"cannot connect to the SMTP server: {exc}") from exc
+        try:
+            self.backend.send_messages([message])
+        except smtplib.SMTPSenderRefused as exc:
+            self.close()
+            raise SmtpUnavailable(f"the SMTP server refuses our sender address: {exc}") from exc
+        except (smtplib.SMTPServerDisconnected, OSError):
+            self.close()  # reconnect for the next message
+            raise
+
+    def close(self):
+        try:
+            self.backend.close()
+        except Exception:  # closing a dead connection: nothing left to save
+            if hasattr(self.backend, "connection"):
+                self.backend.connection = None
+
+
+def _worker_id():
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def deliveries_plan(period):
+    """Create the missing Delivery rows of `period` for confirmed subscribers."""
+    subscriptions = Subscription.objects.filter(
+        status=Subscription.Status.ACTIVE, frequency=period.kind
+    ).exclude(email="")
+    existing = set(
+        Delivery.objects.filter(period=period.key).values_list("subscription_id", flat=True)
+    )
+    missing = [pk for pk in subscriptions.values_list("pk", flat=True) if pk not in existing]
+    Delivery.objects.bulk_create(
+        [Delivery(subscription_id=pk, period=period.key) for pk in missing],
+        batch_size=CHUNK,
+        ignore_conflicts=True,
+    )
+    return len(missing)
+
+
+def _due_q(now):
+    """Pending and due, or claimed by a worker that has been silent too long."""
+    stale = now - dt.timedelta(seconds=settings.DIGEST_CLAIM_TIMEOUT)
+    pending = Q(status=Delivery.Status.PENDING) & (
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    )
+    return pending | Q(status=Delivery.Status.SENDING, claimed_at__lt=stale)
+
+
+def _due(period, now):
+    return Delivery.objects.filter(_due_q(now), period=period.key)
+
+
+def delivery_claim(*, delivery_id, worker, now=None):
+    """True when this worker won the delivery (a conditional UPDATE: exactly one can)."""
+    now = now or timezone.now()
+    won = Delivery.objects.filter(_due_q(now), pk=delivery_id).update(
+        status=Delivery.Status.SENDING,
+        claimed_at=now,
+        claimed_by=worker,
+        attempts=F("attempts") + 1,
+    )
+    return won == 1
+
+
+def delivery_mark_sent(*, delivery, message_id, papers):
+    with transaction.atomic():
+        Delivery.objects.filter(pk=delivery.pk).update(
+            status=Delivery.Status.SENT,
+            sent_at=timezone.now(),
+            message_id=message_id,
+            num_papers=len(papers),
+            error="",
+        )
+        SentPaper.objects.bulk_create(
+            [
+                SentPaper(subscription_id=delivery.subscription_id, paper=p, delivery=delivery)
+                for p in papers
+            ],
+            ignore_conflicts=True,
+        )
+        Subscription.objects.filter(pk=delivery.subscription_id, bounce_count__gt=0).update(
+            bounce_count=0
+        )
+
+
+def delivery_mark(*, delivery, status, error=""):
+    Delivery.objects.filter(pk=delivery.pk).update(status=status, error=error[:2000])
+
+
+def delivery_retry_later(*, delivery, error, count_attempt=True):
+    """Back to pending with a doubling delay; FAILED after DIGEST_MAX_ATTEMPTS."""
+    attempts = delivery.attempts if count_attempt else max(delivery.attempts - 1, 0)
+    if attempts >= settings.DIGEST_MAX_ATTEMPTS:
+        delivery_mark(delivery=delivery, status=Delivery.Status.FAILED, error=error)
+        return Delivery.Status.FAILED
+    delay = settings.DIGEST_RETRY_DELAY * 2 ** max(attempts - 1, 0) if count_attempt else 0
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=Delivery.Status.PENDING,
+        attempts=attempts,
+        next_attempt_at=timezone.now() + dt.timedelta(seconds=delay),
+        error=error[:2000],
+    )
+    return Delivery.Status.PENDING
+
+
+def delivery_bounce(*, delivery, error):
+    """A permanent refusal: this digest is lost for good, and after DIGEST_BOUNCE_LIMIT
+    in a row the address gets no more mail."""
+    with transaction.atomic():
+        delivery_mark(delivery=delivery, status=Delivery.Status.BOUNCED, error=error)
+        Subscription.objects.filter(pk=delivery.subscription_id).update(
+            bounce_count=F("bounce_count") + 1, last_error=error[:2000]
+        )
+        Subscription.objects.filter(
+            pk=delivery.subscription_id, bounce_count__gte=settings.DIGEST_BOUNCE_LIMIT
+        ).update(status=Subscription.Status.BOUNCING)
+
+
+def message_id_for(delivery):
+    # Deterministic: a re-send after a crash carries the same id.
+    return f"<digest.{delivery.period}.{delivery.pk}@{site_domain()}>"
+
+
+class DigestRun:
+    def __init__(self, *, dry_run=False, progress=None, search=None):
+        self.dry_run = dry_run
+        self.progress = progress  # callable(total) -> object with update(n) and close()
+        self.search = search
+        self.worker = _worker_id()
+        self.report = RunReport()
+        self.mailto = settings.DIGEST_UNSUBSCRIBE_MAILTO or _from_address()
+
+    def run(self, *, today=None):
+        today = today or digest_today()
+        sender = None if self.dry_run else Sender()
+        try:
+            for period in periods_due(today):
+                self.report.periods.append(period.key)
+                self.run_period(period, sender)
+        except SmtpUnavailable as exc:
+            self.report.aborted = str(exc)
+            log.error("digest run stopped: %s", exc)
+        finally:
+            if sender is not None:
+                sender.close()
+        return self.report
+
+    def run_period(self, period, sender):
+        content = PeriodContent(period, search=self.search)
+        composer = DigestComposer(period_label=period.label, kind=period.kind)
+        if self.dry_run:
+            return self.dry_run_period(period, content, composer)
+        deliveries_plan(period)
+        bar = self.progress(_due(period, timezone.now()).count()) if self.progress else None
+        try:
+            while True:
+                now = timezone.now()
+                ids = list(_due(period, now).order_by("pk").values_list("pk", flat=True)[:CHUNK])
+                if ids:
+                    self.send_chunk(ids, content, composer, sender, bar)
+                    continue
+                wait = self.next_retry_in(period, now)
+                if wait is None:
+                    break
+                time.sleep(wait)
+        finally:
+            if bar is not None:
+                bar.close()
+
+    def next_retry_in(self, period, now):
+        """Seconds until the next retry of this period is due, if it is soon enough to
+        wait for in this run (later ones are left to the next scheduled run)."""
+        waiting = (
+            Delivery.objects.filter(
+                period=period.key, status=Delivery.Status.PENDING, next_attempt_at__gt=now
+            )
+            .order_by("next_attempt_at")
+            .values_list("next_attempt_at", flat=True)
+            .first()
+        )
+        if waiting is None:
+            return None
+        seconds = (waiting - now).total_seconds()
+        return max(seconds, 0.01) if seconds <= settings.DIGEST_RETRY_DELAY * 8 else None
+
+    def load(self, ids, content):
+        deliveries = list(
+            Delivery.objects.filter(pk__in=ids)
+            .select_related("subscription")
+            .prefetch_related("subscription__follows")
+            .order_by("pk")
+        )
+        subscriptions = [delivery.subscription for delivery in deliveries]
+        for subscription in subscriptions:  # compute shared matches before the lookup
+            for follow in subscription.follows.all():
+                content.matches(follow.kind, follow.value)
+        sent = defaultdict(set)
+        rows = SentPaper.objects.filter(
+            subscription__in=subscriptions, paper_id__in=content.candidate_ids()
+        ).values_list("subscription_id", "paper_id")
+        for subscription_id, paper_id in rows.iterator():
+            sent[subscription_id].add(paper_id)
+        return deliveries, sent
+
+    def send_chunk(self, ids, content, composer, sender, bar):
+        deliveries, sent = self.load(ids, content)
+        for delivery in deliveries:
+            if not delivery_claim(delivery_id=delivery.pk, worker=self.worker):
+                continue  # another worker has it
+            delivery.attempts += 1
+            self.send_one(delivery, content, composer, sender, sent[delivery.subscription_id])
+            if bar is not None:
+                bar.update(1)
+
+    def compose(self, delivery, content, composer, already_sent):
+        subscription = delivery.subscription
+        sections = content.sections_for(subscription, subscription.follows.all(), already_sent)
+        if not sections:
+            return None, []
+        composed = composer.compose(
+            to=subscription.email,
+            sections=sections,
+            message_id=message_id_for(delivery),
+            unsubscribe_url=services.unsubscribe_url(subscription),
+            manage_url=services.manage_url(subscription),
+            mailto=self.mailto,
+        )
+        return composed, [paper for section in sections for paper in section.papers]
+
+    def send_one(self, delivery, content, composer, sender, already_sent):
+        subscription = delivery.subscription
+        subscription.refresh_from_db(fields=["status", "frequency", "email"])
+        if not subscription.receives_mail or subscription.frequency != content.period.kind:
+            delivery_mark(delivery=delivery, status=Delivery.Status.SKIPPED)
+            self.report.skipped += 1
+            return
+        started = time.perf_counter()
+        try:
+            composed, papers = self.compose(delivery, content, composer, already_sent)
+        except ValueError as exc:  # an address or header that cannot go on the wire
+            delivery_bounce(delivery=delivery, error=f"cannot compose: {exc}")
+            self.report.bounced += 1
+            return
+        composed_at = time.perf_counter()
+        self.report.compose_seconds += composed_at - started
+        if composed is None:
+            delivery_mark(delivery=delivery, status=Delivery.Status.EMPTY)
+            self.report.empty += 1
+            return
+        try:
+            sender.send(composed.as_django_message())
+        except SmtpUnavailable:
+            delivery_retry_later(delivery=delivery, error="SMTP unavailable", count_attempt=False)
+            raise
+        except Exception as exc:
+            kind, error = classify_error(exc, subscription.email)
+            log.warning("digest %s to subscription %s: %s", delivery.period, subscription.pk, error)
+            if kind == "permanent":
+                delivery_bounce(delivery=delivery, error=error)
+                self.report.bounced += 1
+            elif delivery_retry_later(delivery=delivery, error=error) == Delivery.Status.FAILED:
+                self.report.failed += 1
+            else:
+                self.report.retried += 1
+            return
+        finally:
+            self.report.send_seconds += time.perf_counter() - composed_at
+        delivery_mark_sent(
+            delivery=delivery, message_id=composed.headers["Message-ID"], papers=papers
+        )
+        self.report.sent += 1
+
+    def dry_run_period(self, period, content, composer):
+        """Compose everything a real run would send now, send nothing, write nothing."""
+        done = Delivery.objects.filter(period=period.key).exclude(
+            status__in=[Delivery.Status.PENDING, Delivery.Status.SENDING]
+        )
+        subscriptions = list(
+            Subscription.objects.filter(status=Subscription.Status.ACTIVE, frequency=period.kind)
+            .exclude(email="")
+            .exclude(pk__in=done.values("subscription_id"))
+            .prefetch_related("follows")
+        )
+        for subscription in subscriptions:
+            for follow in subscription.follows.all():
+                content.matches(follow.kind, follow.value)
+        sent = defaultdict(set)
+        for sub_id, paper_id in SentPaper.objects.filter(
+            subscription__in=subscriptions, paper_id__in=content.candidate_ids()
+        ).values_list("subscription_id", "paper_id"):
+            sent[sub_id].add(paper_id)
+        for subscription in subscriptions:
+            sections = content.sections_for(
+                subscription, subscription.follows.all(), sent[subscription.pk]
+            )
+            if sections:
+                self.report.would_send += 1
+            else:
+                self.report.empty += 1
+
+
+def _from_address():
+    import email.utils
+
+    return email.utils.parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+
+
+def digest_send(*, today=None, dry_run=False, progress=None, search=None):
+    """Send every digest due on `today` (default: today in DIGEST_TIME_ZONE)."""
+    return DigestRun(dry_run=dry_run, progress=progress, search=search).run(today=today)

@@ -1,0 +1,286 @@
+"""Writes on subscriptions and follows: subscribe (double opt-in), confirm, unsubscribe,
+preferences, members' follows. Digest sending lives in sending.py.
+
+Tokens are signed with django.core.signing. A confirmation token carries the subscription,
+the address and a timestamp (it expires); a manage/unsubscribe token carries the
+subscription and a hash of its address, so it never expires but dies when the address
+changes, and a token for another address does nothing.
+"""
+
+import re
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+
+from .models import Follow, Subscription
+
+MAX_FOLLOWS = 20
+MAX_FOLLOW_LENGTH = 200
+CONFIRM_SALT = "dailypapers.digests.confirm"
+MANAGE_SALT = "dailypapers.digests.manage"
+CATEGORY_RE = re.compile(r"^[a-z-]+(\.[A-Za-z-]+)?$")
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+# --- Input ----------------------------------------------------------------------------
+
+
+def email_normalize(raw):
+    """A clean lower-case address, or ValidationError with a message for the person."""
+    value = (raw or "").strip()
+    if not value:
+        raise ValidationError("Enter your email address.")
+    if len(value) > 254:
+        raise ValidationError("That email address is too long (254 characters at most).")
+    if CONTROL_RE.search(value):
+        raise ValidationError("An email address cannot contain line breaks or control characters.")
+    try:
+        validate_email(value)
+    except ValidationError:
+        raise ValidationError("Enter a valid email address, like name@example.org.") from None
+    return value.lower()
+
+
+def follow_clean(kind, value):
+    """(kind, value) normalised, or ValidationError."""
+    if kind not in Follow.Kind.values:
+        raise ValidationError(f"Unknown kind of follow: {str(kind)[:20]!r}.")
+    value = " ".join(str(value or "").split())
+    if CONTROL_RE.search(value):
+        raise ValidationError("Topics cannot contain control characters.")
+    if not value:
+        raise ValidationError(f"The {kind} is empty.")
+    if len(value) > MAX_FOLLOW_LENGTH:
+        raise ValidationError(f"A {kind} can be {MAX_FOLLOW_LENGTH} characters at most.")
+    if kind == Follow.Kind.CATEGORY:
+        if not CATEGORY_RE.match(value):
+            raise ValidationError(f"{value!r} is not an arXiv category such as cs.CL or math.")
+    return kind, value
+
+
+def follows_parse(*, topics="", authors="", categories=""):
+    """Follows typed in a form: one per line (categories may also be comma-separated)."""
+    wanted = []
+    for kind, text in (
+        (Follow.Kind.TOPIC, topics),
+        (Follow.Kind.AUTHOR, authors),
+        (Follow.Kind.CATEGORY, (categories or "").replace(",", "\n")),
+    ):
+        for line in (text or "").splitlines():
+            if line.strip():
+                wanted.append(follow_clean(kind, line))
+    unique = list(dict.fromkeys(wanted))
+    if len(unique) > MAX_FOLLOWS:
+        raise ValidationError(f"You can follow {MAX_FOLLOWS} things at most.")
+    return unique
+
+
+# --- Tokens ---------------------------------------------------------------------------
+
+
+def _email_hash(email):
+    return salted_hmac(MANAGE_SALT, email).hexdigest()[:16]
+
+
+def confirm_token(subscription, email):
+    return signing.dumps({"s": subscription.pk, "e": email}, salt=CONFIRM_SALT, compress=True)
+
+
+def manage_token(subscription):
+    return signing.dumps(
+        {"s": subscription.pk, "h": _email_hash(subscription.email)}, salt=MANAGE_SALT
+    )
+
+
+def subscription_from_manage_token(token):
+    """The subscription a manage/unsubscribe token is for, or None (tampered, other address)."""
+    try:
+        data = signing.loads(token, salt=MANAGE_SALT)
+        subscription = Subscription.objects.get(pk=data["s"])
+    except (signing.BadSignature, Subscription.DoesNotExist, KeyError, TypeError, ValueError):
+        return None
+    if not subscription.email or data.get("h") != _email_hash(subscription.email):
+        return None
+    return subscription
+
+
+def manage_url(subscription):
+    return settings.SITE_URL + reverse("digests:manage", args=[manage_token(subscription)])
+
+
+def unsubscribe_url(subscription):
+    return settings.SITE_URL + reverse("digests:unsubscribe", args=[manage_token(subscription)])
+
+
+def confirm_url(subscription, email):
+    return settings.SITE_URL + reverse("digests:confirm", args=[confirm_token(subscription, email)])
+
+
+# --- Subscribing ----------------------------------------------------------------------
+
+
+def _notify(subscription, kind, email):
+    """Queue one mail (after commit), unless this address got one a moment ago: a form
+    posted in a loop must not turn us into a mail cannon."""
+    now = timezone.now()
+    interval = timezone.timedelta(seconds=settings.DIGEST_NOTIFY_INTERVAL)
+    updated = (
+        Subscription.objects.filter(pk=subscription.pk)
+        .exclude(notified_at__gt=now - interval)
+        .update(notified_at=now)
+    )
+    if not updated:
+        return False
+    from .tasks import send_subscription_mail
+
+    transaction.on_commit(lambda: send_subscription_mail.enqueue(subscription.pk, kind, email))
+    return True
+
+
+def subscription_request(*, email, frequency, follows=(), user=None):
+    """Someone asks for digests at `email`. Always looks the same from outside: at most
+    one mail goes out (a confirmation, or a "manage your subscription" link when the
+    address is already subscribed) and nothing about the address is revealed.
+
+    A new address gets a pending subscription with the chosen frequency and follows; an
+    existing one keeps its settings (changes go through its own manage link). A member's
+    subscription takes the address once it is confirmed.
+    """
+    email = email_normalize(email)
+    if frequency not in (Subscription.Frequency.DAILY, Subscription.Frequency.WEEKLY):
+        raise ValidationError("Choose daily or weekly.")
+    follows = list(follows)
+    with transaction.atomic():
+        existing = Subscription.objects.select_for_update().filter(email=email).first()
+        if user is not None and user.is_authenticated:
+            # Members manage their own subscription directly; only a new address needs
+            # confirming.
+            mine = _member_subscription(user, frequency=frequency)
+            mine.frequency = frequency
+            mine.save(update_fields=["frequency"])
+            if follows:
+                _follows_replace(mine, follows)
+            if mine.email == email and mine.status == Subscription.Status.ACTIVE:
+                return False
+            return _notify(mine, "confirm", email)
+        if existing is None:
+            try:
+                with transaction.atomic():
+                    existing = Subscription.objects.create(email=email, frequency=frequency)
+            except IntegrityError:  # a concurrent request created it
+                existing = Subscription.objects.get(email=email)
+            else:
+                _follows_replace(existing, follows)
+                return _notify(existing, "confirm", email)
+        if existing.status == Subscription.Status.ACTIVE:
+            return _notify(existing, "manage", email)
+        if existing.status != Subscription.Status.PENDING:  # unsubscribed or bouncing
+            # Coming back is a fresh start, confirmed like the first time.
+            existing.frequency = frequency
+            existing.save(update_fields=["frequency"])
+        return _notify(existing, "confirm", email)
+
+
+def subscription_confirm(*, token):
+    """Confirm from a signed, unexpired link; None when the link is bad or expired."""
+    try:
+        data = signing.loads(token, salt=CONFIRM_SALT, max_age=settings.DIGEST_CONFIRM_MAX_AGE)
+        pk, email = int(data["s"]), email_normalize(data["e"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError, ValidationError):
+        return None
+    with transaction.atomic():
+        subscription = Subscription.objects.select_for_update().filter(pk=pk).first()
+        if subscription is None:
+            return None
+        other = Subscription.objects.filter(email=email).exclude(pk=pk).first()
+        if other is not None:
+            # A member proved they own an address that had an anonymous subscription:
+            # the member's subscription takes it over, with the other one's follows.
+            if other.user_id is not None:
+                return None
+            for follow in other.follows.all():
+                Follow.objects.get_or_create(
+                    subscription=subscription, kind=follow.kind, value=follow.value
+                )
+            other.delete()
+        elif subscription.email and subscription.email != email and subscription.user is None:
+            return None  # an anonymous subscription never changes address
+        subscription.email = email
+        subscription.status = Subscription.Status.ACTIVE
+        subscription.confirmed_at = subscription.confirmed_at or timezone.now()
+        subscription.unsubscribed_at = None
+        subscription.bounce_count = 0
+        if subscription.frequency == Subscription.Frequency.OFF:
+            subscription.frequency = Subscription.Frequency.DAILY
+        subscription.save()
+    return subscription
+
+
+def subscription_unsubscribe(*, subscription):
+    """Stop all digests at once (one-click from the mail, or the manage page)."""
+    Subscription.objects.filter(pk=subscription.pk).update(
+        status=Subscription.Status.UNSUBSCRIBED, unsubscribed_at=timezone.now()
+    )
+    subscription.refresh_from_db()
+    return subscription
+
+
+def subscription_update(*, subscription, frequency, include_trending, follows):
+    if frequency not in Subscription.Frequency.values:
+        raise ValidationError("Choose daily, weekly or no email.")
+    with transaction.atomic():
+        subscription.frequency = frequency
+        subscription.include_trending = bool(include_trending)
+        subscription.save(update_fields=["frequency", "include_trending"])
+        _follows_replace(subscription, follows)
+    return subscription
+
+
+def _follows_replace(subscription, follows):
+    follows = list(dict.fromkeys(follows))
+    keep = set(follows)
+    for follow in subscription.follows.all():
+        if (follow.kind, follow.value) not in keep:
+            follow.delete()
+    existing = set(subscription.follows.values_list("kind", "value"))
+    Follow.objects.bulk_create(
+        [
+            Follow(subscription=subscription, kind=k, value=v)
+            for k, v in follows
+            if (k, v) not in existing
+        ]
+    )
+
+
+# --- Members ------------------------------------------------------------------------
+
+
+def _member_subscription(user, *, frequency):
+    subscription, _ = Subscription.objects.get_or_create(
+        user=user, defaults={"frequency": frequency, "status": Subscription.Status.PENDING}
+    )
+    return subscription
+
+
+def follow_add(*, user, kind, value):
+    """A member follows a topic, author or category. Their subscription is created on the
+    first follow with no email ("off") until they ask for digests on /subscribe."""
+    kind, value = follow_clean(kind, value)
+    subscription = _member_subscription(user, frequency=Subscription.Frequency.OFF)
+    if subscription.follows.count() >= MAX_FOLLOWS:
+        raise ValidationError(f"You can follow {MAX_FOLLOWS} things at most.")
+    follow, _ = Follow.objects.get_or_create(subscription=subscription, kind=kind, value=value)
+    return follow
+
+
+def follow_remove(*, user, kind, value):
+    deleted, _ = Follow.objects.filter(
+        subscription__user=user, kind=kind, value=" ".join(str(value).split())
+    ).delete()
+    return bool(deleted)
