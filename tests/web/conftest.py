@@ -8,6 +8,12 @@ from dailypapers.papers.models import DailyEntry
 DAY = dt.date(2026, 11, 25)
 
 
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    # PBKDF2's many rounds cost ~1 s per user on a busy machine; tests need no security here.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def feature(db):
     """Put a paper on the daily page of `day` (DAY by default)."""
@@ -40,3 +46,51 @@ def day_of_papers(make_paper, feature):
     for paper in papers:
         feature(paper)
     return papers
+
+
+def fake_arxiv(records_by_id=None, error=None):
+    """A stand-in for the arXiv API client's fetch_by_ids: no network in tests."""
+    calls = []
+
+    def fetch_by_ids(ids, *args, **kwargs):
+        calls.append(list(ids))
+        if error is not None:
+            raise error
+        return [records_by_id[i] for i in ids if i in (records_by_id or {})]
+
+    fetch_by_ids.calls = calls
+    return fetch_by_ids
+
+
+@pytest.fixture
+def patch_arxiv(monkeypatch):
+    """Replace the arXiv client used by paper_submit (whether or not it is written yet)."""
+    import sys
+    import types
+
+    def patch(fetch):
+        try:
+            from dailypapers.ingest.sources import arxiv_api
+        except ImportError:
+            arxiv_api = types.ModuleType("dailypapers.ingest.sources.arxiv_api")
+            monkeypatch.setitem(sys.modules, arxiv_api.__name__, arxiv_api)
+        monkeypatch.setattr(arxiv_api, "fetch_by_ids", fetch, raising=False)
+        return fetch
+
+    return patch
+
+
+def paper_record(arxiv_id, *, days_old=1, title="Fetched from arXiv"):
+    from dailypapers.ingest.records import PaperRecord
+
+    published = timezone.now() - dt.timedelta(days=days_old)
+    return PaperRecord(
+        arxiv_id=arxiv_id,
+        title=title,
+        published_at=published,
+        versions=[{"version": 1, "created": published.isoformat()}],
+        abstract="An abstract that came from the arXiv API.",
+        authors=[{"name": "Grace Hopper"}, {"name": "Edsger Dijkstra"}],
+        categories=["cs.LG"],
+        primary_category="cs.LG",
+    )

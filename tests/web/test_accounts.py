@@ -1,0 +1,87 @@
+import re
+
+from django.contrib.auth import get_user_model
+
+
+def signup(client, **fields):
+    data = {
+        "username": "carol",
+        "email": "carol@example.org",
+        "password1": "a long pass phrase 7",
+        "password2": "a long pass phrase 7",
+        **fields,
+    }
+    return client.post("/accounts/signup/", data)
+
+
+def test_it_signs_up_and_signs_in_the_new_member(client, db):
+    response = signup(client)
+    assert response.status_code == 302 and response["Location"] == "/u/carol"
+    page = client.get("/u/carol").content.decode()
+    assert "Sign out" in page and 'href="/settings/tokens"' in page
+    assert 'href="/subscribe"' in page
+    assert get_user_model().objects.get(username="carol").email == "carol@example.org"
+
+
+def test_it_explains_what_is_wrong_with_a_sign_up(client, alice):
+    cases = [
+        ({"username": "alice"}, "already exists"),
+        ({"email": "ALICE@example.org"}, "email address exists already"),
+        ({"email": "not-an-email"}, "valid email"),
+        ({"password2": "something else 9"}, "didn’t match"),
+        ({"password1": "123", "password2": "123"}, "too short"),
+        ({"username": "bad name!"}, "Enter a valid username"),
+        ({"username": "x" * 200}, "at most 150 characters"),
+    ]
+    for fields, message in cases:
+        response = signup(client, **fields)
+        assert response.status_code == 400, fields
+        assert message in response.content.decode(), fields
+    assert get_user_model().objects.count() == 1
+
+
+def test_it_signs_in_and_out(client, alice):
+    page = client.get("/accounts/login/?next=/about").content.decode()
+    assert 'name="next" value="/about"' in page
+    wrong = client.post("/accounts/login/", {"username": "alice", "password": "nope"})
+    assert wrong.status_code == 200 and "correct username and password" in wrong.content.decode()
+    response = client.post(
+        "/accounts/login/", {"username": "alice", "password": "correct horse 1", "next": "/about"}
+    )
+    assert response["Location"] == "/about"
+    assert client.post("/accounts/logout/").status_code == 302
+    assert "Sign in" in client.get("/about").content.decode()
+
+
+def test_it_resets_a_password_by_email(client, alice, mailoutbox):
+    response = client.post("/accounts/password_reset/", {"email": "alice@example.org"})
+    assert response["Location"] == "/accounts/password_reset/done/"
+    assert len(mailoutbox) == 1 and mailoutbox[0].to == ["alice@example.org"]
+    link = re.search(r"https?://[^/]+(/accounts/reset/\S+)", mailoutbox[0].body)[1]
+    form = client.get(link, follow=True)
+    assert "Choose a new password" in form.content.decode()
+    done = client.post(
+        form.redirect_chain[-1][0],
+        {"new_password1": "another pass phrase 8", "new_password2": "another pass phrase 8"},
+    )
+    assert done["Location"] == "/accounts/reset/done/"
+    assert client.login(username="alice", password="another pass phrase 8")
+    # the link works once
+    assert "does not work" in client.get(link, follow=True).content.decode()
+
+
+def test_it_sends_no_mail_to_unknown_addresses(client, db, mailoutbox):
+    response = client.post("/accounts/password_reset/", {"email": "nobody@example.org"})
+    assert response.status_code == 302 and mailoutbox == []
+
+
+def test_it_shows_a_members_upvotes_and_submissions(client, alice, bob, make_paper, feature):
+    from dailypapers.papers.services import vote_cast
+
+    liked, submitted = make_paper(title="Liked one"), make_paper(title="Submitted one")
+    vote_cast(user=alice, paper=liked)
+    feature(submitted, user=alice)
+    client.force_login(bob)
+    page = client.get("/u/alice").content.decode()
+    assert "Liked one" in page and "Submitted one" in page
+    assert "/settings/tokens" not in page  # only on your own profile
