@@ -91,6 +91,11 @@ class PeriodContent:
             period.first_day - dt.timedelta(days=NEW_PAPER_DAYS), dt.time(), tz
         )
         self.new_before = dt.datetime.combine(period.last_day + dt.timedelta(days=1), dt.time(), tz)
+        self.featured_ids = set(
+            DailyEntry.objects.filter(
+                day__gte=period.first_day, day__lte=period.last_day, paper__hidden=False
+            ).values_list("paper_id", flat=True)
+        )
         self._search = search
         self._matches = {}
 
@@ -111,33 +116,42 @@ class PeriodContent:
         limit = self.topic_limit * 3
         if kind == Follow.Kind.TOPIC:
             return self._search_topic(value, limit)
-        new = Paper.objects.visible().filter(
-            published_at__gte=self.new_after, published_at__lt=self.new_before
-        )
+        new = Paper.objects.visible().filter(self._new_q())
         if kind == Follow.Kind.AUTHOR:
             new = new.filter(author_set__name__iexact=value)
         else:  # category: the JSON list as text, quoted so that "cs.C" never matches "cs.CL"
             new = new.filter(Q(primary_category=value) | Q(categories__icontains=f'"{value}"'))
-        return list(
-            new.select_related("organization").order_by("-trending_score", "-published_at")[:limit]
+        new = new.select_related("organization").distinct()
+        return list(new.order_by("-trending_score", "-published_at")[:limit])
+
+    def _new_q(self):
+        """New to this subscriber's period: published on arXiv in the last few days, or
+        featured on a daily page of the period (older papers often are)."""
+        published = Q(published_at__gte=self.new_after, published_at__lt=self.new_before)
+        featured = Q(
+            daily_entries__day__gte=self.period.first_day,
+            daily_entries__day__lte=self.period.last_day,
         )
+        return published | featured
 
     def _search_topic(self, query, limit):
         search = self._search
         if search is None:
             from dailypapers.search import search_papers as search
         try:
-            results = search(
+            published = search(
                 query,
                 limit=limit,
                 sort="relevance",
                 published_after=self.new_after,
                 published_before=self.new_before,
-            )
+            ).papers
+            featured = search(query, limit=limit * 4, sort="relevance", featured_only=True).papers
         except Exception:  # a broken query must not stop everybody's digest
             log.exception("digest: search for topic %r failed", query)
             return []
-        return list(results.papers)
+        featured = [paper for paper in featured if paper.pk in self.featured_ids]
+        return list({paper.pk: paper for paper in [*published, *featured]}.values())[:limit]
 
     def sections_for(self, subscription, follows, already_sent):
         """[Section, ...] for one subscriber; empty when there is nothing new for them."""

@@ -128,7 +128,7 @@ def header_value(value):
 
 def address_value(address):
     name, addr = email.utils.parseaddr(address)
-    if not addr or "\r" in address or "\n" in address:
+    if "@" not in addr or "\r" in address or "\n" in address:
         raise ValueError(f"not a usable address: {address!r}")
     return email.utils.formataddr((name, addr), charset="utf-8")
 

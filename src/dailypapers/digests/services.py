@@ -85,7 +85,7 @@ def follows_parse(*, topics="", authors="", categories=""):
 
 
 def _email_hash(email):
-    return salted_hmac(MANAGE_SALT, email).hexdigest()[:16]
+    return salted_hmac(MANAGE_SALT, email, algorithm="sha256").hexdigest()[:16]
 
 
 def confirm_token(subscription, email):

@@ -1,0 +1,236 @@
+"""Digests sent to a real SMTP server on loopback, read back with the email package."""
+
+import datetime as dt
+import re
+
+import pytest
+
+from dailypapers.digests.models import Delivery, SentPaper, Subscription
+from dailypapers.digests.sending import delivery_claim, digest_send, message_id_for
+from dailypapers.papers.models import DailyEntry
+from dailypapers.papers.services import paper_feature
+
+TUE = dt.date(2025, 12, 30)
+MON = dt.date(2025, 12, 29)
+SAT = dt.date(2025, 12, 6)
+
+
+def test_it_sends_one_digest_per_confirmed_subscriber_with_the_headers_mail_providers_want(
+    smtp, load_day, subscriber, settings
+):
+    settings.DIGEST_TRENDING_LIMIT = 5
+    papers = load_day("2025-12-30")
+    ada = subscriber("ada@example.org")
+    subscriber("grace@example.org", frequency="weekly")  # not today
+    Subscription.objects.create(email="pending@example.org")  # never confirmed
+    subscriber("gone@example.org", status=Subscription.Status.UNSUBSCRIBED)
+
+    report = digest_send(today=TUE)
+
+    assert [m.to for m in smtp.received] == ["ada@example.org"]
+    assert report.sent == 1
+    message = smtp.received[0].message
+    delivery = Delivery.objects.get(subscription=ada)
+    assert delivery.status == Delivery.Status.SENT
+    assert message["Message-ID"] == message_id_for(delivery) == delivery.message_id
+    unsubscribe = message["List-Unsubscribe"]
+    assert re.search(r"<https://papers\.example\.org/unsubscribe/[^>]+>", unsubscribe)
+    assert "<mailto:digest@papers.example.org>" in unsubscribe
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message.get_content_type() == "multipart/alternative"
+    text, html = smtp.received[0].part("plain"), smtp.received[0].part("html")
+    top = max(papers, key=lambda paper: paper.trending_score)
+    assert top.title in text and top.title in html
+    assert text.count("arXiv: https://arxiv.org/abs/") == 5  # the trending cap
+    assert 'style="' in html and "<img" not in html  # inline CSS, no remote images
+    assert SentPaper.objects.filter(subscription=ada).count() == 5
+
+
+def test_it_never_sends_a_paper_twice_and_stays_silent_when_nothing_is_new(
+    smtp, load_day, subscriber, settings
+):
+    settings.DIGEST_TRENDING_LIMIT = 4
+    monday = load_day("2025-12-29")
+    ada = subscriber("ada@example.org")
+    digest_send(today=MON)
+    first = set(SentPaper.objects.filter(subscription=ada).values_list("paper_id", flat=True))
+    assert len(first) == 4
+
+    # Tuesday's page repeats Monday's top papers next to its own.
+    for paper in monday:
+        paper_feature(paper=paper, day=TUE, source=DailyEntry.Source.ADMIN)
+    load_day("2025-12-30")
+    digest_send(today=TUE)
+    second = set(SentPaper.objects.filter(subscription=ada).values_list("paper_id", flat=True))
+    assert len(smtp.to("ada@example.org")) == 2
+    assert len(second - first) == 4 and first < second
+    text = smtp.received[1].part("plain")
+    assert all(paper.title not in text for paper in monday if paper.pk in first)
+
+    # A day whose papers were all sent already: no mail at all.
+    wednesday = TUE + dt.timedelta(days=1)
+    for paper in monday:
+        paper_feature(paper=paper, day=wednesday, source=DailyEntry.Source.ADMIN)
+    settings.DIGEST_TRENDING_LIMIT = 100
+    digest_send(today=wednesday)
+    settings.DIGEST_TRENDING_LIMIT = 4
+    thursday = wednesday + dt.timedelta(days=1)
+    for paper in monday:
+        paper_feature(paper=paper, day=thursday, source=DailyEntry.Source.ADMIN)
+    digest_send(today=thursday)
+    assert Delivery.objects.get(subscription=ada, period=thursday.isoformat()).status == "empty"
+    assert len(smtp.to("ada@example.org")) == 3
+
+
+def test_it_sends_nothing_on_a_day_without_papers(smtp, load_day, subscriber):
+    load_day("2025-12-05")
+    subscriber("ada@example.org")
+    report = digest_send(today=SAT)
+    assert smtp.received == [] and not Delivery.objects.exists()
+    assert "No digest is due" in report.summary()
+
+
+def test_it_sends_the_weekly_digest_on_monday_for_the_week_before(smtp, load_day, subscriber):
+    load_day("2025-12-22", limit=3)
+    load_day("2025-12-24", limit=3)
+    subscriber("weekly@example.org", frequency="weekly")
+    subscriber("daily@example.org")
+    digest_send(today=MON)  # Monday 29 Dec: no papers of its own loaded
+    assert [m.to for m in smtp.received] == ["weekly@example.org"]
+    assert Delivery.objects.get().period == "2025-W52"
+    assert "week of 22 Dec 2025" in smtp.received[0].message["Subject"]
+
+
+def test_it_never_double_sends_when_run_again(smtp, load_day, subscriber):
+    load_day("2025-12-30", limit=5)
+    for n in range(3):
+        subscriber(f"s{n}@example.org")
+    digest_send(today=TUE)
+    digest_send(today=TUE)
+    assert sorted(m.to for m in smtp.received) == [f"s{n}@example.org" for n in range(3)]
+
+
+def test_it_lets_only_one_worker_claim_a_delivery(db, subscriber):
+    delivery = Delivery.objects.create(subscription=subscriber("a@example.org"), period="x")
+    assert delivery_claim(delivery_id=delivery.pk, worker="one")
+    assert not delivery_claim(delivery_id=delivery.pk, worker="two")
+    assert Delivery.objects.get().claimed_by == "one"
+
+
+def test_it_retries_transient_failures_until_every_digest_is_out(smtp, load_day, subscriber):
+    load_day("2025-12-30", limit=5)
+    addresses = [f"s{n}@example.org" for n in range(6)]
+    for address in addresses:
+        subscriber(address)
+    smtp.rcpt_replies["s1@example.org"] = ["451 4.3.0 try again later", "421 4.7.0 busy"]
+    smtp.rcpt_replies["s4@example.org"] = ["452 4.2.2 mailbox full"]
+    smtp.drop_on_mail = {3}  # the connection drops in the middle of the run
+
+    report = digest_send(today=TUE)
+
+    assert sorted(m.to for m in smtp.received) == addresses
+    assert report.sent == 6 and report.retried == 4
+    s1 = Delivery.objects.get(subscription__email="s1@example.org")
+    assert s1.attempts == 3 and s1.status == "sent"
+
+
+def test_it_marks_a_550_address_bouncing_and_stops_mailing_it(smtp, load_day, subscriber, settings):
+    settings.DIGEST_BOUNCE_LIMIT = 2
+    load_day("2025-12-29", limit=5)
+    load_day("2025-12-30", limit=5)
+    for address in ("a@example.org", "gone@example.org", "c@example.org"):
+        subscriber(address)
+    smtp.rcpt_replies["gone@example.org"] = "550 5.1.1 no such user"
+
+    digest_send(today=MON)
+    gone = Subscription.objects.get(email="gone@example.org")
+    assert gone.status == "active" and gone.bounce_count == 1
+    digest_send(today=TUE)
+    gone.refresh_from_db()
+    assert gone.status == "bouncing" and "550" in gone.last_error
+    assert Delivery.objects.filter(subscription=gone, status="bounced").count() == 2
+
+    wednesday = TUE + dt.timedelta(days=1)
+    load_day("2025-12-31")
+    paper_feature_day = dt.date(2025, 12, 31)
+    DailyEntry.objects.filter(day=paper_feature_day).update(day=wednesday)
+    digest_send(today=wednesday)
+    assert smtp.to("gone@example.org") == []
+    assert not Delivery.objects.filter(subscription=gone, period=wednesday.isoformat()).exists()
+    assert len(smtp.to("a@example.org")) == 3
+
+
+def test_it_gives_up_after_the_last_attempt(smtp, load_day, subscriber, settings):
+    settings.DIGEST_MAX_ATTEMPTS = 3
+    load_day("2025-12-30", limit=3)
+    subscriber("busy@example.org")
+    smtp.rcpt_replies["busy@example.org"] = "451 4.3.0 try again later"
+    report = digest_send(today=TUE)
+    delivery = Delivery.objects.get()
+    assert (delivery.status, delivery.attempts, report.failed) == ("failed", 3, 1)
+    assert "451" in delivery.error
+
+
+def test_it_stops_without_burning_attempts_when_the_server_is_down(
+    smtp, load_day, subscriber, settings
+):
+    load_day("2025-12-30", limit=3)
+    subscriber("a@example.org")
+    settings.MAILERS["default"]["OPTIONS"]["port"] = 1  # nothing listens there
+    report = digest_send(today=TUE)
+    assert "cannot connect" in report.aborted
+    delivery = Delivery.objects.get()
+    assert (delivery.status, delivery.attempts) == ("pending", 0)
+
+
+def test_it_skips_a_subscriber_who_unsubscribed_after_planning(smtp, load_day, subscriber):
+    from dailypapers.digests.content import daily_period
+    from dailypapers.digests.sending import deliveries_plan
+
+    load_day("2025-12-30", limit=3)
+    quitter = subscriber("quit@example.org")
+    deliveries_plan(daily_period(TUE))
+    Subscription.objects.filter(pk=quitter.pk).update(status="unsubscribed")
+    digest_send(today=TUE)
+    assert smtp.received == []
+    assert Delivery.objects.get().status == "skipped"
+
+
+def test_it_adds_new_papers_for_followed_authors_and_categories(
+    smtp, load_day, subscriber, settings
+):
+    settings.DIGEST_TRENDING_LIMIT = 2
+    papers = load_day("2025-12-30")
+    ranked = sorted(papers, key=lambda paper: -paper.trending_score)
+    by_author, in_category = ranked[-1], ranked[-2]
+    in_category.categories = ["cs.RO", "cs.CV"]
+    in_category.save()
+    author = by_author.authors[0]["name"]
+    subscriber("fan@example.org", follows=[("author", author), ("category", "cs.RO")])
+    subscriber("plain@example.org")
+    digest_send(today=TUE)
+    fan = smtp.to("fan@example.org")[0].part("plain")
+    plain = smtp.to("plain@example.org")[0].part("plain")
+    assert f"For your topics: author {author}" in fan and by_author.title in fan
+    assert "For your topics: category cs.RO" in fan and in_category.title in fan
+    assert by_author.title not in plain and "For your topics" not in plain
+    assert fan.index(ranked[0].title) < fan.index("For your topics")
+
+
+def test_it_dry_runs_without_sending_or_recording(smtp, load_day, subscriber):
+    load_day("2025-12-30", limit=3)
+    subscriber("a@example.org")
+    subscriber("b@example.org")
+    report = digest_send(today=TUE, dry_run=True)
+    assert report.would_send == 2
+    assert smtp.received == [] and not Delivery.objects.exists()
+
+
+@pytest.mark.parametrize("bad", ["a@example.org\r\nBcc: victim@example.org", "x" * 300])
+def test_it_bounces_a_stored_address_that_cannot_go_on_the_wire(smtp, load_day, subscriber, bad):
+    load_day("2025-12-30", limit=2)
+    subscriber(bad[:254])
+    subscriber("ok@example.org")
+    digest_send(today=TUE)
+    assert [m.to for m in smtp.received] == ["ok@example.org"]
+    assert all("victim" not in m.content.decode() for m in smtp.received)
