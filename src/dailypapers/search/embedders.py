@@ -1,0 +1,106 @@
+"""Embedders: text -> L2-normalised float32 vectors, behind one small interface.
+
+The default is a static model2vec-format model distilled from all-MiniLM-L6-v2
+(scripts/distill_static_model.py) and shipped in the package: offline, no torch, ~0.2 ms
+per query. DAILYPAPERS_EMBEDDER="st:<name or path>" selects a sentence-transformers model
+(extra [transformers]); "none" turns semantic search off.
+"""
+
+import hashlib
+import logging
+import threading
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+
+log = logging.getLogger(__name__)
+
+STATIC_MODEL_DIR = Path(__file__).resolve().parent / "static_model"
+TEXT_FORMAT = "title. abstract[:1500]"  # part of the contract: change it, re-embed
+_lock = threading.Lock()
+_cache = {}
+
+
+class EmbedderUnavailable(RuntimeError):
+    pass
+
+
+def paper_text(title, abstract):
+    return f"{title.strip()}. {abstract.strip()[:1500]}"
+
+
+class Embedder:
+    name = "base"
+    dims = 0
+
+    @property
+    def contract(self):
+        """Identifies the vectors this embedder makes; stored beside every vector."""
+        spec = f"{self.name}|{self.dims}|l2|{TEXT_FORMAT}"
+        return f"{self.name[:40]}-{hashlib.sha1(spec.encode()).hexdigest()[:12]}"
+
+    def encode(self, texts) -> np.ndarray:
+        raise NotImplementedError
+
+    def encode_papers(self, papers):
+        return self.encode([paper_text(p.title, p.abstract) for p in papers])
+
+
+def _normalise(vectors):
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+class StaticEmbedder(Embedder):
+    def __init__(self, path=STATIC_MODEL_DIR):
+        from model2vec import StaticModel
+
+        self.model = StaticModel.from_pretrained(str(path))
+        self.dims = int(self.model.dim)
+        self.name = f"m2v-{Path(path).name}"
+
+    def encode(self, texts):
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dims), dtype=np.float32)
+        return _normalise(self.model.encode(texts, max_length=512, batch_size=1024))
+
+
+class SentenceTransformerEmbedder(Embedder):
+    def __init__(self, name):
+        from sentence_transformers import SentenceTransformer
+
+        self.model = SentenceTransformer(name, device="cpu")
+        self.dims = int(self.model.get_sentence_embedding_dimension())
+        self.name = f"st-{Path(name).name}"
+
+    def encode(self, texts):
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dims), dtype=np.float32)
+        return _normalise(self.model.encode(texts, batch_size=32, normalize_embeddings=True))
+
+
+def get_embedder():
+    """The configured embedder, loaded once per process; None when turned off.
+
+    Raises EmbedderUnavailable when it cannot be loaded (callers fall back to keywords).
+    """
+    spec = getattr(settings, "SEARCH_EMBEDDER", "static") or "static"
+    if spec == "none":
+        return None
+    with _lock:
+        if spec not in _cache:
+            try:
+                if spec == "static":
+                    _cache[spec] = StaticEmbedder()
+                elif spec.startswith("st:"):
+                    _cache[spec] = SentenceTransformerEmbedder(spec[3:])
+                else:
+                    _cache[spec] = StaticEmbedder(spec)
+            except Exception as exc:  # missing files or packages: say so, don't crash
+                log.warning("embedder %r unavailable: %s", spec, exc)
+                raise EmbedderUnavailable(str(exc)) from exc
+        return _cache[spec]

@@ -1,0 +1,269 @@
+"""The keyword engine: a tantivy (Rust, BM25) index in a directory beside the database.
+
+Chosen by measurement (issue 3, and bench/search_speed.py): at a million papers tantivy
+answers OR-ed multi-term queries in ~12 ms where SQLite FTS5 needs 1.6 s, and it has
+field boosts, phrases and fuzzy terms built in. The database stays the truth: the index
+holds only what ranking and filtering need, results are read back from the database with
+hidden papers excluded, so a lagging index can never show a hidden paper.
+"""
+
+import datetime as dt
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import tantivy
+from django.conf import settings
+
+from .query import Clause, ParsedQuery
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+TITLE_BOOST = 3.0
+AUTHORS_BOOST = 1.5
+FUZZY_BOOST = 0.6  # a fuzzy match scores a constant; kept below a real term match
+TEXT_FIELDS = ("title", "abstract", "authors")
+
+_lock = threading.Lock()
+_indexes = {}
+
+
+@dataclass
+class Hit:
+    pk: int
+    score: float
+
+
+@dataclass
+class Filters:
+    published_after: dt.datetime | None = None
+    published_before: dt.datetime | None = None
+    category: str | None = None
+    has_code: bool | None = None
+    featured_only: bool = False
+
+
+def index_dir():
+    base = Path(getattr(settings, "SEARCH_DIR", "") or settings.DATA_DIR / "search")
+    return base / f"keyword-v{SCHEMA_VERSION}"
+
+
+def _analyzers():
+    words = (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.remove_long(40))
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.ascii_fold())
+        .filter(tantivy.Filter.stemmer("english"))
+        .build()
+    )
+    names = (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.ascii_fold())
+        .build()
+    )
+    return {"en": words, "names": names}
+
+
+ANALYZERS = _analyzers()
+FIELD_ANALYZER = {"title": "en", "abstract": "en", "authors": "names"}
+
+
+def _schema():
+    builder = tantivy.SchemaBuilder()
+    builder.add_integer_field("pk", stored=True, indexed=True, fast=True)
+    builder.add_text_field("title", tokenizer_name="en")
+    builder.add_text_field("abstract", tokenizer_name="en")
+    builder.add_text_field("authors", tokenizer_name="names")
+    builder.add_text_field("category", tokenizer_name="raw")
+    builder.add_text_field("arxiv_id", tokenizer_name="raw")
+    builder.add_date_field("published", indexed=True, fast=True)
+    builder.add_unsigned_field("has_code", indexed=True, fast=True)
+    builder.add_unsigned_field("featured", indexed=True, fast=True)
+    return builder.build()
+
+
+class KeywordIndex:
+    def __init__(self, path):
+        path.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.schema = _schema()
+        self.index = tantivy.Index(self.schema, path=str(path))
+        for name, analyzer in ANALYZERS.items():
+            self.index.register_tokenizer(name, analyzer)
+
+    # --- writing -------------------------------------------------------------------
+    def _writer(self):
+        # One writer per index across processes (a lock file); wait for another writer.
+        for attempt in range(50):
+            try:
+                return self.index.writer(heap_size=50_000_000, num_threads=1)
+            except ValueError:
+                time.sleep(0.1 * (attempt + 1))
+        return self.index.writer(heap_size=50_000_000, num_threads=1)
+
+    def write(self, *, add=(), delete=()):
+        """Replace the documents of `add` (dicts from paper_document) and drop `delete` pks."""
+        with _lock:
+            writer = self._writer()
+            try:
+                for pk in delete:
+                    writer.delete_documents_by_term("pk", pk)
+                for doc in add:
+                    writer.delete_documents_by_term("pk", doc["pk"])
+                    writer.add_document(self._document(doc))
+                writer.commit()
+                writer.wait_merging_threads()
+            except BaseException:
+                writer.rollback()
+                raise
+        self.index.reload()
+
+    def clear(self):
+        with _lock:
+            writer = self._writer()
+            writer.delete_all_documents()
+            writer.commit()
+            writer.wait_merging_threads()
+        self.index.reload()
+
+    def _document(self, doc):
+        document = tantivy.Document()
+        document.add_integer("pk", doc["pk"])
+        document.add_text("title", doc["title"])
+        document.add_text("abstract", doc["abstract"])
+        document.add_text("authors", doc["authors"])
+        for category in doc["categories"]:
+            document.add_text("category", category.lower())
+        document.add_text("arxiv_id", doc["arxiv_id"])
+        document.add_date("published", doc["published_at"])
+        document.add_unsigned("has_code", int(doc["has_code"]))
+        document.add_unsigned("featured", int(doc["featured"]))
+        return document
+
+    # --- reading -------------------------------------------------------------------
+    def count(self):
+        return self.index.searcher().num_docs
+
+    def search(self, parsed: ParsedQuery, filters: Filters, *, limit, sort="relevance"):
+        """(hits best first, total matches). Sort "newest" is done by the index itself."""
+        query = self.build_query(parsed, filters)
+        if query is None:
+            return [], 0
+        searcher = self.index.searcher()
+        kwargs = {}
+        if sort == "newest":
+            kwargs = {"order_by_field": "published", "order": tantivy.Order.Desc}
+        result = searcher.search(query, limit=max(1, limit), count=True, **kwargs)
+        hits = []
+        for score, address in result.hits:
+            pk = searcher.doc(address).get_first("pk")
+            hits.append(Hit(pk=pk, score=float(score) if sort != "newest" else 0.0))
+        return hits, result.count
+
+    def build_query(self, parsed: ParsedQuery, filters: Filters):
+        Occur, Query = tantivy.Occur, tantivy.Query
+        searcher = self.index.searcher()
+        parts = []
+        should = [q for c in parsed.should if (q := self._clause(c, searcher)) is not None]
+        if should:
+            parts.append((Occur.Must, Query.boolean_query([(Occur.Should, q) for q in should])))
+        elif parsed.should and not parsed.must:
+            # Only unusable words (emoji, punctuation): nothing can match them.
+            return None
+        for clause in parsed.must:
+            query = self._clause(clause, searcher, fuzzy=False)
+            if query is not None:
+                parts.append((Occur.Must, query))
+        for clause in parsed.must_not:
+            query = self._clause(clause, searcher, fuzzy=False)
+            if query is not None:
+                parts.append((Occur.MustNot, query))
+        filter_parts = self._filters(parsed, filters)
+        if not parts and not filter_parts:
+            return None
+        if not any(occur == Occur.Must for occur, _ in parts):
+            parts.append((Occur.Must, Query.all_query()))
+        return Query.boolean_query(parts + filter_parts)
+
+    def _filters(self, parsed, filters):
+        Occur, Query, schema = tantivy.Occur, tantivy.Query, self.schema
+        parts = []
+        categories = list(parsed.categories)
+        if filters.category:
+            categories.append(filters.category.lower())
+        for category in categories:
+            parts.append((Occur.Must, Query.term_query(schema, "category", category)))
+        if parsed.arxiv_ids:
+            ids = [Query.term_query(schema, "arxiv_id", i) for i in parsed.arxiv_ids]
+            parts.append((Occur.Must, Query.boolean_query([(Occur.Should, q) for q in ids])))
+        if filters.published_after or filters.published_before:
+            parts.append((Occur.Must, Query.range_query(
+                schema, "published", tantivy.FieldType.Date,
+                filters.published_after or tantivy.MIN_DATETIME,
+                filters.published_before or tantivy.MAX_DATETIME,
+            )))  # fmt: skip
+        if filters.has_code is not None:
+            parts.append((Occur.Must, Query.term_query(schema, "has_code", int(filters.has_code))))
+        if filters.featured_only:
+            parts.append((Occur.Must, Query.term_query(schema, "featured", 1)))
+        # Filters must not change relevance scores.
+        return [(occur, Query.const_score_query(q, 0.0)) for occur, q in parts]
+
+    def _clause(self, clause: Clause, searcher, *, fuzzy=True):
+        Occur, Query, schema = tantivy.Occur, tantivy.Query, self.schema
+        fields = (clause.field,) if clause.field else TEXT_FIELDS
+        per_field = []
+        for name in fields:
+            tokens = ANALYZERS[FIELD_ANALYZER[name]].analyze(clause.text)
+            if not tokens:
+                continue
+            if len(tokens) == 1:
+                query = Query.term_query(schema, name, tokens[0])
+            else:
+                query = Query.phrase_query(schema, name, tokens[:16])
+            boost = {"title": TITLE_BOOST, "authors": AUTHORS_BOOST}.get(name, 1.0)
+            per_field.append(Query.boost_query(query, boost))
+            if fuzzy and len(tokens) == 1 and name != "authors":
+                fuzzy_query = self._fuzzy(name, tokens[0], clause.text, searcher)
+                if fuzzy_query is not None:
+                    per_field.append(Query.boost_query(fuzzy_query, boost * FUZZY_BOOST))
+        if not per_field:
+            return None
+        return Query.boolean_query([(Occur.Should, q) for q in per_field])
+
+    def _fuzzy(self, name, token, typed, searcher):
+        """A typo-tolerant alternative for a word that (almost) no paper contains."""
+        if len(token) < 4 or token.isdigit() or searcher.doc_freq(name, token) > 2:
+            return None
+        distance = 1 if len(token) < 8 else 2
+        return tantivy.Query.fuzzy_term_query(self.schema, name, token, distance=distance)
+
+
+def get_index():
+    path = index_dir()
+    index = _indexes.get(path)
+    if index is None:
+        with _lock:
+            index = _indexes.get(path) or KeywordIndex(path)
+            _indexes[path] = index
+    return index
+
+
+def paper_document(paper, *, featured):
+    authors = paper.authors or []
+    return {
+        "pk": paper.pk,
+        "title": paper.title,
+        "abstract": paper.abstract,
+        "authors": " ; ".join(a.get("name", "") for a in authors if isinstance(a, dict)),
+        "categories": list(paper.categories or []) or [paper.primary_category],
+        "arxiv_id": paper.arxiv_id,
+        "published_at": paper.published_at,
+        "has_code": bool(paper.github_repo),
+        "featured": featured,
+    }

@@ -1,0 +1,98 @@
+"""`dailypapers search reindex|status|query`: maintain and try the search indexes."""
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from dailypapers.papers.models import Paper
+
+SORTS = ["relevance", "newest", "upvotes"]
+
+
+class Command(BaseCommand):
+    help = (
+        "Search indexes. 'reindex' rebuilds the keyword index and (re-)embeds papers whose "
+        "vectors are missing or were made by another embedding contract; 'status' shows the "
+        "index sizes; 'query TEXT' runs a search as the site would."
+    )
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        reindex = sub.add_parser("reindex", help="rebuild the keyword index, embed what is missing")
+        reindex.add_argument("--dry-run", action="store_true", help="count, change nothing")
+        reindex.add_argument("--no-embed", action="store_true", help="keyword index only")
+        reindex.add_argument("--reembed", action="store_true", help="embed every paper again")
+        reindex.add_argument("--batch", type=int, default=2000)
+        sub.add_parser("status", help="papers, indexed documents, vectors")
+        query = sub.add_parser("query", help="search from the command line")
+        query.add_argument("text")
+        query.add_argument("--limit", type=int, default=10)
+        query.add_argument("--sort", default="relevance", choices=SORTS)
+        query.add_argument("--mode", default="auto", choices=["auto", "keyword", "semantic"])
+
+    def handle(self, *args, action, **options):
+        getattr(self, f"do_{action}")(**options)
+
+    def do_reindex(self, *, dry_run, no_embed, reembed, batch, **_):
+        from dailypapers.search import keyword
+        from dailypapers.search.embedders import EmbedderUnavailable, get_embedder
+        from dailypapers.search.services import index_papers, missing_embeddings
+        from dailypapers.search.vectors import get_store, reset_stores
+
+        ids = list(Paper.objects.visible().order_by("pk").values_list("pk", flat=True))
+        try:
+            embedder = None if no_embed else get_embedder()
+        except EmbedderUnavailable as exc:
+            raise CommandError(f"The embedder cannot be loaded: {exc}") from None
+        to_embed = set(ids if reembed else (missing_embeddings() if embedder else []))
+        self.stdout.write(f"{len(ids)} visible papers; {len(to_embed)} to embed")
+        if dry_run:
+            return
+        keyword.get_index().clear()
+        with tqdm(total=len(ids), unit="paper", desc="indexing") as bar:
+            for start in range(0, len(ids), batch):
+                chunk = ids[start : start + batch]
+                embed_chunk = [pk for pk in chunk if pk in to_embed]
+                if embed_chunk:
+                    index_papers(embed_chunk, embed=True)
+                rest = [pk for pk in chunk if pk not in to_embed]
+                if rest:
+                    index_papers(rest, embed=False)
+                bar.update(len(chunk))
+        if embedder is not None:
+            reset_stores()
+            store = get_store(embedder.contract, embedder.dims)
+            store.catch_up()
+            if hasattr(store.index, "save"):
+                store.save()
+        self.stdout.write(self.style.SUCCESS(f"indexed {len(ids)} papers"))
+
+    def do_status(self, **_):
+        from dailypapers.search import keyword
+        from dailypapers.search.embedders import EmbedderUnavailable, get_embedder
+        from dailypapers.search.models import PaperEmbedding
+
+        self.stdout.write(f"visible papers:      {Paper.objects.visible().count()}")
+        self.stdout.write(f"keyword documents:   {keyword.get_index().count()}")
+        try:
+            embedder = get_embedder()
+        except EmbedderUnavailable as exc:
+            self.stdout.write(f"embedder:            unavailable ({exc})")
+            return
+        if embedder is None:
+            self.stdout.write("embedder:            off")
+            return
+        current = PaperEmbedding.objects.filter(contract=embedder.contract).count()
+        self.stdout.write(f"embedder:            {embedder.contract} ({embedder.dims} dims)")
+        self.stdout.write(f"vectors (current):   {current}")
+        self.stdout.write(f"vectors (stale):     {PaperEmbedding.objects.count() - current}")
+
+    def do_query(self, *, text, limit, sort, mode, **_):
+        from dailypapers.search import search_papers
+
+        results = search_papers(text, limit=limit, sort=sort, mode=mode)
+        self.stdout.write(f"{results.total} matches, mode {results.mode}")
+        if results.notice:
+            self.stdout.write(results.notice)
+        for paper in results.papers:
+            mark = "*" if results.pinned and paper.pk == results.pinned.pk else " "
+            self.stdout.write(f"{mark} {paper.arxiv_id:<12} {paper.title[:90]}")

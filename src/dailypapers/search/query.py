@@ -1,0 +1,107 @@
+"""What a reader typed, turned into a structured query. Never raises: any text is a query.
+
+Syntax: words, "quoted phrases", -exclude (word or phrase), and the field prefixes
+ti: au: abs: cat: id: (ti:"a phrase" works too). A query that is only an arXiv id or URL
+points at that paper.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from dailypapers.papers.arxiv_ids import InvalidArxivId, parse_arxiv_id
+
+MAX_QUERY_CHARS = 500  # longer text is cut: nobody types more, and it bounds the work
+MAX_TERMS = 32
+FIELDS = {"ti": "title", "title": "title", "au": "authors", "author": "authors",
+          "abs": "abstract", "abstract": "abstract"}  # fmt: skip
+TOKEN = re.compile(
+    r'(?P<neg>-?)(?:(?P<field>[a-z]+):)?(?:"(?P<phrase>[^"]*)"?|(?P<word>[^\s"]+))',
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Clause:
+    text: str
+    field: str | None = None  # None: title, abstract and authors
+    phrase: bool = False
+
+
+@dataclass
+class ParsedQuery:
+    text: str  # cleaned text, as typed
+    should: list[Clause] = field(default_factory=list)  # free words: ranked, any may match
+    must: list[Clause] = field(default_factory=list)  # phrases and fielded terms
+    must_not: list[Clause] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    arxiv_ids: list[str] = field(default_factory=list)  # id: prefixes and a bare id or URL
+
+    @property
+    def is_empty(self):
+        return not (self.should or self.must or self.must_not or self.categories or self.arxiv_ids)
+
+    @property
+    def is_plain(self):
+        """Only free words: the kind of query semantic search can help with."""
+        return bool(self.should) and not (self.must or self.must_not or self.arxiv_ids)
+
+    @property
+    def free_text(self):
+        return " ".join(clause.text for clause in self.should + self.must)
+
+
+def clean(text):
+    """Drop control and format characters, collapse spaces, cut to MAX_QUERY_CHARS."""
+    if not isinstance(text, str):
+        text = "" if text is None else str(text)
+    text = unicodedata.normalize("NFKC", text[: MAX_QUERY_CHARS * 4])
+    text = "".join(" " if unicodedata.category(ch)[0] in "CZ" else ch for ch in text)
+    return " ".join(text.split())[:MAX_QUERY_CHARS]
+
+
+def as_arxiv_id(text):
+    try:
+        return parse_arxiv_id(text).base
+    except InvalidArxivId:
+        return None
+
+
+def parse(text):
+    cleaned = clean(text)
+    parsed = ParsedQuery(text=cleaned)
+    whole = as_arxiv_id(cleaned) if cleaned and " " not in cleaned else None
+    if whole:
+        parsed.arxiv_ids.append(whole)
+        return parsed
+    for match in TOKEN.finditer(cleaned):
+        if len(parsed.should) + len(parsed.must) + len(parsed.must_not) >= MAX_TERMS:
+            break
+        prefix = (match["field"] or "").lower()
+        value = (match["phrase"] if match["phrase"] is not None else match["word"]) or ""
+        value = value.strip()
+        is_phrase = match["phrase"] is not None
+        if prefix and prefix not in FIELDS and prefix not in ("cat", "id"):
+            value, prefix = f"{match['field']}:{value}", ""  # "bert:" is just a word
+        if not value:
+            continue
+        if prefix == "cat":
+            parsed.categories.append(value.lower())
+            continue
+        if prefix == "id":
+            if arxiv_id := as_arxiv_id(value):
+                parsed.arxiv_ids.append(arxiv_id)
+            continue
+        clause = Clause(text=value, field=FIELDS.get(prefix), phrase=is_phrase)
+        if match["neg"] and (is_phrase or len(value) > 0):
+            parsed.must_not.append(clause)
+        elif is_phrase or clause.field:
+            parsed.must.append(clause)
+        else:
+            parsed.should.append(clause)
+    return parsed
+
+
+def normalise_title(text):
+    """For exact-title pinning: case, punctuation and spacing do not matter."""
+    return " ".join(re.findall(r"\w+", clean(text).lower()))

@@ -1,0 +1,357 @@
+"""Reads of the search app: search, related papers, recommendations. Never raise on input."""
+
+import logging
+import random
+from dataclasses import dataclass
+
+import numpy as np
+
+from dailypapers.papers.models import Paper, Vote
+
+from . import keyword
+from .embedders import get_embedder
+from .fusion import fuse
+from .keyword import Filters
+from .models import PaperEmbedding, PaperFeedback
+from .query import normalise_title, parse
+from .vectors import get_store
+
+log = logging.getLogger(__name__)
+
+SORTS = ("relevance", "newest", "upvotes")
+MAX_LIMIT = 100
+MAX_OFFSET = 2000
+CANDIDATES = 100  # keyword and semantic candidates fused for a relevance page
+SORT_POOL = 1000  # the most relevant matches that "upvotes" re-sorts
+SEMANTIC_OFF = "Semantic search is unavailable; showing keyword results."
+INDEX_OFF = "Search is temporarily unavailable."
+
+
+@dataclass
+class SearchResults:
+    papers: list
+    total: int
+    mode: str  # "hybrid" or "keyword"
+    notice: str | None = None
+    pinned: Paper | None = None
+
+
+@dataclass
+class Recommendation:
+    paper: Paper
+    reason: str
+
+
+def _clamp(value, low, high, default):
+    try:
+        return max(low, min(high, int(value)))
+    except (TypeError, ValueError):
+        return default
+
+
+def search_papers(
+    query,
+    *,
+    limit=20,
+    offset=0,
+    sort="relevance",
+    published_after=None,
+    published_before=None,
+    category=None,
+    has_code=None,
+    featured_only=False,
+    mode="auto",
+):
+    """Papers matching `query` (see query.py for the syntax), hidden ones never.
+
+    mode: "auto" (hybrid when an embedder is there and the query is plain words),
+    "keyword" or "semantic" (benchmarks).
+    """
+    limit = _clamp(limit, 1, MAX_LIMIT, 20)
+    offset = _clamp(offset, 0, MAX_OFFSET, 0)
+    sort = sort if sort in SORTS else "relevance"
+    filters = Filters(
+        published_after=published_after,
+        published_before=published_before,
+        category=(str(category).strip() or None) if category else None,
+        has_code=has_code,
+        featured_only=bool(featured_only),
+    )
+    parsed = parse(query)
+    if parsed.arxiv_ids and not (parsed.should or parsed.must or parsed.must_not):
+        return _by_ids(parsed.arxiv_ids, filters)
+    if parsed.is_empty:
+        return _browse(filters, sort=sort, limit=limit, offset=offset)
+
+    need = offset + limit
+    pool = SORT_POOL if sort == "upvotes" else max(need, CANDIDATES)
+    try:
+        hits, total = keyword.get_index().search(parsed, filters, limit=pool, sort=sort)
+    except Exception:
+        log.exception("keyword search failed for %r", parsed.text[:200])
+        return SearchResults(papers=[], total=0, mode="keyword", notice=INDEX_OFF)
+
+    mode_used, notice = "keyword", None
+    ranked = [(hit.pk, hit.score) for hit in hits]
+    if sort == "relevance" and mode != "keyword" and parsed.should:
+        try:
+            semantic = _semantic_hits(parsed.free_text, CANDIDATES)
+        except Exception as exc:
+            log.warning("semantic search failed, keyword results only: %s", exc)
+            semantic, notice = None, SEMANTIC_OFF
+        if semantic is not None:
+            embedder, query_vector, sem_hits = semantic
+            mode_used = "hybrid"
+            if mode == "semantic":
+                ranked = sem_hits
+            elif parsed.is_plain:
+                ranked = fuse(ranked, sem_hits, _similarities(query_vector, ranked, embedder))
+            extra = {pk for pk, _ in ranked} - {hit.pk for hit in hits}
+            total += len(extra)
+
+    papers = _hydrate([pk for pk, _ in ranked], filters)
+    if sort == "upvotes":
+        papers.sort(key=lambda p: (-p.upvotes, -p.published_at.timestamp()))
+    pinned = _pin_exact_title(papers, parsed.text) if sort == "relevance" else None
+    if pinned is not None:
+        papers.remove(pinned)
+        papers.insert(0, pinned)
+    if len(papers) < len(ranked):  # hidden or filtered out since they were indexed
+        total = max(len(papers), total - (len(ranked) - len(papers)))
+    return SearchResults(
+        papers=papers[offset:need], total=total, mode=mode_used, notice=notice, pinned=pinned
+    )
+
+
+def _semantic_hits(text, k):
+    embedder = get_embedder()
+    if embedder is None:
+        return None
+    query_vector = embedder.encode([text])[0]
+    store = get_store(embedder.contract, embedder.dims)
+    labels, sims = store.search(query_vector, k)
+    return embedder, query_vector, [(int(a), float(b)) for a, b in zip(labels, sims, strict=True)]
+
+
+def _similarities(query_vector, ranked, embedder):
+    store = get_store(embedder.contract, embedder.dims)
+    found, vectors = store.vectors_of([pk for pk, _ in ranked])
+    return dict(zip(found, (vectors @ query_vector).tolist(), strict=True)) if found else {}
+
+
+def _hydrate(pks, filters):
+    """The visible papers among pks, in the order of pks, with the filters applied again."""
+    papers = _filtered(Paper.objects.visible().filter(pk__in=pks), filters)
+    by_pk = {paper.pk: paper for paper in papers}
+    papers = [by_pk[pk] for pk in pks if pk in by_pk]
+    if filters.category:
+        wanted = filters.category.lower()
+        papers = [p for p in papers if wanted in {c.lower() for c in p.categories or []}]
+    return papers
+
+
+def _filtered(papers, filters):
+    papers = papers.select_related("organization")
+    if filters.published_after:
+        papers = papers.filter(published_at__gte=filters.published_after)
+    if filters.published_before:
+        papers = papers.filter(published_at__lte=filters.published_before)
+    if filters.has_code is True:
+        papers = papers.exclude(github_repo="")
+    elif filters.has_code is False:
+        papers = papers.filter(github_repo="")
+    if filters.featured_only:
+        papers = papers.filter(daily_entries__isnull=False).distinct()
+    return papers
+
+
+def _browse(filters, *, sort, limit, offset):
+    """No words: the filtered papers, newest or most upvoted first (database only)."""
+    papers = _filtered(Paper.objects.visible(), filters)
+    if filters.category:
+        # JSON text match works on SQLite and PostgreSQL alike.
+        papers = papers.filter(categories__icontains=f'"{filters.category}"')
+    order = ["-upvotes", "-published_at"] if sort == "upvotes" else ["-published_at", "-pk"]
+    papers = papers.order_by(*order)
+    return SearchResults(
+        papers=list(papers[offset : offset + limit]), total=papers.count(), mode="keyword"
+    )
+
+
+def _by_ids(arxiv_ids, filters):
+    papers = _hydrate(
+        list(Paper.objects.filter(arxiv_id__in=arxiv_ids).values_list("pk", flat=True)), filters
+    )
+    return SearchResults(
+        papers=papers, total=len(papers), mode="keyword", pinned=papers[0] if papers else None
+    )
+
+
+def _pin_exact_title(papers, text):
+    wanted = normalise_title(text)
+    if len(wanted) < 8:
+        return None
+    for paper in papers[:CANDIDATES]:
+        if normalise_title(paper.title) == wanted:
+            return paper
+    return None
+
+
+# --- related papers ------------------------------------------------------------------
+
+
+def related_papers(paper, *, limit=10, since=None):
+    """Nearest neighbours of `paper` (visible, itself excluded), optionally published since."""
+    limit = _clamp(limit, 1, MAX_LIMIT, 10)
+    try:
+        embedder = get_embedder()
+        if embedder is None:
+            raise LookupError("no embedder")
+        store = get_store(embedder.contract, embedder.dims)
+        found, vectors = store.vectors_of([paper.pk])
+        vector = vectors[0] if found else embedder.encode_papers([paper])[0]
+        k = limit * (10 if since else 3) + 1
+        labels, _ = store.search(vector, k)
+        pks = [int(label) for label in labels if int(label) != paper.pk]
+    except Exception as exc:
+        log.info("related papers by keywords for %s: %s", paper.pk, exc)
+        pks = _related_by_keywords(paper, limit * 3)
+    papers = _hydrate(pks, Filters(published_after=since))
+    return papers[:limit]
+
+
+def _related_by_keywords(paper, k):
+    parsed = parse(paper.title)
+    hits, _ = keyword.get_index().search(parsed, Filters(), limit=k + 1)
+    return [hit.pk for hit in hits if hit.pk != paper.pk]
+
+
+# --- recommendations -----------------------------------------------------------------
+
+RANDOM_NEGATIVES = 200
+RIDGE = 1.0
+
+
+def recommend_for(user, *, limit=20, topics=None):
+    """ "For you": a per-member linear model over paper embeddings, each pick explained.
+
+    Positives: the member's upvotes and saved papers; negatives: "not interested" and
+    random papers. With no positives, papers matching followed topics (the `topics`
+    strings, else the digests app's follows when it is installed).
+    """
+    limit = _clamp(limit, 1, MAX_LIMIT, 20)
+    if user is None or not getattr(user, "is_authenticated", False):
+        return []
+    positives = _positives(user)
+    negatives = set(
+        PaperFeedback.objects.filter(user=user, kind=PaperFeedback.Kind.NOT_INTERESTED).values_list(
+            "paper_id", flat=True
+        )
+    )
+    seen = set(positives) | negatives
+    recommendations = []
+    if positives:
+        try:
+            recommendations = _recommend_by_model(positives, negatives, seen, limit)
+        except Exception as exc:
+            log.warning("recommendations by model failed for %s: %s", user.pk, exc)
+    if len(recommendations) < limit:
+        chosen = seen | {r.paper.pk for r in recommendations}
+        recommendations += _recommend_by_topics(user, topics, chosen, limit - len(recommendations))
+    return recommendations[:limit]
+
+
+def _positives(user):
+    """{paper id: "upvoted" or "saved"}."""
+    positives = {
+        pk: "upvoted" for pk in Vote.objects.filter(user=user).values_list("paper_id", flat=True)
+    }
+    saved = PaperFeedback.objects.filter(user=user, kind=PaperFeedback.Kind.SAVED)
+    for pk in saved.values_list("paper_id", flat=True):
+        positives.setdefault(pk, "saved")
+    return positives
+
+
+def _recommend_by_model(positives, negatives, seen, limit):
+    embedder = get_embedder()
+    if embedder is None:
+        return []
+    store = get_store(embedder.contract, embedder.dims)
+    pos_ids, pos_vectors = store.vectors_of(list(positives))
+    if not pos_ids:
+        return []
+    neg_ids, neg_vectors = store.vectors_of(list(negatives) + _random_paper_ids(RANDOM_NEGATIVES))
+    keep = [i for i, pk in enumerate(neg_ids) if pk not in positives]
+    neg_vectors = neg_vectors[keep]
+    weights = _ridge(pos_vectors, neg_vectors)
+    labels, _ = store.search(weights / max(np.linalg.norm(weights), 1e-12), limit * 3 + len(seen))
+    pks = [int(label) for label in labels if int(label) not in seen]
+    papers = _hydrate(pks, Filters())[:limit]
+    if not papers:
+        return []
+    _, vectors = store.vectors_of([p.pk for p in papers])
+    titles = dict(Paper.objects.filter(pk__in=pos_ids).values_list("pk", "title"))
+    closest = np.argmax(vectors @ pos_vectors.T, axis=1) if len(vectors) == len(papers) else None
+    recommendations = []
+    for i, paper in enumerate(papers):
+        anchor = pos_ids[int(closest[i])] if closest is not None else pos_ids[0]
+        title = titles.get(anchor, "a paper")
+        title = title if len(title) <= 90 else title[:89] + "…"
+        recommendations.append(
+            Recommendation(paper=paper, reason=f"Because you {positives[anchor]} “{title}”")
+        )
+    return recommendations
+
+
+def _ridge(pos, neg):
+    """Ridge-regression classifier (+1 positives, -1 negatives, classes balanced)."""
+    x = np.vstack([pos, neg]) if len(neg) else pos
+    y = np.concatenate([np.ones(len(pos)), -np.ones(len(neg))])
+    sample = np.concatenate(
+        [np.full(len(pos), 1.0 / len(pos)), np.full(len(neg), 1.0 / max(len(neg), 1))]
+    )
+    xw = x * sample[:, None]
+    a = x.T @ xw + RIDGE / len(x) * np.eye(x.shape[1])
+    return np.linalg.solve(a, xw.T @ y).astype(np.float32)
+
+
+def _random_paper_ids(count):
+    bounds = PaperEmbedding.objects.order_by("id").values_list("id", flat=True)
+    first, last = bounds.first(), bounds.last()
+    if first is None:
+        return []
+    picks = random.Random(last).sample(range(first, last + 1), min(count, last - first + 1))
+    return list(PaperEmbedding.objects.filter(id__in=picks).values_list("paper_id", flat=True))
+
+
+def _followed_topics(user):
+    try:
+        from dailypapers.digests.selectors import follows_for_user
+    except ImportError:
+        return []
+    try:
+        follows = follows_for_user(user)
+    except Exception as exc:
+        log.info("follows unavailable: %s", exc)
+        return []
+    topics = []
+    for follow in follows or []:
+        text = follow if isinstance(follow, str) else getattr(follow, "query", None)
+        text = text or getattr(follow, "topic", None) or getattr(follow, "name", None)
+        if text:
+            topics.append(str(text))
+    return topics
+
+
+def _recommend_by_topics(user, topics, chosen, limit):
+    topics = [t for t in (topics if topics is not None else _followed_topics(user)) if t]
+    if not topics or limit <= 0:
+        return []
+    per_topic = {t: search_papers(t, limit=limit).papers for t in topics[:10]}
+    picks = []
+    for rank in range(limit):  # round-robin over topics, best first
+        for topic, papers in per_topic.items():
+            if rank < len(papers) and papers[rank].pk not in chosen:
+                chosen.add(papers[rank].pk)
+                picks.append(Recommendation(papers[rank], f"Matches your topic “{topic[:60]}”"))
+    return picks[:limit]

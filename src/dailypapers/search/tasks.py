@@ -1,0 +1,40 @@
+"""Background indexing. Small batches are indexed at once (after commit); big ones queued."""
+
+import logging
+
+from django.db import transaction
+from django.tasks import task
+
+log = logging.getLogger(__name__)
+
+INLINE_UP_TO = 20  # papers: one admin save or submission is indexed before the reply
+
+
+@task
+def index_papers_task(paper_ids):
+    from .services import index_papers
+
+    return index_papers(paper_ids)
+
+
+def index_papers_later(paper_ids):
+    """Index these papers once the current transaction commits (ingest may call this)."""
+    paper_ids = sorted({int(pk) for pk in paper_ids})
+    if paper_ids:
+        transaction.on_commit(lambda: _run(paper_ids))
+
+
+def _run(paper_ids):
+    from .services import index_papers
+
+    if len(paper_ids) > INLINE_UP_TO:
+        try:
+            index_papers_task.enqueue(paper_ids)
+            return
+        except Exception as exc:  # no queue: index here rather than lose the update
+            log.warning("could not queue indexing of %d papers: %s", len(paper_ids), exc)
+    try:
+        index_papers(paper_ids)
+    except Exception:
+        # Never fail the write that triggered this; `dailypapers search reindex` repairs.
+        log.exception("indexing papers %s failed", paper_ids[:10])

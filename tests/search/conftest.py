@@ -1,0 +1,67 @@
+"""Real papers (Hugging Face daily papers, May 2025, plus every paper about pruning of 2025)
+and a fresh search directory for each test."""
+
+import datetime as dt
+import functools
+import json
+
+import pytest
+
+from dailypapers.search import vectors
+
+
+def _clean(text):
+    return " ".join((text or "").split())
+
+
+@functools.cache
+def _records(folder):
+    records = {}
+    for path in sorted(folder.glob("2025-*.json")):
+        for entry in json.loads(path.read_text()):
+            paper = entry["paper"]
+            in_may = path.name.startswith("2025-05")
+            if in_may or "prun" in paper["title"].lower():
+                records.setdefault(paper["id"], paper)
+    return list(records.values())
+
+
+@pytest.fixture(autouse=True)
+def search_dir(settings, tmp_path):
+    settings.SEARCH_DIR = tmp_path / "search"
+    vectors.reset_stores()
+    yield settings.SEARCH_DIR
+    vectors.reset_stores()
+
+
+@pytest.fixture
+def load_real_papers(db, shared_data):
+    """Create the real papers (bulk, no signals) and index them; returns the Paper list."""
+    from dailypapers.papers.models import Paper
+    from dailypapers.search import index_papers
+
+    def load(*, index=True):
+        papers = []
+        for record in _records(shared_data / "hf-daily-papers"):
+            published = dt.datetime.fromisoformat(record["publishedAt"].replace("Z", "+00:00"))
+            papers.append(
+                Paper(
+                    arxiv_id=record["id"],
+                    title=_clean(record["title"]),
+                    abstract=_clean(record.get("summary")),
+                    authors=[{"name": a["name"]} for a in record.get("authors", [])],
+                    categories=["cs.CL"],
+                    primary_category="cs.CL",
+                    published_at=published,
+                    github_repo=record.get("githubRepo") or "",
+                    imported_upvotes=record.get("upvotes") or 0,
+                    ai_keywords=record.get("ai_keywords") or [],
+                )
+            )
+        Paper.objects.bulk_create(papers)
+        saved = list(Paper.objects.order_by("pk"))
+        if index:
+            index_papers([p.pk for p in saved])
+        return saved
+
+    return load
