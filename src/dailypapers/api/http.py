@@ -26,6 +26,10 @@ def error(status, message, *, field=None, headers=None):
     return response
 
 
+def json_response(data, status=200):
+    return HttpResponse(json_body(data), status=status, content_type="application/json")
+
+
 def json_body(data):
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 

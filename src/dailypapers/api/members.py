@@ -5,8 +5,9 @@ from ninja import Query, Router
 from dailypapers.papers.services import paper_submit, vote_cast, vote_retract
 
 from . import hf_format, queries
+from .http import json_response
 from .papers import _paper_or_404
-from .schemas import DailyEntryOut, ErrorOut, PaperOut, SubmitIn, VoteOut
+from .schemas import DailyEntryOut, ErrorOut, RecommendationOut, SubmitIn, VoteOut
 from .security import TokenAuth, require_scope
 
 router = Router(tags=["members"], auth=TokenAuth())
@@ -21,7 +22,7 @@ def submit(request, body: SubmitIn):
     # SubmissionError / InvalidArxivId (400) and RateLimited (429) are mapped in urls.py.
     entry = paper_submit(user=request.auth.user, arxiv_id=body.id)
     entry.paper.refresh_from_db()
-    return 201, hf_format.hf_entry(entry)
+    return json_response(hf_format.hf_entry(entry), status=201)
 
 
 def _vote(request, id, cast):
@@ -33,7 +34,7 @@ def _vote(request, id, cast):
     changed = action(user=request.auth.user, paper=paper)
     paper.refresh_from_db(fields=["imported_upvotes", "local_upvotes", "upvotes"])
     result = {"id": paper.arxiv_id, "upvotes": paper.upvotes, "upvoted": cast}
-    return 200, {**result, "changed": changed}
+    return json_response({**result, "changed": changed})
 
 
 @router.post("/papers/{path:id}/upvote", response={200: VoteOut, 404: ErrorOut, **WRITE_ERRORS})
@@ -48,12 +49,18 @@ def unupvote(request, id: str):
     return _vote(request, id, cast=False)
 
 
-@router.get("/for_you", response={200: list[PaperOut], **WRITE_ERRORS})
+@router.get("/for_you", response={200: list[RecommendationOut], **WRITE_ERRORS})
 def for_you(request, limit: int = Query(20, ge=1, le=100)):
-    """The member's "For you" papers (scope: read); not cached by shared caches."""
+    """The member's "For you" papers, each with why it was picked (scope: read)."""
     require_scope(request, "read")
     from dailypapers.search import recommend_for
 
-    papers = list(recommend_for(request.auth.user, limit=limit))
-    entries = queries.first_entries(papers)
-    return 200, [hf_format.hf_paper(paper, entries.get(paper.pk)) for paper in papers]
+    picks = list(recommend_for(request.auth.user, limit=limit))
+    entries = queries.first_entries([pick.paper for pick in picks])
+    data = [
+        {**hf_format.hf_paper(pick.paper, entries.get(pick.paper.pk)), "reason": pick.reason}
+        for pick in picks
+    ]
+    response = json_response(data)
+    response["Cache-Control"] = "private, no-store"  # personal: never in a shared cache
+    return response

@@ -81,14 +81,14 @@ def papers_list(
 @router.get("/trending", response={200: list[TrendingOut], **READ_ERRORS})
 def trending(request, p: int = Query(0, ge=0, le=10_000), limit: int = Query(50, ge=1, le=100)):
     """The trending page: papers by stored trending score, with the score (see /about)."""
-    papers = queries.trending(offset=p * limit, limit=limit)
-    entries = queries.first_entries(papers)
+    entries = queries.trending(offset=p * limit, limit=limit)
     data = []
-    for paper in papers:
-        item = hf_format.hf_search_hit(paper, entries.get(paper.pk))
-        item["trendingScore"] = paper.trending_score
+    for entry in entries:
+        item = hf_format.hf_entry(entry)
+        item["trendingScore"] = entry.paper.trending_score
         data.append(item)
-    return cached_json(request, data, last_modified=queries.last_modified(papers))
+    modified = queries.last_modified([entry.paper for entry in entries], entries)
+    return cached_json(request, data, last_modified=modified)
 
 
 @router.get("/categories", response={200: list[CategoryOut], **READ_ERRORS})

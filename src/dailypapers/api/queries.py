@@ -133,15 +133,15 @@ def papers_page(*, cursor, limit):
 
 
 def trending(*, offset, limit):
-    """Papers that have been on a daily page, by stored trending score."""
-    featured = DailyEntry.objects.filter(paper_id__isnull=False).values("paper_id")
-    papers = (
-        Paper.objects.visible()
-        .filter(pk__in=featured)
-        .select_related("organization")
-        .order_by("-trending_score", "-pk")
-    )
-    return list(papers[offset : offset + limit])
+    """The trending page's entries: the last TRENDING_DAYS days, by stored trending score."""
+    from dailypapers.web.views import TRENDING_DAYS
+
+    latest = selectors.latest_day_with_papers()
+    if latest is None:
+        return []
+    first = latest - dt.timedelta(days=TRENDING_DAYS - 1)
+    entries = selectors.entries_between(first_day=first, last_day=latest, sort="trending")
+    return list(entries[offset : offset + limit])
 
 
 def categories():

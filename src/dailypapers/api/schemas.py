@@ -84,6 +84,10 @@ class TrendingOut(DailyEntryOut):
     trendingScore: float = Field(description="see /about: log10(upvotes) + featured days")
 
 
+class RecommendationOut(PaperOut):
+    reason: str = Field(description="why it was picked for you")
+
+
 class CategoryOut(Schema):
     id: str
     papers: int

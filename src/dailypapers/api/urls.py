@@ -27,8 +27,9 @@ api = NinjaAPI(
     ),
     throttle=[ClientRateThrottle()],
 )
-api.add_router("/", papers.router)
+# Members' routes first: /papers/submit and /papers/{id}/upvote must win over /papers/{id}.
 api.add_router("/", members.router)
+api.add_router("/", papers.router)
 
 
 def _field(loc):

@@ -150,12 +150,8 @@ class MonthFeed(PaperFeed):
 
 class TrendingFeed(PaperFeed):
     def get_object(self, request):
-        papers = queries.trending(offset=0, limit=FEED_SIZE)
-        entries = queries.first_entries(papers)
-        items = [
-            (paper, entries[paper.pk].submitted_at if paper.pk in entries else None)
-            for paper in papers
-        ]
+        entries = queries.trending(offset=0, limit=FEED_SIZE)
+        items = [(entry.paper, entry.submitted_at) for entry in entries]
         return {
             "page": "/papers/trending",
             "title": "trending papers",

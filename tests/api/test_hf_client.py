@@ -1,0 +1,86 @@
+"""Acceptance: the official huggingface_hub client and `hf papers` CLI against a live server."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from huggingface_hub import HfApi
+from huggingface_hub.errors import HfHubHTTPError
+
+from .conftest import DAY
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+HF = Path(sys.executable).with_name("hf")
+
+
+def page_ids(client, url):
+    """Paper ids in the order an HTML page shows them."""
+    response = client.get(url)
+    assert response.status_code == 200
+    return re.findall(r'id="paper-([^"]+)"', response.content.decode())
+
+
+@pytest.fixture
+def hf_api(live_server, monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_HOME", str(tmp_path))  # no saved token leaks in
+    return HfApi(endpoint=live_server.url, token=False)
+
+
+def test_it_serves_hf_api_the_papers_the_pages_show(hf_api, client, days):
+    papers = list(hf_api.list_daily_papers(date=str(DAY)))
+    assert [paper.id for paper in papers] == page_ids(client, f"/papers/date/{DAY}")
+    top = papers[0]
+    assert top.upvotes == 12 and top.title == days["top"].title
+    assert [author.name for author in top.authors] == ["Ada Lovelace", "Alan Turing"]
+    assert top.published_at == days["top"].published_at
+    assert top.submitted_at.date() == DAY and top.submitted_by.username == "akhaliq"
+    trending = list(hf_api.list_daily_papers(date=str(DAY), sort="trending"))
+    assert {paper.id for paper in trending} == {paper.id for paper in papers}
+
+    week = [paper.id for paper in hf_api.list_daily_papers(week="2026-W48")]
+    assert week == page_ids(client, "/papers/week/2026-W48")
+    info = hf_api.paper_info(days["mid"].arxiv_id)
+    assert info.id == days["mid"].arxiv_id and info.upvotes == 5
+    assert info.submitted_by.username == "alice"
+    from dailypapers.search import index_papers
+
+    index_papers([paper.pk for paper in days.values()])
+    found = [paper.id for paper in hf_api.list_papers(query="attention part 3")]
+    assert days["low"].arxiv_id in found and days["hidden"].arxiv_id not in found
+
+    with pytest.raises(HfHubHTTPError) as raised:
+        hf_api.paper_info("2611.99999")
+    assert raised.value.response.status_code == 404
+
+
+def hf_cli(live_server, tmp_path, *args):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING"))}
+    env.update(
+        HF_ENDPOINT=live_server.url,
+        HF_HOME=str(tmp_path),
+        HF_HUB_DISABLE_UPDATE_CHECK="1",
+        HF_HUB_DISABLE_TELEMETRY="1",
+    )
+    result = subprocess.run(
+        [str(HF), "papers", *args], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_it_prints_papers_with_the_hf_cli(live_server, tmp_path, client, days):
+    listed = json.loads(hf_cli(live_server, tmp_path, "ls", "--date", str(DAY), "--format", "json"))
+    assert [row["id"] for row in listed] == page_ids(client, f"/papers/date/{DAY}")
+    assert listed[0]["upvotes"] == 12
+    info = hf_cli(live_server, tmp_path, "info", days["top"].arxiv_id)
+    assert days["top"].title in info and "Ada Lovelace" in info
+    from dailypapers.search import index_papers
+
+    index_papers([days["low"].pk])
+    searched = hf_cli(live_server, tmp_path, "search", "attention part 3")
+    assert days["low"].arxiv_id in searched
