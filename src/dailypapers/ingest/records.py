@@ -28,6 +28,9 @@ class PaperRecord:
     thumbnail: str = ""
     withdrawn_at: datetime | None = None
     imported_upvotes: int | None = None  # None: the source says nothing about upvotes
+    # False for daily feeds (Hugging Face): their title/abstract/authors fill a new paper
+    # but never replace what arXiv itself said about an existing one.
+    arxiv_metadata: bool = True
 
 
 @dataclass

@@ -1,0 +1,69 @@
+"""Helpers every source shares: streaming lines out of (gzipped) files, tidy text, dates."""
+
+import gzip
+import json
+import zlib
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from dailypapers.papers.arxiv_ids import InvalidArxivId, split_versioned
+
+from ..records import Rejected
+
+
+def clean_text(text):
+    """arXiv hard-wraps titles and abstracts: one line, single spaces."""
+    return " ".join((text or "").split())
+
+
+def split_id(text):
+    """'2401.01234v3' -> ('2401.01234', 3); version None when absent. Raises InvalidArxivId."""
+    return split_versioned((text or "").strip())
+
+
+def parse_datetime(text):
+    """ISO 8601 ('2025-12-27T09:07:12.000Z', '2025-12-27') -> aware UTC datetime, or None."""
+    if not text:
+        return None
+    if isinstance(text, datetime):
+        return text if text.tzinfo else text.replace(tzinfo=UTC)
+    if isinstance(text, date):
+        return datetime(text.year, text.month, text.day, tzinfo=UTC)
+    try:
+        value = datetime.fromisoformat(str(text).strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def json_lines(path, parse):
+    """Yield parse(obj, where) for each JSON line of a plain or gzipped file, streamed.
+
+    Bad lines and a truncated gzip stream become Rejected items; the rest goes on.
+    """
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    lineno = 0
+    try:
+        with opener(path, "rt", encoding="utf-8") as lines:
+            for lineno, line in enumerate(lines, start=1):
+                if not line.strip():
+                    continue
+                where = f"{path.name}:{lineno}"
+                try:
+                    obj = json.loads(line)
+                except ValueError as exc:
+                    yield Rejected(where, f"not valid JSON ({exc})")
+                    continue
+                if not isinstance(obj, dict):
+                    yield Rejected(where, "not a JSON object")
+                    continue
+                yield parse(obj, where)
+    except (EOFError, gzip.BadGzipFile, zlib.error, UnicodeDecodeError) as exc:
+        yield Rejected(
+            f"{path.name}:{lineno + 1}", f"the file is damaged or truncated here ({exc})"
+        )
+
+
+def reject_bad_id(where, exc):
+    return Rejected(where, str(exc) if isinstance(exc, InvalidArxivId) else repr(exc))
