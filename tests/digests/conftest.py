@@ -35,7 +35,8 @@ class FaultyInbox:
     - rcpt_replies[address] = ["451 ...", ...]: answers to RCPT TO, one per attempt
       (then 250); a plain string answers every attempt.
     - drop_on_mail = {n, ...}: close the connection when the n-th MAIL FROM arrives.
-    - on_mail(count): called on each MAIL FROM (the kill-and-restart test uses it).
+    - on_mail(count) / on_data(count): called on each MAIL FROM / accepted message (the
+      kill-and-restart test kills the sender from there).
     """
 
     def __init__(self):
@@ -44,6 +45,7 @@ class FaultyInbox:
         self.drop_on_mail = set()
         self.mail_count = 0
         self.on_mail = None
+        self.on_data = None
         self.lock = threading.Lock()
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
@@ -70,6 +72,9 @@ class FaultyInbox:
     async def handle_DATA(self, server, session, envelope):
         with self.lock:
             self.received.append(Received(envelope.mail_from, envelope.rcpt_tos, envelope.content))
+            count = len(self.received)
+        if self.on_data is not None:
+            self.on_data(count)
         return "250 Message accepted for delivery"
 
     def to(self, address):
@@ -100,9 +105,22 @@ def smtp(settings):
     settings.DIGEST_TIME_ZONE = "UTC"
     settings.SITE_URL = "https://papers.example.org"
     settings.DEFAULT_FROM_EMAIL = "dailypapers <digest@papers.example.org>"
-    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    # Queued tasks (search indexing on paper saves) are dropped; subscription tests that
+    # need the confirmation mail task switch to the immediate backend.
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
     yield inbox
     controller.stop()
+
+
+@pytest.fixture(autouse=True)
+def search_dir(settings, tmp_path):
+    """A fresh search index per test (the search app keeps it in files)."""
+    from dailypapers.search import vectors
+
+    settings.SEARCH_DIR = tmp_path / "search"
+    vectors.reset_stores()
+    yield
+    vectors.reset_stores()
 
 
 def hf_entries(day):

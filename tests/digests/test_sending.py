@@ -234,3 +234,20 @@ def test_it_bounces_a_stored_address_that_cannot_go_on_the_wire(smtp, load_day, 
     digest_send(today=TUE)
     assert [m.to for m in smtp.received] == ["ok@example.org"]
     assert all("victim" not in m.content.decode() for m in smtp.received)
+
+
+def test_it_alerts_on_a_followed_topic_through_search(smtp, load_day, subscriber, settings):
+    from dailypapers.search import index_papers
+
+    settings.DIGEST_TRENDING_LIMIT = 1
+    papers = load_day("2025-12-30")
+    load_day("2025-12-29")  # older papers: not new on Tuesday unless featured again
+    index_papers([paper.pk for paper in papers])
+    moe = next(paper for paper in papers if "Mixture-of-Experts" in paper.title)
+    subscriber("moe@example.org", follows=[("topic", "mixture of experts router")])
+    digest_send(today=TUE)
+    text = smtp.to("moe@example.org")[0].part("plain")
+    topics = text[text.index("For your topics: mixture of experts router") :]
+    assert moe.title in topics
+    monday_titles = [e.paper.title for e in DailyEntry.objects.filter(day=MON)]
+    assert not any(title in topics for title in monday_titles if title not in text[:200])

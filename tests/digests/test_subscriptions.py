@@ -1,0 +1,197 @@
+"""Subscribe → confirmation mail over SMTP → confirm → manage → one-click unsubscribe."""
+
+import re
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+import time_machine
+from django.utils import timezone
+
+from dailypapers.digests import services
+from dailypapers.digests.models import Follow, Subscription
+from dailypapers.digests.selectors import follows_for_user
+
+# Transactional: confirmation mails are queued on commit, as in production.
+pytestmark = pytest.mark.django_db(transaction=True)
+SAME_ANSWER = "a message with a link is on its way"
+
+
+@pytest.fixture(autouse=True)
+def run_tasks_now(smtp, settings):
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+
+def link_in(received, kind):
+    text = received.part("plain")
+    url = re.search(rf"https://papers\.example\.org(/[\w/.:-]*{kind}/[\w.:-]+)", text)
+    assert url, text
+    return url.group(1)
+
+
+def test_it_confirms_with_a_signed_link_and_sends_nothing_before(smtp, client):
+    response = client.post(
+        "/subscribe",
+        {"email": " Ada@Example.org ", "frequency": "weekly", "topics": "diffusion models\n"},
+    )
+    assert SAME_ANSWER in response.content.decode()
+    subscription = Subscription.objects.get()
+    assert (subscription.email, subscription.status) == ("ada@example.org", "pending")
+    assert [(f.kind, f.value) for f in subscription.follows.all()] == [
+        ("topic", "diffusion models")
+    ]
+    [mail] = smtp.received
+    assert mail.to == "ada@example.org" and "Confirm" in mail.message["Subject"]
+    path = link_in(mail, "confirm")
+
+    page = client.get(path)  # a mail scanner opening the link changes nothing
+    assert page.status_code == 200 and b"Confirm my subscription" in page.content
+    assert Subscription.objects.get().status == "pending"
+
+    confirmed = client.post(path)
+    assert confirmed.status_code == 200 and b"Confirmed" in confirmed.content
+    subscription.refresh_from_db()
+    assert subscription.status == "active" and subscription.frequency == "weekly"
+    assert len(smtp.received) == 1
+
+
+def test_it_reveals_nothing_about_an_existing_address_and_sends_at_most_one_mail(
+    smtp, client, subscriber
+):
+    subscriber("known@example.org", follows=[("topic", "robots")])
+    new = client.post("/subscribe", {"email": "new@example.org", "frequency": "daily"})
+    known = client.post("/subscribe", {"email": "known@example.org", "frequency": "weekly"})
+    assert new.status_code == known.status_code == 200
+    strip = re.compile(r"(new|known)@example\.org|<input[^>]*csrf[^>]*>")
+    assert strip.sub("", new.content.decode()) == strip.sub("", known.content.decode())
+    assert sorted(m.to for m in smtp.received) == ["known@example.org", "new@example.org"]
+    manage_mail = smtp.to("known@example.org")[0]
+    assert "already subscribed" in manage_mail.part("plain")
+    known_row = Subscription.objects.get(email="known@example.org")
+    assert known_row.frequency == "daily"  # a stranger cannot change someone's settings
+    assert [f.value for f in known_row.follows.all()] == ["robots"]
+
+    for _ in range(3):  # a form posted in a loop is not a mail cannon
+        client.post("/subscribe", {"email": "known@example.org", "frequency": "daily"})
+        client.post("/subscribe", {"email": "new@example.org", "frequency": "daily"})
+    assert len(smtp.received) == 2
+
+
+def test_it_refuses_expired_and_tampered_confirmation_links(smtp, client):
+    client.post("/subscribe", {"email": "ada@example.org", "frequency": "daily"})
+    path = link_in(smtp.received[0], "confirm")
+    tampered = path[:-3] + ("aaa" if not path.endswith("aaa") else "bbb")
+    assert client.post(tampered).status_code == 404
+    with time_machine.travel(timezone.now() + timezone.timedelta(days=8)):
+        assert client.post(path).status_code == 404
+    assert Subscription.objects.get().status == "pending"
+
+
+def test_it_unsubscribes_in_one_click_over_real_http(smtp, live_server, subscriber, load_day):
+    import datetime as dt
+
+    from dailypapers.digests.sending import digest_send
+
+    load_day("2025-12-30", limit=2)
+    ada = subscriber("ada@example.org")
+    other = subscriber("other@example.org")
+    digest_send(today=dt.date(2025, 12, 30))
+    message = smtp.to("ada@example.org")[0].message
+    url = re.search(r"<(https://[^>]+)>", message["List-Unsubscribe"]).group(1)
+    local = live_server.url + urlsplit(url).path
+
+    with httpx.Client() as http:
+        page = http.get(local)  # link scanners GET: nothing happens
+        assert page.status_code == 200 and "Unsubscribe" in page.text
+        ada.refresh_from_db()
+        assert ada.status == "active"
+
+        bad = http.post(local[:-4] + "xxxx", data={"List-Unsubscribe": "One-Click"})
+        assert bad.status_code == 404
+        other_token = services.manage_token(other)
+        assert other_token not in local
+
+        # RFC 8058: the provider POSTs the body below, with no cookie and no CSRF token.
+        done = http.post(local, data={"List-Unsubscribe": "One-Click"})
+        assert done.status_code == 200
+    ada.refresh_from_db()
+    other.refresh_from_db()
+    assert ada.status == "unsubscribed" and other.status == "active"
+
+
+def test_it_kills_links_of_an_address_that_changed(db, subscriber):
+    subscription = subscriber("old@example.org")
+    token = services.manage_token(subscription)
+    assert services.subscription_from_manage_token(token) == subscription
+    Subscription.objects.filter(pk=subscription.pk).update(email="new@example.org")
+    assert services.subscription_from_manage_token(token) is None
+    assert services.subscription_from_manage_token("garbage") is None
+
+
+def test_it_saves_preferences_from_the_signed_link(client, subscriber):
+    subscription = subscriber("ada@example.org")
+    path = f"/subscribe/manage/{services.manage_token(subscription)}"
+    response = client.post(
+        path,
+        {"frequency": "weekly", "topics": "graph neural networks", "categories": "cs.LG, cs.CL"},
+    )
+    assert response.status_code == 302
+    subscription.refresh_from_db()
+    assert subscription.frequency == "weekly" and not subscription.include_trending
+    assert sorted(f.value for f in subscription.follows.all()) == [
+        "cs.CL",
+        "cs.LG",
+        "graph neural networks",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"email": "not-an-address"}, "Enter a valid email address"),
+        ({"email": "a@example.org\r\nBcc: x@example.org"}, "line breaks"),
+        ({"email": "a" * 10_000 + "@example.org"}, "at most 254 characters"),
+        ({"email": "a@example.org", "topics": "t" * 10_000}, "at most 4000 characters"),
+        ({"email": "a@example.org", "topics": "x" * 300}, "200 characters at most"),
+        ({"email": "a@example.org", "categories": "cs.CL\r\nBcc: x"}, "not an arXiv category"),
+        ({"email": "a@example.org", "frequency": "hourly"}, "Select a valid choice"),
+    ],
+)
+def test_it_answers_bad_input_with_a_clear_message(smtp, client, fields, message):
+    response = client.post("/subscribe", {"frequency": "daily", **fields})
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert smtp.received == [] and not Subscription.objects.exists()
+
+
+def test_it_keeps_a_members_follows_on_a_silent_subscription(db, alice, bob):
+    services.follow_add(user=alice, kind="topic", value="  diffusion   models ")
+    services.follow_add(user=alice, kind="author", value="Yann LeCun")
+    services.follow_add(user=alice, kind="topic", value="diffusion models")  # once
+    assert [(f.kind, f.value) for f in follows_for_user(alice)] == [
+        ("author", "Yann LeCun"),
+        ("topic", "diffusion models"),
+    ]
+    assert Subscription.objects.get(user=alice).frequency == "off"
+    assert follows_for_user(bob) == []
+    assert services.follow_remove(user=alice, kind="author", value="Yann LeCun")
+    assert Follow.objects.count() == 1
+
+
+def test_it_lets_a_member_opt_in_from_subscribe(smtp, client, alice):
+    services.follow_add(user=alice, kind="topic", value="robotics")
+    client.force_login(alice)
+    page = client.get("/subscribe")
+    assert b"alice@example.org" in page.content and b"robotics" in page.content
+    client.post(
+        "/subscribe", {"email": "alice@example.org", "frequency": "daily", "topics": "robotics"}
+    )
+    [mail] = smtp.received
+    client.post(link_in(mail, "confirm"))
+    subscription = Subscription.objects.get(user=alice)
+    assert (subscription.email, subscription.status, subscription.frequency) == (
+        "alice@example.org",
+        "active",
+        "daily",
+    )
+    assert [f.value for f in subscription.follows.all()] == ["robotics"]
