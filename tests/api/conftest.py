@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 from django.core.cache import cache
 
-from dailypapers.papers.models import DailyEntry
+from dailypapers.papers.models import Author, DailyEntry, PaperAuthor
 from dailypapers.papers.services import paper_refresh_trending
 
 DAY = dt.date(2026, 11, 24)  # a Tuesday, ISO week 2026-W48
@@ -48,4 +48,7 @@ def days(make_paper, feature, alice):
     feature(papers["hidden"])
     for paper in papers.values():
         paper.refresh_from_db()
+        for position, author in enumerate(paper.authors):  # as the importer links them
+            author_row, _ = Author.objects.get_or_create(name=author["name"])
+            PaperAuthor.objects.create(paper=paper, author=author_row, position=position)
     return papers

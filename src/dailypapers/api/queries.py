@@ -157,10 +157,7 @@ def categories():
 
 def search(query, *, limit):
     """(papers, mode) from the search app's hybrid search."""
-    try:
-        from dailypapers.search import search_papers
-    except ImportError:  # the search app's entry point has not landed yet: titles only
-        papers = Paper.objects.visible().filter(title__icontains=query).order_by("-published_at")
-        return list(papers.select_related("organization")[:limit]), "title"
+    from dailypapers.search import search_papers
+
     results = search_papers(query, limit=limit)
     return list(results.papers), results.mode
