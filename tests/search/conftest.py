@@ -35,6 +35,19 @@ def search_dir(settings, tmp_path):
 
 
 @pytest.fixture
+def paper(make_paper):
+    """make_paper, then indexed (tests run in a transaction: after-commit hooks never fire)."""
+    from dailypapers.search import index_papers
+
+    def make(**fields):
+        made = make_paper(**fields)
+        index_papers([made.pk])
+        return made
+
+    return make
+
+
+@pytest.fixture
 def load_real_papers(db, shared_data):
     """Create the real papers (bulk, no signals) and index them; returns the Paper list."""
     from dailypapers.papers.models import Paper

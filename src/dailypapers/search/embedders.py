@@ -59,7 +59,9 @@ class StaticEmbedder(Embedder):
 
         self.model = StaticModel.from_pretrained(str(path))
         self.dims = int(self.model.dim)
-        self.name = f"m2v-{Path(path).name}"
+        # The weights' digest names the model: a re-distilled model gets a new contract.
+        digest = hashlib.sha1((Path(path) / "model.safetensors").read_bytes()).hexdigest()
+        self.name = f"m2v-{digest[:10]}"
 
     def encode(self, texts):
         texts = list(texts)

@@ -10,12 +10,13 @@ candidates when keywords match weakly, keeps known items on top and helps topic 
 SEMANTIC_WEIGHT = 0.3
 
 
-def fuse(keyword_hits, semantic_hits, keyword_similarities, *, weight=SEMANTIC_WEIGHT):
+def fuse(keyword_hits, semantic_hits, keyword_similarities, *, weight=None):
     """[(pk, score)] best first.
 
     keyword_hits: [(pk, bm25)] best first; semantic_hits: [(pk, cosine)] best first;
     keyword_similarities: {pk: cosine} for the keyword hits whose vectors are known.
     """
+    weight = SEMANTIC_WEIGHT if weight is None else weight
     if not semantic_hits and not keyword_similarities:
         return keyword_hits
     top = max((score for _, score in keyword_hits), default=0.0) or 1.0

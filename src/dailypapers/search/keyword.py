@@ -21,7 +21,7 @@ from .query import Clause, ParsedQuery
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 TITLE_BOOST = 3.0
 AUTHORS_BOOST = 1.5
 FUZZY_BOOST = 0.6  # a fuzzy match scores a constant; kept below a real term match
@@ -79,6 +79,8 @@ def _schema():
     builder.add_text_field("title", tokenizer_name="en")
     builder.add_text_field("abstract", tokenizer_name="en")
     builder.add_text_field("authors", tokenizer_name="names")
+    # Unstemmed title words: typos are corrected against what people type, not stems.
+    builder.add_text_field("title_words", tokenizer_name="names", index_option="basic")
     builder.add_text_field("category", tokenizer_name="raw")
     builder.add_text_field("arxiv_id", tokenizer_name="raw")
     builder.add_date_field("published", indexed=True, fast=True)
@@ -137,6 +139,7 @@ class KeywordIndex:
         document.add_text("title", doc["title"])
         document.add_text("abstract", doc["abstract"])
         document.add_text("authors", doc["authors"])
+        document.add_text("title_words", doc["title"])
         for category in doc["categories"]:
             document.add_text("category", category.lower())
         document.add_text("arxiv_id", doc["arxiv_id"])
@@ -228,20 +231,23 @@ class KeywordIndex:
                 query = Query.phrase_query(schema, name, tokens[:16])
             boost = {"title": TITLE_BOOST, "authors": AUTHORS_BOOST}.get(name, 1.0)
             per_field.append(Query.boost_query(query, boost))
-            if fuzzy and len(tokens) == 1 and name != "authors":
-                fuzzy_query = self._fuzzy(name, tokens[0], clause.text, searcher)
+            if fuzzy and name == "title" and len(tokens) == 1:
+                fuzzy_query = self._fuzzy(tokens[0], clause.text, searcher)
                 if fuzzy_query is not None:
                     per_field.append(Query.boost_query(fuzzy_query, boost * FUZZY_BOOST))
         if not per_field:
             return None
         return Query.boolean_query([(Occur.Should, q) for q in per_field])
 
-    def _fuzzy(self, name, token, typed, searcher):
-        """A typo-tolerant alternative for a word that (almost) no paper contains."""
-        if len(token) < 4 or token.isdigit() or searcher.doc_freq(name, token) > 2:
+    def _fuzzy(self, stem, typed, searcher):
+        """Title words within one or two edits of a word that (almost) no paper contains."""
+        words = ANALYZERS["names"].analyze(typed)
+        if len(words) != 1 or len(words[0]) < 4 or words[0].isdigit():
             return None
-        distance = 1 if len(token) < 8 else 2
-        return tantivy.Query.fuzzy_term_query(self.schema, name, token, distance=distance)
+        if searcher.doc_freq("title", stem) + searcher.doc_freq("abstract", stem) > 2:
+            return None
+        distance = 1 if len(words[0]) < 8 else 2
+        return tantivy.Query.fuzzy_term_query(self.schema, "title_words", words[0], distance)
 
 
 def get_index():

@@ -23,6 +23,7 @@ MAX_LIMIT = 100
 MAX_OFFSET = 2000
 CANDIDATES = 100  # keyword and semantic candidates fused for a relevance page
 SORT_POOL = 1000  # the most relevant matches that "upvotes" re-sorts
+SEMANTIC_MIN = 0.45  # cosine below which a paper is not "about" the query (bench-tuned)
 SEMANTIC_OFF = "Semantic search is unavailable; showing keyword results."
 INDEX_OFF = "Search is temporarily unavailable."
 
@@ -105,7 +106,8 @@ def search_papers(
             if mode == "semantic":
                 ranked = sem_hits
             elif parsed.is_plain:
-                ranked = fuse(ranked, sem_hits, _similarities(query_vector, ranked, embedder))
+                about = [(pk, cosine) for pk, cosine in sem_hits if cosine >= SEMANTIC_MIN]
+                ranked = fuse(ranked, about, _similarities(query_vector, ranked, embedder))
             extra = {pk for pk, _ in ranked} - {hit.pk for hit in hits}
             total += len(extra)
 

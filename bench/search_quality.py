@@ -1,0 +1,328 @@
+"""Search quality on real papers: our keyword, semantic and hybrid modes against tantivy
+and bm25s anchors (and MiniLM when --minilm and sentence-transformers are installed).
+
+Corpus: the arXiv listings plus the Hugging Face daily papers of 2024-2025 in
+../shared/data (~80k real papers). Query sets (seeded):
+  keywords  known-item queries made of a HF paper's ai_keywords (ai_keywords are not indexed)
+  typos     HF titles with two typos
+  topics    7 topic queries in a reader's own words, relevance by a title pattern
+Metrics: MRR@10 (known items), R-precision (topics, R capped at 100), p50 latency.
+
+    .venv/bin/python bench/search_quality.py [--queries 1000] [--weights 0.1,0.2,0.3]
+
+The database and indexes are built once in --data-dir and reused by later runs.
+"""
+
+import argparse
+import datetime as dt
+import gzip
+import json
+import os
+import random
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+
+TOPICS = [
+    ("making diffusion LMs decode faster",
+     r"diffusion.*(language|llm|dllm|\blms?\b|text)|(language|llm|dllm|text).*diffusion",
+     r"fast|accelerat|speed|efficien|cach|parallel"),
+    ("removing weights from LLMs to make them smaller", r"prun|sparsif", r"language model|llm"),
+    ("draft tokens with a small model and verify them with the large model",
+     r"speculative", r""),
+    ("policies exploiting flaws of the reward model", r"reward hack|reward over-?optimi", r""),
+    ("generating videos from text prompts", r"text-to-video|video generat", r""),
+    ("sparse expert layers with token routing", r"mixture[- ]of[- ]experts|\bmoe\b", r""),
+    ("shrinking the key value cache for long inputs", r"kv[- ]?cache", r""),
+]  # fmt: skip
+
+
+def clean(text):
+    return " ".join((text or "").split())
+
+
+def hf_records():
+    records = {}
+    for path in sorted((SHARED / "data/hf-daily-papers").glob("*.json")):
+        for entry in json.loads(path.read_text()):
+            paper = entry["paper"]
+            records.setdefault(paper["id"], paper)
+    return records
+
+
+def listing_records():
+    with gzip.open(SHARED / "data/arxiv-listings-2025-03_2026-07.jsonl.gz", "rt") as lines:
+        for line in lines:
+            yield json.loads(line)
+
+
+def corpus_rows(path=None):
+    """(arxiv_id, title, abstract, authors, categories, published_at, github_repo) rows."""
+    if path:
+        source = (json.loads(line) for line in gzip.open(path, "rt"))
+        hf = {}
+    else:
+        source, hf = listing_records(), hf_records()
+    seen = set()
+    for record in source:
+        listed = dt.datetime.fromisoformat(record.get("listed") or "2025-01-01")
+        seen.add(record["id"])
+        yield (record["id"], clean(record["title"]), clean(record.get("summary")),
+               record.get("authors") or [], record.get("categories") or ["cs.LG"],
+               listed.replace(tzinfo=dt.UTC), "")  # fmt: skip
+    for arxiv_id, paper in hf.items():
+        if arxiv_id in seen:
+            continue
+        published = dt.datetime.fromisoformat(paper["publishedAt"].replace("Z", "+00:00"))
+        yield (arxiv_id, clean(paper["title"]), clean(paper.get("summary")),
+               [a["name"] for a in paper.get("authors", [])], ["cs.CL"], published,
+               paper.get("githubRepo") or "")  # fmt: skip
+
+
+def setup_django(data_dir):
+    os.environ["DAILYPAPERS_DATA_DIR"] = str(data_dir)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dailypapers.settings")
+    sys.path.insert(0, str(REPO / "src"))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def load_corpus(rows, *, batch=5000):
+    """Papers into the database and the search indexes (skipped when already there)."""
+    from tqdm import tqdm
+
+    from dailypapers.papers.models import Paper
+    from dailypapers.search import keyword
+    from dailypapers.search.services import index_papers, missing_embeddings
+
+    started = time.perf_counter()
+    if not Paper.objects.exists():
+        buffer = []
+        for row in tqdm(rows, desc="papers", unit="paper"):
+            arxiv_id, title, abstract, authors, categories, published, repo = row
+            buffer.append(Paper(
+                arxiv_id=arxiv_id, title=title, abstract=abstract,
+                authors=[{"name": name} for name in authors], categories=categories,
+                primary_category=categories[0], published_at=published, github_repo=repo,
+            ))  # fmt: skip
+            if len(buffer) >= batch:
+                Paper.objects.bulk_create(buffer)
+                buffer = []
+        Paper.objects.bulk_create(buffer)
+        ids = list(Paper.objects.values_list("pk", flat=True))
+        for start in tqdm(range(0, len(ids), batch), desc="index", unit="batch"):
+            index_papers(ids[start : start + batch])
+    elif keyword.get_index().count() != Paper.objects.count():
+        ids = list(Paper.objects.values_list("pk", flat=True))
+        missing = set(missing_embeddings())
+        for start in tqdm(range(0, len(ids), batch), desc="reindex", unit="batch"):
+            chunk = ids[start : start + batch]
+            index_papers([pk for pk in chunk if pk in missing])
+            index_papers([pk for pk in chunk if pk not in missing], embed=False)
+    else:
+        missing = missing_embeddings()
+        for start in tqdm(range(0, len(missing), batch), desc="embed", unit="batch"):
+            index_papers(missing[start : start + batch])
+    return time.perf_counter() - started
+
+
+def typo(word, rng):
+    i = rng.randrange(1, len(word) - 1)
+    kind = rng.choice("sdti")
+    if kind == "s":
+        return word[:i] + rng.choice("abcdefghijklmnopqrstuvwxyz") + word[i + 1 :]
+    if kind == "d":
+        return word[:i] + word[i + 1 :]
+    if kind == "t":
+        return word[: i - 1] + word[i] + word[i - 1] + word[i + 1 :]
+    return word[:i] + rng.choice("aeiourstn") + word[i:]
+
+
+def make_queries(n_keywords, n_typos, seed=7):
+    rng = random.Random(seed)
+    hf = [p for p in hf_records().values() if p.get("ai_keywords")]
+    hf.sort(key=lambda p: p["id"])
+    keyword_queries = [
+        (" ".join(p["ai_keywords"][:5]), p["id"]) for p in rng.sample(hf, min(n_keywords, len(hf)))
+    ]
+    typo_queries = []
+    for paper in rng.sample(hf, min(n_typos, len(hf))):
+        words = clean(paper["title"]).split()
+        long_words = [i for i, w in enumerate(words) if len(w) >= 4 and w.isalpha()]
+        for i in rng.sample(long_words, min(2, len(long_words))):
+            words[i] = typo(words[i], rng)
+        typo_queries.append((" ".join(words), paper["id"]))
+    return keyword_queries, typo_queries
+
+
+def topic_judgements(rows_by_id):
+    judged = []
+    for query, title_pattern, also in TOPICS:
+        title_re, also_re = re.compile(title_pattern, re.I), re.compile(also, re.I)
+        relevant = {
+            arxiv_id
+            for arxiv_id, (title, abstract) in rows_by_id.items()
+            if title_re.search(title) and also_re.search(f"{title} {abstract}")
+        }
+        judged.append((query, relevant))
+    return judged
+
+
+# --- systems: each is query -> list of arXiv ids, best first ---------------------------
+
+
+def ours(mode):
+    from dailypapers.search import search_papers
+
+    def run(query, k):
+        return [p.arxiv_id for p in search_papers(query, limit=k, mode=mode).papers]
+
+    return run
+
+
+def tantivy_anchor(rows):
+    import tantivy
+
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("arxiv_id", stored=True, tokenizer_name="raw")
+    builder.add_text_field("title", tokenizer_name="en_stem")
+    builder.add_text_field("abstract", tokenizer_name="en_stem")
+    index = tantivy.Index(builder.build())
+    writer = index.writer(heap_size=200_000_000)
+    for arxiv_id, title, abstract in rows:
+        writer.add_document(tantivy.Document(arxiv_id=arxiv_id, title=title, abstract=abstract))
+    writer.commit()
+    writer.wait_merging_threads()
+    index.reload()
+    searcher = index.searcher()
+
+    def run(query, k):
+        text = re.sub(r"[^\w\s]", " ", query)
+        parsed, _ = index.parse_query_lenient(text, ["title", "abstract"])
+        hits = searcher.search(parsed, k).hits
+        return [searcher.doc(address)["arxiv_id"][0] for _, address in hits]
+
+    return run
+
+
+def bm25s_anchor(rows):
+    import bm25s
+
+    ids = [row[0] for row in rows]
+    texts = [f"{row[1]} {row[2]}" for row in rows]
+    retriever = bm25s.BM25()
+    retriever.index(bm25s.tokenize(texts, stopwords="en", show_progress=False), show_progress=False)
+
+    def run(query, k):
+        tokens = bm25s.tokenize([query], stopwords="en", show_progress=False)
+        if not tokens.vocab:
+            return []
+        docs, _ = retriever.retrieve(tokens, k=k, show_progress=False)
+        return [ids[i] for i in docs[0]]
+
+    return run
+
+
+def minilm_anchor(rows):
+    import numpy as np
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer("sentence-transformers/all-MiniLM-L6-v2", device="cpu")
+    ids = [row[0] for row in rows]
+    matrix = model.encode([f"{r[1]}. {r[2][:1500]}" for r in rows], normalize_embeddings=True)
+
+    def run(query, k):
+        scores = matrix @ model.encode([query], normalize_embeddings=True)[0]
+        return [ids[i] for i in np.argsort(-scores)[:k]]
+
+    return run
+
+
+# --- metrics -----------------------------------------------------------------------------
+
+
+def evaluate(system, keyword_queries, typo_queries, topics):
+    out, latencies = {}, []
+
+    def timed(query, k):
+        started = time.perf_counter()
+        result = system(query, k)
+        latencies.append((time.perf_counter() - started) * 1000)
+        return result
+
+    for name, queries in (("keywords", keyword_queries), ("typos", typo_queries)):
+        reciprocal = []
+        for query, target in queries:
+            found = timed(query, 10)
+            reciprocal.append(1 / (found.index(target) + 1) if target in found else 0.0)
+        out[name] = statistics.mean(reciprocal) if reciprocal else float("nan")
+    precisions = []
+    for query, relevant in topics:
+        r = min(len(relevant), 100)
+        found = timed(query, r)
+        precisions.append(len(set(found[:r]) & relevant) / r if r else 0.0)
+    out["topics"] = statistics.mean(precisions)
+    out["p50"] = statistics.median(latencies)
+    return out
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default="/tmp/dp-search-bench-quality")
+    parser.add_argument("--queries", type=int, default=1000, help="known-item queries")
+    parser.add_argument("--typos", type=int, default=500)
+    parser.add_argument("--weights", default="", help="extra hybrid fusion weights to try")
+    parser.add_argument("--minilm", action="store_true", help="MiniLM anchor (slow: ~1 h)")
+    parser.add_argument("--skip-anchors", action="store_true")
+    args = parser.parse_args()
+
+    setup_django(Path(args.data_dir))
+    rows = list(corpus_rows())
+    build = load_corpus(rows)
+    print(f"corpus: {len(rows)} real papers; database + index build/catch-up {build:.0f} s")
+    keyword_queries, typo_queries = make_queries(args.queries, args.typos)
+    topics = topic_judgements({row[0]: (row[1], row[2]) for row in rows})
+    print("topic relevant-set sizes:", [len(rel) for _, rel in topics])
+
+    from dailypapers.search import fusion
+    from dailypapers.search.embedders import get_embedder
+
+    print(f"embedder: {get_embedder().contract}")
+    systems = [("ours: keyword", ours("keyword")), ("ours: semantic", ours("semantic"))]
+    systems.append((f"ours: hybrid (w={fusion.SEMANTIC_WEIGHT})", ours("auto")))
+    if not args.skip_anchors:
+        plain = [(row[0], row[1], row[2]) for row in rows]
+        systems += [("tantivy (plain)", tantivy_anchor(plain)), ("bm25s", bm25s_anchor(plain))]
+        if args.minilm:
+            systems.append(("MiniLM dense, exact", minilm_anchor(plain)))
+
+    print(f"\n{'system':<32} {'keywords MRR@10':>16} {'typos MRR@10':>13} "
+          f"{'topics R-prec':>14} {'p50 ms':>8}")  # fmt: skip
+    default_weight = fusion.SEMANTIC_WEIGHT
+    for name, system in systems:
+        report(name, evaluate(system, keyword_queries, typo_queries, topics))
+    for weight in [float(w) for w in args.weights.split(",") if w]:
+        fusion.SEMANTIC_WEIGHT = weight
+        report(
+            f"ours: hybrid (w={weight})",
+            evaluate(ours("auto"), keyword_queries, typo_queries, topics),
+        )
+    fusion.SEMANTIC_WEIGHT = default_weight
+
+
+def report(name, m):
+    print(f"{name:<32} {m['keywords']:>16.3f} {m['typos']:>13.3f} {m['topics']:>14.3f} "
+          f"{m['p50']:>8.1f}", flush=True)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from dailypapers.search import search_papers
+from dailypapers.search.query import parse
+
+NASTY = [
+    "",
+    "   ",
+    '"',
+    '"unbalanced quote',
+    "((( AND OR NOT ))) * ^ ~ : \\",
+    "title:(a OR b) AND -",
+    "x" * 10_000,
+    "word " * 3000,
+    "🦙🔥 llama 🚀",
+    "\x00\x01\x1b[31m control \u202e chars \ufeff",
+    "ti: au: abs: cat: id:",
+    "id:not-an-id",
+    "cat:",
+    "-",
+    "--",
+    '-"',
+    "SELECT * FROM papers; DROP TABLE papers; --",
+    "<script>alert(1)</script>",
+    "a" * 500 + "~2",
+    "%_%",
+]
+
+
+@pytest.fixture
+def keyword_only(settings):
+    settings.SEARCH_EMBEDDER = "none"
+
+
+@pytest.mark.parametrize("text", NASTY)
+def test_it_never_raises_on_any_text(text, paper, keyword_only):
+    paper(title="Llama and friends")
+    results = search_papers(text)
+    assert results.total >= 0
+    assert isinstance(results.papers, list)
+
+
+def test_it_survives_nonsense_arguments(paper, keyword_only):
+    paper(title="Attention is all you need")
+    results = search_papers(
+        "attention", limit="lots", offset=-5, sort="sideways", category="", has_code=None
+    )
+    assert [p.title for p in results.papers] == ["Attention is all you need"]
+
+
+def test_it_parses_the_documented_syntax():
+    parsed = parse('ti:"mixture of experts" au:shazeer -dense cat:cs.LG routing id:1701.06538')
+    assert [(c.text, c.field, c.phrase) for c in parsed.must] == [
+        ("mixture of experts", "title", True),
+        ("shazeer", "authors", False),
+    ]
+    assert [c.text for c in parsed.must_not] == ["dense"]
+    assert [c.text for c in parsed.should] == ["routing"]
+    assert parsed.categories == ["cs.lg"]
+    assert parsed.arxiv_ids == ["1701.06538"]
+
+
+@pytest.mark.parametrize(
+    "text", ["2501.12570", "arXiv:2501.12570v2", "https://arxiv.org/abs/2501.12570v1",
+             "https://arxiv.org/pdf/2501.12570.pdf", "id:2501.12570"],
+)  # fmt: skip
+def test_it_pins_the_paper_of_an_arxiv_id_or_url(text, paper, keyword_only):
+    wanted = paper(arxiv_id="2501.12570", title="O1-Pruner")
+    paper(title="Another paper mentioning 2501.12570")
+    results = search_papers(text)
+    assert results.pinned == wanted
+    assert results.papers[0] == wanted
+
+
+def test_it_applies_phrases_exclusions_and_fields(paper, keyword_only):
+    ada = paper(title="Sparse attention for long documents", authors=[{"name": "Ada Byron"}])
+    paper(title="Attention that is sparse", abstract="Sparse and long.")
+    paper(title="Dense attention for long documents", abstract="Not sparse at all.")
+    assert search_papers('"sparse attention"').papers == [ada]
+    assert search_papers("au:byron").papers == [ada]
+    titles = {p.title for p in search_papers("attention -dense").papers}
+    assert titles == {"Sparse attention for long documents", "Attention that is sparse"}
+    assert search_papers('ti:"long documents" -ti:dense').papers == [ada]
+
+
+def test_it_pins_an_exact_title(paper, keyword_only):
+    for number in range(5):
+        paper(title=f"Scaling laws for attention models, take {number}",
+                   abstract="Scaling laws for attention models. " * 3)  # fmt: skip
+    exact = paper(title="Scaling Laws for Attention", abstract="Short.")
+    results = search_papers("scaling laws for attention")
+    assert results.pinned == exact
+    assert results.papers[0] == exact
+
+
+def test_it_tolerates_typos(paper, keyword_only):
+    wanted = paper(title="Speculative decoding with draft models")
+    paper(title="Decoding strategies for translation")
+    results = search_papers("speculatve decodnig")
+    assert results.papers[0] == wanted
+
+
+def test_it_filters_and_sorts(paper, keyword_only):
+    now = timezone.now()
+    old = paper(title="Graph networks, old", published_at=now - dt.timedelta(days=400),
+                     categories=["cs.LG"], imported_upvotes=50)  # fmt: skip
+    new = paper(title="Graph networks, new", published_at=now - dt.timedelta(days=2),
+                     categories=["cs.CV"], github_repo="https://github.com/x/y")  # fmt: skip
+    assert search_papers("graph", sort="newest").papers == [new, old]
+    assert search_papers("graph", sort="upvotes").papers == [old, new]
+    recent = search_papers("graph", published_after=now - dt.timedelta(days=30))
+    assert recent.papers == [new]
+    assert search_papers("graph", published_before=now - dt.timedelta(days=30)).papers == [old]
+    assert search_papers("graph", category="cs.lg").papers == [old]
+    assert search_papers("graph cat:cs.CV").papers == [new]
+    assert search_papers("graph", has_code=True).papers == [new]
+    assert search_papers("", category="cs.CV").papers == [new]
+    assert search_papers("", sort="upvotes").papers == [old, new]

@@ -1,0 +1,69 @@
+import datetime as dt
+
+from dailypapers.papers.services import vote_cast
+from dailypapers.search import (
+    paper_feedback,
+    recommend_for,
+    related_papers,
+    search_papers,
+    selectors,
+)
+from dailypapers.search.embedders import EmbedderUnavailable
+
+
+def about_pruning(paper):
+    text = f"{paper.title} {paper.abstract}".lower()
+    return any(word in text for word in ("prun", "sparsi", "compress"))
+
+
+def test_it_falls_back_to_keywords_when_the_embedder_fails(load_real_papers, monkeypatch):
+    load_real_papers()
+
+    def broken():
+        raise EmbedderUnavailable("model files missing")
+
+    monkeypatch.setattr(selectors, "get_embedder", broken)
+    results = search_papers("structured pruning of large language models")
+    assert results.mode == "keyword"
+    assert results.notice == selectors.SEMANTIC_OFF
+    assert "prun" in results.papers[0].title.lower()
+
+
+def test_it_finds_papers_by_meaning(load_real_papers):
+    load_real_papers()
+    results = search_papers("making neural networks smaller by removing weights", limit=10)
+    assert results.mode == "hybrid"
+    assert sum(about_pruning(p) for p in results.papers) >= 5
+
+
+def test_it_lists_related_papers(load_real_papers):
+    papers = load_real_papers()
+    anchor = next(p for p in papers if p.arxiv_id == "2505.23807")  # layerwise pruning of LLMs
+    related = related_papers(anchor, limit=5)
+    assert anchor not in related and len(related) == 5
+    assert sum(about_pruning(p) for p in related) >= 3
+    since = dt.datetime(2025, 5, 20, tzinfo=dt.UTC)
+    assert all(p.published_at >= since for p in related_papers(anchor, limit=5, since=since))
+
+
+def test_it_recommends_from_upvotes_and_explains_why(load_real_papers, alice):
+    papers = load_real_papers()
+    pruning = [p for p in papers if "prun" in p.title.lower()]
+    for paper in pruning[:4]:
+        vote_cast(user=alice, paper=paper)
+    paper_feedback(user=alice, paper=pruning[4], kind="not_interested")
+    picks = recommend_for(alice, limit=10)
+    assert len(picks) == 10
+    chosen = {r.paper.pk for r in picks}
+    assert not chosen & {p.pk for p in pruning[:5]}
+    assert all(r.reason.startswith("Because you upvoted “") for r in picks)
+    assert sum(about_pruning(r.paper) for r in picks) >= 5
+
+
+def test_it_starts_cold_from_followed_topics(load_real_papers, alice, bob):
+    load_real_papers()
+    picks = recommend_for(alice, limit=5, topics=["speculative decoding"])
+    assert len(picks) == 5
+    assert "specul" in picks[0].paper.title.lower()
+    assert picks[0].reason == "Matches your topic “speculative decoding”"
+    assert recommend_for(bob, limit=5, topics=[]) == []

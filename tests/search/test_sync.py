@@ -1,0 +1,62 @@
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from dailypapers.papers.models import DailyEntry
+from dailypapers.search import keyword, search_papers
+
+
+@pytest.fixture
+def saved(django_capture_on_commit_callbacks):
+    """Run the after-commit indexing hooks of whatever happens in the block."""
+
+    def run():
+        return django_capture_on_commit_callbacks(execute=True)
+
+    return run
+
+
+def titles(query, **filters):
+    return [p.title for p in search_papers(query, **filters).papers]
+
+
+def test_it_indexes_new_and_updated_papers(make_paper, saved):
+    with saved():
+        paper = make_paper(title="Origami folding with transformers")
+    assert titles("origami") == ["Origami folding with transformers"]
+    with saved():
+        paper.title = "Weather forecasting with transformers"
+        paper.save()
+    assert titles("origami") == []
+    assert titles("weather") == ["Weather forecasting with transformers"]
+
+
+def test_it_never_shows_hidden_papers(make_paper, saved):
+    with saved():
+        paper = make_paper(title="Origami folding with transformers")
+    paper.hidden = True
+    paper.save()  # not yet re-indexed: the database check alone must hide it
+    assert titles("origami") == []
+    with saved():
+        paper.save()
+    assert keyword.get_index().count() == 0
+
+
+def test_it_indexes_featuring(make_paper, saved):
+    with saved():
+        paper = make_paper(title="Origami folding with transformers")
+    assert titles("origami", featured_only=True) == []
+    with saved():
+        DailyEntry.objects.create(paper=paper, day=dt.date.today(), submitted_at=timezone.now())
+    assert titles("origami", featured_only=True) == ["Origami folding with transformers"]
+
+
+def test_it_reindexes_from_the_command(make_paper, settings):
+    from django.core.management import call_command
+
+    settings.SEARCH_EMBEDDER = "none"
+    make_paper(title="Origami folding with transformers")  # no hooks run: not indexed
+    assert titles("origami") == []
+    call_command("search", "reindex")
+    assert titles("origami") == ["Origami folding with transformers"]
