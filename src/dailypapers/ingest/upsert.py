@@ -84,6 +84,15 @@ class IngestSummary:
     entries_unchanged: int = 0
     new_paper_ids: list[int] = field(default_factory=list)
 
+    def add(self, other):
+        """Fold another summary (of a later page or batch) into this one."""
+        for name in ("new", "updated", "unchanged", "older", "entries_new", "entries_updated",
+                     "entries_unchanged"):  # fmt: skip
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.rejected.extend(other.rejected)
+        self.new_paper_ids.extend(other.new_paper_ids)
+        return self
+
     @property
     def seen(self):
         return self.new + self.updated + self.unchanged + self.older + len(self.rejected)

@@ -2,6 +2,7 @@
 
 import gzip
 import json
+import re
 import zlib
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -67,3 +68,40 @@ def json_lines(path, parse):
 
 def reject_bad_id(where, exc):
     return Rejected(where, str(exc) if isinstance(exc, InvalidArxivId) else repr(exc))
+
+
+def parse_rfc2822(text):
+    """'Tue, 3 Apr 2007 22:04:11 GMT' (arXiv's version dates) -> aware datetime, or None."""
+    from email.utils import parsedate_to_datetime
+
+    try:
+        value = parsedate_to_datetime((text or "").strip())
+    except (TypeError, ValueError, IndexError):
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def split_authors(text):
+    """'A. One, B. Two (MIT), and C. Three' -> [{"name": "A. One"}, ...]."""
+    text = re.sub(r"\([^()]*\)", " ", clean_text(text))  # affiliations
+    names = re.split(r",\s*(?:and\s+)?|\s+and\s+", text)
+    return [{"name": clean_text(name)} for name in names if clean_text(name)]
+
+
+def versions_from(items):
+    """[(label 'v2' or 2, created datetime)] -> ([{"version": 2, "created": iso}], latest,
+    first date, latest date); entries without a readable date or number are skipped."""
+    versions = []
+    for label, created in items:
+        try:
+            number = int(str(label).lstrip("vV"))
+        except ValueError:
+            continue
+        if created is not None and number >= 1:
+            versions.append({"version": number, "created": created.isoformat()})
+    versions.sort(key=lambda v: v["version"])
+    if not versions:
+        return [], 1, None, None
+    first = datetime.fromisoformat(versions[0]["created"])
+    last = datetime.fromisoformat(versions[-1]["created"])
+    return versions, versions[-1]["version"], first, last
