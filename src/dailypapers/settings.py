@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_tasks_db",
+    "crontask",  # the scheduler that `dailypapers serve` runs (ingest, digests)
     "dailypapers.papers",
     "dailypapers.ingest",
     "dailypapers.search",

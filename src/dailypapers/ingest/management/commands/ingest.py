@@ -1,0 +1,152 @@
+"""`dailypapers ingest SOURCE ...`: bring papers in from arXiv and other feeds.
+
+    dailypapers ingest arxiv --category cs.CL --since 2026-11-20   (query API)
+    dailypapers ingest arxiv --id 2401.01234 hep-th/9901001
+    dailypapers ingest oai --set cs:cs:CL --from 2026-11-01 [--format arXivRaw]
+    dailypapers ingest rss --category cs.CL
+    dailypapers ingest hf-daily FILE_OR_DIR
+    dailypapers ingest snapshot FILE
+    dailypapers ingest listings FILE
+
+Every source goes through the same idempotent upsert; the summary at the end counts new,
+updated, unchanged and rejected records (with reasons). --dry-run writes nothing.
+"""
+
+import datetime as dt
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+from tqdm import tqdm
+
+from dailypapers.ingest import services
+from dailypapers.ingest.http import ArxivError
+from dailypapers.ingest.sources.rss import ANNOUNCE_TYPES
+from dailypapers.papers.arxiv_ids import InvalidArxivId
+
+
+def a_date(text):
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        import argparse
+
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-20") from None
+
+
+class Command(BaseCommand):
+    help = (
+        "Ingest papers: from the arXiv query API (arxiv), OAI-PMH (oai), the announcement "
+        "feeds (rss), Hugging Face daily papers JSON (hf-daily), the Kaggle bulk snapshot "
+        "(snapshot) or listing JSON lines (listings). `dailypapers ingest SOURCE --help`."
+    )
+
+    def add_arguments(self, parser):
+        sources = parser.add_subparsers(dest="source", required=True, metavar="SOURCE")
+
+        def add(name, help_text):
+            sub = sources.add_parser(name, help=help_text, description=help_text)
+            sub.add_argument("--dry-run", action="store_true", help="count, write nothing")
+            sub.add_argument("--no-progress", action="store_true", help="no progress bar")
+            return sub
+
+        arxiv = add("arxiv", "The arXiv query API: categories since a date, or ids.")
+        arxiv.add_argument(
+            "--category", action="append", default=[], metavar="CAT",
+            help="an arXiv category such as cs.CL (repeat for several; default: "
+            "DAILYPAPERS_ARXIV_CATEGORIES when no --id is given)",
+        )  # fmt: skip
+        arxiv.add_argument("--since", type=a_date, help="first submission day (default: -3 days)")
+        arxiv.add_argument("--until", type=a_date, help="last submission day (default: today)")
+        arxiv.add_argument("--id", nargs="+", default=[], metavar="ID", help="arXiv ids or URLs")
+        arxiv.add_argument(
+            "--auto-feature", action="store_true",
+            help="apply DAILYPAPERS_AUTO_FEATURE to the new papers (what the scheduler does)",
+        )  # fmt: skip
+
+        harvest = add("oai", "arXiv OAI-PMH ListRecords; an interrupted harvest resumes.")
+        harvest.add_argument("--set", dest="set_spec", default="", help="e.g. cs or cs:cs:CL")
+        harvest.add_argument("--from", dest="from_date", type=a_date, help="datestamp from")
+        harvest.add_argument("--until", type=a_date, help="datestamp until")
+        harvest.add_argument(
+            "--format", choices=["arXivRaw", "arXiv"], default="arXivRaw",
+            help="metadata format (arXivRaw has every version's date)",
+        )  # fmt: skip
+
+        feed = add("rss", "Today's announcement feed: new, cross and replaced papers.")
+        feed.add_argument(
+            "--category", action="append", default=[], metavar="CAT",
+            help="category (repeat; default: DAILYPAPERS_ARXIV_CATEGORIES)",
+        )  # fmt: skip
+        feed.add_argument(
+            "--types", default=",".join(ANNOUNCE_TYPES),
+            help=f"announcement types to keep (default: {','.join(ANNOUNCE_TYPES)})",
+        )  # fmt: skip
+
+        daily = add("hf-daily", "Hugging Face daily papers JSON: papers, entries, upvotes.")
+        daily.add_argument("path", nargs="?", type=Path, metavar="FILE_OR_DIR",
+                           help="a YYYY-MM-DD.json file or a directory of them")  # fmt: skip
+
+        snapshot = add("snapshot", "arXiv's bulk metadata snapshot (Kaggle JSON lines).")
+        snapshot.add_argument("path", type=Path, metavar="FILE", help=".json or .json.gz")
+        listings = add("listings", "arXiv listing JSON lines (arxiv-listings-*.jsonl.gz).")
+        listings.add_argument("path", type=Path, metavar="FILE", help=".jsonl or .jsonl.gz")
+
+    def handle(self, *args, source, dry_run=False, no_progress=False, **options):
+        path = options.get("path")
+        if source in services.FILE_SOURCES and path is None:
+            raise CommandError(f"ingest {source} needs a FILE_OR_DIR")
+        if path is not None and not path.exists():
+            raise CommandError(f"{path}: no such file or directory")
+        bar = tqdm(desc=f"ingest {source}", unit=" records", disable=no_progress, smoothing=0.1,
+                   mininterval=0.5, file=self.stderr._out)  # fmt: skip
+        try:
+            summary, notes = self.run(source, options, dry_run=dry_run, progress=bar.update)
+        except (ArxivError, InvalidArxivId, OSError) as exc:
+            raise CommandError(str(exc)) from None
+        finally:
+            bar.close()
+        for line in summary.lines() + notes:
+            self.stdout.write(line)
+        if dry_run:
+            self.stdout.write(self.style.WARNING("Dry run: nothing was written."))
+
+    def run(self, source, options, *, dry_run, progress):
+        notes = []
+        if source == "arxiv":
+            ids = options["id"]
+            categories = options["category"] or ([] if ids else settings.ARXIV_CATEGORIES)
+            today = timezone.localdate()
+            since = options["since"] or today - dt.timedelta(days=services.SCHEDULED_WINDOW_DAYS)
+            if since > (options["until"] or today):
+                raise CommandError("--since is after --until")
+            summary = services.ingest_arxiv(
+                categories=categories, ids=ids, since=since, until=options["until"] or today,
+                dry_run=dry_run, progress=progress,
+            )  # fmt: skip
+            if options["auto_feature"] and not dry_run:
+                featured = services.papers_auto_feature(paper_ids=summary.new_paper_ids)
+                notes.append(f"auto-featured on today's page: {featured}")
+            return summary, notes
+        if source == "oai":
+            summary = services.ingest_oai(
+                set_spec=options["set_spec"], from_date=options["from_date"],
+                until=options["until"], metadata_prefix=options["format"], dry_run=dry_run,
+                progress=progress,
+            )  # fmt: skip
+            return summary, notes
+        if source == "rss":
+            types = tuple(t.strip() for t in options["types"].split(",") if t.strip())
+            unknown = set(types) - set(ANNOUNCE_TYPES)
+            if unknown:
+                raise CommandError(f"unknown announcement types: {', '.join(sorted(unknown))}")
+            summary, kinds = services.ingest_rss(
+                categories=options["category"] or settings.ARXIV_CATEGORIES, types=types,
+                dry_run=dry_run, progress=progress,
+            )  # fmt: skip
+            counts = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
+            notes.append(f"announcements: {counts or 'none'}")
+            return summary, notes
+        summary = services.ingest_file(source, options["path"], dry_run=dry_run, progress=progress)
+        return summary, notes
