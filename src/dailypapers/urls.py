@@ -2,11 +2,12 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from dailypapers.api.papers import paper_markdown
-from dailypapers.api.urls import api
+from dailypapers.api.urls import api, api_not_found
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    re_path(r"^api/", api_not_found),  # JSON 404s under /api/, even for unroutable paths
     path("feeds/", include("dailypapers.feeds.urls")),
     re_path(r"^papers/(?P<id>.+)\.md$", paper_markdown, name="paper-markdown"),
     path("", include("dailypapers.accounts.urls")),

@@ -10,7 +10,7 @@ from .papers import _paper_or_404
 from .schemas import DailyEntryOut, ErrorOut, RecommendationOut, SubmitIn, VoteOut
 from .security import TokenAuth, require_scope
 
-router = Router(tags=["members"], auth=TokenAuth())
+router = Router(tags=["members"], auth=TokenAuth(), by_alias=True)
 
 WRITE_ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 429: ErrorOut}
 

@@ -16,7 +16,7 @@ from . import hf_format, queries
 from .http import cached_json, error
 from .schemas import CategoryOut, DailyEntryOut, ErrorOut, PaperOut, TrendingOut
 
-router = Router(tags=["papers"])
+router = Router(tags=["papers"], by_alias=True)  # "_id", as upstream spells it
 
 READ_ERRORS = {304: None, 400: ErrorOut, 429: ErrorOut}
 # Printable text only: NUL and other control characters are never a useful query, and

@@ -6,6 +6,7 @@ Retry-After (rate limits per token and per IP, see security.py).
 """
 
 from django.http import Http404
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
@@ -93,3 +94,8 @@ def rate_limited(request, exc):
 @api.exception_handler(HttpError)
 def http_error(request, exc):
     return error(exc.status_code, str(exc))
+
+
+@csrf_exempt  # no session is involved; a JSON 404 beats a CSRF 403 page
+def api_not_found(request):
+    return error(404, f"No API endpoint at {request.path[:200]}; see /api/docs.")
