@@ -6,8 +6,10 @@ papers per author or category) is computed once per period and cached here.
 """
 
 import datetime as dt
+import functools
 import logging
 import zoneinfo
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -116,13 +118,28 @@ class PeriodContent:
         limit = self.topic_limit * 3
         if kind == Follow.Kind.TOPIC:
             return self._search_topic(value, limit)
-        new = Paper.objects.visible().filter(self._new_q())
-        if kind == Follow.Kind.AUTHOR:
-            new = new.filter(author_set__name__iexact=value)
-        else:  # category: the JSON list as text, quoted so that "cs.C" never matches "cs.CL"
-            new = new.filter(Q(primary_category=value) | Q(categories__icontains=f'"{value}"'))
-        new = new.select_related("organization").distinct()
-        return list(new.order_by("-trending_score", "-published_at")[:limit])
+        by_author, by_category = self._new_papers_index
+        index = by_author if kind == Follow.Kind.AUTHOR else by_category
+        return index.get(value.lower(), [])[:limit]
+
+    @functools.cached_property
+    def _new_papers_index(self):
+        """The period's new papers by author name and by category, best first: one query
+        for everyone's author and category follows."""
+        new = (
+            Paper.objects.visible()
+            .filter(self._new_q())
+            .select_related("organization")
+            .distinct()
+            .order_by("-trending_score", "-published_at")
+        )
+        by_author, by_category = defaultdict(list), defaultdict(list)
+        for paper in new:
+            for name in {author["name"].lower() for author in paper.authors}:
+                by_author[name].append(paper)
+            for category in {paper.primary_category, *paper.categories} - {""}:
+                by_category[category.lower()].append(paper)
+        return by_author, by_category
 
     def _new_q(self):
         """New to this subscriber's period: published on arXiv in the last few days, or

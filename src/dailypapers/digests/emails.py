@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.text import Truncator
 
 AUTHORS_SHOWN = 6
-ABSTRACT_CHARS = 700
+ABSTRACT_CHARS = 500
 
 
 def site_context():
@@ -139,7 +139,28 @@ def _qp(text):
     return binascii.b2a_qp(data, quotetabs=False, istext=True, header=False)
 
 
-def mime_alternative(*, headers, text, html):
+@dataclass(frozen=True)
+class Block:
+    """A piece of a digest in both forms, with its quoted-printable bytes made once.
+
+    Quoted-printable encodes line by line, so blocks that end with a line break can be
+    encoded apart and concatenated: each paper is encoded once per period, not once per
+    subscriber.
+    """
+
+    text: str
+    html: str
+    text_qp: bytes
+    html_qp: bytes
+
+    @classmethod
+    def of(cls, text, html):
+        text = text if text.endswith("\n") else text + "\n"
+        html = html if html.endswith("\n") else html + "\n"
+        return cls(text, html, _qp(text), _qp(html))
+
+
+def mime_alternative(*, headers, blocks):
     """multipart/alternative bytes with a text and an HTML part, both quoted-printable."""
     boundary = f"=_{uuid.uuid4().hex}"
     lines = [f"{name}: {value}" for name, value in headers.items()]
@@ -151,9 +172,9 @@ def mime_alternative(*, headers, text, html):
         [
             "\r\n".join(lines).encode("ascii"),
             f"\r\n\r\n--{boundary}\r\n{part_head.format('plain')}\r\n\r\n".encode(),
-            _qp(text),
+            *(block.text_qp for block in blocks),
             f"\r\n--{boundary}\r\n{part_head.format('html')}\r\n\r\n".encode(),
-            _qp(html),
+            *(block.html_qp for block in blocks),
             f"\r\n--{boundary}--\r\n".encode(),
         ]
     )
@@ -172,33 +193,42 @@ def paper_context(paper):
 
 
 class DigestComposer:
-    """Builds the digests of one period. Shared parts are rendered once, in __init__ or
-    the first time a paper or heading is needed; compose() only joins and encodes."""
+    """Builds the digests of one period. Shared parts (head, each paper, each heading, the
+    footer) are rendered and encoded once; compose() only joins bytes and adds headers."""
+
+    UNSUBSCRIBE, MANAGE = "@@unsubscribe-url@@", "@@manage-url@@"
 
     def __init__(self, *, period_label, kind):
         self.context = {**site_context(), "period_label": period_label, "kind": kind}
         self.from_header = address_value(settings.DEFAULT_FROM_EMAIL)
-        self.head_text = render_to_string("digests/email/digest/head.txt", self.context)
-        self.head_html = render_to_string("digests/email/digest/head.html", self.context)
+        self.list_id = header_value(f"{settings.SITE_NAME} digest <digest.{site_domain()}>")
+        self.date_header = email.utils.format_datetime(timezone.now())
+        self.head = Block.of(*self._render("head", self.context))
+        # The footer differs only by two links: rendered once with placeholders.
+        self.foot = self._render(
+            "foot", {**self.context, "unsubscribe_url": self.UNSUBSCRIBE, "manage_url": self.MANAGE}
+        )
         self._papers = {}
         self._headings = {}
-        self.date_header = email.utils.format_datetime(timezone.now())
 
-    def paper_parts(self, paper):
+    @staticmethod
+    def _render(name, context):
+        base = f"digests/email/digest/{name}"
+        text = render_to_string(base + ".txt", context)
+        html = render_to_string(base + ".html", context)
+        return text, html
+
+    def paper_block(self, paper):
         if paper.pk not in self._papers:
-            context = {**self.context, **paper_context(paper)}
-            self._papers[paper.pk] = (
-                render_to_string("digests/email/digest/paper.txt", context),
-                render_to_string("digests/email/digest/paper.html", context),
+            self._papers[paper.pk] = Block.of(
+                *self._render("paper", {**self.context, **paper_context(paper)})
             )
         return self._papers[paper.pk]
 
-    def heading_parts(self, heading):
+    def heading_block(self, heading):
         if heading not in self._headings:
-            context = {**self.context, "heading": heading}
-            self._headings[heading] = (
-                render_to_string("digests/email/digest/section.txt", context),
-                render_to_string("digests/email/digest/section.html", context),
+            self._headings[heading] = Block.of(
+                *self._render("section", {**self.context, "heading": heading})
             )
         return self._headings[heading]
 
@@ -209,21 +239,15 @@ class DigestComposer:
         return f"{self.context['period_label']}: {' '.join(top.split())}{more}"
 
     def compose(self, *, to, sections, message_id, unsubscribe_url, manage_url, mailto=""):
-        texts, htmls = [self.head_text], [self.head_html]
+        blocks = [self.head]
         for section in sections:
-            if section.heading:
-                text, html = self.heading_parts(section.heading)
-                texts.append(text)
-                htmls.append(html)
-            for paper in section.papers:
-                text, html = self.paper_parts(paper)
-                texts.append(text)
-                htmls.append(html)
-        foot = {**self.context, "unsubscribe_url": unsubscribe_url, "manage_url": manage_url}
-        texts.append(render_to_string("digests/email/digest/foot.txt", foot))
-        htmls.append(render_to_string("digests/email/digest/foot.html", foot))
-        html = "".join(htmls)
-        text = "".join(texts)
+            blocks.append(self.heading_block(section.heading))
+            blocks.extend(self.paper_block(paper) for paper in section.papers)
+        text_foot, html_foot = (
+            part.replace(self.UNSUBSCRIBE, unsubscribe_url).replace(self.MANAGE, manage_url)
+            for part in self.foot
+        )
+        blocks.append(Block.of(text_foot, html_foot))
         subject = self.subject(sections)
         unsubscribe = f"<{unsubscribe_url}>" + (f", <mailto:{mailto}>" if mailto else "")
         headers = {
@@ -237,19 +261,20 @@ class DigestComposer:
             "Date": self.date_header,
             "Message-ID": message_id,
             **{name: header_value(value) for name, value in headers.items()},
-            "List-Id": header_value(f"{settings.SITE_NAME} digest <digest.{self._domain()}>"),
+            "List-Id": self.list_id,
             "Auto-Submitted": "auto-generated",
             "Precedence": "bulk",
         }
-        raw = mime_alternative(headers=wire_headers, text=text, html=html)
+        raw = mime_alternative(headers=wire_headers, blocks=blocks)
         headers["Message-ID"] = message_id
         return ComposedDigest(
-            to=to, subject=subject, text=text, html=html, headers=headers, raw=raw
+            to=to,
+            subject=subject,
+            text="".join(block.text for block in blocks),
+            html="".join(block.html for block in blocks),
+            headers=headers,
+            raw=raw,
         )
-
-    @staticmethod
-    def _domain():
-        return site_domain()
 
 
 def site_domain():
