@@ -136,24 +136,35 @@ def upsert_daily_records(records: Iterable, *, dry_run=False, batch_size=BATCH_S
 
 
 def _run(records, *, daily, dry_run, batch_size, progress):
+    """Batches of `batch_size`, each in its own short transaction (so that votes and other
+    writers wait for one batch at most, never for a whole multi-million-record file); a dry
+    run does them all in one transaction that it rolls back."""
     summary = IngestSummary()
     authors_cache = {}  # name -> id, across batches
+
+    def batches():
+        batch = []
+        for item in records:
+            batch.append(item)
+            if len(batch) >= batch_size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def run_all():
+        for batch in batches():
+            _run_batch(batch, summary, authors_cache, daily=daily)
+            if progress:
+                progress(len(batch))
+
+    if not dry_run:
+        run_all()
+        return summary
     try:
-        with transaction.atomic():  # a dry run rolls everything back at the end
-            batch = []
-            for item in records:
-                batch.append(item)
-                if len(batch) >= batch_size:
-                    _run_batch(batch, summary, authors_cache, daily=daily)
-                    if progress:
-                        progress(len(batch))
-                    batch = []
-            if batch:
-                _run_batch(batch, summary, authors_cache, daily=daily)
-                if progress:
-                    progress(len(batch))
-            if dry_run:
-                raise _DryRun
+        with transaction.atomic():
+            run_all()
+            raise _DryRun
     except _DryRun:
         summary.new_paper_ids = []
     return summary

@@ -17,8 +17,13 @@ def clean_text(text):
     return " ".join((text or "").split())
 
 
+PLAIN_NEW_ID = re.compile(r"\d{2}(?:0[1-9]|1[0-2])\.\d{4,5}\Z")
+
+
 def split_id(text):
     """'2401.01234v3' -> ('2401.01234', 3); version None when absent. Raises InvalidArxivId."""
+    if isinstance(text, str) and PLAIN_NEW_ID.match(text):
+        return text, None  # the common case, without the full parser's URL handling
     return split_versioned((text or "").strip())
 
 
