@@ -327,22 +327,18 @@ def _random_paper_ids(count):
 
 
 def _followed_topics(user):
-    try:
-        from dailypapers.digests.selectors import follows_for_user
-    except ImportError:
-        return []
-    try:
-        follows = follows_for_user(user)
-    except Exception as exc:
-        log.info("follows unavailable: %s", exc)
-        return []
-    topics = []
-    for follow in follows or []:
-        text = follow if isinstance(follow, str) else getattr(follow, "query", None)
-        text = text or getattr(follow, "topic", None) or getattr(follow, "name", None)
-        if text:
-            topics.append(str(text))
-    return topics
+    """The member's follows as saved searches in the query syntax."""
+    from dailypapers.digests.selectors import follows_for_user  # digests imports search
+
+    return [_follow_query(follow) for follow in follows_for_user(user) if follow.value]
+
+
+def _follow_query(follow):
+    if follow.kind == "author":
+        return f'au:"{follow.value}"'
+    if follow.kind == "category":
+        return f"cat:{follow.value}"
+    return follow.value
 
 
 def _recommend_by_topics(user, topics, chosen, limit):

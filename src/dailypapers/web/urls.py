@@ -1,6 +1,6 @@
 from django.urls import include, path, re_path
 
-from . import accounts, views
+from . import accounts, search_views, views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -12,8 +12,12 @@ urlpatterns = [
     # arXiv ids may hold a slash (hep-th/9901001); "<id>.md" belongs to the API.
     re_path(r"^papers/(?P<raw>.+)/vote$", views.vote, name="vote"),
     re_path(r"^papers/(?P<raw>.+)/comments$", views.comment, name="comment"),
+    re_path(r"^papers/(?P<raw>.+)/feedback$", search_views.feedback, name="feedback"),
     re_path(r"^papers/(?P<raw>(?!.*\.md$).+)$", views.paper_detail, name="paper"),
     path("submit", views.submit, name="submit"),
+    path("search", search_views.search, name="search"),
+    path("for-you", search_views.for_you, name="for_you"),
+    path("follow", search_views.follow, name="follow"),
     path("about", views.about, name="about"),
     path("u/<str:username>", views.profile, name="profile"),
     path("accounts/", include(accounts.urlpatterns)),

@@ -1,0 +1,113 @@
+"""The /search page, "For you" and the feedback/follow buttons, over real HTTP requests."""
+
+import pytest
+
+from dailypapers.digests.selectors import follows_for_user
+from dailypapers.search import index_papers, vectors
+from dailypapers.search.models import PaperFeedback
+
+
+@pytest.fixture(autouse=True)
+def search_dir(settings, tmp_path):
+    settings.SEARCH_DIR = tmp_path / "search"
+    vectors.reset_stores()
+    yield
+    vectors.reset_stores()
+
+
+@pytest.fixture
+def papers(make_paper):
+    made = [
+        make_paper(
+            title="Structured pruning of large language models",
+            abstract="We remove whole attention heads and channels from LLMs without retraining.",
+            github_repo="https://github.com/example/prune",
+        ),
+        make_paper(
+            title="Diffusion language models that decode faster",
+            abstract="Parallel decoding for diffusion LMs cuts latency by half.",
+            categories=["cs.LG"],
+        ),
+        make_paper(title="A survey of graph neural networks", abstract="Message passing."),
+    ]
+    index_papers([paper.pk for paper in made])
+    return made
+
+
+def test_it_finds_papers_and_shows_them_like_the_daily_page(client, papers):
+    response = client.get("/search", {"q": "pruning language models"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Structured pruning of large language models" in body
+    assert "A survey of graph neural networks" not in body
+    assert 'type="application/atom+xml"' in body and "/feeds/search.atom?q=pruning" in body
+
+
+def test_it_jumps_to_the_paper_for_an_arxiv_id_or_link(client, papers):
+    response = client.get("/search", {"q": f"https://arxiv.org/abs/{papers[1].arxiv_id}v2"})
+    assert response.status_code == 302
+    assert response["Location"] == f"/papers/{papers[1].arxiv_id}"
+
+
+def test_it_applies_filters_and_keeps_them_in_the_form(client, papers):
+    response = client.get("/search", {"q": "models", "code": "1"})
+    body = response.content.decode()
+    assert "Structured pruning" in body and "Diffusion language models" not in body
+    assert 'name="code" value="1" checked' in body
+    response = client.get("/search", {"q": "models", "category": "cs.LG"})
+    body = response.content.decode()
+    assert "Diffusion language models" in body and "Structured pruning" not in body
+
+
+@pytest.mark.parametrize(
+    "query",
+    ['"unbalanced', "ti:", "-", "a" * 10_000, "🦙 NEAR/3 (x OR", "\x00\x1b[31m", 'au:"', "*"],
+)
+def test_it_never_fails_on_any_text(client, papers, query):
+    response = client.get("/search", {"q": query, "from": "2026-13-45", "sort": "nonsense"})
+    assert response.status_code == 200
+
+
+def test_it_says_when_nothing_matches(client, papers):
+    response = client.get("/search", {"q": "zzzqqq xylophone"})
+    assert response.status_code == 200
+    assert "No papers match" in response.content.decode()
+
+
+def test_it_lets_a_member_follow_a_search_as_a_topic(client, alice, papers):
+    client.force_login(alice)
+    response = client.post("/follow", {"kind": "topic", "value": "pruning  language models"})
+    assert response.status_code == 302
+    assert [(f.kind, f.value) for f in follows_for_user(alice)] == [
+        ("topic", "pruning language models")
+    ]
+    page = client.get("/search", {"q": "pruning language models"}).content.decode()
+    assert "Unfollow this topic" in page
+    client.post(
+        "/follow", {"kind": "topic", "value": "pruning language models", "action": "unfollow"}
+    )
+    assert follows_for_user(alice) == []
+
+
+def test_it_refuses_a_bad_follow_with_a_message(client, alice):
+    client.force_login(alice)
+    response = client.post("/follow", {"kind": "category", "value": "not a category!"}, follow=True)
+    assert response.status_code == 200
+    assert "not an arXiv category" in response.content.decode()
+
+
+def test_it_records_feedback_and_recommends_from_follows(client, alice, papers):
+    client.force_login(alice)
+    client.post("/follow", {"kind": "topic", "value": "diffusion language models"})
+    page = client.get("/for-you").content.decode()
+    assert "Diffusion language models that decode faster" in page
+    client.post(f"/papers/{papers[1].arxiv_id}/feedback", {"kind": "not_interested"})
+    client.post(f"/papers/{papers[0].arxiv_id}/feedback", {"kind": "saved"})
+    kinds = dict(PaperFeedback.objects.filter(user=alice).values_list("paper_id", "kind"))
+    assert kinds == {papers[1].pk: "not_interested", papers[0].pk: "saved"}
+
+
+def test_it_asks_visitors_to_sign_in_for_personal_pages(client, papers):
+    assert client.get("/for-you")["Location"].startswith("/accounts/login/")
+    response = client.post("/follow", {"kind": "topic", "value": "x"})
+    assert response["Location"].startswith("/accounts/login/")
