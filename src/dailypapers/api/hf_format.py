@@ -2,8 +2,9 @@
 
 One place turns our models into that JSON, so that /api/daily_papers, /api/papers/{id},
 search and the feeds agree, and so that a day imported from Hugging Face comes back out
-field by field (the importer keeps the upstream fields we have no column for in
-DailyEntry.extra, DailyEntry.submitter and the author dicts of Paper.authors).
+field by field (ingest/sources/hf_daily.py keeps the upstream objects verbatim in
+DailyEntry.extra["entry"|"paper"], the submitter in DailyEntry.submitter and the author
+dicts in Paper.authors).
 """
 
 import datetime as dt
@@ -11,10 +12,6 @@ import hashlib
 
 # Author keys of the upstream format; anything else in Paper.authors is ours.
 AUTHOR_KEYS = ("_id", "name", "hidden", "status", "statusLastChangedAt", "user")
-# Keys we compute for the top level of a daily entry; other upstream keys pass through.
-ENTRY_KEYS = ("paper", "publishedAt", "title", "summary", "thumbnail", "numComments")
-# Upstream keys of `paper` we have no column for (kept by the importer under extra["paper"]).
-PAPER_PASSTHROUGH = ("mediaUrls", "githubRepoAddedBy")
 
 
 def hf_datetime(value):
@@ -74,68 +71,87 @@ def _submitter(entry):
     return hf_user(entry.submitted_by)
 
 
+def _same(upstream, ours):
+    """Do they say the same thing? (We store text on one line, arXiv hard-wraps it.)"""
+    if isinstance(upstream, str) and isinstance(ours, str):
+        return " ".join(upstream.split()) == " ".join(ours.split())
+    return upstream == ours
+
+
+def _put(data, upstream, key, ours):
+    """Our value for `key`, in the upstream spelling when that says the same."""
+    data[key] = upstream[key] if key in upstream and _same(upstream[key], ours) else ours
+
+
 def hf_paper(paper, entry=None):
-    """The `paper` object (also the body of GET /api/papers/{id})."""
-    upstream = (entry.extra.get("paper") or {}) if entry is not None else {}
-    data = {
-        "id": paper.arxiv_id,
-        "authors": hf_authors(paper),
-        "publishedAt": hf_datetime(paper.published_at),
-        "title": paper.title,
-        "summary": paper.abstract,
-        "upvotes": paper.upvotes,
-        "discussionId": upstream.get("discussionId") or object_id("discussion", paper.arxiv_id),
-    }
+    """The `paper` object (also the body of GET /api/papers/{id}).
+
+    Upstream fields we have no column for (discussionId, mediaUrls, ...) come back as the
+    importer kept them (DailyEntry.extra["paper"]); those we store come from our columns,
+    so upvotes are live and edits show.
+    """
+    upstream = _upstream(entry, "paper")
+    data = dict(upstream)
+    data["id"] = paper.arxiv_id
+    data["authors"] = hf_authors(paper)
+    _put(data, upstream, "publishedAt", hf_datetime(paper.published_at))
+    _put(data, upstream, "title", paper.title)
+    _put(data, upstream, "summary", paper.abstract)
+    data["upvotes"] = paper.upvotes
+    data.setdefault("discussionId", object_id("discussion", paper.arxiv_id))
     if entry is not None:
-        data["submittedOnDailyAt"] = hf_datetime(entry.submitted_at)
-        submitter = _submitter(entry)
-        if submitter:
-            # Upstream's submittedOnDailyBy is the short user form (no follower counts...).
-            keys = ("_id", "avatarUrl", "isPro", "fullname", "user", "type")
-            short = {key: submitter[key] for key in keys if key in submitter}
-            data["submittedOnDailyBy"] = upstream.get("submittedOnDailyBy") or short
-    if paper.ai_summary:
-        data["ai_summary"] = paper.ai_summary
-    if paper.ai_keywords:
-        data["ai_keywords"] = list(paper.ai_keywords)
-    if paper.github_repo:
-        data["githubRepo"] = paper.github_repo
-    if paper.github_stars is not None:
-        data["githubStars"] = paper.github_stars
-    if paper.project_page:
-        data["projectPage"] = paper.project_page
+        _put(data, upstream, "submittedOnDailyAt", hf_datetime(entry.submitted_at))
+        if "submittedOnDailyBy" not in upstream:
+            submitter = _submitter(entry)
+            if submitter:
+                keys = ("_id", "avatarUrl", "isPro", "fullname", "user", "type")
+                data["submittedOnDailyBy"] = {k: submitter[k] for k in keys if k in submitter}
+    optional = {
+        "ai_summary": paper.ai_summary,
+        "ai_keywords": list(paper.ai_keywords or []),
+        "githubRepo": paper.github_repo,
+        "githubStars": paper.github_stars,
+        "projectPage": paper.project_page,
+        "withdrawnAt": hf_datetime(paper.withdrawn_at),
+    }
+    for key, value in optional.items():
+        if value not in (None, "", []):
+            _put(data, upstream, key, value)
     organization = hf_organization(paper.organization)
     if organization:
-        data["organization"] = upstream.get("organization") or organization
-    if paper.withdrawn_at:
-        data["withdrawnAt"] = hf_datetime(paper.withdrawn_at)
-    for key in PAPER_PASSTHROUGH:
-        if key in upstream:
-            data[key] = upstream[key]
+        kept = upstream.get("organization") or {}
+        same = kept.get("name") == organization["name"]
+        data["organization"] = kept if same else organization
     return data
 
 
+def _upstream(entry, part):
+    if entry is None or not isinstance(entry.extra, dict):
+        return {}
+    kept = entry.extra.get(part)
+    return kept if isinstance(kept, dict) else {}
+
+
 def hf_entry(entry):
-    """A daily entry as /api/daily_papers lists it."""
+    """A daily entry as /api/daily_papers lists it (upstream fields kept, ours live)."""
     paper = entry.paper
-    extra = entry.extra or {}
-    data = {
-        "paper": hf_paper(paper, entry),
-        "publishedAt": extra.get("publishedAt") or hf_datetime(entry.submitted_at),
-        "title": paper.title,
-        "summary": paper.abstract,
-        "thumbnail": paper.thumbnail or extra.get("thumbnail") or "",
-        "numComments": max(paper.num_comments, extra.get("numComments") or 0),
-    }
+    upstream = _upstream(entry, "entry")
+    data = dict(upstream)
+    data["paper"] = hf_paper(paper, entry)
+    data.setdefault("publishedAt", hf_datetime(entry.submitted_at))
+    # The entry's own title/summary may differ from the paper's (TeX removed upstream):
+    # kept while the paper's still reads as imported, ours once it was edited.
+    upstream_paper = _upstream(entry, "paper")
+    for key, ours in (("title", paper.title), ("summary", paper.abstract)):
+        if not (key in upstream and _same(upstream_paper.get(key), ours)):
+            data[key] = ours
+    _put(data, upstream, "thumbnail", paper.thumbnail or upstream.get("thumbnail") or "")
+    # Comments upstream (when imported) plus the discussion here.
+    data["numComments"] = (upstream.get("numComments") or 0) + paper.num_comments
     submitter = _submitter(entry)
     if submitter:
         data["submittedBy"] = submitter
     data.setdefault("isAuthorParticipating", False)
-    for key, value in extra.items():
-        if key not in ENTRY_KEYS and key not in data:
-            data[key] = value
-    if "isAuthorParticipating" in extra:
-        data["isAuthorParticipating"] = extra["isAuthorParticipating"]
     return data
 
 
