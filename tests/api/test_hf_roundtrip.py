@@ -26,7 +26,7 @@ def differences(original, ours, path=""):
     if isinstance(original, list) and isinstance(ours, list) and len(original) == len(ours):
         return [
             d
-            for i, pair in enumerate(zip(original, ours))
+            for i, pair in enumerate(zip(original, ours, strict=True))
             for d in differences(*pair, f"{path}[{i}]")
         ]
     return [] if original == ours else [f"{path}: {original!r} != {ours!r}"]
