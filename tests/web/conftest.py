@@ -14,6 +14,13 @@ def fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def empty_cache():
+    from django.core.cache import cache
+
+    cache.clear()  # the daily list's fragment cache lives in the process, across tests
+
+
 @pytest.fixture
 def feature(db):
     """Put a paper on the daily page of `day` (DAY by default)."""

@@ -8,7 +8,9 @@ from .conftest import DAY
 
 
 def titles(response):
-    return [entry.paper.title for entry in response.context["entries"]]
+    entries = response.context["entries"]
+    entries = entries() if callable(entries) else entries  # lazy for the cached daily list
+    return [entry.paper.title for entry in entries]
 
 
 def test_it_shows_the_latest_day_on_the_home_page(client, day_of_papers, make_paper, feature):
@@ -59,6 +61,18 @@ def test_it_hides_hidden_papers(client, day_of_papers):
     day_of_papers[1].hidden = True
     day_of_papers[1].save()
     assert "Top paper" not in titles(client.get("/"))
+
+
+def test_it_steps_over_days_without_visible_papers(client, make_paper, feature):
+    early, hidden, late = make_paper(), make_paper(hidden=True), make_paper()
+    feature(early, day=DAY - dt.timedelta(days=5))
+    feature(hidden, day=DAY - dt.timedelta(days=2))
+    feature(late, day=DAY)
+    feature(hidden, day=DAY + dt.timedelta(days=1))
+    response = client.get("/")
+    assert response.context["day"] == DAY and response.context["previous"] == "2026-11-20"
+    middle = client.get(f"/papers/date/{DAY - dt.timedelta(days=3)}").context
+    assert (middle["previous"], middle["following"]) == ("2026-11-20", str(DAY))
 
 
 def test_it_points_an_empty_day_to_the_closest_day_with_papers(client, day_of_papers):
@@ -162,9 +176,27 @@ def test_it_renders_the_daily_page_in_a_few_queries(
     org = Organization.objects.create(name="o")
     for number in range(50):
         feature(make_paper(organization=org, imported_upvotes=number))
-    with django_assert_max_num_queries(4):  # latest day, entries, previous day, next day
-        assert len(client.get("/").context["entries"]) == 50
+    # the days (this, previous, next), the list's cache key, the list (when not cached)
+    with django_assert_max_num_queries(3):
+        assert client.get("/").content.count(b'class="paper"') == 50
+    with django_assert_max_num_queries(2):
+        assert client.get("/").content.count(b'class="paper"') == 50
     client.force_login(alice)
-    # + session, user, the member's votes
-    with django_assert_max_num_queries(7):
-        assert client.get(f"/papers/date/{DAY}").status_code == 200
+    # members (never cached): session, user, the days, the list, their votes
+    with django_assert_max_num_queries(5):
+        assert client.get(f"/papers/date/{DAY}").content.count(b'class="paper"') == 50
+
+
+def test_it_never_serves_a_stale_cached_list(client, alice, day_of_papers):
+    from dailypapers.papers.services import vote_cast
+
+    assert b'<span class="count">30</span>' in client.get("/").content
+    vote_cast(user=alice, paper=day_of_papers[1])  # an UPDATE ... F(): no modified_at change
+    assert b'<span class="count">31</span>' in client.get("/").content
+    paper = day_of_papers[2]
+    paper.title = "Renamed paper"
+    paper.save()
+    assert b"Renamed paper" in client.get("/").content
+    paper.hidden = True
+    paper.save()
+    assert b"Renamed paper" not in client.get("/").content

@@ -1,6 +1,7 @@
 """HTML pages. Thin: parse the URL, call selectors/services, render."""
 
 import datetime as dt
+import hashlib
 import re
 
 from django.conf import settings
@@ -52,10 +53,10 @@ def healthz(request):
 
 
 def home(request):
-    day = selectors.latest_day_with_papers()
+    day, previous, _ = selectors.days_around()
     if day is None:
         return render(request, "web/empty_site.html")
-    return _day_page(request, day, is_home=True)
+    return _day_page(request, day, is_home=True, neighbours=(previous, None))
 
 
 def papers_by_date(request, day):
@@ -120,6 +121,7 @@ def trending(request):
             "heading": "Trending",
             "subheading": f"Papers featured in the last {TRENDING_DAYS} days, by trending score",
             "entries": _with_votes(request, page),
+            "has_entries": bool(page),
             "offset": offset,
             "page": _page_number(request),
             "has_more": has_more,
@@ -131,31 +133,80 @@ def trending(request):
     )
 
 
-def _day_page(request, day, is_home=False):
-    entries = selectors.entries_between(first_day=day, last_day=day)
-    page, offset, has_more = _paginate(request, entries)
-    previous, following = selectors.neighbour_days(day)
-    return render(
-        request,
-        "web/listing.html",
-        {
-            "kind": "day",
-            "day": day,
-            "is_home": is_home,
-            "heading": f"{day:%A, %B %-d, %Y}",
-            "entries": _with_votes(request, page),
-            "offset": offset,
-            "page": _page_number(request),
-            "has_more": has_more,
-            "previous": previous and previous.isoformat(),
-            "following": following and following.isoformat(),
-            # an empty day points to the closest day that has papers
-            "latest": previous or following,
-            "week": _week_label(day),
-            "month": f"{day:%Y-%m}",
-            "feed": "/feeds/daily.atom",
-        },
+def _day_page(request, day, is_home=False, neighbours=None):
+    def entries():
+        return _list_columns(selectors.entries_between(first_day=day, last_day=day))
+
+    context = {
+        "kind": "day",
+        "day": day,
+        "is_home": is_home,
+        "heading": f"{day:%A, %B %-d, %Y}",
+        "week": _week_label(day),
+        "month": f"{day:%Y-%m}",
+        "feed": "/feeds/daily.atom",
+    }
+    if request.user.is_authenticated:
+        page, offset, has_more = _paginate(request, entries())
+        context.update(entries=_with_votes(request, page), has_entries=bool(page))
+    else:
+        offset, has_more, fingerprint = _fingerprint(request, day)
+        # Fetched and rendered only when the cached list is missing or stale (_fingerprint).
+        context.update(
+            entries=lambda: list(entries()[offset : offset + PER_PAGE]),
+            has_entries=bool(fingerprint),
+        )
+        context["fingerprint"] = fingerprint
+    previous, following = neighbours or selectors.days_around(day)[1:]
+    context.update(
+        offset=offset,
+        page=_page_number(request),
+        has_more=has_more,
+        previous=previous and previous.isoformat(),
+        following=following and following.isoformat(),
+        # an empty day points to the closest day that has papers
+        latest=previous or following,
     )
+    return render(request, "web/listing.html", context)
+
+
+# What a row of a listing shows; the rest of a paper (versions, keywords ...) stays in the DB.
+LIST_COLUMNS = [
+    "day",
+    "submitted_at",
+    "paper__arxiv_id",
+    "paper__title",
+    "paper__abstract",
+    "paper__authors",
+    "paper__github_repo",
+    "paper__github_stars",
+    "paper__num_comments",
+    "paper__imported_upvotes",
+    "paper__local_upvotes",
+    "paper__upvotes",
+    "paper__organization__name",
+    "paper__organization__fullname",
+]
+
+
+def _list_columns(entries):
+    return entries.select_related(None).select_related("paper__organization").only(*LIST_COLUMNS)
+
+
+def _fingerprint(request, day):
+    """A key for the rendered list, for visitors who are not signed in.
+
+    It changes whenever anything a row shows changes: the papers and their order, upvotes
+    and comment counts (written with UPDATE ... F()), and any other edit (ingest and the
+    admin bump modified_at). Members are never served from it: their rows hold CSRF tokens
+    and their own votes. Returns (offset, has_more, key or None when the page is empty).
+    """
+    offset = (_page_number(request) - 1) * PER_PAGE
+    stamps = selectors.day_stamps(day, offset=offset, limit=PER_PAGE + 1)
+    if not stamps:
+        return offset, False, None
+    digest = hashlib.blake2b(repr((request.get_full_path(), stamps)).encode(), digest_size=16)
+    return offset, len(stamps) > PER_PAGE, digest.hexdigest()
 
 
 def _period_page(request, *, first, last, **context):
@@ -166,6 +217,7 @@ def _period_page(request, *, first, last, **context):
         week=_week_label(first),
         month=f"{first:%Y-%m}",
         entries=_with_votes(request, page),
+        has_entries=bool(page),
         offset=offset,
         page=_page_number(request),
         has_more=has_more,
