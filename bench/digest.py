@@ -9,7 +9,8 @@ subscribers, each following 0-4 things drawn from real topics, the day's authors
 categories. A local aiosmtpd server in a child process counts what it receives.
 
 Then, in the same run:
-  1. ours: `digest_send()` (plan, claim → compose → send → mark, one SMTP connection);
+  1. ours: `digest_send()` (plan, claim → compose → send → mark), with --workers SMTP
+     connections (threads, default 2, as DAILYPAPERS_DIGEST_WORKERS);
   2. the baseline: plain smtplib over one connection sending the same number of
      already-built messages of the same size (the transport alone: no database, no
      composing).
@@ -193,11 +194,11 @@ def make_subscribers(count, papers, seed=7):
 # --- Runs -------------------------------------------------------------------------------
 
 
-def run_ours(day, count):
+def run_ours(day, workers):
     from dailypapers.digests.sending import digest_send
 
     started = time.perf_counter()
-    report = digest_send(today=dt.date.fromisoformat(day))
+    report = digest_send(today=dt.date.fromisoformat(day), workers=workers)
     elapsed = time.perf_counter() - started
     return report, elapsed
 
@@ -240,6 +241,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--subscribers", type=int, default=10_000)
     parser.add_argument("--day", default="2025-12-30")
+    parser.add_argument("--workers", type=int, default=2, help="SMTP connections at once")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     parser.add_argument("--profile", help="write a cProfile of our run to this file")
     args = parser.parse_args()
@@ -286,10 +288,10 @@ def main():
             import cProfile
 
             profiler = cProfile.Profile()
-            report, elapsed = profiler.runcall(run_ours, args.day, args.subscribers)
+            report, elapsed = profiler.runcall(run_ours, args.day, args.workers)
             profiler.dump_stats(args.profile)
         else:
-            report, elapsed = run_ours(args.day, args.subscribers)
+            report, elapsed = run_ours(args.day, args.workers)
         rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         received, received_bytes = count.value, size.value
         mails = report.sent
@@ -298,15 +300,16 @@ def main():
             f"{mails / elapsed:.0f} mails/s; sink received {received}, "
             f"avg {received_bytes / max(received, 1) / 1024:.1f} KB"
         )
-        other = elapsed - report.compose_seconds - report.send_seconds
+        busy = report.worker_seconds  # summed over the worker threads
+        other = busy - report.compose_seconds - report.send_seconds
         print(
-            f"          composing {report.compose_seconds:.1f} s "
-            f"({report.compose_seconds / elapsed:.0%}), sending {report.send_seconds:.1f} s "
-            f"({report.send_seconds / elapsed:.0%}), database and the rest {other:.1f} s "
-            f"({other / elapsed:.0%})"
+            f"          {args.workers} worker(s); of their time: composing "
+            f"{report.compose_seconds:.1f} s ({report.compose_seconds / busy:.0%}), "
+            f"sending {report.send_seconds:.1f} s ({report.send_seconds / busy:.0%}), "
+            f"database and the rest {other:.1f} s ({other / busy:.0%})"
         )
         print(
-            f"          peak memory (max RSS) {rss_after:.0f} MB (before the run {rss_before:.0f} MB)"
+            f"          peak memory (max RSS) {rss_after:.0f} MB (before the run: {rss_before:.0f})"
         )
 
         messages = sample_messages(args.day)
@@ -317,7 +320,7 @@ def main():
         )
         print(
             f"ratio:    ours at {baseline / elapsed:.0%} of smtplib's rate; "
-            f"target 10,000 in < 60 s: {'met' if elapsed * 10_000 / max(mails, 1) < 60 else 'NOT met'}"
+            f"projected for 10,000: {elapsed * 10_000 / max(mails, 1):.0f} s (target < 60 s)"
         )
     finally:
         sink.terminate()

@@ -102,6 +102,7 @@ def smtp(settings):
         }
     }
     settings.DIGEST_RETRY_DELAY = 0.05
+    settings.DIGEST_WORKERS = 1  # the in-memory test database is not shared between threads
     settings.DIGEST_TIME_ZONE = "UTC"
     settings.SITE_URL = "https://papers.example.org"
     settings.DEFAULT_FROM_EMAIL = "dailypapers <digest@papers.example.org>"

@@ -55,6 +55,8 @@ def environment(smtp, tmp_path):
         DAILYPAPERS_DIGEST_CLAIM_TIMEOUT="1",
         DAILYPAPERS_DIGEST_RETRY_DELAY="0.05",
         DAILYPAPERS_DIGEST_BOUNCE_LIMIT="1",
+        # One connection, so that each kill lands at a known point of the protocol.
+        DAILYPAPERS_DIGEST_WORKERS="1",
         DAILYPAPERS_LOG_LEVEL="ERROR",
     )
     day = SHARED_DATA / "hf-daily-papers" / "2025-12-30.json"

@@ -8,6 +8,7 @@ papers per author or category) is computed once per period and cached here.
 import datetime as dt
 import functools
 import logging
+import threading
 import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass
@@ -100,19 +101,23 @@ class PeriodContent:
         )
         self._search = search
         self._matches = {}
+        self._lock = threading.RLock()
 
     def candidate_ids(self):
         """Ids of every paper seen so far (to look up what was already sent)."""
         ids = {paper.pk for paper in self.trending}
-        for papers in self._matches.values():
+        with self._lock:
+            matches = list(self._matches.values())
+        for papers in matches:
             ids.update(paper.pk for paper in papers)
         return ids
 
     def matches(self, kind, value):
         key = (kind, value.lower())
-        if key not in self._matches:
-            self._matches[key] = self._find(kind, value)
-        return self._matches[key]
+        with self._lock:  # worker threads share this cache (and the search index)
+            if key not in self._matches:
+                self._matches[key] = self._find(kind, value)
+            return self._matches[key]
 
     def _find(self, kind, value):
         limit = self.topic_limit * 3

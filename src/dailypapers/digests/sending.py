@@ -20,11 +20,13 @@ import logging
 import os
 import smtplib
 import socket
+import threading
 import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django import db
 from django.conf import settings
 from django.core.mail import mailers
 from django.db import connection, transaction
@@ -59,6 +61,13 @@ class RunReport:
     aborted: str = ""
     compose_seconds: float = 0.0
     send_seconds: float = 0.0
+    worker_seconds: float = 0.0  # summed over the workers (threads)
+
+    def add(self, other):
+        for name in ("sent", "empty", "skipped", "retried", "bounced", "failed"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for name in ("compose_seconds", "send_seconds", "worker_seconds"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
     def summary(self):
         if not self.periods:
@@ -265,57 +274,142 @@ def message_id_for(delivery):
 
 
 class DigestRun:
-    def __init__(self, *, dry_run=False, progress=None, search=None):
+    """One run over the periods due on a day. Each period is planned once, then sent by
+    `workers` PeriodSenders, each over its own SMTP connection, on disjoint deliveries."""
+
+    def __init__(self, *, dry_run=False, progress=None, search=None, workers=None):
         self.dry_run = dry_run
         self.progress = progress  # callable(total) -> object with update(n) and close()
         self.search = search
-        self.worker = _worker_id()
+        self.workers = max(1, workers or settings.DIGEST_WORKERS)
         self.report = RunReport()
         self.mailto = settings.DIGEST_UNSUBSCRIBE_MAILTO or _from_address()
 
     def run(self, *, today=None):
         today = today or digest_today()
-        sender = None if self.dry_run else Sender()
         try:
             for period in periods_due(today):
                 self.report.periods.append(period.key)
-                self.run_period(period, sender)
+                self.run_period(period)
         except SmtpUnavailable as exc:
             self.report.aborted = str(exc)
             log.error("digest run stopped: %s", exc)
-        finally:
-            if sender is not None:
-                sender.close()
         return self.report
 
-    def run_period(self, period, sender):
+    def run_period(self, period):
         content = PeriodContent(period, search=self.search)
         composer = DigestComposer(period_label=period.label, kind=period.kind)
         if self.dry_run:
             return self.dry_run_period(period, content, composer)
         deliveries_plan(period)
         bar = self.progress(_due(period, timezone.now()).count()) if self.progress else None
+        senders = [
+            PeriodSender(
+                content=content,
+                composer=composer,
+                mailto=self.mailto,
+                bar=bar,
+                part=(index, self.workers),
+            )
+            for index in range(self.workers)
+        ]
+        try:
+            if self.workers == 1:
+                senders[0].run()
+            else:
+                threads = [threading.Thread(target=sender.run_in_thread) for sender in senders]
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join()
+        finally:
+            if bar is not None:
+                bar.close()
+            for sender in senders:
+                self.report.add(sender.report)
+        for sender in senders:
+            if sender.error is not None:
+                raise sender.error
+
+    def dry_run_period(self, period, content, composer):
+        """Compose everything a real run would send now, send nothing, write nothing."""
+        done = Delivery.objects.filter(period=period.key).exclude(
+            status__in=[Delivery.Status.PENDING, Delivery.Status.SENDING]
+        )
+        subscriptions = list(
+            Subscription.objects.filter(status=Subscription.Status.ACTIVE, frequency=period.kind)
+            .exclude(email="")
+            .exclude(pk__in=done.values("subscription_id"))
+            .prefetch_related("follows")
+        )
+        for subscription in subscriptions:
+            for follow in subscription.follows.all():
+                content.matches(follow.kind, follow.value)
+        sent = defaultdict(set)
+        for sub_id, paper_id in SentPaper.objects.filter(
+            subscription__in=subscriptions, paper_id__in=content.candidate_ids()
+        ).values_list("subscription_id", "paper_id"):
+            sent[sub_id].add(paper_id)
+        for subscription in subscriptions:
+            sections = content.sections_for(
+                subscription, subscription.follows.all(), sent[subscription.pk]
+            )
+            if sections:
+                self.report.would_send += 1
+            else:
+                self.report.empty += 1
+
+
+class PeriodSender:
+    """Sends the due deliveries of one period (those with pk % parts == index) over one
+    SMTP connection: claim a batch, then compose, send and mark each."""
+
+    def __init__(self, *, content, composer, mailto, bar=None, part=(0, 1)):
+        self.content = content
+        self.period = content.period
+        self.composer = composer
+        self.mailto = mailto
+        self.bar = bar
+        self.index, self.parts = part
+        self.worker = _worker_id()
+        self.report = RunReport()
+        self.error = None
+
+    def run_in_thread(self):
+        try:
+            self.run()
+        except SmtpUnavailable as exc:
+            self.error = exc
+        finally:
+            db.connection.close()  # each thread has its own database connection
+
+    def run(self):
+        sender = Sender()
+        started = time.perf_counter()
         try:
             while True:
                 now = timezone.now()
-                ids = list(_due(period, now).order_by("pk").values_list("pk", flat=True)[:CHUNK])
+                due = _due(self.period, now).order_by("pk")
+                if self.parts > 1:
+                    due = due.annotate(part=F("pk") % self.parts).filter(part=self.index)
+                ids = list(due.values_list("pk", flat=True)[:CHUNK])
                 if ids:
-                    self.send_chunk(ids, content, composer, sender, bar)
+                    self.send_chunk(ids, sender)
                     continue
-                wait = self.next_retry_in(period, now)
+                wait = self.next_retry_in(now)
                 if wait is None:
                     break
                 time.sleep(wait)
         finally:
-            if bar is not None:
-                bar.close()
+            sender.close()
+            self.report.worker_seconds += time.perf_counter() - started
 
-    def next_retry_in(self, period, now):
+    def next_retry_in(self, now):
         """Seconds until the next retry of this period is due, if it is soon enough to
         wait for in this run (later ones are left to the next scheduled run)."""
         waiting = (
             Delivery.objects.filter(
-                period=period.key, status=Delivery.Status.PENDING, next_attempt_at__gt=now
+                period=self.period.key, status=Delivery.Status.PENDING, next_attempt_at__gt=now
             )
             .order_by("next_attempt_at")
             .values_list("next_attempt_at", flat=True)
@@ -326,7 +420,8 @@ class DigestRun:
         seconds = (waiting - now).total_seconds()
         return max(seconds, 0.01) if seconds <= settings.DIGEST_RETRY_DELAY * 8 else None
 
-    def load(self, ids, content):
+    def load(self, ids):
+        content = self.content
         deliveries = list(
             Delivery.objects.filter(pk__in=ids)
             .select_related("subscription")
@@ -345,31 +440,32 @@ class DigestRun:
             sent[subscription_id].add(paper_id)
         return deliveries, sent
 
-    def send_chunk(self, ids, content, composer, sender, bar):
-        deliveries, sent = self.load(ids, content)
+    def send_chunk(self, ids, sender):
+        deliveries, sent = self.load(ids)
         for start in range(0, len(deliveries), CLAIM_BATCH):
             batch = deliveries[start : start + CLAIM_BATCH]
             won, skipped = deliveries_claim(
                 ids=[delivery.pk for delivery in batch],
                 worker=self.worker,
-                kind=content.period.kind,
+                kind=self.period.kind,
             )
             self.report.skipped += skipped
             for delivery in batch:
                 if delivery.pk not in won:
                     continue  # another worker has it, or the subscriber left meanwhile
                 delivery.attempts += 1
-                self.send_one(delivery, content, composer, sender, sent[delivery.subscription_id])
-                if bar is not None:
-                    bar.update(1)
+                self.send_one(delivery, sender, sent[delivery.subscription_id])
+                if self.bar is not None:
+                    self.bar.update(1)
 
-    def compose(self, delivery, content, composer, already_sent):
+    def compose(self, delivery, already_sent):
         subscription = delivery.subscription
-        sections = content.sections_for(subscription, subscription.follows.all(), already_sent)
+        follows = subscription.follows.all()
+        sections = self.content.sections_for(subscription, follows, already_sent)
         if not sections:
             return None, []
         token = services.manage_token(subscription)
-        composed = composer.compose(
+        composed = self.composer.compose(
             to=subscription.email,
             sections=sections,
             message_id=message_id_for(delivery),
@@ -379,11 +475,11 @@ class DigestRun:
         )
         return composed, [paper for section in sections for paper in section.papers]
 
-    def send_one(self, delivery, content, composer, sender, already_sent):
+    def send_one(self, delivery, sender, already_sent):
         subscription = delivery.subscription
         started = time.perf_counter()
         try:
-            composed, papers = self.compose(delivery, content, composer, already_sent)
+            composed, papers = self.compose(delivery, already_sent)
         except ValueError as exc:  # an address or header that cannot go on the wire
             delivery_bounce(delivery=delivery, error=f"cannot compose: {exc}")
             self.report.bounced += 1
@@ -420,34 +516,6 @@ class DigestRun:
         )
         self.report.sent += 1
 
-    def dry_run_period(self, period, content, composer):
-        """Compose everything a real run would send now, send nothing, write nothing."""
-        done = Delivery.objects.filter(period=period.key).exclude(
-            status__in=[Delivery.Status.PENDING, Delivery.Status.SENDING]
-        )
-        subscriptions = list(
-            Subscription.objects.filter(status=Subscription.Status.ACTIVE, frequency=period.kind)
-            .exclude(email="")
-            .exclude(pk__in=done.values("subscription_id"))
-            .prefetch_related("follows")
-        )
-        for subscription in subscriptions:
-            for follow in subscription.follows.all():
-                content.matches(follow.kind, follow.value)
-        sent = defaultdict(set)
-        for sub_id, paper_id in SentPaper.objects.filter(
-            subscription__in=subscriptions, paper_id__in=content.candidate_ids()
-        ).values_list("subscription_id", "paper_id"):
-            sent[sub_id].add(paper_id)
-        for subscription in subscriptions:
-            sections = content.sections_for(
-                subscription, subscription.follows.all(), sent[subscription.pk]
-            )
-            if sections:
-                self.report.would_send += 1
-            else:
-                self.report.empty += 1
-
 
 def _from_address():
     import email.utils
@@ -455,6 +523,7 @@ def _from_address():
     return email.utils.parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
 
 
-def digest_send(*, today=None, dry_run=False, progress=None, search=None):
+def digest_send(*, today=None, dry_run=False, progress=None, search=None, workers=None):
     """Send every digest due on `today` (default: today in DIGEST_TIME_ZONE)."""
-    return DigestRun(dry_run=dry_run, progress=progress, search=search).run(today=today)
+    run = DigestRun(dry_run=dry_run, progress=progress, search=search, workers=workers)
+    return run.run(today=today)
