@@ -1,0 +1,39 @@
+"""Screenshots for the README: the daily page and a paper page, desktop and phone width.
+
+export DAILYPAPERS_DATA_DIR=/tmp/shots
+.venv/bin/dailypapers demo --port 8765 --no-worker --no-scheduler &
+.venv/bin/python tests/e2e/take_screenshots.py http://127.0.0.1:8765 2025-12-19 2512.10949
+"""
+
+import sys
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+OUT = Path(__file__).resolve().parent.parent.parent / "docs" / "screenshots"
+DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 390, "height": 844}
+
+
+def main(base, day, arxiv_id):
+    OUT.mkdir(parents=True, exist_ok=True)
+    shots = [
+        (f"/papers/date/{day}", "daily-page", DESKTOP),
+        (f"/papers/date/{day}", "daily-page-phone", PHONE),
+        (f"/papers/{arxiv_id}", "paper-page", DESKTOP),
+        (f"/papers/{arxiv_id}", "paper-page-phone", PHONE),
+    ]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
+        )
+        for path, name, viewport in shots:
+            page = browser.new_page(viewport=viewport, device_scale_factor=1)
+            page.goto(base + path)
+            page.screenshot(path=OUT / f"{name}.png")
+            page.close()
+            print(OUT / f"{name}.png")
+        browser.close()
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:4])
