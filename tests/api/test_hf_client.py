@@ -73,6 +73,7 @@ def hf_cli(live_server, tmp_path, *args):
     return result.stdout
 
 
+@pytest.mark.slow  # three CLI processes (~15 s)
 def test_it_prints_papers_with_the_hf_cli(live_server, tmp_path, client, days):
     listed = json.loads(hf_cli(live_server, tmp_path, "ls", "--date", str(DAY), "--format", "json"))
     assert [row["id"] for row in listed] == page_ids(client, f"/papers/date/{DAY}")

@@ -35,6 +35,24 @@ def a_date(text):
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-20") from None
 
 
+def a_week(text):
+    import argparse
+    import re
+
+    if not re.fullmatch(r"\d{4}-W\d{2}", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a week like 2026-W07")
+    return text
+
+
+def a_month(text):
+    import argparse
+    import re
+
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a month like 2026-02")
+    return text
+
+
 class Command(BaseCommand):
     help = (
         "Ingest papers: from the arXiv query API (arxiv), OAI-PMH (oai), the announcement "
@@ -87,6 +105,15 @@ class Command(BaseCommand):
         daily = add("hf-daily", "Hugging Face daily papers JSON: papers, entries, upvotes.")
         daily.add_argument("path", nargs="?", type=Path, metavar="FILE_OR_DIR",
                            help="a YYYY-MM-DD.json file or a directory of them")  # fmt: skip
+        # Mirroring (sources/hf_api.py): the same entries from a server's /api/daily_papers.
+        daily.add_argument("--api", metavar="URL",
+                           help="mirror from a server speaking the Hugging Face papers API "
+                           "(huggingface.co or another dailypapers) instead of files")  # fmt: skip
+        period = daily.add_mutually_exclusive_group()
+        period.add_argument("--date", type=a_date, help="with --api: one day (YYYY-MM-DD)")
+        period.add_argument("--week", type=a_week, help="with --api: an ISO week (YYYY-Www)")
+        period.add_argument("--month", type=a_month, help="with --api: a month (YYYY-MM)")
+        period.add_argument("--since", type=a_date, help="with --api: from this day to today")
 
         snapshot = add("snapshot", "arXiv's bulk metadata snapshot (Kaggle JSON lines).")
         snapshot.add_argument("path", type=Path, metavar="FILE", help=".json or .json.gz")
@@ -95,6 +122,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, source, dry_run=False, no_progress=False, **options):
         path = options.get("path")
+        if options.get("api"):
+            return self.mirror(options, dry_run=dry_run, no_progress=no_progress)
+        if any(options.get(name) for name in ("date", "week", "month", "since")):
+            raise CommandError("--date, --week, --month and --since go with --api URL")
         if source in services.FILE_SOURCES and path is None:
             raise CommandError(f"ingest {source} needs a FILE_OR_DIR")
         if path is not None and not path.exists():
@@ -150,3 +181,36 @@ class Command(BaseCommand):
             return summary, notes
         summary = services.ingest_file(source, options["path"], dry_run=dry_run, progress=progress)
         return summary, notes
+
+    def mirror(self, options, *, dry_run, no_progress):
+        """ingest hf-daily --api URL --date/--week/--month/--since (sources/hf_api.py)."""
+        from dailypapers.ingest.sources.hf_api import HfApiClient, MirrorError, period_days
+        from dailypapers.ingest.upsert import upsert_daily_records
+
+        if options.get("path"):
+            raise CommandError("give either FILE_OR_DIR or --api, not both")
+        try:
+            days = period_days(
+                date=options["date"], week=options["week"], month=options["month"],
+                since=options["since"], today=timezone.localdate(),
+            )  # fmt: skip
+            client = HfApiClient(options["api"])
+        except (ValueError, MirrorError) as exc:
+            raise CommandError(str(exc)) from None
+        bar = tqdm(days, desc="mirror days", unit=" days", disable=no_progress,
+                   file=self.stderr._out)  # fmt: skip
+        try:
+            summary = upsert_daily_records(client.daily_records(bar), dry_run=dry_run)
+        except MirrorError as exc:
+            raise CommandError(str(exc)) from None
+        finally:
+            bar.close()
+            client.close()
+        for line in summary.lines():
+            self.stdout.write(line)
+        self.stdout.write(
+            f"{options['api']}: {len(days)} days, {client.requests} requests "
+            f"({client.not_modified} unchanged since last time)"
+        )
+        if dry_run:
+            self.stdout.write(self.style.WARNING("Dry run: nothing was written."))
