@@ -5,6 +5,7 @@ status: 400 for bad parameters (never clamped), 401/403 for tokens, 404, 429 wit
 Retry-After (rate limits per token and per IP, see security.py).
 """
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
@@ -13,7 +14,7 @@ from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationEr
 from dailypapers.papers.arxiv_ids import InvalidArxivId
 from dailypapers.papers.services import RateLimited, SubmissionError
 
-from . import members, papers
+from . import follows, members, papers
 from .http import error
 from .queries import BadParameter
 from .security import ClientRateThrottle, Forbidden
@@ -30,6 +31,7 @@ api = NinjaAPI(
 )
 # Members' routes first: /papers/submit and /papers/{id}/upvote must win over /papers/{id}.
 api.add_router("/", members.router)
+api.add_router("/", follows.router)
 api.add_router("/", papers.router)
 
 
@@ -49,6 +51,12 @@ def invalid(request, exc):
 @api.exception_handler(BadParameter)
 def bad_parameter(request, exc):
     return error(400, str(exc), field=exc.field)
+
+
+@api.exception_handler(DjangoValidationError)
+def refused(request, exc):
+    # The digests services explain refusals for people (bad address, too many follows...).
+    return error(400, " ".join(exc.messages))
 
 
 @api.exception_handler(InvalidArxivId)

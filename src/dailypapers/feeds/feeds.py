@@ -181,8 +181,8 @@ class TopicFeed(PaperFeed):
     """A followed topic: the papers its words find, newest first."""
 
     def get_object(self, request, topic):
-        topic = topic.replace("-", " ").replace("_", " ").strip()
-        if not topic:
+        topic = " ".join(topic.split())
+        if not topic or len(topic) > 200 or any(ord(char) < 32 for char in topic):
             _bad("no topic")
         items = sorted(_searched(topic), key=lambda item: item[0].published_at, reverse=True)
         return {"page": f"/search?q={quote(topic)}", "title": f"topic “{topic}”", "items": items}
