@@ -251,3 +251,18 @@ def test_it_alerts_on_a_followed_topic_through_search(smtp, load_day, subscriber
     assert moe.title in topics
     monday_titles = [e.paper.title for e in DailyEntry.objects.filter(day=MON)]
     assert not any(title in topics for title in monday_titles if title not in text[:200])
+
+
+def test_it_runs_from_the_command_line_with_a_clear_message_for_a_bad_date(
+    smtp, load_day, subscriber, capsys
+):
+    from django.core.management import CommandError, call_command
+
+    load_day("2025-12-30", limit=2)
+    subscriber("a@example.org")
+    with pytest.raises(CommandError, match="--date must be a day like 2026-11-27"):
+        call_command("digest", "send", "--date", "30/12/2025")
+    call_command("digest", "send", "--date", "2025-12-30", "--dry-run", "--no-progress")
+    assert "would_send 1" in capsys.readouterr().out and smtp.received == []
+    call_command("digest", "send", "--date", "2025-12-30", "--no-progress")
+    assert "sent 1" in capsys.readouterr().out and len(smtp.received) == 1

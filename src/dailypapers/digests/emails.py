@@ -123,7 +123,7 @@ def header_value(value):
         raise ValueError("header values cannot contain line breaks")
     if value.isascii():
         return value
-    return Header(value, "utf-8", maxlinelen=76).encode()
+    return Header(value, "utf-8", maxlinelen=76).encode(linesep="\r\n")
 
 
 def address_value(address):
@@ -160,10 +160,16 @@ class Block:
         return cls(text, html, _qp(text), _qp(html))
 
 
+def _fold(line):
+    """Fold a long header line after its commas (RFC 5322 §2.2.3: lines should stay
+    under 78 characters; long URLs cannot be folded and may reach 998)."""
+    return line if len(line) <= 78 else line.replace(", ", ",\r\n ")
+
+
 def mime_alternative(*, headers, blocks):
     """multipart/alternative bytes with a text and an HTML part, both quoted-printable."""
-    boundary = f"=_{uuid.uuid4().hex}"
-    lines = [f"{name}: {value}" for name, value in headers.items()]
+    boundary = f"=_{uuid.uuid4().hex[:20]}"
+    lines = [_fold(f"{name}: {value}") for name, value in headers.items()]
     lines += ["MIME-Version: 1.0", f'Content-Type: multipart/alternative; boundary="{boundary}"']
     part_head = (
         "Content-Type: text/{}; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable"

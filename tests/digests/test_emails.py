@@ -1,0 +1,79 @@
+"""The digest's MIME bytes, built by hand for speed, read back by Python's email package."""
+
+import email
+import email.policy
+
+import pytest
+
+from dailypapers.digests.emails import (
+    Block,
+    DigestComposer,
+    Section,
+    header_value,
+    mime_alternative,
+)
+
+
+def parse(raw):
+    return email.message_from_bytes(raw, policy=email.policy.default)
+
+
+def test_it_builds_mime_that_reads_back_exactly():
+    awkward = [
+        Block.of("Ünïcödé ✓ — 量子 and = signs =3D\n", "<p>Ünïcödé ✓</p>\n"),
+        Block.of(
+            "x" * 300 + "\n.leading dot\nFrom the start\ntrailing space \n",
+            "<p>" + "y" * 500 + "</p>\n",
+        ),
+        Block.of("tab\tand\r\nCRLF\n", "<b>end</b>"),
+    ]
+    raw = mime_alternative(headers={"Subject": "s", "To": "a@example.org"}, blocks=awkward)
+    assert all(len(line) <= 78 for line in raw.split(b"\r\n"))  # RFC 5322 line limit
+    assert b"\n" not in raw.replace(b"\r\n", b"")  # CRLF only
+    message = parse(raw)
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert text.replace("\r\n", "\n") == "".join(block.text for block in awkward).replace(
+        "\r\n", "\n"
+    )
+    assert html.replace("\r\n", "\n") == "".join(block.html for block in awkward)
+    assert not message.defects
+
+
+def test_it_refuses_header_injection_and_encodes_unicode():
+    with pytest.raises(ValueError):
+        header_value("Hello\r\nBcc: victim@example.org")
+    encoded = header_value("Réseaux de neurones: 量子")
+    assert encoded.isascii() and "=?utf-8?" in encoded
+    assert (
+        str(parse(f"Subject: {encoded}\r\n\r\n".encode())["Subject"]) == "Réseaux de neurones: 量子"
+    )
+    long = "Überlange Überschrift, " * 8
+    folded = header_value(long)
+    assert "\r\n " in folded and "\n" not in folded.replace("\r\n", "")
+    assert str(parse(f"Subject: {folded}\r\n\r\n".encode())["Subject"]) == long
+
+
+def test_it_shares_rendered_papers_and_personalises_links(make_paper, settings):
+    settings.SITE_URL = "https://papers.example.org"
+    paper = make_paper(title="Attention über alles", authors=[{"name": f"A{n}"} for n in range(9)])
+    composer = DigestComposer(period_label="Tue 30 Dec 2025", kind="daily")
+    digests = [
+        composer.compose(
+            to=f"{name}@example.org",
+            sections=[Section(heading="", papers=[paper])],
+            message_id=f"<{name}@example.org>",
+            unsubscribe_url=f"https://papers.example.org/unsubscribe/{name}-token",
+            manage_url=f"https://papers.example.org/subscribe/manage/{name}-token",
+        )
+        for name in ("ada", "bob")
+    ]
+    assert composer.paper_block(paper) is composer.paper_block(paper)  # rendered once
+    for name, digest in zip(("ada", "bob"), digests, strict=True):
+        message = parse(digest.raw)
+        assert message["To"] == f"{name}@example.org"
+        assert message["Subject"] == "Tue 30 Dec 2025: Attention über alles"
+        text = message.get_body(preferencelist=("plain",)).get_content()
+        assert f"/unsubscribe/{name}-token" in text and "A5 et al." in text
+        other = "bob" if name == "ada" else "ada"
+        assert other not in digest.raw.decode()
