@@ -122,9 +122,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, source, dry_run=False, no_progress=False, **options):
         path = options.get("path")
-        if options.get("api"):
+        if source == "hf-daily" and options.get("api"):
             return self.mirror(options, dry_run=dry_run, no_progress=no_progress)
-        if any(options.get(name) for name in ("date", "week", "month", "since")):
+        mirror_options = ("date", "week", "month", "since")  # `arxiv` has a --since of its own
+        if source == "hf-daily" and any(options.get(name) for name in mirror_options):
             raise CommandError("--date, --week, --month and --since go with --api URL")
         if source in services.FILE_SOURCES and path is None:
             raise CommandError(f"ingest {source} needs a FILE_OR_DIR")
