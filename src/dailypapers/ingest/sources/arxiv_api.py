@@ -99,7 +99,15 @@ def query(
     sort_order="descending",
 ):
     """Yield PaperRecord | Rejected for a query, page by page (start=0, 100, ...)."""
-    http = http or ArxivHttp()
+    own, http = http is None, http or ArxivHttp()
+    try:
+        yield from _pages(http, search_query, id_list, page_size, limit, sort_by, sort_order)
+    finally:
+        if own:
+            http.close()
+
+
+def _pages(http, search_query, id_list, page_size, limit, sort_by, sort_order):
     start, retries = 0, 0
     while True:
         size = page_size if limit is None else min(page_size, limit - start)

@@ -141,7 +141,15 @@ def list_pages(*, set_spec="", from_date=None, until=None, metadata_prefix="arXi
     """Yield Page after Page of ListRecords, following resumption tokens."""
     if metadata_prefix not in FORMATS:
         raise ValueError(f"unknown OAI format {metadata_prefix!r}: use arXivRaw or arXiv")
-    http = http or ArxivHttp()
+    own, http = http is None, http or ArxivHttp()
+    try:
+        yield from _pages(http, set_spec, from_date, until, metadata_prefix, token)
+    finally:
+        if own:
+            http.close()
+
+
+def _pages(http, set_spec, from_date, until, metadata_prefix, token):
     while True:
         if token:
             params = {"verb": "ListRecords", "resumptionToken": token}

@@ -84,6 +84,10 @@ def parse_item(item):
 def fetch_announcements(category, *, http=None, types=ANNOUNCE_TYPES):
     """[(announce type, PaperRecord | Rejected)] of today's feed for `category`
     (several joined with '+', as arXiv allows), restricted to `types`."""
-    http = http or ArxivHttp()
-    body = http.get(f"{settings.ARXIV_RSS_URL.rstrip('/')}/{category}")
+    own, http = http is None, http or ArxivHttp()
+    try:
+        body = http.get(f"{settings.ARXIV_RSS_URL.rstrip('/')}/{category}")
+    finally:
+        if own:
+            http.close()
     return [(kind, item) for kind, item in parse_feed(body) if kind in types]
