@@ -542,13 +542,12 @@ def _link_authors(authors_by_paper, cache, *, replace):
     """Author rows for every name and PaperAuthor rows in paper order."""
     names = {a["name"] for authors in authors_by_paper.values() for a in authors} - cache.keys()
     if names:
+        # Insert-if-absent first, then one lookup: one statement fewer than look, insert,
+        # look again. Sorted, so the name index is filled in order.
+        sql = f"INSERT INTO {_table(Author)} (name) VALUES (%s) ON CONFLICT (name) DO NOTHING"
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, [(name,) for name in sorted(names)])
         _fetch_author_ids(names, cache)
-        missing = names - cache.keys()
-        if missing:
-            sql = f"INSERT INTO {_table(Author)} (name) VALUES (%s) ON CONFLICT (name) DO NOTHING"
-            with connection.cursor() as cursor:
-                cursor.executemany(sql, [(name,) for name in missing])
-            _fetch_author_ids(missing, cache)
     links = PaperAuthor._meta.db_table
     with connection.cursor() as cursor:
         for chunk in _chunks(replace):
