@@ -225,8 +225,8 @@ def listing_records():
 def in_process_render(repeat=200):
     """Server time alone: Django's test Client, no HTTP, one thread.
 
-    "cold" empties the cache before each request: the daily list is rendered from scratch,
-    as after every vote; "member" is a signed-in member (never served from the cache)."""
+    "cold cache" empties the cache before each request: all 50 rows are rendered from
+    scratch (after a vote only that paper's row is); "member" is a signed-in member."""
     from django.contrib.auth import get_user_model
     from django.core.cache import cache
     from django.test import Client
@@ -235,8 +235,8 @@ def in_process_render(repeat=200):
     user, _ = get_user_model().objects.get_or_create(username="bench")
     member.force_login(user)
     cases = [
-        ("/", anonymous, False, "daily page, cached list"),
-        ("/", anonymous, True, "daily page, cold"),
+        ("/", anonymous, False, "daily page, rows cached"),
+        ("/", anonymous, True, "daily page, cold cache"),
         ("/", member, False, "daily page, member"),
         ("/floor", anonymous, False, "floor"),
     ]

@@ -89,9 +89,11 @@ def test_it_signs_up_upvotes_and_submits(live_server, browser, todays_papers, pa
 
     # Upvote on the daily page (htmx swaps the button), and it survives a reload
     page.goto(live_server.url + "/")
+    page.evaluate("window.notReloaded = true")
     page.locator(f"#vote-{todays_papers[1].pk} button").click()
     page.wait_for_selector(f"#vote-{todays_papers[1].pk} button.on")
     assert count_on(page, todays_papers[1]) == 4
+    assert page.evaluate("window.notReloaded === true")  # htmx swapped the button in place
     page.reload()
     assert count_on(page, todays_papers[1]) == 4
     assert page.locator(f"#vote-{todays_papers[1].pk} button.on").count() == 1

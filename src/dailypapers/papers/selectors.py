@@ -36,7 +36,7 @@ def entries_between(*, first_day, last_day, sort="upvotes"):
 
 
 def day_stamps(day, *, offset=0, limit=50):
-    """[(paper id, upvotes, comments, modified_at)] of `day`, in entries_between's order.
+    """[(paper id, upvotes, comments, modified_at, day)] of `day`, in entries_between's order.
 
     What the daily page's cache key is made of: a page of rows changes only when one of
     these does (votes and comment counts are UPDATEd with F(), other edits bump
@@ -44,13 +44,13 @@ def day_stamps(day, *, offset=0, limit=50):
     """
     entry, paper = DailyEntry._meta.db_table, Paper._meta.db_table
     sql = (
-        f"SELECT e.paper_id, p.upvotes, p.num_comments, p.modified_at FROM {entry} e"
+        f"SELECT e.paper_id, p.upvotes, p.num_comments, p.modified_at, e.day FROM {entry} e"
         f" JOIN {paper} p ON p.id = e.paper_id WHERE e.day = %s AND NOT p.hidden"
         " ORDER BY p.upvotes DESC, e.submitted_at, e.id LIMIT %s OFFSET %s"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [day, limit, offset])
-        return cursor.fetchall()
+        return cursor.fetchall()  # dates as the driver gives them: stamps, not values
 
 
 def latest_day_with_papers(*, on_or_before=None):

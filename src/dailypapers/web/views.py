@@ -1,7 +1,6 @@
 """HTML pages. Thin: parse the URL, call selectors/services, render."""
 
 import datetime as dt
-import hashlib
 import re
 
 from django.conf import settings
@@ -30,6 +29,7 @@ from dailypapers.papers.services import (
 )
 
 from .forms import CommentForm, SubmitForm
+from .rows import rows_html, stamps_of
 
 PER_PAGE = 50
 TRENDING_DAYS = 7
@@ -120,7 +120,7 @@ def trending(request):
             "kind": "trending",
             "heading": "Trending",
             "subheading": f"Papers featured in the last {TRENDING_DAYS} days, by trending score",
-            "entries": _with_votes(request, page),
+            "rows": _rows_of(request, page),
             "has_entries": bool(page),
             "offset": offset,
             "page": _page_number(request),
@@ -134,9 +134,14 @@ def trending(request):
 
 
 def _day_page(request, day, is_home=False, neighbours=None):
-    def entries():
-        return _list_columns(selectors.entries_between(first_day=day, last_day=day))
+    offset = (_page_number(request) - 1) * PER_PAGE
+    stamps = selectors.day_stamps(day, offset=offset, limit=PER_PAGE + 1)
 
+    def fetch(paper_ids):
+        entries = selectors.entries_between(first_day=day, last_day=day)
+        return {e.paper_id: e for e in _list_columns(entries).filter(paper_id__in=paper_ids)}
+
+    previous, following = neighbours or selectors.days_around(day)[1:]
     context = {
         "kind": "day",
         "day": day,
@@ -145,28 +150,16 @@ def _day_page(request, day, is_home=False, neighbours=None):
         "week": _week_label(day),
         "month": f"{day:%Y-%m}",
         "feed": "/feeds/daily.atom",
-    }
-    if request.user.is_authenticated:
-        page, offset, has_more = _paginate(request, entries())
-        context.update(entries=_with_votes(request, page), has_entries=bool(page))
-    else:
-        offset, has_more, fingerprint = _fingerprint(request, day)
-        # Fetched and rendered only when the cached list is missing or stale (_fingerprint).
-        context.update(
-            entries=lambda: list(entries()[offset : offset + PER_PAGE]),
-            has_entries=bool(fingerprint),
-        )
-        context["fingerprint"] = fingerprint
-    previous, following = neighbours or selectors.days_around(day)[1:]
-    context.update(
-        offset=offset,
-        page=_page_number(request),
-        has_more=has_more,
-        previous=previous and previous.isoformat(),
-        following=following and following.isoformat(),
+        "rows": rows_html(request, stamps[:PER_PAGE], fetch),
+        "has_entries": bool(stamps),
+        "offset": offset,
+        "page": _page_number(request),
+        "has_more": len(stamps) > PER_PAGE,
+        "previous": previous and previous.isoformat(),
+        "following": following and following.isoformat(),
         # an empty day points to the closest day that has papers
-        latest=previous or following,
-    )
+        "latest": previous or following,
+    }
     return render(request, "web/listing.html", context)
 
 
@@ -184,6 +177,7 @@ LIST_COLUMNS = [
     "paper__imported_upvotes",
     "paper__local_upvotes",
     "paper__upvotes",
+    "paper__modified_at",
     "paper__organization__name",
     "paper__organization__fullname",
 ]
@@ -193,22 +187,6 @@ def _list_columns(entries):
     return entries.select_related(None).select_related("paper__organization").only(*LIST_COLUMNS)
 
 
-def _fingerprint(request, day):
-    """A key for the rendered list, for visitors who are not signed in.
-
-    It changes whenever anything a row shows changes: the papers and their order, upvotes
-    and comment counts (written with UPDATE ... F()), and any other edit (ingest and the
-    admin bump modified_at). Members are never served from it: their rows hold CSRF tokens
-    and their own votes. Returns (offset, has_more, key or None when the page is empty).
-    """
-    offset = (_page_number(request) - 1) * PER_PAGE
-    stamps = selectors.day_stamps(day, offset=offset, limit=PER_PAGE + 1)
-    if not stamps:
-        return offset, False, None
-    digest = hashlib.blake2b(repr((request.get_full_path(), stamps)).encode(), digest_size=16)
-    return offset, len(stamps) > PER_PAGE, digest.hexdigest()
-
-
 def _period_page(request, *, first, last, **context):
     entries = selectors.entries_between(first_day=first, last_day=last)
     page, offset, has_more = _paginate(request, entries)
@@ -216,7 +194,7 @@ def _period_page(request, *, first, last, **context):
     context.update(
         week=_week_label(first),
         month=f"{first:%Y-%m}",
-        entries=_with_votes(request, page),
+        rows=_rows_of(request, page, show_day=True),
         has_entries=bool(page),
         offset=offset,
         page=_page_number(request),
@@ -255,7 +233,7 @@ def _paginate(request, entries):
 
 
 def _with_votes(request, entries):
-    """Mark the entries whose paper the member has upvoted (one query, none when anonymous)."""
+    """Mark the entries whose paper the member has upvoted (for pages rendered in place)."""
     voted = set()
     if request.user.is_authenticated and entries:
         voted = set(
@@ -266,6 +244,14 @@ def _with_votes(request, entries):
     for entry in entries:
         entry.paper.voted = entry.paper_id in voted
     return entries
+
+
+def _rows_of(request, entries, show_day=False):
+    """Rows of entries fetched already (with their papers) for the multi-day pages."""
+    by_paper = {entry.paper_id: entry for entry in entries}
+    return rows_html(
+        request, stamps_of(entries), lambda ids: {i: by_paper[i] for i in ids}, show_day=show_day
+    )
 
 
 # One paper ---------------------------------------------------------------------------
@@ -289,6 +275,8 @@ def _render_paper(request, paper, comment_form, status=200):
         "comments": list(Comment.objects.visible().filter(paper=paper).select_related("user")),
         "comment_form": comment_form,
         "versions": _versions(paper),
+        "signed_in": request.user.is_authenticated,
+        "next": request.get_full_path(),
     }
     return render(request, "web/paper.html", context, status=status)
 
@@ -343,10 +331,8 @@ def vote(request, raw):
         return redirect(back)
     paper.refresh_from_db(fields=["imported_upvotes", "local_upvotes", "upvotes"])
     paper.voted = Vote.objects.filter(user=request.user, paper=paper).exists()
-    response = render(
-        request, "web/_vote.html", {"paper": paper, "next": back, "error": error}, status=status
-    )
-    return response
+    context = {"paper": paper, "signed_in": True, "next": back, "error": error}
+    return render(request, "web/_vote.html", context, status=status)
 
 
 @require_POST
