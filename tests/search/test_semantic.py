@@ -31,9 +31,11 @@ def test_it_falls_back_to_keywords_when_the_embedder_fails(load_real_papers, mon
 
 def test_it_finds_papers_by_meaning(load_real_papers):
     load_real_papers()
-    results = search_papers("making neural networks smaller by removing weights", limit=10)
-    assert results.mode == "hybrid"
-    assert sum(about_pruning(p) for p in results.papers) >= 5
+    query = "sparsifying LLM weights"  # few papers use these words; many mean them
+    semantic = search_papers(query, limit=10, mode="semantic")
+    assert semantic.mode == "hybrid"
+    assert sum(about_pruning(p) for p in semantic.papers) >= 3
+    assert search_papers(query, limit=10).mode == "hybrid"
 
 
 def test_it_lists_related_papers(load_real_papers):

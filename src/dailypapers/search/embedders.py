@@ -8,7 +8,9 @@ per query. DAILYPAPERS_EMBEDDER="st:<name or path>" selects a sentence-transform
 
 import hashlib
 import logging
+import re
 import threading
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -53,21 +55,57 @@ def _normalise(vectors):
     return vectors / np.maximum(norms, 1e-12)
 
 
+WORD = re.compile(r"\w+|[^\w\s]")
+MAX_TOKENS = 512
+WORD_CACHE = 500_000
+
+
 class StaticEmbedder(Embedder):
+    """A model2vec model: the mean of per-token vectors.
+
+    Tokenising whole abstracts with `tokenizers` costs ~5 ms each on a busy 2-core
+    machine; splitting words in Python and caching each word's WordPiece ids is ~15x
+    faster and gives the same ids (BERT's normaliser and pre-tokeniser, re-done here).
+    """
+
     def __init__(self, path=STATIC_MODEL_DIR):
         from model2vec import StaticModel
 
         self.model = StaticModel.from_pretrained(str(path))
+        self.embedding = np.asarray(self.model.embedding, dtype=np.float32)
         self.dims = int(self.model.dim)
+        self.unknown = self.model.unk_token_id
+        self.word_ids = {}
         # The weights' digest names the model: a re-distilled model gets a new contract.
         digest = hashlib.sha1((Path(path) / "model.safetensors").read_bytes()).hexdigest()
         self.name = f"m2v-{digest[:10]}"
 
+    def token_ids(self, text):
+        ids = []
+        for word in WORD.findall(text.lower()):
+            cached = self.word_ids.get(word)
+            if cached is None:
+                if not word.isascii():  # BERT strips accents when it lowercases
+                    word = "".join(
+                        ch for ch in unicodedata.normalize("NFD", word)
+                        if unicodedata.category(ch) != "Mn"
+                    )  # fmt: skip
+                encoded = self.model.tokenizer.encode(word, add_special_tokens=False).ids
+                cached = [i for i in encoded if i != self.unknown]
+                if len(self.word_ids) < WORD_CACHE:
+                    self.word_ids[word] = cached
+            ids.extend(cached)
+            if len(ids) >= MAX_TOKENS:
+                return ids[:MAX_TOKENS]
+        return ids
+
     def encode(self, texts):
         texts = list(texts)
-        if not texts:
-            return np.zeros((0, self.dims), dtype=np.float32)
-        return _normalise(self.model.encode(texts, max_length=512, batch_size=1024))
+        out = np.zeros((len(texts), self.dims), dtype=np.float32)
+        for row, text in enumerate(texts):
+            if ids := self.token_ids(text):
+                out[row] = self.embedding[ids].mean(axis=0)
+        return _normalise(out)
 
 
 class SentenceTransformerEmbedder(Embedder):
