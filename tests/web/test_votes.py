@@ -79,3 +79,15 @@ def test_it_answers_404_for_votes_on_unknown_papers(client, alice, db):
     client.force_login(alice)
     assert client.post("/papers/2611.99999/vote").status_code == 404
     assert client.post("/papers/<script>/vote").status_code == 404
+
+
+def test_it_shows_each_member_their_own_votes_from_the_shared_rows(
+    client, alice, bob, day_of_papers
+):
+    client.force_login(alice)
+    vote(client, day_of_papers[0])
+    assert 'class="upvote on"' in client.get(f"/papers/date/{DAY}").content.decode()
+    client.force_login(bob)
+    html = client.get(f"/papers/date/{DAY}").content.decode()
+    assert 'class="upvote on"' not in html and '<span class="count">6</span>' in html
+    assert html.count('form="vote-form"') == 3 and html.count('id="vote-form"') == 1
