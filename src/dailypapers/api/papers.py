@@ -143,22 +143,18 @@ def paper_markdown(request, id):
     paper, failure = _paper_or_404(id)
     if failure:
         return failure
-    authors = ", ".join(paper.author_names)
-    lines = [
-        f"# {paper.title}",
-        "",
-        f"**Authors:** {authors}" if authors else "",
+    facts = [
+        f"**Authors:** {', '.join(paper.author_names)}" if paper.authors else None,
         f"**Published:** {paper.published_at:%Y-%m-%d} · **Upvotes:** {paper.upvotes}",
         f"**arXiv:** [{paper.arxiv_id}]({paper.arxiv_url}) · [PDF]({paper.pdf_url})",
+        f"**Code:** {paper.github_repo}" if paper.github_repo else None,
+        f"**Project page:** {paper.project_page}" if paper.project_page else None,
     ]
-    if paper.github_repo:
-        lines.append(f"**Code:** {paper.github_repo}")
-    if paper.project_page:
-        lines.append(f"**Project page:** {paper.project_page}")
-    lines += ["", "## Abstract", "", paper.abstract.strip()]
+    parts = [f"# {paper.title}", *[fact for fact in facts if fact]]
+    parts += ["## Abstract", paper.abstract.strip()]
     if paper.ai_summary:
-        lines += ["", "## Summary", "", paper.ai_summary.strip()]
-    body = "\n".join(line for line in lines if line is not None) + "\n"
+        parts += ["## Summary", paper.ai_summary.strip()]
+    body = "\n\n".join(parts) + "\n"  # a blank line between blocks: each its own paragraph
     response = HttpResponse(body, content_type="text/markdown; charset=utf-8")
     response["Cache-Control"] = "public, max-age=300"
     return response
