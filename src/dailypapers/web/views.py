@@ -2,6 +2,7 @@
 
 import datetime as dt
 import re
+import textwrap
 
 from django.conf import settings
 from django.contrib import messages
@@ -428,12 +429,23 @@ def profile(request, username):
     )
 
 
+def _doc_blocks(doc):
+    """A docstring as ("formula", text) for indented blocks and ("text", text) paragraphs."""
+    blocks = []
+    for chunk in textwrap.dedent(doc).strip().split("\n\n"):
+        if chunk.startswith("    "):
+            blocks.append(("formula", textwrap.dedent(chunk)))
+        else:
+            blocks.append(("text", " ".join(chunk.split())))
+    return blocks
+
+
 def about(request):
     return render(
         request,
         "web/about.html",
         {
-            "formula": ranking.__doc__,
+            "formula": _doc_blocks(ranking.__doc__),
             "seconds": ranking.SECONDS_PER_DECADE_OF_VOTES,
             "per_day": settings.SUBMISSIONS_PER_DAY,
             "votes_per_hour": settings.VOTES_PER_HOUR,
