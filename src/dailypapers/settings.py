@@ -212,7 +212,8 @@ DIGEST_TIME_ZONE = env("DAILYPAPERS_DIGEST_TIME_ZONE", TIME_ZONE)
 DIGEST_SEND_HOUR = env_int("DAILYPAPERS_DIGEST_SEND_HOUR", 7)  # first try; hourly after
 DIGEST_WEEKLY_DAY = env_int("DAILYPAPERS_DIGEST_WEEKLY_DAY", 1)  # ISO weekday, 1 = Monday
 DIGEST_SEND_RATE = float(env("DAILYPAPERS_DIGEST_SEND_RATE", "0"))  # per connection, 0 = no limit
-DIGEST_WORKERS = env_int("DAILYPAPERS_DIGEST_WORKERS", 2)  # SMTP connections at once
+# SMTP connections at once; 0 = 1 on SQLite (one writer at a time), 2 on PostgreSQL.
+DIGEST_WORKERS = env_int("DAILYPAPERS_DIGEST_WORKERS", 0)
 DIGEST_TRENDING_LIMIT = env_int("DAILYPAPERS_DIGEST_TRENDING_LIMIT", 10)
 DIGEST_TOPIC_LIMIT = env_int("DAILYPAPERS_DIGEST_TOPIC_LIMIT", 5)  # per followed thing
 DIGEST_MAX_ATTEMPTS = env_int("DAILYPAPERS_DIGEST_MAX_ATTEMPTS", 6)
@@ -263,3 +264,5 @@ LOGGING = {
 # bundled offline model, "st:<sentence-transformers name or path>", or "none").
 SEARCH_DIR = Path(env("DAILYPAPERS_SEARCH_DIR", str(DATA_DIR / "search")))
 SEARCH_EMBEDDER = env("DAILYPAPERS_EMBEDDER", "static")
+# Keyword engine: "auto" (PostgreSQL full-text on PostgreSQL, tantivy otherwise) or "tantivy".
+SEARCH_ENGINE = env("DAILYPAPERS_SEARCH_ENGINE", "auto")

@@ -60,3 +60,12 @@ def test_it_reindexes_from_the_command(make_paper, settings):
     assert titles("origami") == []
     call_command("search", "reindex")
     assert titles("origami") == ["Origami folding with transformers"]
+
+
+def test_it_uses_the_database_engine_on_postgresql(db):
+    from django.db import connection
+
+    from dailypapers.search.pg import PostgresKeywordIndex
+
+    on_postgres = connection.vendor == "postgresql"
+    assert isinstance(keyword.get_index(), PostgresKeywordIndex) == on_postgres

@@ -285,6 +285,14 @@ class KeywordIndex:
 
 
 def get_index():
+    """The keyword engine: PostgreSQL full-text on PostgreSQL, else the tantivy index."""
+    from django.db import connection
+
+    engine = getattr(settings, "SEARCH_ENGINE", "auto")
+    if connection.vendor == "postgresql" and engine != "tantivy":
+        from .pg import PostgresKeywordIndex
+
+        return PostgresKeywordIndex()
     path = index_dir()
     index = _indexes.get(path)
     if index is None:

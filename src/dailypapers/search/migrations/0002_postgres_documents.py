@@ -1,0 +1,44 @@
+"""PostgreSQL only: the weighted full-text documents of the PostgreSQL keyword engine.
+
+A table of our own (papers' tables belong to the papers app): a tsvector with weights
+A (title), B (abstract), C (authors), a GIN index, and a pg_trgm index on titles for
+typo tolerance. Nothing happens on SQLite, which uses the tantivy engine.
+"""
+
+from django.db import migrations
+
+CREATE = [
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    """CREATE TABLE IF NOT EXISTS search_pgdocument (
+        paper_id bigint PRIMARY KEY REFERENCES papers_paper (id) ON DELETE CASCADE
+            DEFERRABLE INITIALLY DEFERRED,
+        title text NOT NULL,
+        document tsvector NOT NULL,
+        published_at timestamptz NOT NULL,
+        categories text NOT NULL,
+        has_code boolean NOT NULL,
+        featured boolean NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS search_pgdocument_fts ON search_pgdocument USING gin (document)",
+    "CREATE INDEX IF NOT EXISTS search_pgdocument_trgm ON search_pgdocument "
+    "USING gin (lower(title) gin_trgm_ops)",
+    "CREATE INDEX IF NOT EXISTS search_pgdocument_published ON search_pgdocument (published_at)",
+]
+DROP = ["DROP TABLE IF EXISTS search_pgdocument"]
+
+
+def forwards(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        for statement in CREATE:
+            schema_editor.execute(statement)
+
+
+def backwards(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        for statement in DROP:
+            schema_editor.execute(statement)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("search", "0001_initial")]
+    operations = [migrations.RunPython(forwards, backwards)]
