@@ -159,3 +159,27 @@ def test_it_upserts_fetched_papers_and_a_rerun_changes_nothing(recorded, make_ht
 
     assert first.new == Paper.objects.count() == 100
     assert (second.new, second.updated, second.unchanged) == (0, 0, 100)
+
+
+def test_it_does_not_cache_an_empty_answer(limiter, tmp_path, recorded):
+    from dailypapers.ingest.http import ArxivHttp
+
+    http = ArxivHttp(transport=recorded.transport, limiter=limiter, cache_dir=tmp_path / "c")
+
+    list(arxiv_api.query(id_list=["0000.0000"], http=http))
+    list(arxiv_api.query(id_list=["0000.0000"], http=http))
+
+    assert len(recorded.requests) == 2
+
+
+def test_the_cache_lasts_from_one_announcement_to_the_next():
+    import datetime as dt
+
+    from dailypapers.ingest.http import announcement_cycle
+
+    def at(text):  # US Eastern wall clock, November: UTC-5
+        return announcement_cycle(dt.datetime.fromisoformat(text + "-05:00"))
+
+    assert at("2026-11-23T19:59") == dt.date(2026, 11, 22)
+    assert at("2026-11-23T20:00") == dt.date(2026, 11, 23)
+    assert at("2026-11-24T10:00") == dt.date(2026, 11, 23)

@@ -6,7 +6,8 @@
 - A descriptive User-Agent with the operator's contact address (settings.ARXIV_CONTACT).
 - 429/503 (and other 5xx, and network errors) are retried after Retry-After (seconds or an
   HTTP date) or an exponential back-off; a 400 is reported with arXiv's own message.
-- Successful answers are cached on disk for the day (DATA_DIR/arxiv-cache/YYYY-MM-DD/).
+- Successful answers are cached on disk until the next announcement (arXiv's answers only
+  change then): DATA_DIR/arxiv-cache/YYYY-MM-DD/, the day of the last announcement.
 
 The clock, the sleep and the transport are injectable so tests never sleep or go online.
 """
@@ -16,10 +17,11 @@ import fcntl
 import hashlib
 import importlib.metadata
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import httpx
 from django.conf import settings
@@ -171,10 +173,17 @@ class ArxivHttp:
         if not self.cache_dir:
             return None
         key = hashlib.sha256(url.encode()).hexdigest()[:32]
-        return self.cache_dir / datetime.now(UTC).date().isoformat() / key
+        return self.cache_dir / announcement_cycle().isoformat() / key
 
     def close(self):
         self.client.close()
+
+
+def announcement_cycle(now=None):
+    """The "day" of arXiv's answers: they change when new papers are announced, at 20:00
+    US Eastern, so a cached answer is good from one announcement to the next."""
+    eastern = (now or datetime.now(UTC)).astimezone(ZoneInfo("America/New_York"))
+    return (eastern - timedelta(hours=20)).date()
 
 
 def error_message(body):

@@ -125,6 +125,8 @@ def _pages(http, search_query, id_list, page_size, limit, sort_by, sort_order):
         total, records = parse_feed(body)
         if not records:
             if start >= total:
+                if total == 0:  # not there yet (a paper submitted today): ask again next time
+                    http.forget(settings.ARXIV_API_URL, params)
                 return
             retries += 1
             if retries > EMPTY_PAGE_RETRIES:
