@@ -201,3 +201,33 @@ def test_it_never_serves_a_stale_cached_list(client, alice, day_of_papers):
     paper.hidden = True
     paper.save()
     assert b"Renamed paper" not in client.get("/").content
+
+
+ODD = ["%00", "%ff%fe", "'; DROP TABLE papers_paper; --", "<b>x</b>", "😀" * 50, "a" * 2000]
+
+
+@pytest.mark.parametrize("odd", ODD)
+def test_it_never_fails_on_odd_input(client, alice, day_of_papers, odd):
+    paths = [
+        f"/papers/date/{odd}",
+        f"/papers/week/{odd}",
+        f"/papers/month/{odd}",
+        f"/papers/{odd}",
+        f"/papers/{odd}/vote",
+        f"/u/{odd}",
+        f"/?page={odd}",
+        f"/papers/week/2026-W48?page={odd}",
+        f"/submit?arxiv_id={odd}",
+    ]
+    client.force_login(alice)
+    for path in paths:
+        assert client.get(path).status_code in (200, 302, 400, 404, 405), path
+    for path, data in [
+        ("/submit", {"arxiv_id": odd}),
+        (f"/papers/{day_of_papers[0].arxiv_id}/comments", {"body": odd}),
+        (f"/papers/{day_of_papers[0].arxiv_id}/vote", {"action": odd, "next": odd}),
+        ("/accounts/signup/", {"username": odd, "email": odd, "password1": odd}),
+        ("/accounts/login/", {"username": odd, "password": odd}),
+        ("/accounts/password_reset/", {"email": odd}),
+    ]:
+        assert client.post(path, data).status_code < 500, path

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.db import connection
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -329,7 +329,7 @@ def vote(request, raw):
     else:
         error = ""
     if not _is_htmx(request):
-        return redirect(back)
+        return HttpResponseRedirect(back)
     paper.refresh_from_db(fields=["imported_upvotes", "local_upvotes", "upvotes"])
     paper.voted = Vote.objects.filter(user=request.user, paper=paper).exists()
     context = {"paper": paper, "signed_in": True, "next": back, "error": error}
@@ -358,8 +358,9 @@ def _is_htmx(request):
 
 
 def _safe_next(request, default):
+    """The local path to go back to (`next`), or `default` for anything else."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
