@@ -131,3 +131,16 @@ def test_it_upvotes_without_javascript(live_server, browser, todays_papers, djan
     assert page.url == live_server.url + "/"
     assert count_on(page, todays_papers[0]) == 22
     context.close()
+
+
+def test_it_typesets_math_and_keeps_the_source_without_javascript(live_server, browser, make_paper):
+    paper = make_paper(title="Sparse attention in $O(n \\log n)$ time")
+    page = browser.new_page()
+    page.goto(f"{live_server.url}/papers/{paper.arxiv_id}")
+    page.wait_for_selector("h1 .katex")  # KaTeX (vendored) rendered the formula
+    page.close()
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/papers/{paper.arxiv_id}")
+    assert page.locator("h1").inner_text() == "Sparse attention in $O(n \\log n)$ time"
+    context.close()

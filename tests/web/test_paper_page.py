@@ -110,3 +110,10 @@ def test_it_lets_moderators_hide_comments(client, alice, admin_user, make_paper)
     model_admin.unhide(request, Comment.objects.all())
     paper.refresh_from_db()
     assert paper.num_comments == 1
+
+
+def test_it_loads_katex_only_for_papers_with_math(client, make_paper):
+    with_math = make_paper(title="Bounds on $\\ell_1$ recovery")
+    plain = make_paper(title="No math here")
+    assert "katex.min.js" in client.get(f"/papers/{with_math.arxiv_id}").content.decode()
+    assert "katex.min.js" not in client.get(f"/papers/{plain.arxiv_id}").content.decode()
