@@ -167,11 +167,12 @@ class KeywordIndex:
         if sort == "newest":
             kwargs = {"order_by_field": "published", "order": tantivy.Order.Desc}
         result = searcher.search(query, limit=max(1, limit), count=True, **kwargs)
-        hits = []
-        for score, address in result.hits:
-            pk = searcher.doc(address).get_first("pk")
-            hits.append(Hit(pk=pk, score=float(score) if sort != "newest" else 0.0))
-        return hits, result.count
+        addresses = [address for _, address in result.hits]
+        pks = searcher.fast_field_values("pk", addresses) if addresses else []
+        scores = [score if sort != "newest" else 0.0 for score, _ in result.hits]
+        return [
+            Hit(pk=pk, score=float(sc)) for pk, sc in zip(pks, scores, strict=True)
+        ], result.count
 
     def build_query(self, parsed: ParsedQuery, filters: Filters):
         Occur, Query = tantivy.Occur, tantivy.Query

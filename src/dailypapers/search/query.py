@@ -102,6 +102,9 @@ def parse(text):
     return parsed
 
 
+WORDS = re.compile(r"\w+")
+
+
 def normalise_title(text):
     """For exact-title pinning: case, punctuation and spacing do not matter."""
-    return " ".join(re.findall(r"\w+", clean(text).lower()))
+    return " ".join(WORDS.findall(text.lower()))

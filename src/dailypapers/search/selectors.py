@@ -85,7 +85,8 @@ def search_papers(
         return _browse(filters, sort=sort, limit=limit, offset=offset)
 
     need = offset + limit
-    pool = SORT_POOL if sort == "upvotes" else max(need, CANDIDATES)
+    semantic_wanted = sort == "relevance" and mode != "keyword" and bool(parsed.should)
+    pool = SORT_POOL if sort == "upvotes" else (max(need, CANDIDATES) if semantic_wanted else need)
     try:
         hits, total = keyword.get_index().search(parsed, filters, limit=pool, sort=sort)
     except Exception:
@@ -93,8 +94,8 @@ def search_papers(
         return SearchResults(papers=[], total=0, mode="keyword", notice=INDEX_OFF)
 
     mode_used, notice = "keyword", None
-    ranked = [(hit.pk, hit.score) for hit in hits]
-    if sort == "relevance" and mode != "keyword" and parsed.should:
+    ranked = [hit.pk for hit in hits]
+    if semantic_wanted:
         try:
             semantic = _semantic_hits(parsed.free_text, CANDIDATES)
         except Exception as exc:
@@ -103,26 +104,47 @@ def search_papers(
         if semantic is not None:
             embedder, query_vector, sem_hits = semantic
             mode_used = "hybrid"
+            fused = [(hit.pk, hit.score) for hit in hits]
             if mode == "semantic":
-                ranked = sem_hits
+                fused = sem_hits
             elif parsed.is_plain:
                 about = [(pk, cosine) for pk, cosine in sem_hits if cosine >= SEMANTIC_MIN]
-                ranked = fuse(ranked, about, _similarities(query_vector, ranked, embedder))
-            extra = {pk for pk, _ in ranked} - {hit.pk for hit in hits}
-            total += len(extra)
+                fused = fuse(fused, about, _similarities(query_vector, fused, embedder))
+            ranked = [pk for pk, _ in fused]
+            total += len(set(ranked) - {hit.pk for hit in hits})
 
-    papers = _hydrate([pk for pk, _ in ranked], filters)
     if sort == "upvotes":
-        papers.sort(key=lambda p: (-p.upvotes, -p.published_at.timestamp()))
+        ordered = _filtered(Paper.objects.visible().filter(pk__in=ranked), filters)
+        ordered = ordered.order_by("-upvotes", "-published_at")
+        return SearchResults(
+            papers=list(ordered[offset:need]), total=min(total, ordered.count()), mode=mode_used
+        )
+    papers, dropped = _page(ranked, filters, need)
     pinned = _pin_exact_title(papers, parsed.text) if sort == "relevance" else None
     if pinned is not None:
         papers.remove(pinned)
         papers.insert(0, pinned)
-    if len(papers) < len(ranked):  # hidden or filtered out since they were indexed
-        total = max(len(papers), total - (len(ranked) - len(papers)))
     return SearchResults(
-        papers=papers[offset:need], total=total, mode=mode_used, notice=notice, pinned=pinned
+        papers=papers[offset:need],
+        total=max(len(papers), total - dropped),
+        mode=mode_used,
+        notice=notice,
+        pinned=pinned,
     )
+
+
+def _page(pks, filters, need):
+    """The first `need` visible, filter-passing papers of pks (read in small chunks).
+
+    Returns (papers, how many pks were dropped on the way)."""
+    papers, start, dropped = [], 0, 0
+    while len(papers) < need and start < len(pks):
+        chunk = pks[start : start + need - len(papers) + 5]
+        found = _hydrate(chunk, filters)
+        dropped += len(chunk) - len(found)
+        papers += found
+        start += len(chunk)
+    return papers[:need], dropped
 
 
 def _semantic_hits(text, k):
