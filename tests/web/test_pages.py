@@ -231,3 +231,18 @@ def test_it_never_fails_on_odd_input(client, alice, day_of_papers, odd):
         ("/accounts/password_reset/", {"email": odd}),
     ]:
         assert client.post(path, data).status_code < 500, path
+
+
+def test_it_renders_a_month_in_a_few_queries(
+    client, make_paper, feature, django_assert_max_num_queries
+):
+    for number in range(60):
+        feature(make_paper(imported_upvotes=number), day=DAY - dt.timedelta(days=number % 20))
+    with django_assert_max_num_queries(2):  # the month's stamps, this page's rows
+        response = client.get("/papers/month/2026-11")
+    assert titles(response)[:2] == [
+        "A paper about attention, part 60",
+        "A paper about attention, part 59",
+    ]
+    with django_assert_max_num_queries(1):  # rows cached
+        assert titles(client.get("/papers/month/2026-11")) == titles(response)

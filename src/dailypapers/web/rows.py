@@ -51,14 +51,6 @@ def rows_html(request, stamps, fetch, *, show_day=False):
     return mark_safe("".join(cached.get(keys[stamp[0]], "") for stamp in stamps))
 
 
-def stamps_of(entries):
-    """Stamps of entries already fetched with their papers (week, month, trending pages)."""
-    return [
-        (e.paper_id, e.paper.upvotes, e.paper.num_comments, e.paper.modified_at, e.day)
-        for e in entries
-    ]
-
-
 def _voted(request, paper_ids):
     if not request.user.is_authenticated:
         return set()

@@ -30,7 +30,7 @@ from dailypapers.papers.services import (
 )
 
 from .forms import CommentForm, SubmitForm
-from .rows import rows_html, stamps_of
+from .rows import rows_html
 
 PER_PAGE = 50
 TRENDING_DAYS = 7
@@ -109,29 +109,19 @@ def papers_by_month(request, month):
 
 def trending(request):
     latest = selectors.latest_day_with_papers()
-    entries = []
-    if latest is not None:
-        first = latest - dt.timedelta(days=TRENDING_DAYS - 1)
-        entries = selectors.entries_between(first_day=first, last_day=latest, sort="trending")
-    page, offset, has_more = _paginate(request, entries)
-    return render(
-        request,
-        "web/listing.html",
-        {
-            "kind": "trending",
-            "heading": "Trending",
-            "subheading": f"Papers featured in the last {TRENDING_DAYS} days, by trending score",
-            "rows": _rows_of(request, page),
-            "has_entries": bool(page),
-            "offset": offset,
-            "page": _page_number(request),
-            "has_more": has_more,
-            "feed": "/feeds/trending.atom",
-            "latest": latest,
-            "week": _week_label(latest or timezone.localdate()),
-            "month": f"{latest or timezone.localdate():%Y-%m}",
-        },
+    today = latest or timezone.localdate()
+    first = today - dt.timedelta(days=TRENDING_DAYS - 1)
+    context = _period_rows(request, first=first, last=today, sort="trending")
+    context.update(
+        kind="trending",
+        heading="Trending",
+        subheading=f"Papers featured in the last {TRENDING_DAYS} days, by trending score",
+        feed="/feeds/trending.atom",
+        latest=latest,
+        week=_week_label(today),
+        month=f"{today:%Y-%m}",
     )
+    return render(request, "web/listing.html", context)
 
 
 def _day_page(request, day, is_home=False, neighbours=None):
@@ -189,20 +179,30 @@ def _list_columns(entries):
 
 
 def _period_page(request, *, first, last, **context):
-    entries = selectors.entries_between(first_day=first, last_day=last)
-    page, offset, has_more = _paginate(request, entries)
-    latest = None if page else selectors.latest_day_with_papers()
-    context.update(
-        week=_week_label(first),
-        month=f"{first:%Y-%m}",
-        rows=_rows_of(request, page, show_day=True),
-        has_entries=bool(page),
-        offset=offset,
-        page=_page_number(request),
-        has_more=has_more,
-        latest=latest,
-    )
+    context.update(_period_rows(request, first=first, last=last))
+    latest = None if context["has_entries"] else selectors.latest_day_with_papers()
+    context.update(week=_week_label(first), month=f"{first:%Y-%m}", latest=latest)
     return render(request, "web/listing.html", context)
+
+
+def _period_rows(request, *, first, last, sort="upvotes"):
+    """One page of a period's papers: stamps of all, full rows of this page's uncached ones."""
+    stamps, offset, has_more = _paginate(
+        request, selectors.period_stamps(first_day=first, last_day=last, sort=sort)
+    )
+    day_of = {stamp[0]: stamp[4] for stamp in stamps}
+
+    def fetch(paper_ids):
+        entries = DailyEntry.objects.filter(paper_id__in=paper_ids, day__gte=first, day__lte=last)
+        return {e.paper_id: e for e in _list_columns(entries) if e.day == day_of[e.paper_id]}
+
+    return {
+        "rows": rows_html(request, stamps, fetch, show_day=True),
+        "has_entries": bool(stamps),
+        "offset": offset,
+        "page": _page_number(request),
+        "has_more": has_more,
+    }
 
 
 def _parse_day(text):
@@ -245,14 +245,6 @@ def _with_votes(request, entries):
     for entry in entries:
         entry.paper.voted = entry.paper_id in voted
     return entries
-
-
-def _rows_of(request, entries, show_day=False):
-    """Rows of entries fetched already (with their papers) for the multi-day pages."""
-    by_paper = {entry.paper_id: entry for entry in entries}
-    return rows_html(
-        request, stamps_of(entries), lambda ids: {i: by_paper[i] for i in ids}, show_day=show_day
-    )
 
 
 # One paper ---------------------------------------------------------------------------
