@@ -8,8 +8,10 @@ why If-None-Match is checked first, as RFC 9110 asks).
 
 import hashlib
 import json
+import uuid
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpResponse
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
@@ -37,8 +39,53 @@ def json_body(data):
 def cached_json(request, data, *, last_modified=None, max_age=None, headers=None):
     """200 with validators, or 304 when the client's copy is current."""
     body = json_body(data)
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     timestamp = int(last_modified.timestamp()) if last_modified else None
+    return _answer(request, body, _etag(body), timestamp, max_age, headers)
+
+
+def remembered_json(request, build, *, max_age=None):
+    """Like cached_json, but the rendered answer is kept in the Django cache.
+
+    `build()` returns (data, last_modified, headers). The key holds the full URL and the
+    data version, which every vote, entry and single paper save moves on (signals.py), so
+    members see their own changes at once; bulk imports (raw SQL, no signals) show within
+    API_CACHE_MAX_AGE seconds, the freshness every answer already announces.
+    """
+    key = "api-answer:" + hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
+    key += f":{data_version()}"
+    hit = cache.get(key)
+    if hit is None:
+        data, last_modified, headers = build()
+        body = json_body(data)
+        timestamp = int(last_modified.timestamp()) if last_modified else None
+        hit = (body, _etag(body), timestamp, headers)
+        cache.set(key, hit, settings.API_CACHE_MAX_AGE)
+    body, etag, timestamp, headers = hit
+    return _answer(request, body, etag, timestamp, max_age, headers)
+
+
+def data_version():
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        version = uuid.uuid4().hex[:12]  # a fresh cache (or a restart): nothing stale matches
+        cache.add(VERSION_KEY, version, None)
+        version = cache.get(VERSION_KEY, version)
+    return version
+
+
+def data_changed(**kwargs):
+    """Signal receiver: answers kept so far no longer match."""
+    cache.set(VERSION_KEY, uuid.uuid4().hex[:12], None)
+
+
+VERSION_KEY = "api-data-version"
+
+
+def _etag(body):
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def _answer(request, body, etag, timestamp, max_age, headers):
     not_modified = get_conditional_response(request, etag=etag, last_modified=timestamp)
     response = not_modified or HttpResponse(body, content_type="application/json")
     response["ETag"] = etag

@@ -13,7 +13,7 @@ from dailypapers.papers import selectors
 from dailypapers.papers.arxiv_ids import parse_arxiv_id
 
 from . import hf_format, queries
-from .http import cached_json, error
+from .http import cached_json, error, remembered_json
 from .schemas import CategoryOut, DailyEntryOut, ErrorOut, PaperOut, TrendingOut
 
 router = Router(tags=["papers"], by_alias=True)  # "_id", as upstream spells it
@@ -39,12 +39,15 @@ def daily_papers(
 ):
     """Daily papers of a day, week or month (or every day, newest first), as on the pages."""
     bounds = queries.period_bounds(date=date, week=week, month=month)
-    entries = queries.daily_entries(
-        bounds=bounds, sort=sort, submitter=submitter, offset=p * limit, limit=limit
-    )
-    data = [hf_format.hf_entry(entry) for entry in entries]
-    modified = queries.last_modified([entry.paper for entry in entries], entries)
-    return cached_json(request, data, last_modified=modified)
+
+    def build():
+        entries = queries.daily_entries(
+            bounds=bounds, sort=sort, submitter=submitter, offset=p * limit, limit=limit
+        )
+        data = [hf_format.hf_entry(entry) for entry in entries]
+        return data, queries.last_modified([entry.paper for entry in entries], entries), None
+
+    return remembered_json(request, build)
 
 
 @router.get("/papers/search", response={200: list[DailyEntryOut], **READ_ERRORS})
@@ -54,11 +57,14 @@ def papers_search(
     limit: int = Query(20, ge=1, le=100),
 ):
     """Our hybrid search (keywords and meaning), answered in the upstream search shape."""
-    papers, mode = queries.search(q, limit=limit)
-    entries = queries.first_entries(papers)
-    data = [hf_format.hf_search_hit(paper, entries.get(paper.pk)) for paper in papers]
-    headers = {"X-Search-Mode": str(mode)}
-    return cached_json(request, data, last_modified=queries.last_modified(papers), headers=headers)
+
+    def build():
+        papers, mode = queries.search(q, limit=limit)
+        entries = queries.first_entries(papers)
+        data = [hf_format.hf_search_hit(paper, entries.get(paper.pk)) for paper in papers]
+        return data, queries.last_modified(papers), {"X-Search-Mode": str(mode)}
+
+    return remembered_json(request, build)
 
 
 @router.get("/papers", response={200: list[PaperOut], **READ_ERRORS})
