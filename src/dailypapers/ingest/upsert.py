@@ -239,7 +239,7 @@ def _upsert_papers(records, summary):
     touched = set()
     new_row = _new_row_maker(now)
     for record in records:
-        org_id = org_ids.get(record.organization.get("name")) if record.organization else None
+        org_id = org_ids.get(_org_name(record.organization))
         old = stored.get(record.arxiv_id)
         if old is None:
             authors = _authors(record)
@@ -306,13 +306,17 @@ def _stored_papers(arxiv_ids):
     return stored
 
 
+def _org_name(org):
+    name = org.get("name") if isinstance(org, dict) else None
+    return name.strip()[:200] if isinstance(name, str) else ""
+
+
 def _organization_ids(records):
     orgs = {}
     for record in records:
-        org = record.organization or {}
-        name = (org.get("name") or "").strip()[:200]
+        name = _org_name(record.organization)
         if name:
-            orgs[name] = org
+            orgs[name] = record.organization
     if not orgs:
         return {}
     ids = dict(Organization.objects.filter(name__in=orgs).values_list("name", "id"))
