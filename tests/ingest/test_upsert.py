@@ -2,6 +2,7 @@ import datetime as dt
 
 import pytest
 
+from dailypapers.community.models import Comment
 from dailypapers.ingest.records import DailyRecord, PaperRecord, Rejected
 from dailypapers.ingest.upsert import upsert_daily_records, upsert_records
 from dailypapers.papers.models import Author, DailyEntry, Paper, PaperAuthor, Vote
@@ -51,12 +52,14 @@ def test_it_changes_nothing_when_the_same_records_come_again():
     assert PaperAuthor.objects.count() == 4
 
 
-def test_it_updates_to_a_newer_version_and_keeps_votes_and_entries(alice):
+def test_it_updates_to_a_newer_version_and_keeps_votes_comments_and_entries(alice):
     upsert_records([record()])
     paper = Paper.objects.get()
     Vote.objects.create(user=alice, paper=paper)
     Paper.objects.filter(pk=paper.pk).update(local_upvotes=1)
     DailyEntry.objects.create(paper=paper, day=V1_DATE.date(), submitted_at=V1_DATE)
+    Comment.objects.create(paper=paper, user=alice, body="Nice result.")
+    Paper.objects.filter(pk=paper.pk).update(num_comments=1)
 
     newer = record(version=2, authors=[{"name": "Ada Lovelace"}, {"name": "Mary Somerville"}])
     summary = upsert_records([newer])
@@ -67,6 +70,7 @@ def test_it_updates_to_a_newer_version_and_keeps_votes_and_entries(alice):
     assert authors_in_table(paper) == ["Ada Lovelace", "Mary Somerville"]
     assert paper.local_upvotes == 1 and paper.votes.count() == 1
     assert paper.daily_entries.count() == 1
+    assert paper.comments.count() == 1 and paper.num_comments == 1
 
 
 def test_it_never_lets_an_older_version_overwrite_a_newer_one():
