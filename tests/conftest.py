@@ -14,6 +14,19 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    # PBKDF2's many rounds cost ~1 s per user on a busy machine; tests need no security here.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    from django.core.cache import cache
+
+    cache.clear()  # page fragments and rate-limit counters live in the process, across tests
+
+
 @pytest.fixture
 def shared_data():
     if not SHARED_DATA.is_dir():

@@ -8,19 +8,6 @@ from dailypapers.papers.models import DailyEntry
 DAY = dt.date(2026, 11, 25)
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    # PBKDF2's many rounds cost ~1 s per user on a busy machine; tests need no security here.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    from django.core.cache import cache
-
-    cache.clear()  # the daily list's fragment cache lives in the process, across tests
-
-
 @pytest.fixture
 def feature(db):
     """Put a paper on the daily page of `day` (DAY by default)."""
