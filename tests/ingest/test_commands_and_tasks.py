@@ -155,3 +155,15 @@ def test_load_sample_is_idempotent():
     assert (Paper.objects.count(), DailyEntry.objects.count()) == counts
     assert "papers: 0 new, 0 updated, 224 unchanged" in out.getvalue()
     assert upsert_records([]).seen == 0
+
+
+def test_the_scheduled_task_ingests_and_features(settings, fake_arxiv):
+    from dailypapers.ingest.tasks import ingest_announced_papers
+
+    settings.ARXIV_CATEGORIES = ["math.CO"]
+    settings.AUTO_FEATURE = "all"
+
+    report = ingest_announced_papers.call()
+
+    assert "papers: 1 new" in report and report.endswith("auto-featured: 1")
+    assert DailyEntry.objects.get().source == DailyEntry.Source.AUTO
