@@ -17,7 +17,7 @@ from dailypapers.papers.arxiv_ids import InvalidArxivId, parse_arxiv_id
 from dailypapers.papers.selectors import paper_by_arxiv_id
 from dailypapers.search import paper_feedback, recommend_for, search_papers
 
-from .views import PER_PAGE, _page_number, _paper_or_404, _safe_next, _with_votes
+from .views import PER_PAGE, page_number, paper_or_404, safe_next, with_votes
 
 SORTS = {"relevance": "Relevance", "newest": "Newest", "upvotes": "Most upvoted"}
 MAX_QUERY = 1000  # longer queries are cut, not refused: a pasted abstract still searches
@@ -29,7 +29,7 @@ def search(request):
     if jump is not None:  # an arXiv id or link goes straight to the paper
         return redirect(jump.get_absolute_url())
     form, filters = _filters(request)
-    page = _page_number(request)
+    page = page_number(request)
     results = None
     if query or any(filters.values()):
         results = search_papers(
@@ -99,7 +99,7 @@ def _start_of(day_text, plus_days=0):
 def _rows(request, papers):
     """Search hits in the shape that the listing template renders (entry.paper)."""
     rows = [SimpleNamespace(paper=paper, paper_id=paper.pk, day=None) for paper in papers]
-    return _with_votes(request, rows)
+    return with_votes(request, rows)
 
 
 def _follows_topic(user, query):
@@ -124,7 +124,7 @@ def for_you(request):
 @login_required
 def feedback(request, raw):
     """Save a paper, or say "not interested": both teach the member's recommendations."""
-    paper = _paper_or_404(raw)
+    paper = paper_or_404(raw)
     kind = request.POST.get("kind") or None
     try:
         paper_feedback(user=request.user, paper=paper, kind=kind)
@@ -132,7 +132,7 @@ def feedback(request, raw):
         messages.error(request, str(exc))
     else:
         messages.success(request, _feedback_message(kind, paper))
-    return redirect(_safe_next(request, paper.get_absolute_url()))
+    return redirect(safe_next(request, paper.get_absolute_url()))
 
 
 def _feedback_message(kind, paper):
@@ -161,4 +161,4 @@ def follow(request):
             )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-    return redirect(_safe_next(request, "/for-you"))
+    return redirect(safe_next(request, "/for-you"))

@@ -125,7 +125,7 @@ def trending(request):
 
 
 def _day_page(request, day, is_home=False, neighbours=None):
-    offset = (_page_number(request) - 1) * PER_PAGE
+    offset = (page_number(request) - 1) * PER_PAGE
     stamps = selectors.day_stamps(day, offset=offset, limit=PER_PAGE + 1)
 
     def fetch(paper_ids):
@@ -144,7 +144,7 @@ def _day_page(request, day, is_home=False, neighbours=None):
         "rows": rows_html(request, stamps[:PER_PAGE], fetch),
         "has_entries": bool(stamps),
         "offset": offset,
-        "page": _page_number(request),
+        "page": page_number(request),
         "has_more": len(stamps) > PER_PAGE,
         "previous": previous and previous.isoformat(),
         "following": following and following.isoformat(),
@@ -200,7 +200,7 @@ def _period_rows(request, *, first, last, sort="upvotes"):
         "rows": rows_html(request, stamps, fetch, show_day=True),
         "has_entries": bool(stamps),
         "offset": offset,
-        "page": _page_number(request),
+        "page": page_number(request),
         "has_more": has_more,
     }
 
@@ -219,7 +219,7 @@ def _week_label(day):
     return f"{year}-W{week:02d}"
 
 
-def _page_number(request):
+def page_number(request):
     try:
         return max(1, min(int(request.GET.get("page", 1)), 10_000))
     except ValueError:
@@ -228,12 +228,12 @@ def _page_number(request):
 
 def _paginate(request, entries):
     """One page of entries (a list or a QuerySet) and whether there is a next one."""
-    offset = (_page_number(request) - 1) * PER_PAGE
+    offset = (page_number(request) - 1) * PER_PAGE
     rows = list(entries[offset : offset + PER_PAGE + 1])
     return rows[:PER_PAGE], offset, len(rows) > PER_PAGE
 
 
-def _with_votes(request, entries):
+def with_votes(request, entries):
     """Mark the entries whose paper the member has upvoted (for pages rendered in place)."""
     voted = set()
     if request.user.is_authenticated and entries:
@@ -251,7 +251,7 @@ def _with_votes(request, entries):
 
 
 def paper_detail(request, raw):
-    paper = _paper_or_404(raw)
+    paper = paper_or_404(raw)
     if raw != paper.arxiv_id:  # a version, an "arXiv:" prefix ...: one canonical address
         return redirect(paper.get_absolute_url(), permanent=True)
     return _render_paper(request, paper, CommentForm())
@@ -288,7 +288,7 @@ def _versions(paper):
     return rows
 
 
-def _paper_or_404(raw):
+def paper_or_404(raw):
     try:
         parsed = parse_arxiv_id(raw)
     except InvalidArxivId as exc:
@@ -303,8 +303,8 @@ def _paper_or_404(raw):
 
 @require_POST
 def vote(request, raw):
-    paper = _paper_or_404(raw)
-    back = _safe_next(request, paper.get_absolute_url())
+    paper = paper_or_404(raw)
+    back = safe_next(request, paper.get_absolute_url())
     if not request.user.is_authenticated:
         return redirect_to_login(back)
     status = 200
@@ -330,7 +330,7 @@ def vote(request, raw):
 
 @require_POST
 def comment(request, raw):
-    paper = _paper_or_404(raw)
+    paper = paper_or_404(raw)
     if not request.user.is_authenticated:
         return redirect_to_login(paper.get_absolute_url())
     form = CommentForm(request.POST)
@@ -349,7 +349,7 @@ def _is_htmx(request):
     return request.headers.get("HX-Request") == "true"
 
 
-def _safe_next(request, default):
+def safe_next(request, default):
     """The local path to go back to (`next`), or `default` for anything else."""
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target.startswith("/") and url_has_allowed_host_and_scheme(
