@@ -22,7 +22,8 @@ def secret(days, alice, settings):
     from dailypapers.search import index_papers
 
     index_papers([paper.pk for paper in days.values()])
-    return token_create(user=alice, name="fuzz", scopes=["read", "vote", "submit", "subscriptions"])[1]
+    scopes = ["read", "vote", "submit", "subscriptions"]
+    return token_create(user=alice, name="fuzz", scopes=scopes)[1]
 
 
 @pytest.mark.slow
