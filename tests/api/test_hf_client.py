@@ -52,6 +52,7 @@ def test_it_serves_hf_api_the_papers_the_pages_show(hf_api, client, days):
     index_papers([paper.pk for paper in days.values()])
     found = [paper.id for paper in hf_api.list_papers(query="attention part 3")]
     assert days["low"].arxiv_id in found and days["hidden"].arxiv_id not in found
+    assert found == page_ids(client, "/search?q=attention+part+3")[: len(found)]
 
     with pytest.raises(HfHubHTTPError) as raised:
         hf_api.paper_info("2611.99999")
