@@ -63,3 +63,16 @@ def test_it_renders_a_paper_as_markdown(client, days):
     assert text.startswith(f"# {paper.title}") and "Ada Lovelace" in text
     assert f"https://arxiv.org/abs/{paper.arxiv_id}" in text
     assert client.get("/papers/2611.99999.md").status_code == 404
+
+
+def test_it_gives_related_papers_without_the_paper_itself(client, days):
+    from dailypapers.search import index_papers
+
+    index_papers([paper.pk for paper in days.values()])
+    paper = days["top"]
+    response = client.get(f"/api/papers/{paper.arxiv_id}/related", {"limit": 3})
+    assert response.status_code == 200
+    related = [item["id"] for item in response.json()]
+    assert related and paper.arxiv_id not in related and days["hidden"].arxiv_id not in related
+    assert client.get("/api/papers/2611.99999/related").status_code == 404
+    assert client.get(f"/api/papers/{paper.arxiv_id}/related", {"limit": 51}).status_code == 400
