@@ -59,7 +59,8 @@ def test_it_renders_the_paper_page_in_a_few_queries(
 ):
     paper = make_paper()
     feature(paper)
-    with django_assert_max_num_queries(3):  # paper, featured days, comments
+    # paper, featured days, comments, related papers (its vector, the neighbours)
+    with django_assert_max_num_queries(5):
         assert client.get(f"/papers/{paper.arxiv_id}").status_code == 200
 
 

@@ -1,5 +1,7 @@
 """The /search page, "For you" and the feedback/follow buttons, over real HTTP requests."""
 
+import datetime as dt
+
 import pytest
 
 from dailypapers.digests.selectors import follows_for_user
@@ -111,3 +113,18 @@ def test_it_asks_visitors_to_sign_in_for_personal_pages(client, papers):
     assert client.get("/for-you")["Location"].startswith("/accounts/login/")
     response = client.post("/follow", {"kind": "topic", "value": "x"})
     assert response["Location"].startswith("/accounts/login/")
+
+
+def test_it_shows_related_papers_on_the_paper_page(client, papers, make_paper):
+    old = make_paper(
+        title="Pruning attention heads in language models, revisited",
+        abstract="Structured pruning of heads and channels in large language models.",
+        published_at=papers[0].published_at - dt.timedelta(days=400),
+    )
+    index_papers([old.pk])
+    page = client.get(f"/papers/{papers[0].arxiv_id}").content.decode()
+    related = page[page.index('id="related"') :]
+    assert "Pruning attention heads in language models, revisited" in related
+    assert "Structured pruning of large language models</a>" not in related  # not itself
+    recent = client.get(f"/papers/{papers[0].arxiv_id}?related=recent").content.decode()
+    assert "revisited" not in recent[recent.index('id="related"') :]

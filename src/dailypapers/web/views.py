@@ -28,6 +28,7 @@ from dailypapers.papers.services import (
     vote_cast,
     vote_retract,
 )
+from dailypapers.search import related_papers
 
 from .forms import CommentForm, SubmitForm
 from .rows import rows_html
@@ -268,10 +269,22 @@ def _render_paper(request, paper, comment_form, status=200):
         "comments": list(Comment.objects.visible().filter(paper=paper).select_related("user")),
         "comment_form": comment_form,
         "versions": _versions(paper),
+        "related": related_papers(paper, limit=6, since=_related_since(request)),
+        "related_recent": request.GET.get("related") == "recent",
         "signed_in": request.user.is_authenticated,
         "next": request.get_full_path(),
     }
     return render(request, "web/paper.html", context, status=status)
+
+
+RELATED_RECENT_DAYS = 90
+
+
+def _related_since(request):
+    """ "Related papers" from the last 90 days only, when the reader asks for recent ones."""
+    if request.GET.get("related") != "recent":
+        return None
+    return timezone.now() - dt.timedelta(days=RELATED_RECENT_DAYS)
 
 
 def _versions(paper):
