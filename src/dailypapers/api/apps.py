@@ -8,6 +8,7 @@ class ApiConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from dailypapers.papers.models import DailyEntry, Paper, Vote
+        from dailypapers.papers.signals import papers_changed
 
         from .http import data_changed
 
@@ -15,3 +16,4 @@ class ApiConfig(AppConfig):
         for model in (Paper, DailyEntry, Vote):
             post_save.connect(data_changed, sender=model, dispatch_uid=f"api-{model.__name__}-s")
             post_delete.connect(data_changed, sender=model, dispatch_uid=f"api-{model.__name__}-d")
+        papers_changed.connect(data_changed, dispatch_uid="api-papers-changed")  # bulk writes

@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 
 from .models import Author, DailyEntry, Organization, Paper, Vote
+from .signals import papers_changed_on_commit
 
 
 @admin.register(Paper)
@@ -16,12 +17,16 @@ class PaperAdmin(admin.ModelAdmin):
 
     @admin.action(description="Hide the selected papers everywhere")
     def hide(self, request, queryset):
-        count = queryset.update(hidden=True)
+        ids = list(queryset.values_list("pk", flat=True))
+        count = Paper.objects.filter(pk__in=ids).update(hidden=True)
+        papers_changed_on_commit(self, ids)
         self.message_user(request, f"Hid {count} papers.", messages.SUCCESS)
 
     @admin.action(description="Show the selected papers again")
     def unhide(self, request, queryset):
-        count = queryset.update(hidden=False)
+        ids = list(queryset.values_list("pk", flat=True))
+        count = Paper.objects.filter(pk__in=ids).update(hidden=False)
+        papers_changed_on_commit(self, ids)
         self.message_user(request, f"Showed {count} papers again.", messages.SUCCESS)
 
 

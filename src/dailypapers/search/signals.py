@@ -1,10 +1,11 @@
-"""Keep the search index in step with single saves (admin, services). Bulk writes send no
-signals: ingest calls `dailypapers.search.index_papers(ids)` (or index_papers_later)."""
+"""Keep the search index in step with single saves (admin, services) and with bulk writes,
+which announce themselves with papers.signals.papers_changed (ingest, admin actions)."""
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from dailypapers.papers.models import DailyEntry, Paper
+from dailypapers.papers.signals import papers_changed
 
 from .tasks import index_papers_later
 
@@ -28,3 +29,8 @@ def paper_deleted(sender, instance, **kwargs):
 def entry_saved(sender, instance, created=False, raw=False, **kwargs):
     if created and not raw:  # "featured" is indexed
         index_papers_later([instance.paper_id])
+
+
+@receiver(papers_changed, dispatch_uid="search_papers_changed")
+def papers_bulk_changed(sender, paper_ids, **kwargs):
+    index_papers_later(paper_ids)

@@ -1,0 +1,33 @@
+"""Moderation in the admin: hiding a paper takes it out of pages and search at once."""
+
+import pytest
+
+from dailypapers.search import index_papers, search_papers, vectors
+
+
+@pytest.fixture(autouse=True)
+def search_dir(settings, tmp_path):
+    settings.SEARCH_DIR = tmp_path / "search"
+    vectors.reset_stores()
+    yield
+    vectors.reset_stores()
+
+
+def test_it_hides_papers_from_pages_and_search(
+    client, admin_user, make_paper, django_capture_on_commit_callbacks
+):
+    paper = make_paper(title="Quantised speculative decoding for small devices")
+    index_papers([paper.pk])
+    assert [p.pk for p in search_papers("speculative decoding").papers] == [paper.pk]
+    client.force_login(admin_user)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client.post(
+            "/admin/papers/paper/",
+            {"action": "hide", "_selected_action": [paper.pk]},
+            follow=True,
+        )
+    assert callbacks, "hiding announces papers_changed once committed"
+    assert "Hid 1 papers." in response.content.decode()
+    assert client.get(f"/papers/{paper.arxiv_id}").status_code == 404
+    results = search_papers("speculative decoding")
+    assert (results.papers, results.total) == ([], 0)
