@@ -23,6 +23,9 @@ def test_it_shows_the_latest_day_on_the_home_page(client, day_of_papers, make_pa
     assert 'type="application/atom+xml" title=' in html and 'href="/feeds/daily.atom"' in html
     assert "Wednesday, November 25, 2026" in html
     assert f'href="/papers/date/{DAY - dt.timedelta(days=3)}"' in html  # previous day
+    dated = client.get(f"/papers/date/{DAY}").content.decode()
+    assert f'type="application/atom+xml" title="{DAY:%A, %B %-d, %Y}' in dated
+    assert f'href="/feeds/date/{DAY}.atom"' in dated
 
 
 def test_it_shows_what_a_reader_needs_for_each_paper(client, make_paper, feature):

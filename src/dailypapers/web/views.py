@@ -141,7 +141,8 @@ def _day_page(request, day, is_home=False, neighbours=None):
         "heading": f"{day:%A, %B %-d, %Y}",
         "week": _week_label(day),
         "month": f"{day:%Y-%m}",
-        "feed": "/feeds/daily.atom",
+        # The front page follows the latest day; a dated page keeps its own day.
+        "feed": "/feeds/daily.atom" if is_home else f"/feeds/date/{day.isoformat()}.atom",
         "rows": rows_html(request, stamps[:PER_PAGE], fetch),
         "has_entries": bool(stamps),
         "offset": offset,
