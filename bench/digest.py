@@ -10,7 +10,7 @@ categories. A local aiosmtpd server in a child process counts what it receives.
 
 Then, in the same run:
   1. ours: `digest_send()` (plan, claim → compose → send → mark), with --workers SMTP
-     connections (threads, default 2, as DAILYPAPERS_DIGEST_WORKERS);
+     connections (threads; default as DAILYPAPERS_DIGEST_WORKERS: 1 on SQLite);
   2. the baseline: plain smtplib over one connection sending the same number of
      already-built messages of the same size (the transport alone: no database, no
      composing).
@@ -198,7 +198,7 @@ def run_ours(day, workers):
     from dailypapers.digests.sending import digest_send
 
     started = time.perf_counter()
-    report = digest_send(today=dt.date.fromisoformat(day), workers=workers)
+    report = digest_send(today=dt.date.fromisoformat(day), workers=workers or None)
     elapsed = time.perf_counter() - started
     return report, elapsed
 
@@ -241,7 +241,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--subscribers", type=int, default=10_000)
     parser.add_argument("--day", default="2025-12-30")
-    parser.add_argument("--workers", type=int, default=2, help="SMTP connections at once")
+    parser.add_argument(
+        "--workers", type=int, default=0, help="SMTP connections at once (0: the default)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     parser.add_argument("--profile", help="write a cProfile of our run to this file")
     args = parser.parse_args()
@@ -303,7 +305,7 @@ def main():
         busy = report.worker_seconds  # summed over the worker threads
         other = busy - report.compose_seconds - report.send_seconds
         print(
-            f"          {args.workers} worker(s); of their time: composing "
+            f"          {args.workers or 'default'} worker(s); of their time: composing "
             f"{report.compose_seconds:.1f} s ({report.compose_seconds / busy:.0%}), "
             f"sending {report.send_seconds:.1f} s ({report.send_seconds / busy:.0%}), "
             f"database and the rest {other:.1f} s ({other / busy:.0%})"

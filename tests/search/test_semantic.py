@@ -69,3 +69,21 @@ def test_it_starts_cold_from_followed_topics(load_real_papers, alice, bob):
     assert "specul" in picks[0].paper.title.lower()
     assert picks[0].reason == "Matches your topic “speculative decoding”"
     assert recommend_for(bob, limit=5, topics=[]) == []
+
+
+def test_it_keeps_a_standout_keyword_hit_first_when_fusing():
+    from dailypapers.search.fusion import fuse
+
+    keyword_hits = [(1, 30.0)] + [(pk, 5.0 - pk * 0.01) for pk in range(2, 40)]
+    semantic_hits = [(99, 0.9), (2, 0.8), (1, 0.2)]
+    fused = [pk for pk, _ in fuse(keyword_hits, semantic_hits, {1: 0.2, 2: 0.8})]
+    assert fused[0] == 1
+
+
+def test_it_lets_meaning_reorder_flat_keyword_scores():
+    from dailypapers.search.fusion import fuse
+
+    keyword_hits = [(pk, 10.0 - pk * 0.01) for pk in range(1, 40)]
+    semantic_hits = [(7, 0.9), (1, 0.1)]
+    fused = [pk for pk, _ in fuse(keyword_hits, semantic_hits, {1: 0.1, 7: 0.9})]
+    assert fused[0] == 7

@@ -97,14 +97,17 @@ class HnswIndex:
         return labels[0].astype(np.int64), 1.0 - distances[0]  # ip distance = 1 - dot
 
     def get(self, labels):
-        known = set(self.index.get_ids_list()) if len(labels) > 64 else None
+        labels = [int(label) for label in labels]
+        try:  # one call when every label is there (the usual case)
+            vectors = self.index.get_items(labels, return_type="numpy")
+            return labels, np.asarray(vectors, dtype=np.float32).reshape(-1, self.dims)
+        except RuntimeError:
+            pass
         found, vectors = [], []
         for label in labels:
-            if known is not None and int(label) not in known:
-                continue
             try:
-                vectors.append(self.index.get_items([int(label)])[0])
-                found.append(int(label))
+                vectors.append(self.index.get_items([label])[0])
+                found.append(label)
             except RuntimeError:
                 continue
         return found, np.asarray(vectors, dtype=np.float32).reshape(-1, self.dims)
