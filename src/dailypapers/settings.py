@@ -263,7 +263,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("DAILYPAPERS_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # The scheduler logs every run of its 5-second lock refresh at INFO.
+        "apscheduler": {"level": "WARNING"},
+    },
 }
 
 # Search (docs/search.md): index files beside the database; the embedder ("static": the

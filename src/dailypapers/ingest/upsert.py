@@ -26,6 +26,7 @@ from django.db import connection, transaction
 from dailypapers.papers.arxiv_ids import InvalidArxivId, parse_arxiv_id
 from dailypapers.papers.models import Author, DailyEntry, Organization, Paper, PaperAuthor
 from dailypapers.papers.ranking import trending_score
+from dailypapers.papers.signals import papers_changed_on_commit
 
 from .records import DailyRecord, PaperRecord, Rejected
 
@@ -185,11 +186,13 @@ def _run_batch(batch, summary, *, daily):
         else:
             papers.append(item)
     with transaction.atomic():
-        ids, touched = _upsert_papers(papers, summary)
+        ids, touched, written = _upsert_papers(papers, summary)
         if daily:
             _upsert_entries(daily_records, ids, summary)
             touched.update(ids[record.paper.arxiv_id] for record in daily_records)
         _refresh_trending(touched)
+        # Search and the API cache follow once the batch is committed (not on a dry run).
+        papers_changed_on_commit("ingest", written | touched)
 
 
 def _where(item):
@@ -230,7 +233,7 @@ def _check(item, *, daily):
 
 def _upsert_papers(records, summary):
     """Insert/update the papers of one batch; returns ({arxiv_id: id}, ids whose upvotes
-    or dates changed, for the trending score)."""
+    or dates changed, for the trending score, ids of the papers written)."""
     records = _latest_per_id(records, summary)
     stored = _stored_papers([record.arxiv_id for record in records])
     org_ids = _organization_ids(records)
@@ -260,8 +263,10 @@ def _upsert_papers(records, summary):
         if merged["imported_upvotes"] != old["imported_upvotes"]:
             touched.add(old["id"])
     ids = {arxiv_id: row["id"] for arxiv_id, row in stored.items()}
+    written = {paper_id for paper_id, _ in updates}
     if inserts:
         new_ids = _insert_papers(inserts)
+        written.update(new_ids.values())
         summary.new += len(new_ids)
         summary.new_paper_ids.extend(new_ids.values())
         ids.update(new_ids)  # their score was computed on insert
@@ -272,7 +277,7 @@ def _upsert_papers(records, summary):
             [ids[arxiv_id] for arxiv_id in relink],
             replace=[stored[arxiv_id]["id"] for arxiv_id in relink if arxiv_id in stored],
         )
-    return ids, touched
+    return ids, touched, written
 
 
 def _latest_per_id(records, summary):

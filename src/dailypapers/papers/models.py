@@ -107,8 +107,10 @@ class Paper(models.Model):
 
 
 class PaperAuthor(models.Model):
-    paper = models.ForeignKey(Paper, on_delete=models.CASCADE)
-    author = models.ForeignKey(Author, on_delete=models.CASCADE)
+    # No single-column indexes: the (paper, position) constraint and the (author, paper)
+    # index cover both lookups, and each extra index slows bulk ingest (~7%).
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, db_index=False)
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, db_index=False)
     position = models.PositiveSmallIntegerField()
 
     class Meta:

@@ -30,6 +30,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         call_command("migrate", interactive=False, verbosity=0)
         self.before_serving(options)
+        # SIGTERM (systemd, docker, kill) stops like Ctrl-C, so that the children stop too.
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
         children = self.start_children(options)
         try:
             self.serve(options)
