@@ -22,13 +22,14 @@ from .query import Clause, ParsedQuery
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 TITLE_BOOST = 0.1  # low: a high title weight loses keyword queries (see _title_coverage)
 TITLE_COVERAGE = 0.7  # share of the query's words a title must hold for the bonus
 COVERAGE_BOOST = 2.0
 MIN_COVERAGE_WORDS = 1
 MAX_COVERAGE_WORDS = 24
 AUTHORS_BOOST = 1.5
+EXACT_BOOST = 0.5  # unstemmed abstract match on top of the stemmed one (bench-tuned)
 FUZZY_BOOST = 0.6  # a fuzzy match scores a constant; kept below a real term match
 TEXT_FIELDS = ("title", "abstract", "authors")
 
@@ -86,6 +87,8 @@ def _schema():
     builder.add_text_field("authors", tokenizer_name="names")
     # Unstemmed title words: typos are corrected against what people type, not stems.
     builder.add_text_field("title_words", tokenizer_name="names", index_option="basic")
+    # Unstemmed abstract words: an exact word counts more than a word of the same stem.
+    builder.add_text_field("abstract_words", tokenizer_name="names", index_option="freq")
     builder.add_text_field("category", tokenizer_name="raw")
     builder.add_text_field("arxiv_id", tokenizer_name="raw")
     builder.add_date_field("published", indexed=True, fast=True)
@@ -145,6 +148,7 @@ class KeywordIndex:
         document.add_text("abstract", doc["abstract"])
         document.add_text("authors", doc["authors"])
         document.add_text("title_words", doc["title"])
+        document.add_text("abstract_words", doc["abstract"])
         for category in doc["categories"]:
             document.add_text("category", category.lower())
         document.add_text("arxiv_id", doc["arxiv_id"])
@@ -239,6 +243,11 @@ class KeywordIndex:
                 query = Query.phrase_query(schema, name, tokens[:16])
             boost = {"title": TITLE_BOOST, "authors": AUTHORS_BOOST}.get(name, 1.0)
             per_field.append(Query.boost_query(query, boost))
+            if name == "abstract" and len(tokens) == 1 and EXACT_BOOST:
+                words = ANALYZERS["names"].analyze(clause.text)
+                if len(words) == 1:
+                    exact = Query.term_query(schema, "abstract_words", words[0], "freq")
+                    per_field.append(Query.boost_query(exact, EXACT_BOOST))
             if fuzzy and name == "title" and len(tokens) == 1:
                 fuzzy_query = self._fuzzy(tokens[0], clause.text, searcher)
                 if fuzzy_query is not None:
