@@ -266,3 +266,20 @@ def test_it_runs_from_the_command_line_with_a_clear_message_for_a_bad_date(
     assert "would_send 1" in capsys.readouterr().out and smtp.received == []
     call_command("digest", "send", "--date", "2025-12-30", "--no-progress")
     assert "sent 1" in capsys.readouterr().out and len(smtp.received) == 1
+
+
+def test_it_finishes_yesterdays_retries_in_todays_run(smtp, load_day, subscriber, settings):
+    settings.DIGEST_RETRY_DELAY = 3600  # too far to wait for within the run
+    load_day("2025-12-29", limit=2)
+    load_day("2025-12-30", limit=2)
+    subscriber("slow@example.org")
+    smtp.rcpt_replies["slow@example.org"] = ["451 4.3.0 try again later"]
+    digest_send(today=MON)
+    assert smtp.received == []
+    Delivery.objects.update(next_attempt_at=None)  # the hour has passed
+    report = digest_send(today=TUE)
+    assert report.periods == ["2025-12-30", "2025-12-29"]
+    assert sorted(m.message["Message-ID"].split(".")[1] for m in smtp.received) == [
+        "2025-12-29",
+        "2025-12-30",
+    ]

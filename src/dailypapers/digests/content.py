@@ -69,6 +69,35 @@ def has_papers(period):
     ).exists()
 
 
+def period_from_key(key):
+    """The Period of a Delivery.period key ("2026-11-27" or "2026-W48"), or None."""
+    try:
+        if "-W" in key:
+            year, week = key.split("-W")
+            return weekly_period(dt.date.fromisocalendar(int(year), int(week), 1))
+        return daily_period(dt.date.fromisoformat(key))
+    except ValueError:
+        return None
+
+
+def periods_unfinished(today, *, days=7):
+    """Earlier periods (ending within `days` of `today`) that still have digests to retry
+    or digests claimed by a worker that died: later runs finish them."""
+    from .models import Delivery
+
+    keys = (
+        Delivery.objects.filter(status__in=[Delivery.Status.PENDING, Delivery.Status.SENDING])
+        .values_list("period", flat=True)
+        .distinct()
+    )
+    periods = [period_from_key(key) for key in keys]
+    oldest = today - dt.timedelta(days=days)
+    return sorted(
+        (p for p in periods if p is not None and oldest <= p.last_day and p.first_day <= today),
+        key=lambda period: period.first_day,
+    )
+
+
 def periods_due(today):
     """The digests owed on `today`: the daily one when `today` has papers (so no mail on
     weekends and holidays), and on the weekly day, last week's."""
