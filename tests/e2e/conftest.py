@@ -1,2 +1,2 @@
 # The web tests' stand-in for arXiv, shared with the browser tests.
-from tests.web.conftest import fast_passwords, patch_arxiv  # noqa: F401
+from tests.web.conftest import patch_arxiv  # noqa: F401
