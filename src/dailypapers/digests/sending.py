@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from django import db
 from django.conf import settings
 from django.core.mail import mailers
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -109,8 +110,14 @@ class Sender:
         self.backend = mailers.default
         self.interval = 1.0 / settings.DIGEST_SEND_RATE if settings.DIGEST_SEND_RATE > 0 else 0
         self.last = 0.0
+        # With Django's SMTP backend, the prepared bytes go straight to its smtplib
+        # connection: no EmailMessage to build and no addresses to re-parse per mail.
+        self.smtp = isinstance(self.backend, SmtpBackend)
+        self.envelope_from = (
+            self.backend.prep_address(settings.DEFAULT_FROM_EMAIL) if self.smtp else ""
+        )
 
-    def send(self, message):
+    def send(self, composed):
         if self.interval:
             wait = self.last + self.interval - time.monotonic()
             if wait > 0:
@@ -124,7 +131,10 @@ class Sender:
         except OSError as exc:
             raise SmtpUnavailable(f"cannot connect to the SMTP server: {exc}") from exc
         try:
-            self.backend.send_messages([message])
+            if self.smtp and composed.to.isascii():
+                self.backend.connection.sendmail(self.envelope_from, [composed.to], composed.raw)
+            else:  # other backends (console, anymail), or an address that needs encoding
+                self.backend.send_messages([composed.as_django_message()])
         except smtplib.SMTPSenderRefused as exc:
             self.close()
             raise SmtpUnavailable(f"the SMTP server refuses our sender address: {exc}") from exc
@@ -496,7 +506,7 @@ class PeriodSender:
             self.report.empty += 1
             return
         try:
-            sender.send(composed.as_django_message())
+            sender.send(composed)
         except SmtpUnavailable:
             delivery_retry_later(delivery=delivery, error="SMTP unavailable", count_attempt=False)
             raise
