@@ -32,6 +32,11 @@ AUTHORS_BOOST = 1.5
 EXACT_BOOST = 0.5  # unstemmed abstract match on top of the stemmed one (bench-tuned)
 FUZZY_BOOST = 0.6  # a fuzzy match scores a constant; kept below a real term match
 TEXT_FIELDS = ("title", "abstract", "authors")
+# Ranked words only: they add noise to OR-ed queries (titles still see them, in coverage).
+STOPWORDS = frozenset(
+    "a an and are as at be by for from has in is it its of on or that the to was were with"
+    " we our this these via using".split()
+)
 
 _lock = threading.Lock()
 _indexes = {}
@@ -182,7 +187,8 @@ class KeywordIndex:
         Occur, Query = tantivy.Occur, tantivy.Query
         searcher = self.index.searcher()
         parts = []
-        should = [q for c in parsed.should if (q := self._clause(c, searcher)) is not None]
+        words = [c for c in parsed.should if c.text.lower() not in STOPWORDS] or parsed.should
+        should = [q for c in words if (q := self._clause(c, searcher)) is not None]
         if should:
             parts.append((Occur.Must, Query.boolean_query([(Occur.Should, q) for q in should])))
             if (coverage := self._title_coverage(parsed, searcher)) is not None:
