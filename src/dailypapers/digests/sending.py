@@ -204,11 +204,23 @@ def deliveries_claim(*, ids, worker, kind, now=None):
     again after DIGEST_CLAIM_TIMEOUT: nothing in it was sent, so nothing is lost.
     """
     now = now or timezone.now()
-    due = Delivery.objects.filter(_due_q(now), pk__in=ids)
-    receiving = Q(subscription__status=Subscription.Status.ACTIVE, subscription__frequency=kind)
+    # Read who still receives mail first: UPDATEs with a join to subscriptions were the
+    # slowest statement of a run on SQLite.
+    receiving = set(
+        Delivery.objects.filter(
+            pk__in=ids,
+            subscription__status=Subscription.Status.ACTIVE,
+            subscription__frequency=kind,
+        ).values_list("pk", flat=True)
+    )
+    leaving = set(ids) - receiving
     with transaction.atomic():
-        skipped = due.exclude(receiving).update(status=Delivery.Status.SKIPPED)
-        due.filter(receiving).update(
+        skipped = 0
+        if leaving:
+            skipped = Delivery.objects.filter(_due_q(now), pk__in=leaving).update(
+                status=Delivery.Status.SKIPPED
+            )
+        Delivery.objects.filter(_due_q(now), pk__in=receiving).update(
             status=Delivery.Status.SENDING,
             claimed_at=now,
             claimed_by=worker,
