@@ -249,3 +249,14 @@ def test_it_renders_a_month_in_a_few_queries(
     ]
     with django_assert_max_num_queries(1):  # rows cached
         assert titles(client.get("/papers/month/2026-11")) == titles(response)
+
+
+def test_it_refuses_nul_characters_clearly_on_every_database(client, alice):
+    client.force_login(alice)
+    for path in ["/u/%00", "/search?q=a%00b", "/papers/2401.0%001"]:
+        response = client.get(path)
+        assert response.status_code == 400, path
+        assert b"NUL character" in response.content
+    assert client.post("/submit", {"arxiv_id": "2401\x00"}).status_code == 400
+    api = client.get("/api/papers/search?q=%00")
+    assert api.status_code == 400 and "NUL" in api.json()["error"]
