@@ -119,3 +119,14 @@ def test_it_filters_and_sorts(paper, keyword_only):
     assert search_papers("graph", has_code=True).papers == [new]
     assert search_papers("", category="cs.CV").papers == [new]
     assert search_papers("", sort="upvotes").papers == [old, new]
+
+
+def test_it_pages_and_stops_at_a_depth(paper, keyword_only):
+    for number in range(5):
+        paper(title=f"Graph networks, part {number}")
+    first, second = search_papers("graph", limit=3), search_papers("graph", limit=3, offset=3)
+    assert first.total == second.total == 5
+    assert len(first.papers) == 3 and len(second.papers) == 2
+    assert not set(first.papers) & set(second.papers)
+    deep = search_papers("graph", offset=5000)
+    assert deep.papers == [] and deep.notice

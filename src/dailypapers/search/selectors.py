@@ -25,6 +25,7 @@ CANDIDATES = 100  # keyword and semantic candidates fused for a relevance page
 SORT_POOL = 1000  # the most relevant matches that "upvotes" re-sorts
 SEMANTIC_MIN = 0.45  # cosine below which a paper is not "about" the query (bench-tuned)
 SEMANTIC_OFF = "Semantic search is unavailable; showing keyword results."
+TOO_DEEP = "Results stop after the first 2,000; refine the search to see others."
 INDEX_OFF = "Search is temporarily unavailable."
 
 
@@ -69,7 +70,9 @@ def search_papers(
     "keyword" or "semantic" (benchmarks).
     """
     limit = _clamp(limit, 1, MAX_LIMIT, 20)
-    offset = _clamp(offset, 0, MAX_OFFSET, 0)
+    offset = _clamp(offset, 0, 10**9, 0)
+    if offset > MAX_OFFSET:  # deep pages cost a long candidate list; nobody reads them
+        return SearchResults(papers=[], total=0, mode="keyword", notice=TOO_DEEP)
     sort = sort if sort in SORTS else "relevance"
     filters = Filters(
         published_after=published_after,
