@@ -134,12 +134,10 @@ def papers_page(*, cursor, limit):
 
 def trending(*, offset, limit):
     """The trending page's entries: the last TRENDING_DAYS days, by stored trending score."""
-    from dailypapers.web.views import TRENDING_DAYS
-
-    latest = selectors.latest_day_with_papers()
-    if latest is None:
+    window = selectors.trending_window()
+    if window is None:
         return []
-    first = latest - dt.timedelta(days=TRENDING_DAYS - 1)
+    first, latest = window
     entries = selectors.entries_between(first_day=first, last_day=latest, sort="trending")
     return list(entries[offset : offset + limit])
 

@@ -76,6 +76,18 @@ def day_stamps(day, *, offset=0, limit=50):
         return cursor.fetchall()  # dates as the driver gives them: stamps, not values
 
 
+TRENDING_DAYS = 7  # the trending page ranks the papers featured in the last week
+
+
+def trending_window():
+    """(first day, last day) of the trending page: the TRENDING_DAYS days up to the latest
+    day with papers (so that it is never empty on a weekend), or None with no papers."""
+    latest = latest_day_with_papers()
+    if latest is None:
+        return None
+    return latest - dt.timedelta(days=TRENDING_DAYS - 1), latest
+
+
 def latest_day_with_papers(*, on_or_before=None):
     entries = DailyEntry.objects.filter(paper__hidden=False)
     if on_or_before is not None:

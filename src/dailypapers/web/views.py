@@ -34,7 +34,6 @@ from .forms import CommentForm, SubmitForm
 from .rows import rows_html
 
 PER_PAGE = 50
-TRENDING_DAYS = 7
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
@@ -109,14 +108,15 @@ def papers_by_month(request, month):
 
 
 def trending(request):
-    latest = selectors.latest_day_with_papers()
+    window = selectors.trending_window()
+    latest = window and window[1]
     today = latest or timezone.localdate()
-    first = today - dt.timedelta(days=TRENDING_DAYS - 1)
+    first = window[0] if window else today
     context = _period_rows(request, first=first, last=today, sort="trending")
     context.update(
         kind="trending",
         heading="Trending",
-        subheading=f"Papers featured in the last {TRENDING_DAYS} days, by trending score",
+        subheading=f"Papers featured in the last {selectors.TRENDING_DAYS} days, by trending score",
         feed="/feeds/trending.atom",
         latest=latest,
         week=_week_label(today),
