@@ -260,3 +260,13 @@ def test_it_refuses_nul_characters_clearly_on_every_database(client, alice):
     assert client.post("/submit", {"arxiv_id": "2401\x00"}).status_code == 400
     api = client.get("/api/papers/search?q=%00")
     assert api.status_code == 400 and "NUL" in api.json()["error"]
+
+
+def test_it_invites_readers_to_the_digest_and_the_feeds(client, day_of_papers):
+    html = client.get("/").content.decode()
+    assert 'href="/subscribe">Get trending papers in your email inbox</a>' in html
+    assert 'href="/feeds/daily.atom"' in html and 'href="/feeds/daily.rss"' in html
+    week = client.get("/papers/week/2026-W48").content.decode()
+    assert 'href="/feeds/week/2026-W48.rss"' in week
+    for feed in ["/feeds/daily.rss", "/feeds/week/2026-W48.rss", "/feeds/trending.rss"]:
+        assert client.get(feed)["Content-Type"].startswith("application/rss+xml"), feed
