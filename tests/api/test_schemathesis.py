@@ -5,7 +5,9 @@ No 5xx, and every answer (status, content type, headers, body) matches the schem
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
@@ -14,6 +16,18 @@ from dailypapers.accounts.services import token_create
 # Loading the schema asks the app for /api/openapi.json: no database needed.
 schema = schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_application())
 PERSONAL = {"/api/for_you", "/api/follows", "/api/subscription"}
+
+
+@pytest.fixture(autouse=True)
+def keep_the_test_connection():
+    """schemathesis calls the WSGI app directly, not through Django's test client, which
+    would keep each request's end from closing the connection that holds the test's
+    transaction (PostgreSQL then answers "the connection is closed")."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
