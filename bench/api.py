@@ -23,7 +23,6 @@ endpoint's throughput ratio to the baseline measured in the same run.
 """
 
 import argparse
-import http.client
 import os
 import random
 import shutil
@@ -32,13 +31,12 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-import threading
 import time
 from pathlib import Path
 from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import daily_page  # noqa: E402  (database builder, server start, percentiles)
+import daily_page  # noqa: E402  (database builder, server start, load, percentiles)
 
 URLS_MODULE = """
 from django.http import JsonResponse
@@ -120,13 +118,13 @@ def main():
     try:
         daily_page.wait_for(port, timeout=120)
         for make in urls.values():  # warm up: imports, index, embedder (slow at first)
-            load(port, make, 30, 2, timeout=600)
+            daily_page.load(port, make, 30, 2, timeout=600)
         results = {(name, level): [] for level in levels for name in urls}
         for _ in range(args.rounds):
             for level in levels:
                 for name, make in urls.items():
                     count = max(args.requests, 8 * level)
-                    results[name, level].append(load(port, make, count, level))
+                    results[name, level].append(daily_page.load(port, make, count, level))
         report(results, urls, levels, args)
     finally:
         server.terminate()
@@ -167,40 +165,6 @@ def workload(seed=5):
             f"/api/papers/search?q={quote(rng.choice(queries))}&limit=20&_={next(counter)}"
         ),
     }
-
-
-def load(port, make_url, requests, concurrency, timeout=60):
-    """`requests` GETs from `concurrency` keep-alive connections (bounded: loopback only)."""
-    latencies, errors = [], []
-    lock = threading.Lock()
-    per_thread = max(1, requests // concurrency)
-
-    def worker():
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-        for _ in range(per_thread):
-            with lock:
-                url = make_url()
-            started = time.perf_counter()
-            connection.request("GET", url)
-            response = connection.getresponse()
-            response.read()
-            elapsed = (time.perf_counter() - started) * 1000
-            with lock:
-                latencies.append(elapsed)
-                if response.status != 200:
-                    errors.append((response.status, url))
-        connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    if errors:
-        raise SystemExit(f"errors: {errors[:5]}")
-    return {"rps": len(latencies) / elapsed, "latencies": latencies}
 
 
 def report(results, urls, levels, args):
