@@ -6,6 +6,7 @@ per query. DAILYPAPERS_EMBEDDER="st:<name or path>" selects a sentence-transform
 (extra [transformers]); "none" turns semantic search off.
 """
 
+import abc
 import hashlib
 import logging
 import re
@@ -32,7 +33,9 @@ def paper_text(title, abstract):
     return f"{title.strip()}. {abstract.strip()[:1500]}"
 
 
-class Embedder:
+class Embedder(abc.ABC):
+    """Turns texts into L2-normalised float32 vectors of `dims` dimensions."""
+
     name = "base"
     dims = 0
 
@@ -42,8 +45,8 @@ class Embedder:
         spec = f"{self.name}|{self.dims}|l2|{TEXT_FORMAT}"
         return f"{self.name[:40]}-{hashlib.sha1(spec.encode()).hexdigest()[:12]}"
 
-    def encode(self, texts) -> np.ndarray:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def encode(self, texts) -> np.ndarray: ...
 
     def encode_papers(self, papers):
         return self.encode([paper_text(p.title, p.abstract) for p in papers])
