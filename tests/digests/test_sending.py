@@ -6,7 +6,12 @@ import re
 import pytest
 
 from dailypapers.digests.models import Delivery, SentPaper, Subscription
-from dailypapers.digests.sending import delivery_claim, digest_send, message_id_for
+from dailypapers.digests.sending import (
+    delivery_claim,
+    digest_send,
+    message_id_for,
+    smtp_sendmail,
+)
 from dailypapers.papers.models import DailyEntry
 from dailypapers.papers.services import paper_feature
 
@@ -283,3 +288,19 @@ def test_it_finishes_yesterdays_retries_in_todays_run(smtp, load_day, subscriber
         "2025-12-29",
         "2025-12-30",
     ]
+
+
+def test_it_dot_stuffs_lines_that_start_with_a_period(smtp):
+    import smtplib
+
+    body = b"Subject: dots\r\n\r\n.first\r\nmiddle\r\n.\r\n..two\r\nend"
+    plain = b"Subject: plain\r\n\r\nno dots here\r\n"
+    with smtplib.SMTP("127.0.0.1", smtp.port) as connection:
+        smtp_sendmail(connection, "a@example.org", "b@example.org", body)
+        smtp_sendmail(connection, "a@example.org", "c@example.org", plain)
+        with pytest.raises(smtplib.SMTPRecipientsRefused):
+            smtp.rcpt_replies["d@example.org"] = "550 no such user"
+            smtp_sendmail(connection, "a@example.org", "d@example.org", plain)
+    first, second = smtp.received
+    assert first.content.replace(b"\r\n", b"\n") == (body + b"\r\n").replace(b"\r\n", b"\n")
+    assert second.to == "c@example.org" and b"no dots here" in second.content
