@@ -10,7 +10,7 @@ categories. A local aiosmtpd server in a child process counts what it receives.
 
 Then, in the same run:
   1. ours: `digest_send()` (plan, claim → compose → send → mark), with --workers SMTP
-     connections (threads; default as DAILYPAPERS_DIGEST_WORKERS: 1 on SQLite);
+     connections (threads; default as DAILYPAPERS_DIGEST_WORKERS: 3);
   2. the baseline: plain smtplib over one connection sending the same number of
      already-built messages of the same size (the transport alone: no database, no
      composing).

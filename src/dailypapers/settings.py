@@ -219,7 +219,7 @@ DIGEST_TIME_ZONE = env("DAILYPAPERS_DIGEST_TIME_ZONE", TIME_ZONE)
 DIGEST_SEND_HOUR = env_int("DAILYPAPERS_DIGEST_SEND_HOUR", 7)  # first try; hourly after
 DIGEST_WEEKLY_DAY = env_int("DAILYPAPERS_DIGEST_WEEKLY_DAY", 1)  # ISO weekday, 1 = Monday
 DIGEST_SEND_RATE = float(env("DAILYPAPERS_DIGEST_SEND_RATE", "0"))  # per connection, 0 = no limit
-# SMTP connections at once; 0 = 1 on SQLite (one writer at a time), 2 on PostgreSQL.
+# SMTP connections at once; 0 = 3 (1 on an in-memory SQLite database).
 DIGEST_WORKERS = env_int("DAILYPAPERS_DIGEST_WORKERS", 0)
 DIGEST_TRENDING_LIMIT = env_int("DAILYPAPERS_DIGEST_TRENDING_LIMIT", 10)
 DIGEST_TOPIC_LIMIT = env_int("DAILYPAPERS_DIGEST_TOPIC_LIMIT", 5)  # per followed thing
