@@ -82,22 +82,8 @@ def main():
     if args.fresh:
         shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True, exist_ok=True)
-    (workdir / "bench_urls.py").write_text(URLS_MODULE)
-    (workdir / "bench_settings.py").write_text(
-        "from dailypapers.settings import *  # noqa\nROOT_URLCONF = 'bench_urls'\n"
-    )
-    os.environ.update(
-        DAILYPAPERS_DATA_DIR=str(workdir / "data"),
-        DJANGO_SETTINGS_MODULE="bench_settings",
-        DEBUG="false",
-        DAILYPAPERS_LOG_LEVEL="WARNING",
-        DAILYPAPERS_API_RATE_ANON=str(10**9),  # on, but never reached
-    )
-    os.environ.pop("DATABASE_URL", None)
-    sys.path.insert(0, str(workdir))
-    import django
-
-    django.setup()
+    # the rate limit stays on, but is never reached
+    daily_page.configure_django(workdir, URLS_MODULE, DAILYPAPERS_API_RATE_ANON=str(10**9))
     ready = workdir / "data" / "ready"
     if ready.exists():
         print(f"database: reusing {workdir}")

@@ -74,20 +74,7 @@ def main():
     workdir = Path(args.keep or tempfile.mkdtemp(prefix="dailypapers-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     reuse = (workdir / "data" / "dailypapers.sqlite3").exists()
-    (workdir / "bench_urls.py").write_text(URLS_MODULE)
-    (workdir / "bench_settings.py").write_text(
-        "from dailypapers.settings import *  # noqa\nROOT_URLCONF = 'bench_urls'\n"
-    )
-    os.environ.update(
-        DAILYPAPERS_DATA_DIR=str(workdir / "data"),
-        DJANGO_SETTINGS_MODULE="bench_settings",
-        DEBUG="false",
-        DAILYPAPERS_LOG_LEVEL="WARNING",
-    )
-    sys.path.insert(0, str(workdir))
-    import django
-
-    django.setup()
+    configure_django(workdir, URLS_MODULE)
     if reuse:
         print(f"database: reusing {workdir}")
     else:
@@ -132,6 +119,27 @@ SERVER = textwrap.dedent(
           _quiet=True)
     """
 )
+
+
+def configure_django(workdir, urls_module, **environ):
+    """Our settings with the benchmark's URLs (the site plus its baseline view), the data
+    directory in `workdir`, SQLite, quiet logs; then django.setup()."""
+    (workdir / "bench_urls.py").write_text(urls_module)
+    (workdir / "bench_settings.py").write_text(
+        "from dailypapers.settings import *  # noqa\nROOT_URLCONF = 'bench_urls'\n"
+    )
+    os.environ.update(
+        DAILYPAPERS_DATA_DIR=str(workdir / "data"),
+        DJANGO_SETTINGS_MODULE="bench_settings",
+        DEBUG="false",
+        DAILYPAPERS_LOG_LEVEL="WARNING",
+        **environ,
+    )
+    os.environ.pop("DATABASE_URL", None)
+    sys.path.insert(0, str(workdir))
+    import django
+
+    django.setup()
 
 
 def build_database(count):
