@@ -15,10 +15,11 @@ from tests.conftest import SHARED_DATA
 
 
 class Received:
-    def __init__(self, mail_from, rcpt_tos, content):
+    def __init__(self, mail_from, rcpt_tos, content, mail_options=()):
         self.mail_from = mail_from
         self.rcpt_tos = rcpt_tos
         self.content = content
+        self.mail_options = list(mail_options)
         self.message = email.message_from_bytes(content, policy=email.policy.default)
 
     @property
@@ -58,6 +59,7 @@ class FaultyInbox:
             server.transport.close()
             return "421 closing"
         envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
         return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -71,7 +73,14 @@ class FaultyInbox:
 
     async def handle_DATA(self, server, session, envelope):
         with self.lock:
-            self.received.append(Received(envelope.mail_from, envelope.rcpt_tos, envelope.content))
+            # original_content: the bytes as sent, also when the server decodes them.
+            received = Received(
+                envelope.mail_from,
+                envelope.rcpt_tos,
+                envelope.original_content,
+                envelope.mail_options,
+            )
+            self.received.append(received)
             count = len(self.received)
         if self.on_data is not None:
             self.on_data(count)
@@ -88,11 +97,18 @@ def free_port():
 
 
 @pytest.fixture
-def smtp(settings):
-    """A running SMTP server; settings.MAILERS points at it."""
+def smtp_7bit():
+    """Ask for it with `smtp`: that server does not offer 8BITMIME."""
+
+
+@pytest.fixture
+def smtp(settings, request):
+    """A running SMTP server; settings.MAILERS points at it. It offers 8BITMIME, unless
+    the test also uses the fixture `smtp_7bit` (aiosmtpd with decode_data does not)."""
     inbox = FaultyInbox()
     port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    seven_bit = "smtp_7bit" in request.fixturenames
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, decode_data=seven_bit)
     controller.start()
     inbox.port = port
     settings.MAILERS = {

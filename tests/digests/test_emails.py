@@ -77,3 +77,56 @@ def test_it_shares_rendered_papers_and_personalises_links(make_paper, settings):
         assert f"/unsubscribe/{name}-token" in text and "A5 et al." in text
         other = "bob" if name == "ada" else "ada"
         assert other not in digest.raw.decode()
+
+
+def _parts(raw):
+    message = parse(raw)
+    assert not message.defects
+    return [
+        (part["Content-Transfer-Encoding"], part.get_content().replace("\r\n", "\n"))
+        for part in message.iter_parts()
+    ]
+
+
+def test_it_builds_8bit_mime_that_reads_back_exactly():
+    blocks = [
+        Block.of("Ünïcödé ✓ — 量子 = =3D\n.leading dot\nFrom x\n", "<p>Ünïcödé ✓</p>\n"),
+        Block.of("tab\tand\r\nCRLF\n" + "é" * 499 + "\n", "<b>end</b>"),  # 998 octets
+    ]
+    raw = mime_alternative(headers={"Subject": "s"}, blocks=blocks, eight_bit=True)
+    lines = raw.split(b"\r\n")
+    assert max(map(len, lines)) == 998 and b"\n" not in b"".join(lines)
+    assert _parts(raw) == [
+        ("8bit", "".join(block.text for block in blocks).replace("\r\n", "\n")),
+        ("8bit", "".join(block.html for block in blocks)),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a" * 3000 + "\n", "https://example.org/" + "é" * 490 + "\n", "bare\rcarriage\n", "nul\0\n"],
+)
+def test_it_keeps_quoted_printable_for_a_part_8bit_cannot_carry(text):
+    blocks = [Block.of("fine\n", "<p>fine</p>\n"), Block.of(text, "<p>ok</p>\n")]
+    assert blocks[1].text_8bit is None
+    raw = mime_alternative(headers={"Subject": "s"}, blocks=blocks, eight_bit=True)
+    assert max(map(len, raw.split(b"\r\n"))) <= 998
+    (text_cte, text_back), (html_cte, html_back) = _parts(raw)
+    assert (text_cte, html_cte) == ("quoted-printable", "8bit")
+    assert text_back == "fine\n" + text.replace("\r\n", "\n")
+    assert html_back == "<p>fine</p>\n<p>ok</p>\n"
+
+
+def test_it_composes_both_forms_of_a_digest(make_paper):
+    paper = make_paper(title="Long abstract", abstract="x" * 3000)
+    composer = DigestComposer(period_label="Tue 30 Dec 2025", kind="daily")
+    digest = composer.compose(
+        to="ada@example.org",
+        sections=[Section(heading="", papers=[paper])],
+        message_id="<ada@example.org>",
+        unsubscribe_url="https://papers.example.org/unsubscribe/t",
+        manage_url="https://papers.example.org/subscribe/manage/t",
+    )
+    assert digest.raw.isascii() and digest.raw_8bit is not None
+    assert [part[1] for part in _parts(digest.raw)] == [part[1] for part in _parts(digest.raw_8bit)]
+    assert max(map(len, digest.raw_8bit.split(b"\r\n"))) <= 998

@@ -304,3 +304,33 @@ def test_it_dot_stuffs_lines_that_start_with_a_period(smtp):
     first, second = smtp.received
     assert first.content.replace(b"\r\n", b"\n") == (body + b"\r\n").replace(b"\r\n", b"\n")
     assert second.to == "c@example.org" and b"no dots here" in second.content
+
+
+def _transfer_encodings(received):
+    return [part["Content-Transfer-Encoding"] for part in received.message.iter_parts()]
+
+
+def test_it_sends_8bit_parts_to_a_server_that_offers_8bitmime(smtp, load_day, subscriber):
+    load_day("2025-12-30")
+    subscriber("ada@example.org")
+    digest_send(today=TUE)
+    (received,) = smtp.received
+    assert "BODY=8BITMIME" in received.mail_options
+    assert _transfer_encodings(received) == ["8bit", "8bit"]
+    lines = received.content.split(b"\r\n")
+    assert max(map(len, lines)) <= 998 and b"\n" not in b"".join(lines)
+    assert "arXiv: https://arxiv.org/abs/" in received.part("plain")
+    assert not received.message.defects
+
+
+def test_it_falls_back_to_quoted_printable_without_8bitmime(smtp, smtp_7bit, load_day, subscriber):
+    load_day("2025-12-30")
+    subscriber("ada@example.org")
+    digest_send(today=TUE)
+    (received,) = smtp.received
+    assert not any(option.startswith("BODY=") for option in received.mail_options)
+    assert _transfer_encodings(received) == ["quoted-printable", "quoted-printable"]
+    assert received.content.isascii()
+    body = received.content.split(b"\r\n\r\n", 1)[1]
+    assert max(map(len, body.split(b"\r\n"))) <= 76  # quoted-printable lines
+    assert "arXiv: https://arxiv.org/abs/" in received.part("plain")

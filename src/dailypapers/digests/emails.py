@@ -65,7 +65,11 @@ class ComposedDigest:
     text: str
     html: str
     headers: dict
-    raw: bytes  # the whole RFC 5322 message, CRLF line ends
+    raw: bytes  # the whole RFC 5322 message, CRLF line ends, 7-bit (quoted-printable)
+    # The same message with its parts as 8bit where they allow it, for servers that offer
+    # 8BITMIME (fewer and longer lines: the SMTP server takes them faster); None when
+    # neither part can be 8bit.
+    raw_8bit: bytes | None = None
 
     def as_django_message(self):
         return PreparedMessage(self)
@@ -133,31 +137,52 @@ def address_value(address):
     return email.utils.formataddr((name, addr), charset="utf-8")
 
 
+def _crlf_utf8(text):
+    return text.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8")
+
+
 def _qp(text):
     """Quoted-printable bytes of `text` with CRLF line ends (RFC 2045 §6.7)."""
-    data = text.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8")
-    return binascii.b2a_qp(data, quotetabs=False, istext=True, header=False)
+    return binascii.b2a_qp(_crlf_utf8(text), quotetabs=False, istext=True, header=False)
+
+
+MAX_8BIT_LINE = 998  # octets, without the CRLF (RFC 5321 §4.5.3.1.6, RFC 2045 §2.8)
+
+
+def _8bit(text):
+    """UTF-8 bytes of `text` with CRLF line ends, when they can go as 8bit unchanged: every
+    line at most 998 octets, no bare CR and no NUL. None otherwise (the part is then sent
+    quoted-printable: wrapping the line would change the text the reader gets)."""
+    data = _crlf_utf8(text)
+    if b"\0" in data or data.count(b"\r") != data.count(b"\r\n"):
+        return None
+    if len(data) > MAX_8BIT_LINE and max(map(len, data.split(b"\r\n"))) > MAX_8BIT_LINE:
+        return None
+    return data
 
 
 @dataclass(frozen=True)
 class Block:
-    """A piece of a digest in both forms, with its quoted-printable bytes made once.
+    """A piece of a digest in both forms, with its wire bytes made once.
 
-    Quoted-printable encodes line by line, so blocks that end with a line break can be
-    encoded apart and concatenated: each paper is encoded once per period, not once per
-    subscriber.
+    Quoted-printable and 8bit both encode line by line, so blocks that end with a line
+    break can be encoded apart and concatenated: each paper is encoded once per period,
+    not once per subscriber. text_8bit / html_8bit are None when that form cannot carry
+    the block as 8bit (see _8bit).
     """
 
     text: str
     html: str
     text_qp: bytes
     html_qp: bytes
+    text_8bit: bytes | None = None
+    html_8bit: bytes | None = None
 
     @classmethod
     def of(cls, text, html):
         text = text if text.endswith("\n") else text + "\n"
         html = html if html.endswith("\n") else html + "\n"
-        return cls(text, html, _qp(text), _qp(html))
+        return cls(text, html, _qp(text), _qp(html), _8bit(text), _8bit(html))
 
 
 def _fold(line):
@@ -166,23 +191,42 @@ def _fold(line):
     return line if len(line) <= 78 else line.replace(", ", ",\r\n ")
 
 
-def mime_alternative(*, headers, blocks):
-    """multipart/alternative bytes with a text and an HTML part, both quoted-printable."""
-    boundary = f"=_{uuid.uuid4().hex[:20]}"
+def _part_body(blocks, form, eight_bit):
+    """(Content-Transfer-Encoding, [bytes, ...]) of one part: 8bit when asked and every
+    block has an 8bit form, quoted-printable otherwise."""
+    if eight_bit:
+        chunks = [getattr(block, f"{form}_8bit") for block in blocks]
+        if None not in chunks:
+            return "8bit", chunks
+    return "quoted-printable", [getattr(block, f"{form}_qp") for block in blocks]
+
+
+def mime_alternative(*, headers, blocks, eight_bit=False, boundary=None):
+    """multipart/alternative bytes with a text and an HTML part, quoted-printable (7-bit
+    clean, for any server), or with eight_bit=True as 8bit where the part allows it (only
+    for a server that offers 8BITMIME, with BODY=8BITMIME)."""
+    boundary = boundary or f"=_{uuid.uuid4().hex[:20]}"
     lines = [_fold(f"{name}: {value}") for name, value in headers.items()]
     lines += ["MIME-Version: 1.0", f'Content-Type: multipart/alternative; boundary="{boundary}"']
-    part_head = (
-        "Content-Type: text/{}; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable"
-    )
+    part_head = "Content-Type: text/{}; charset=utf-8\r\nContent-Transfer-Encoding: {}"
+    text_cte, text = _part_body(blocks, "text", eight_bit)
+    html_cte, html = _part_body(blocks, "html", eight_bit)
     return b"".join(
         [
             "\r\n".join(lines).encode("ascii"),
-            f"\r\n\r\n--{boundary}\r\n{part_head.format('plain')}\r\n\r\n".encode(),
-            *(block.text_qp for block in blocks),
-            f"\r\n--{boundary}\r\n{part_head.format('html')}\r\n\r\n".encode(),
-            *(block.html_qp for block in blocks),
+            f"\r\n\r\n--{boundary}\r\n{part_head.format('plain', text_cte)}\r\n\r\n".encode(),
+            *text,
+            f"\r\n--{boundary}\r\n{part_head.format('html', html_cte)}\r\n\r\n".encode(),
+            *html,
             f"\r\n--{boundary}--\r\n".encode(),
         ]
+    )
+
+
+def has_8bit_form(blocks):
+    """True when at least one part of a digest of `blocks` can go as 8bit."""
+    return all(b.text_8bit is not None for b in blocks) or all(
+        b.html_8bit is not None for b in blocks
     )
 
 
@@ -271,7 +315,17 @@ class DigestComposer:
             "Auto-Submitted": "auto-generated",
             "Precedence": "bulk",
         }
-        raw = mime_alternative(headers=wire_headers, blocks=blocks)
+        boundary = f"=_{uuid.uuid4().hex[:20]}"
+        raw = mime_alternative(headers=wire_headers, blocks=blocks, boundary=boundary)
+        raw_8bit = None
+        if has_8bit_form(blocks):
+            raw_8bit = mime_alternative(
+                headers=wire_headers, blocks=blocks, eight_bit=True, boundary=boundary
+            )
+            # Quoted-printable can never contain "=_", 8bit text could (if it guessed the
+            # random boundary): the header and three delimiters, or 7-bit only.
+            if raw_8bit.count(boundary.encode()) != 4:
+                raw_8bit = None
         headers["Message-ID"] = message_id
         return ComposedDigest(
             to=to,
@@ -280,6 +334,7 @@ class DigestComposer:
             html="".join(block.html for block in blocks),
             headers=headers,
             raw=raw,
+            raw_8bit=raw_8bit,
         )
 
 

@@ -110,12 +110,21 @@ def _smtp_abandon(smtp, code):
         smtp._rset()
 
 
-def smtp_sendmail(smtp, envelope_from, to, raw):
+def smtp_sendmail(smtp, envelope_from, to, raw, raw_8bit=None):
     """smtplib's sendmail for one recipient and prepared bytes, without its per-message
     regular expression over the whole message for dot-stuffing (half a millisecond per
-    36 KB digest in bench/digest.py): bytes.find skips messages with no line to quote."""
+    36 KB digest in bench/digest.py): bytes.find skips messages with no line to quote.
+
+    `raw_8bit` (the same message with 8bit parts) is sent instead of `raw` when the server
+    offers 8BITMIME (RFC 6152), declared with BODY=8BITMIME: about half the lines of
+    quoted-printable, which the server takes markedly faster."""
     smtp.ehlo_or_helo_if_needed()
-    options = [f"size={len(raw)}"] if smtp.does_esmtp and smtp.has_extn("size") else []
+    options = []
+    if raw_8bit is not None and smtp.does_esmtp and smtp.has_extn("8bitmime"):
+        raw = raw_8bit
+        options.append("BODY=8BITMIME")
+    if smtp.does_esmtp and smtp.has_extn("size"):
+        options.append(f"size={len(raw)}")
     code, reply = smtp.mail(envelope_from, options)
     if code != 250:
         _smtp_abandon(smtp, code)
@@ -171,7 +180,11 @@ class Sender:
         try:
             if self.smtp and composed.to.isascii():
                 smtp_sendmail(
-                    self.backend.connection, self.envelope_from, composed.to, composed.raw
+                    self.backend.connection,
+                    self.envelope_from,
+                    composed.to,
+                    composed.raw,
+                    composed.raw_8bit,
                 )
             else:  # other backends (console, anymail), or an address that needs encoding
                 self.backend.send_messages([composed.as_django_message()])
