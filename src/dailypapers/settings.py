@@ -277,3 +277,6 @@ SEARCH_DIR = Path(env("DAILYPAPERS_SEARCH_DIR", str(DATA_DIR / "search")))
 SEARCH_EMBEDDER = env("DAILYPAPERS_EMBEDDER", "static")
 # Keyword engine: "auto" (PostgreSQL full-text on PostgreSQL, tantivy otherwise) or "tantivy".
 SEARCH_ENGINE = env("DAILYPAPERS_SEARCH_ENGINE", "auto")
+# Vector index: "auto" (pgvector HNSW on PostgreSQL with the extension, else in memory),
+# "pgvector" or "memory".
+SEARCH_VECTOR_INDEX = env("DAILYPAPERS_VECTOR_INDEX", "auto")

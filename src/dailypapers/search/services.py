@@ -6,7 +6,7 @@ from django.db import transaction
 
 from dailypapers.papers.models import DailyEntry, Paper
 
-from . import keyword
+from . import keyword, pgvector
 from .embedders import EmbedderUnavailable, get_embedder
 from .models import PaperEmbedding, PaperFeedback
 
@@ -38,6 +38,7 @@ def _index_batch(paper_ids, *, embed):
     documents = [keyword.paper_document(p, featured=p.pk in featured) for p in papers]
     gone = [pk for pk in paper_ids if pk not in visible]
     keyword.get_index().write(add=documents, delete=gone)
+    pgvector.forget(gone)  # PaperEmbedding rows of hidden papers stay, for when they return
     if embed and papers:
         _embed(papers)
     return len(papers)
@@ -58,7 +59,8 @@ def _embed(papers):
     with transaction.atomic():
         # Delete and insert (not update) so the row id grows: see PaperEmbedding.
         PaperEmbedding.objects.filter(paper_id__in=[p.pk for p in papers]).delete()
-        PaperEmbedding.objects.bulk_create(rows)
+        PaperEmbedding.objects.bulk_create(rows)  # ids set on PostgreSQL, as mirror needs
+        pgvector.mirror(rows)
 
 
 def missing_embeddings():

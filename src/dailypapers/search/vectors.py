@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 
+from . import pgvector
+
 log = logging.getLogger(__name__)
 
 HNSW_THRESHOLD = 20_000
@@ -215,7 +217,11 @@ def get_store(contract, dims):
     with _lock:
         store = _stores.get(contract)
         if store is None:
-            store = _stores[contract] = VectorStore(contract, dims)
+            # pgvector on PostgreSQL when there (search/pgvector.py), else this module's index.
+            store = pgvector.choose(contract, dims)
+            if store is None:
+                store = VectorStore(contract, dims)
+            _stores[contract] = store
         return store
 
 

@@ -61,8 +61,8 @@ class Command(BaseCommand):
         if embedder is not None:
             reset_stores()
             store = get_store(embedder.contract, embedder.dims)
-            store.catch_up()
-            if hasattr(store.index, "save"):
+            store.catch_up()  # pgvector: copies what is missing, builds the HNSW index
+            if hasattr(getattr(store, "index", None), "save"):
                 store.save()
         self.stdout.write(self.style.SUCCESS(f"indexed {len(ids)} papers"))
 
@@ -85,6 +85,7 @@ class Command(BaseCommand):
         self.stdout.write(f"embedder:            {embedder.contract} ({embedder.dims} dims)")
         self.stdout.write(f"vectors (current):   {current}")
         self.stdout.write(f"vectors (stale):     {PaperEmbedding.objects.count() - current}")
+        self.stdout.write(f"vector index:        {_vector_index(embedder)}")
 
     def do_query(self, *, text, limit, sort, mode, **_):
         from dailypapers.search import search_papers
@@ -96,3 +97,17 @@ class Command(BaseCommand):
         for paper in results.papers:
             mark = "*" if results.pinned and paper.pk == results.pinned.pk else " "
             self.stdout.write(f"{mark} {paper.arxiv_id:<12} {paper.title[:90]}")
+
+
+def _vector_index(embedder):
+    from dailypapers.search.pgvector import PgVectorUnavailable, mode
+    from dailypapers.search.vectors import get_store
+
+    try:
+        store = get_store(embedder.contract, embedder.dims)
+    except PgVectorUnavailable as exc:
+        return f"unavailable ({exc})"
+    if getattr(store, "kind", "") == "pgvector":
+        return f"pgvector HNSW ({len(store)} vectors, index {store.index_name}; mode {mode()})"
+    kind = type(store.index).__name__.replace("Index", "").lower()  # exact or hnsw
+    return f"in memory, {kind} ({len(store.index)} vectors; mode {mode()})"

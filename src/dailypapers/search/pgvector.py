@@ -1,0 +1,281 @@
+"""The vector index on PostgreSQL with pgvector: HNSW in the database, shared by every process.
+
+PaperEmbedding stays the truth. `search_pgvector` (migration 0003, only where the `vector`
+extension exists) mirrors it: one row per paper with its contract, the id of its
+PaperEmbedding row and the vector. services writes a row with every embedding and drops the
+rows of hidden and deleted papers; a store also catches up on rows written behind its back
+(another tool, an extension installed later) when a process first uses it and on
+`dailypapers search reindex`.
+
+Dimensions vary with the contract, so the column is an untyped `vector` and each contract
+gets a partial HNSW index over `embedding::vector(dims)` (pgvector's way to index mixed
+dimensions), built on first use once the rows are in: a bulk build is much faster than
+growing the graph row by row. Vectors are L2-normalised, so the inner product (`<#>`, the
+negated dot product) orders by cosine.
+
+DAILYPAPERS_VECTOR_INDEX: "auto" (pgvector when there, else the in-memory index of
+vectors.py), "pgvector" (fail loudly without it) or "memory".
+"""
+
+import hashlib
+import logging
+
+import numpy as np
+from django.conf import settings
+from django.db import connection, transaction
+
+log = logging.getLogger(__name__)
+
+TABLE = "search_pgvector"
+MODES = ("auto", "pgvector", "memory")
+HNSW_M = 16
+HNSW_EF_CONSTRUCTION = 64
+EF_SEARCH = 200  # candidates per query; recall@10 vs exact in docs/search.md (bench)
+MAX_EF_SEARCH = 1000  # pgvector's upper bound
+BUILD_MEMORY = "512MB"  # the graph of 100k x 256 dims fits; beyond, the build slows down
+CATCH_UP_BATCH = 5000
+
+CREATE_TABLE = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
+    paper_id bigint PRIMARY KEY,
+    embedding_id bigint NOT NULL,
+    contract varchar(64) NOT NULL,
+    embedding vector NOT NULL
+)"""
+UPSERT = f"""
+INSERT INTO {TABLE} (paper_id, embedding_id, contract, embedding)
+SELECT t.paper_id, t.embedding_id, t.contract, t.embedding::vector
+FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[])
+    AS t(paper_id, embedding_id, contract, embedding)
+ON CONFLICT (paper_id) DO UPDATE SET embedding_id = EXCLUDED.embedding_id,
+    contract = EXCLUDED.contract, embedding = EXCLUDED.embedding
+"""
+
+_said = set()
+
+
+class PgVectorUnavailable(RuntimeError):
+    pass
+
+
+def _say_once(message):
+    if message not in _said:
+        _said.add(message)
+        log.info(message)
+
+
+def _literal(vector):
+    # str() of a float32 widened to float64 parses back to the same float32.
+    return "[" + ",".join(map(str, np.asarray(vector, dtype=np.float32).tolist())) + "]"
+
+
+def _quoted(text):
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def mode():
+    value = (getattr(settings, "SEARCH_VECTOR_INDEX", "auto") or "auto").strip().lower()
+    if value not in MODES:
+        raise PgVectorUnavailable(
+            f"DAILYPAPERS_VECTOR_INDEX must be one of {', '.join(MODES)}, not {value!r}."
+        )
+    return value
+
+
+def _scalar(sql, params=()):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()[0]
+
+
+def extension_available():
+    """The server has pgvector installed as a package (it may not be enabled here yet)."""
+    return connection.vendor == "postgresql" and bool(
+        _scalar("SELECT count(*) FROM pg_available_extensions WHERE name = 'vector'")
+    )
+
+
+def create_extension():
+    """CREATE EXTENSION vector where possible; False (and a log line) where not."""
+    if not extension_available():
+        return False
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        return True
+    except Exception as exc:  # not allowed (no superuser, not trusted): operators can
+        log.warning("could not enable pgvector (%s); vectors stay in memory", exc)
+        return False
+
+
+def table_ready():
+    """The mirror table exists (PostgreSQL with the extension enabled), creating it if needed."""
+    if connection.vendor != "postgresql":
+        return False
+    if _scalar("SELECT to_regclass(%s) IS NOT NULL", [TABLE]):
+        return True
+    if not _scalar("SELECT count(*) FROM pg_extension WHERE extname = 'vector'"):
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(CREATE_TABLE)
+    return True
+
+
+def choose(contract, dims):
+    """A PgVectorStore when pgvector should hold this contract's vectors, else None."""
+    wanted = mode()
+    if wanted == "memory":
+        return None
+    if connection.vendor != "postgresql":
+        if wanted == "pgvector":
+            raise PgVectorUnavailable("DAILYPAPERS_VECTOR_INDEX=pgvector needs PostgreSQL.")
+        return None
+    if not table_ready():
+        if wanted == "pgvector":
+            raise PgVectorUnavailable(
+                "DAILYPAPERS_VECTOR_INDEX=pgvector, but the vector extension is not enabled "
+                "in this database: CREATE EXTENSION vector, then dailypapers search reindex."
+            )
+        _say_once("PostgreSQL without the pgvector extension: the vector index is in memory")
+        return None
+    _say_once("vector index: pgvector HNSW in the database")
+    return PgVectorStore(contract, dims)
+
+
+# --- writes, called by services where PaperEmbedding rows change ----------------------------
+
+
+def mirror(embeddings):
+    """Copy freshly saved PaperEmbedding rows (with ids) into the pgvector table."""
+    if not embeddings or connection.vendor != "postgresql" or not table_ready():
+        return
+    rows = [
+        (e.paper_id, e.pk, e.contract, _literal(np.frombuffer(bytes(e.vector), np.float32)))
+        for e in embeddings
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(UPSERT, [list(column) for column in zip(*rows, strict=True)])
+
+
+def forget(paper_ids):
+    """Drop the vectors of hidden or deleted papers from the index."""
+    if not paper_ids or connection.vendor != "postgresql" or not table_ready():
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {TABLE} WHERE paper_id = ANY(%s)", [list(paper_ids)])
+
+
+# --- the store -----------------------------------------------------------------------------
+
+
+class PgVectorStore:
+    """The vectors of one contract in pgvector; the interface of vectors.VectorStore."""
+
+    kind = "pgvector"
+
+    def __init__(self, contract, dims):
+        self.contract, self.dims = contract, int(dims)
+        digest = hashlib.sha1(f"{contract}|{self.dims}".encode()).hexdigest()[:12]
+        self.index_name = f"{TABLE}_hnsw_{digest}"
+        self.expression = f"(embedding::vector({self.dims}))"
+        self.catch_up()
+
+    def catch_up(self):
+        """Mirror rows missing from the table, drop hidden papers', build the HNSW index."""
+        self._copy_missing()
+        self._prune()
+        self._ensure_index()
+
+    def _copy_missing(self):
+        from dailypapers.papers.models import Paper
+
+        from .models import PaperEmbedding
+
+        sql = f"""
+            SELECT e.id, e.paper_id, e.vector FROM {PaperEmbedding._meta.db_table} e
+            JOIN {Paper._meta.db_table} p ON p.id = e.paper_id AND NOT p.hidden
+            WHERE e.contract = %s AND e.id > %s AND NOT EXISTS (
+                SELECT 1 FROM {TABLE} v WHERE v.paper_id = e.paper_id AND v.embedding_id = e.id)
+            ORDER BY e.id LIMIT {CATCH_UP_BATCH}
+        """
+        after, copied = 0, 0
+        while True:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [self.contract, after])
+                rows = cursor.fetchall()
+            if not rows:
+                break
+            embeddings = [
+                PaperEmbedding(id=pk, paper_id=paper_id, contract=self.contract, vector=blob)
+                for pk, paper_id, blob in rows
+            ]
+            mirror(embeddings)
+            after, copied = rows[-1][0], copied + len(rows)
+        if copied:
+            log.info("pgvector: copied %d vectors of %s", copied, self.contract)
+
+    def _prune(self):
+        from dailypapers.papers.models import Paper
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {TABLE} v WHERE NOT EXISTS (SELECT 1 FROM {Paper._meta.db_table} p"
+                " WHERE p.id = v.paper_id AND NOT p.hidden)"
+            )
+
+    def _ensure_index(self):
+        exists = _scalar("SELECT to_regclass(%s) IS NOT NULL", [self.index_name])
+        if exists:
+            return
+        log.info("pgvector: building HNSW index %s for %s", self.index_name, self.contract)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL maintenance_work_mem = '{BUILD_MEMORY}'")
+            cursor.execute(
+                f"CREATE INDEX IF NOT EXISTS {self.index_name} ON {TABLE} USING hnsw "
+                f"({self.expression} vector_ip_ops) "
+                f"WITH (m = {HNSW_M}, ef_construction = {HNSW_EF_CONSTRUCTION}) "
+                f"WHERE contract = {_quoted(self.contract)}"
+            )
+
+    def __len__(self):
+        return _scalar(f"SELECT count(*) FROM {TABLE} WHERE contract = %s", [self.contract])
+
+    def search(self, query, k, *, ef_search=None):
+        """(paper ids, cosine similarities), best first; at most k of them."""
+        k = max(0, int(k))
+        if k == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        ef = min(MAX_EF_SEARCH, max(ef_search or EF_SEARCH, k))
+        # The contract is spelt out (not a parameter) so the planner matches the partial index.
+        sql = (
+            f"SELECT paper_id, {self.expression} <#> %s::vector({self.dims}) AS distance "
+            f"FROM {TABLE} WHERE contract = {_quoted(self.contract)} "
+            f"ORDER BY distance LIMIT %s"
+        )
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL hnsw.ef_search = {int(ef)}")
+            cursor.execute(sql, [_literal(query), k])
+            rows = cursor.fetchall()
+        labels = np.array([row[0] for row in rows], dtype=np.int64)
+        return labels, -np.array([row[1] for row in rows], dtype=np.float32)
+
+    def vectors_of(self, paper_ids):
+        """(found ids in the order asked, their vectors), read from PaperEmbedding."""
+        from .models import PaperEmbedding
+
+        paper_ids = [int(pk) for pk in paper_ids]
+        rows = PaperEmbedding.objects.filter(contract=self.contract, paper_id__in=paper_ids)
+        blobs = dict(rows.values_list("paper_id", "vector"))
+        found = [pk for pk in paper_ids if pk in blobs]
+        if not found:
+            return [], np.zeros((0, self.dims), dtype=np.float32)
+        return found, np.vstack([np.frombuffer(bytes(blobs[pk]), np.float32) for pk in found])
+
+    def explain(self, query, k=10):
+        """The query plan (tests, operators): shows whether the HNSW index is used."""
+        sql = (
+            f"EXPLAIN SELECT paper_id FROM {TABLE} WHERE contract = {_quoted(self.contract)} "
+            f"ORDER BY {self.expression} <#> %s::vector({self.dims}) LIMIT %s"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [_literal(query), k])
+            return "\n".join(row[0] for row in cursor.fetchall())
