@@ -6,6 +6,7 @@ Corpus: the arXiv listings plus the Hugging Face daily papers of 2024-2025 in
   keywords  known-item queries made of a HF paper's ai_keywords (ai_keywords are not indexed)
   typos     HF titles with two typos
   topics    7 topic queries in a reader's own words, relevance by a title pattern
+  held-out  7 more, written after the hybrid ranking was tuned on the first 7
 Metrics: MRR@10 (known items), R-precision (topics, R capped at 100), p50 latency.
 
     .venv/bin/python bench/search_quality.py [--queries 1000] [--weights 0.1,0.2,0.3]
@@ -39,6 +40,21 @@ TOPICS = [
     ("generating videos from text prompts", r"text-to-video|video generat", r""),
     ("sparse expert layers with token routing", r"mixture[- ]of[- ]experts|\bmoe\b", r""),
     ("shrinking the key value cache for long inputs", r"kv[- ]?cache", r""),
+]  # fmt: skip
+# Written after the fusion was tuned on TOPICS, to check that it was not tuned to them.
+HELD_OUT_TOPICS = [
+    ("attacks that make chatbots ignore their safety rules", r"jailbreak", r""),
+    ("compressing model weights to fewer bits", r"quantiz", r"language model|llm"),
+    ("aligning models with human preferences without a separate reward model",
+     r"direct preference|\bdpo\b", r""),
+    ("turning photos into 3D scenes that can be rendered from new viewpoints",
+     r"gaussian splatting|radiance field|\bnerf\b", r""),
+    ("models that spend more computation at inference time to answer better",
+     r"test[- ]time (scal|compute)|inference[- ]time (scal|compute)", r""),
+    ("agents that operate websites and apps by clicking on the screen",
+     r"\bgui\b|web agent|computer[- ]use|web navigation", r""),
+    ("a small student model trained on the outputs of a large teacher model",
+     r"distill", r"language model|llm"),
 ]  # fmt: skip
 
 
@@ -168,9 +184,9 @@ def query_texts(keyword_queries, typo_queries):
     return [q for q, _ in keyword_queries + typo_queries] + [t[0] for t in TOPICS]
 
 
-def topic_judgements(rows_by_id):
+def topic_judgements(rows_by_id, topics=TOPICS):
     judged = []
-    for query, title_pattern, also in TOPICS:
+    for query, title_pattern, also in topics:
         title_re, also_re = re.compile(title_pattern, re.I), re.compile(also, re.I)
         relevant = {
             arxiv_id
@@ -291,7 +307,7 @@ def minilm_anchor(rows, texts, cache_dir):
 # --- metrics -----------------------------------------------------------------------------
 
 
-def evaluate(system, keyword_queries, typo_queries, topics):
+def evaluate(system, keyword_queries, typo_queries, topics, held_out):
     out, latencies = {}, []
 
     def timed(query, k):
@@ -306,12 +322,13 @@ def evaluate(system, keyword_queries, typo_queries, topics):
             found = timed(query, 10)
             reciprocal.append(1 / (found.index(target) + 1) if target in found else 0.0)
         out[name] = statistics.mean(reciprocal) if reciprocal else float("nan")
-    precisions = []
-    for query, relevant in topics:
-        r = min(len(relevant), 100)
-        found = timed(query, r)
-        precisions.append(len(set(found[:r]) & relevant) / r if r else 0.0)
-    out["topics"] = statistics.mean(precisions)
+    for name, judged in (("topics", topics), ("held_out", held_out)):
+        precisions = []
+        for query, relevant in judged:
+            r = min(len(relevant), 100)
+            found = timed(query, r)
+            precisions.append(len(set(found[:r]) & relevant) / r if r else 0.0)
+        out[name] = statistics.mean(precisions)
     out["p50"] = statistics.median(latencies)
     return out
 
@@ -324,8 +341,9 @@ def main():
     parser.add_argument("--weights", default="", help="extra hybrid fusion weights to try")
     parser.add_argument("--minilm", action="store_true", help="MiniLM anchor (slow: ~1 h)")
     parser.add_argument("--skip-anchors", action="store_true")
-    parser.add_argument("--minilm-cache-only", action="store_true",
-                        help="only encode the corpus and queries with MiniLM (no Django)")  # fmt: skip
+    parser.add_argument(
+        "--minilm-cache-only", action="store_true", help="only encode with MiniLM (no Django)"
+    )
     args = parser.parse_args()
 
     if args.minilm_cache_only:
@@ -338,15 +356,17 @@ def main():
     build = load_corpus(rows)
     print(f"corpus: {len(rows)} real papers; database + index build/catch-up {build:.0f} s")
     keyword_queries, typo_queries = make_queries(args.queries, args.typos)
-    topics = topic_judgements({row[0]: (row[1], row[2]) for row in rows})
-    print("topic relevant-set sizes:", [len(rel) for _, rel in topics])
+    by_id = {row[0]: (row[1], row[2]) for row in rows}
+    topics, held_out = topic_judgements(by_id), topic_judgements(by_id, HELD_OUT_TOPICS)
+    print("topic relevant-set sizes:", [len(rel) for _, rel in topics],
+          "held out:", [len(rel) for _, rel in held_out])  # fmt: skip
 
     from dailypapers.search import fusion
     from dailypapers.search.embedders import get_embedder
 
     print(f"embedder: {get_embedder().contract}")
     systems = [("ours: keyword", ours("keyword")), ("ours: semantic", ours("semantic"))]
-    systems.append((f"ours: hybrid (w={fusion.SEMANTIC_WEIGHT})", ours("auto")))
+    systems.append((f"ours: hybrid (w={fusion.WEIGHT})", ours("auto")))
     if not args.skip_anchors:
         plain = [(row[0], row[1], row[2]) for row in rows]
         systems += [("tantivy (plain)", tantivy_anchor(plain)), ("bm25s", bm25s_anchor(plain))]
@@ -355,22 +375,22 @@ def main():
             systems.append(("MiniLM dense, exact", minilm_anchor(plain, texts, args.data_dir)))
 
     print(f"\n{'system':<32} {'keywords MRR@10':>16} {'typos MRR@10':>13} "
-          f"{'topics R-prec':>14} {'p50 ms':>8}")  # fmt: skip
-    default_weight = fusion.SEMANTIC_WEIGHT
+          f"{'topics R-prec':>14} {'held-out R-prec':>16} {'p50 ms':>8}")  # fmt: skip
+    default_weight = fusion.WEIGHT
     for name, system in systems:
-        report(name, evaluate(system, keyword_queries, typo_queries, topics))
+        report(name, evaluate(system, keyword_queries, typo_queries, topics, held_out))
     for weight in [float(w) for w in args.weights.split(",") if w]:
-        fusion.SEMANTIC_WEIGHT = weight
+        fusion.WEIGHT = weight
         report(
             f"ours: hybrid (w={weight})",
-            evaluate(ours("auto"), keyword_queries, typo_queries, topics),
+            evaluate(ours("auto"), keyword_queries, typo_queries, topics, held_out),
         )
-    fusion.SEMANTIC_WEIGHT = default_weight
+    fusion.WEIGHT = default_weight
 
 
 def report(name, m):
     print(f"{name:<32} {m['keywords']:>16.3f} {m['typos']:>13.3f} {m['topics']:>14.3f} "
-          f"{m['p50']:>8.1f}", flush=True)  # fmt: skip
+          f"{m['held_out']:>16.3f} {m['p50']:>8.1f}", flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -1,5 +1,7 @@
 import datetime as dt
 
+import numpy as np
+
 from dailypapers.papers.services import vote_cast
 from dailypapers.search import (
     paper_feedback,
@@ -72,18 +74,30 @@ def test_it_starts_cold_from_followed_topics(load_real_papers, alice, bob):
 
 
 def test_it_keeps_a_standout_keyword_hit_first_when_fusing():
-    from dailypapers.search.fusion import fuse
+    from dailypapers.search import fusion
 
     keyword_hits = [(1, 30.0)] + [(pk, 5.0 - pk * 0.01) for pk in range(2, 40)]
-    semantic_hits = [(99, 0.9), (2, 0.8), (1, 0.2)]
-    fused = [pk for pk, _ in fuse(keyword_hits, semantic_hits, {1: 0.2, 2: 0.8})]
-    assert fused[0] == 1
+    assert fusion.topic_likeness(keyword_hits) == 0.0  # a known item: keywords decide
+    fused = fusion.fuse(keyword_hits, {99: 0.9, 2: 0.8, 1: 0.2}, weight=fusion.WEIGHT * 0.2)
+    assert fused[0][0] == 1
 
 
-def test_it_lets_meaning_reorder_flat_keyword_scores():
-    from dailypapers.search.fusion import fuse
+def test_it_lets_meaning_reorder_flat_keyword_scores_and_bring_in_neighbours():
+    from dailypapers.search import fusion
 
     keyword_hits = [(pk, 10.0 - pk * 0.01) for pk in range(1, 40)]
-    semantic_hits = [(7, 0.9), (1, 0.1)]
-    fused = [pk for pk, _ in fuse(keyword_hits, semantic_hits, {1: 0.1, 7: 0.9})]
-    assert fused[0] == 7
+    weight = fusion.WEIGHT * fusion.topic_likeness(keyword_hits)
+    assert weight > 1.0
+    similarities = {pk: 0.1 for pk in range(1, 40)} | {7: 0.9, 99: 0.95}
+    fused = [pk for pk, _ in fusion.fuse(keyword_hits, similarities, weight=weight)]
+    assert fused[:2] == [99, 7]  # 99 shares the meaning but none of the words
+
+
+def test_it_leans_the_feedback_vector_on_a_standout_top_hit():
+    from dailypapers.search import fusion
+
+    vectors = {1: np.array([1.0, 0.0]), 2: np.array([0.0, 1.0]), 3: np.array([0.0, 1.0])}
+    standout = fusion.feedback_vector([(1, 10.0), (2, 6.0), (3, 6.0)], vectors)
+    flat = fusion.feedback_vector([(1, 10.0), (2, 9.9), (3, 9.9)], vectors)
+    assert standout[0] > 0.99
+    assert flat[1] > flat[0]

@@ -33,9 +33,12 @@ EXACT_BOOST = 0.5  # unstemmed abstract match on top of the stemmed one (bench-t
 FUZZY_BOOST = 0.6  # a fuzzy match scores a constant; kept below a real term match
 TEXT_FIELDS = ("title", "abstract", "authors")
 # Ranked words only: they add noise to OR-ed queries (titles still see them, in coverage).
+# The second line is the glue of topics asked in a reader's own words ("making diffusion
+# LMs decode faster"): rare enough in small corpora to outweigh the words that matter.
 STOPWORDS = frozenset(
     "a an and are as at be by for from has in is it its of on or that the to was were with"
-    " we our this these via using".split()
+    " we our this these via using"
+    " make makes making made them their they how what which when why who into can do does".split()
 )
 
 _lock = threading.Lock()

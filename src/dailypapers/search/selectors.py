@@ -8,9 +8,8 @@ import numpy as np
 
 from dailypapers.papers.models import Paper, Vote
 
-from . import keyword
+from . import fusion, keyword
 from .embedders import get_embedder
-from .fusion import fuse
 from .keyword import Filters
 from .models import PaperEmbedding, PaperFeedback
 from .query import normalise_title, parse
@@ -21,9 +20,8 @@ log = logging.getLogger(__name__)
 SORTS = ("relevance", "newest", "upvotes")
 MAX_LIMIT = 100
 MAX_OFFSET = 2000
-CANDIDATES = 100  # keyword and semantic candidates fused for a relevance page
 SORT_POOL = 1000  # the most relevant matches that "upvotes" re-sorts
-SEMANTIC_MIN = 0.45  # cosine below which a paper is not "about" the query (bench-tuned)
+SEMANTIC_MIN = 0.45  # query cosine below which a paper is not "about" it (bench-tuned)
 SEMANTIC_OFF = "Semantic search is unavailable; showing keyword results."
 TOO_DEEP = "Results stop after the first 2,000; refine the search to see others."
 INDEX_OFF = "Search is temporarily unavailable."
@@ -89,7 +87,7 @@ def search_papers(
 
     need = offset + limit
     semantic_wanted = sort == "relevance" and mode != "keyword" and bool(parsed.should)
-    pool = SORT_POOL if sort == "upvotes" else (max(need, CANDIDATES) if semantic_wanted else need)
+    pool = SORT_POOL if sort == "upvotes" else (max(need, fusion.POOL) if semantic_wanted else need)
     try:
         hits, total = keyword.get_index().search(parsed, filters, limit=pool, sort=sort)
     except Exception:
@@ -100,19 +98,12 @@ def search_papers(
     ranked = [hit.pk for hit in hits]
     if semantic_wanted:
         try:
-            semantic = _semantic_hits(parsed.free_text, CANDIDATES)
+            fused = _with_meaning(parsed, [(hit.pk, hit.score) for hit in hits], mode)
         except Exception as exc:
             log.warning("semantic search failed, keyword results only: %s", exc)
-            semantic, notice = None, SEMANTIC_OFF
-        if semantic is not None:
-            embedder, query_vector, sem_hits = semantic
+            fused, notice = None, SEMANTIC_OFF
+        if fused is not None:
             mode_used = "hybrid"
-            fused = [(hit.pk, hit.score) for hit in hits]
-            if mode == "semantic":
-                fused = sem_hits
-            elif parsed.is_plain:
-                about = [(pk, cosine) for pk, cosine in sem_hits if cosine >= SEMANTIC_MIN]
-                fused = fuse(fused, about, _similarities(query_vector, fused, embedder))
             ranked = [pk for pk, _ in fused]
             total += len(set(ranked) - {hit.pk for hit in hits})
 
@@ -150,20 +141,31 @@ def _page(pks, filters, need):
     return papers[:need], dropped
 
 
-def _semantic_hits(text, k):
+def _with_meaning(parsed, keyword_hits, mode):
+    """keyword_hits [(pk, score)] re-ranked with meaning (see fusion.py); None: no embedder.
+
+    Plain words only: a query with operators (phrases, fields, exclusions) asks for exactly
+    what it says. With no keyword hit at all, the query's own vector finds papers about it.
+    """
     embedder = get_embedder()
     if embedder is None:
         return None
-    query_vector = embedder.encode([text])[0]
     store = get_store(embedder.contract, embedder.dims)
-    labels, sims = store.search(query_vector, k)
-    return embedder, query_vector, [(int(a), float(b)) for a, b in zip(labels, sims, strict=True)]
-
-
-def _similarities(query_vector, ranked, embedder):
-    store = get_store(embedder.contract, embedder.dims)
-    found, vectors = store.vectors_of([pk for pk, _ in ranked])
-    return dict(zip(found, (vectors @ query_vector).tolist(), strict=True)) if found else {}
+    if mode == "semantic" or not keyword_hits:
+        labels, sims = store.search(embedder.encode([parsed.free_text])[0], fusion.POOL)
+        hits = [(int(pk), float(sim)) for pk, sim in zip(labels, sims, strict=True)]
+        return hits if mode == "semantic" else [h for h in hits if h[1] >= SEMANTIC_MIN]
+    weight = fusion.WEIGHT * fusion.topic_likeness(keyword_hits)
+    if not parsed.is_plain or weight == 0:
+        return keyword_hits
+    found, vectors = store.vectors_of([pk for pk, _ in keyword_hits])
+    feedback = fusion.feedback_vector(keyword_hits, dict(zip(found, vectors, strict=True)))
+    if feedback is None:
+        return keyword_hits
+    similarities = dict(zip(found, (vectors @ feedback).tolist(), strict=True))
+    labels, sims = store.search(feedback, fusion.POOL)
+    similarities.update(zip(labels.tolist(), sims.tolist(), strict=True))
+    return fusion.fuse(keyword_hits, similarities, weight=weight)
 
 
 def _hydrate(pks, filters):
@@ -218,7 +220,7 @@ def _pin_exact_title(papers, text):
     wanted = normalise_title(text)
     if len(wanted) < 8:
         return None
-    for paper in papers[:CANDIDATES]:
+    for paper in papers[: fusion.POOL]:
         if normalise_title(paper.title) == wanted:
             return paper
     return None
