@@ -117,7 +117,8 @@ def load_corpus(rows, *, batch=5000):
     from tqdm import tqdm
 
     from dailypapers.papers.models import Paper
-    from dailypapers.search import keyword
+    from dailypapers.search import acronyms, keyword
+    from dailypapers.search.models import Acronym
     from dailypapers.search.services import index_papers, missing_embeddings
 
     started = time.perf_counter()
@@ -148,6 +149,8 @@ def load_corpus(rows, *, batch=5000):
         missing = missing_embeddings()
         for start in tqdm(range(0, len(missing), batch), desc="embed", unit="batch"):
             index_papers(missing[start : start + batch])
+    if not Acronym.objects.exists():
+        acronyms.refresh()
     return time.perf_counter() - started
 
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from dailypapers.search import vectors
+from dailypapers.search import acronyms, vectors
 
 
 def _clean(text):
@@ -30,8 +30,10 @@ def _records(folder):
 def search_dir(settings, tmp_path):
     settings.SEARCH_DIR = tmp_path / "search"
     vectors.reset_stores()
+    acronyms.reset_cache()
     yield settings.SEARCH_DIR
     vectors.reset_stores()
+    acronyms.reset_cache()
 
 
 @pytest.fixture

@@ -31,6 +31,7 @@ MAX_COVERAGE_WORDS = 24
 AUTHORS_BOOST = 1.5
 EXACT_BOOST = 0.5  # unstemmed abstract match on top of the stemmed one (bench-tuned)
 FUZZY_BOOST = 0.6  # a fuzzy match scores a constant; kept below a real term match
+EXPANSION_BOOST = 0.3  # an acronym's long form, added to the query (acronyms.py; bench-tuned)
 TEXT_FIELDS = ("title", "abstract", "authors")
 # Ranked words only: they add noise to OR-ed queries (titles still see them, in coverage).
 # The second line is the glue of topics asked in a reader's own words ("making diffusion
@@ -263,7 +264,8 @@ class KeywordIndex:
                     per_field.append(Query.boost_query(fuzzy_query, boost * FUZZY_BOOST))
         if not per_field:
             return None
-        return Query.boolean_query([(Occur.Should, q) for q in per_field])
+        query = Query.boolean_query([(Occur.Should, q) for q in per_field])
+        return Query.boost_query(query, EXPANSION_BOOST) if clause.expansion else query
 
     def _title_coverage(self, parsed, searcher):
         """A bonus for titles that contain most of the query's words (typos forgiven).
@@ -275,6 +277,8 @@ class KeywordIndex:
         Occur, Query, schema = tantivy.Occur, tantivy.Query, self.schema
         words = []
         for clause in parsed.should:
+            if clause.expansion:
+                continue
             for word in ANALYZERS["names"].analyze(clause.text):
                 if word not in words:
                     words.append(word)

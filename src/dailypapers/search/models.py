@@ -41,3 +41,14 @@ class PaperFeedback(models.Model):
 
     def __str__(self):
         return f"{self.user} {self.kind} {self.paper_id}"
+
+
+class Acronym(models.Model):
+    """An acronym as the papers define it, e.g. llm -> "large language models" (acronyms.py)."""
+
+    short = models.CharField(max_length=16, unique=True)  # lowercase, singular
+    long = models.CharField(max_length=200)
+    papers = models.PositiveIntegerField()  # papers that define it this way
+
+    def __str__(self):
+        return f"{self.short} = {self.long}"

@@ -56,7 +56,7 @@ class PostgresKeywordIndex:
 
     def search(self, parsed, filters, *, limit, sort="relevance"):
         where, params = [], []
-        words = " ".join(clause.text for clause in parsed.should)
+        words = " ".join(clause.text for clause in parsed.should if not clause.expansion)
         rank = "0"
         rank_params = []
         if parsed.should:

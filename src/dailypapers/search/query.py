@@ -26,6 +26,7 @@ class Clause:
     text: str
     field: str | None = None  # None: title, abstract and authors
     phrase: bool = False
+    expansion: bool = False  # added by search (an acronym's other form), not typed
 
 
 @dataclass

@@ -8,7 +8,7 @@ import numpy as np
 
 from dailypapers.papers.models import Paper, Vote
 
-from . import fusion, keyword
+from . import acronyms, fusion, keyword
 from .embedders import get_embedder
 from .keyword import Filters
 from .models import PaperEmbedding, PaperFeedback
@@ -79,7 +79,7 @@ def search_papers(
         has_code=has_code,
         featured_only=bool(featured_only),
     )
-    parsed = parse(query)
+    parsed = acronyms.expand(parse(query))
     if parsed.arxiv_ids and not (parsed.should or parsed.must or parsed.must_not):
         return _by_ids(parsed.arxiv_ids, filters)
     if parsed.is_empty:

@@ -2,6 +2,7 @@
 
 import logging
 
+from crontask import cron
 from django.db import transaction
 from django.tasks import task
 
@@ -12,9 +13,23 @@ INLINE_UP_TO = 20  # papers: one admin save or submission is indexed before the 
 
 @task
 def index_papers_task(paper_ids):
+    from .acronyms import refresh
+    from .models import Acronym
     from .services import index_papers
 
-    return index_papers(paper_ids)
+    indexed = index_papers(paper_ids)
+    if not Acronym.objects.exists():  # a first load (the demo's sample): learn them now
+        refresh()
+    return indexed
+
+
+@cron("15 4 * * *")  # nightly, after the evening's ingest has been indexed
+@task
+def refresh_acronyms():
+    """Recount the acronyms that papers define (search/acronyms.py)."""
+    from .acronyms import refresh
+
+    return refresh()
 
 
 def index_papers_later(paper_ids):

@@ -12,7 +12,8 @@ class Command(BaseCommand):
     help = (
         "Search indexes. 'reindex' rebuilds the keyword index and (re-)embeds papers whose "
         "vectors are missing or were made by another embedding contract; 'status' shows the "
-        "index sizes; 'query TEXT' runs a search as the site would."
+        "index sizes; 'query TEXT' runs a search as the site would. Reindex also recounts "
+        "the acronyms that papers define (LLM = large language model), which queries use."
     )
 
     def add_arguments(self, parser):
@@ -34,6 +35,7 @@ class Command(BaseCommand):
 
     def do_reindex(self, *, dry_run, no_embed, reembed, batch, **_):
         from dailypapers.search import keyword
+        from dailypapers.search.acronyms import refresh as acronyms_refresh
         from dailypapers.search.embedders import EmbedderUnavailable, get_embedder
         from dailypapers.search.services import index_papers, missing_embeddings
         from dailypapers.search.vectors import get_store, reset_stores
@@ -64,15 +66,17 @@ class Command(BaseCommand):
             store.catch_up()  # pgvector: copies what is missing, builds the HNSW index
             if hasattr(getattr(store, "index", None), "save"):
                 store.save()
-        self.stdout.write(self.style.SUCCESS(f"indexed {len(ids)} papers"))
+        acronyms = acronyms_refresh()
+        self.stdout.write(self.style.SUCCESS(f"indexed {len(ids)} papers; {acronyms} acronyms"))
 
     def do_status(self, **_):
         from dailypapers.search import keyword
         from dailypapers.search.embedders import EmbedderUnavailable, get_embedder
-        from dailypapers.search.models import PaperEmbedding
+        from dailypapers.search.models import Acronym, PaperEmbedding
 
         self.stdout.write(f"visible papers:      {Paper.objects.visible().count()}")
         self.stdout.write(f"keyword documents:   {keyword.get_index().count()}")
+        self.stdout.write(f"acronyms:            {Acronym.objects.count()}")
         try:
             embedder = get_embedder()
         except EmbedderUnavailable as exc:

@@ -1,0 +1,59 @@
+from dailypapers.search import acronyms, search_papers
+from dailypapers.search.models import Acronym
+from dailypapers.search.query import parse
+
+
+def test_it_reads_acronym_definitions_the_way_abstracts_write_them():
+    text = (
+        "We compress the key-value (KV) cache of large language models (LLMs) with a "
+        "mixture-of-experts (MoE) router (see Table 1), as in prior work (Smith et al.)."
+    )
+    assert acronyms.definitions(text) == [
+        ("kv", "key value"),
+        ("llm", "large language models"),
+        ("moe", "mixture of experts"),
+    ]
+    assert acronyms.definitions("a Transformer (TF) and an unrelated word (XYZ)") == [
+        ("tf", "transformer")
+    ]
+
+
+def test_it_keeps_only_acronyms_that_papers_agree_on():
+    texts = [
+        "super-resolution (SR) of images",
+        "image super resolution (SR) networks",
+        "speech recognition (SR) systems",
+        "a single mention of state space models (SSMs)",
+        "graph neural networks (GNNs) here",
+        "and graph neural networks (GNN) there",
+    ]
+    table = acronyms.mine(texts)
+    assert table["gnn"] == ("graph neural networks", 2)
+    assert table["sr"] == ("super resolution", 2)  # 2 of 3 definitions agree
+    assert "ssm" not in table  # one paper is not enough
+
+
+def test_it_learns_acronyms_from_real_papers(load_real_papers):
+    load_real_papers()
+    assert acronyms.refresh() > 10
+    assert Acronym.objects.get(short="llm").long.startswith("large language model")
+    expanded = acronyms.expand(parse("LLMs pruning"))
+    added = [c.text for c in expanded.should if c.expansion]
+    assert added and added[0].startswith("large language model")
+
+
+def test_it_finds_the_long_form_from_the_acronym(paper):
+    for i in range(2):
+        paper(title=f"Selective scans {i}", abstract="We train state space models (SSMs).")
+    spelled_out = paper(title="Long sequences", abstract="Linear-time state space models win.")
+    paper(title="Unrelated", abstract="Graph colouring heuristics for sparse graphs.")
+
+    def found(query):
+        return search_papers(query, mode="keyword").papers
+
+    assert spelled_out not in found("SSMs")  # not learnt yet
+    acronyms.refresh()
+    assert spelled_out in found("SSMs")
+    assert found("SSMs")[0] != spelled_out  # the typed form still counts most
+    # Typed words still decide: the expansion adds candidates, it does not replace.
+    assert search_papers('"graph colouring"').papers[0].title == "Unrelated"
