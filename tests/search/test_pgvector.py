@@ -219,3 +219,5 @@ def test_it_keeps_recall_above_95_percent_at_10k_vectors(pg, load_real_papers):
         expected, _ = exact_top(query, 10, vectors)
         recalls.append(len(set(store.search(query, 10)[0].tolist()) & set(expected)) / 10)
     assert np.mean(recalls) >= 0.95, np.mean(recalls)
+    # More than pgvector's ef_search cap of 1000: the scan goes on (iterative scan).
+    assert len(set(store.search(query, 1500)[0].tolist())) == 1500

@@ -254,10 +254,19 @@ class PgVectorStore:
         )
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL hnsw.ef_search = {int(ef)}")
+            if k > ef and self._iterative():  # else at most ef_search rows come back
+                cursor.execute("SET LOCAL hnsw.iterative_scan = strict_order")
             cursor.execute(sql, [_literal(query), k])
             rows = cursor.fetchall()
         labels = np.array([row[0] for row in rows], dtype=np.int64)
         return labels, -np.array([row[1] for row in rows], dtype=np.float32)
+
+    def _iterative(self):
+        """pgvector >= 0.8 can go on scanning the graph past ef_search results."""
+        if not hasattr(self, "_iterative_scan"):
+            version = _scalar("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
+            self._iterative_scan = tuple(int(x) for x in version.split(".")[:2]) >= (0, 8)
+        return self._iterative_scan
 
     def vectors_of(self, paper_ids):
         """(found ids in the order asked, their vectors), read from PaperEmbedding."""
