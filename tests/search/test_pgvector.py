@@ -213,6 +213,7 @@ def test_it_keeps_recall_above_95_percent_at_10k_vectors(pg, load_real_papers):
     store = current_store()  # copies the rows, builds the HNSW index
     print(f"copied and indexed in {time.perf_counter() - started:.1f} s")
     assert len(store) == 10_000
+    assert "Index Scan using search_pgvector_hnsw" in store.explain(real[0])  # rebuilt
     vectors, recalls = all_vectors(), []
     for query in real[rng.choice(len(real), 50, replace=False)] + 0.01:
         query = query / np.linalg.norm(query)
