@@ -89,7 +89,7 @@ class Command(BaseCommand):
         self.stdout.write(f"embedder:            {embedder.contract} ({embedder.dims} dims)")
         self.stdout.write(f"vectors (current):   {current}")
         self.stdout.write(f"vectors (stale):     {PaperEmbedding.objects.count() - current}")
-        self.stdout.write(f"vector index:        {_vector_index(embedder)}")
+        self.stdout.write(f"vector index:        {_vector_index(embedder, current)}")
 
     def do_query(self, *, text, limit, sort, mode, **_):
         from dailypapers.search import search_papers
@@ -103,9 +103,9 @@ class Command(BaseCommand):
             self.stdout.write(f"{mark} {paper.arxiv_id:<12} {paper.title[:90]}")
 
 
-def _vector_index(embedder):
+def _vector_index(embedder, count):
     from dailypapers.search.pgvector import PgVectorUnavailable, mode
-    from dailypapers.search.vectors import get_store
+    from dailypapers.search.vectors import HNSW_THRESHOLD, get_store
 
     try:
         store = get_store(embedder.contract, embedder.dims)
@@ -113,5 +113,5 @@ def _vector_index(embedder):
         return f"unavailable ({exc})"
     if getattr(store, "kind", "") == "pgvector":
         return f"pgvector HNSW ({len(store)} vectors, index {store.index_name}; mode {mode()})"
-    kind = type(store.index).__name__.replace("Index", "").lower()  # exact or hnsw
-    return f"in memory, {kind} ({len(store.index)} vectors; mode {mode()})"
+    kind = "hnswlib HNSW" if count >= HNSW_THRESHOLD else "exact numpy"  # as each process does
+    return f"in memory per process, {kind} ({count} vectors; mode {mode()})"
