@@ -97,6 +97,8 @@ def main():
     parser.add_argument("--ef-construction", type=int, default=0, help="pgvector's; 0: ours")
     parser.add_argument("--no-hnswlib", action="store_true", help="pgvector figures only")
     args = parser.parse_args()
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        skip("DATABASE_URL must name a PostgreSQL server with pgvector")
 
     contract, ids, matrix, queries = load_vectors(args.corpus, args.vectors)
     n, dims = matrix.shape
