@@ -90,7 +90,8 @@ def test_it_lets_meaning_reorder_flat_keyword_scores_and_bring_in_neighbours():
     assert weight > 1.0
     similarities = {pk: 0.1 for pk in range(1, 40)} | {7: 0.9, 99: 0.95}
     fused = [pk for pk, _ in fusion.fuse(keyword_hits, similarities, weight=weight)]
-    assert fused[:2] == [99, 7]  # 99 shares the meaning but none of the words
+    assert fused[:3] == [1, 99, 7]  # the best keyword match stays first; 99 shares the
+    # meaning but none of the words
 
 
 def test_it_leans_the_feedback_vector_on_a_standout_top_hit():

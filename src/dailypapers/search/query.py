@@ -49,7 +49,8 @@ class ParsedQuery:
 
     @property
     def free_text(self):
-        return " ".join(clause.text for clause in self.should + self.must)
+        """The words typed (not the acronym expansions), for the embedder."""
+        return " ".join(c.text for c in self.should + self.must if not c.expansion)
 
 
 def clean(text):
