@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from dailypapers.digests.selectors import follows_for_user
-from dailypapers.search import index_papers, vectors
+from dailypapers.search import acronyms, index_papers, vectors
 from dailypapers.search.models import PaperFeedback
 
 
@@ -13,8 +13,10 @@ from dailypapers.search.models import PaperFeedback
 def search_dir(settings, tmp_path):
     settings.SEARCH_DIR = tmp_path / "search"
     vectors.reset_stores()
+    acronyms.reset_cache()
     yield
     vectors.reset_stores()
+    acronyms.reset_cache()
 
 
 @pytest.fixture
@@ -43,6 +45,15 @@ def test_it_finds_papers_and_shows_them_like_the_daily_page(client, papers):
     assert "Structured pruning of large language models" in body
     assert "A survey of graph neural networks" not in body
     assert 'type="application/atom+xml"' in body and "/feeds/search.atom?q=pruning" in body
+
+
+def test_it_says_which_acronyms_it_spelled_out(client, papers, make_paper):
+    for i in range(2):
+        make_paper(title=f"Graph learning {i}", abstract="Deep graph neural networks (GNNs).")
+    acronyms.refresh()
+    body = client.get("/search", {"q": "GNNs"}).content.decode()
+    assert "also searched: graph neural networks" in body
+    assert "A survey of graph neural networks" in body  # it never says "GNN"
 
 
 def test_it_jumps_to_the_paper_for_an_arxiv_id_or_link(client, papers):

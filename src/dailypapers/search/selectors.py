@@ -2,7 +2,7 @@
 
 import logging
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -34,6 +34,7 @@ class SearchResults:
     mode: str  # "hybrid" or "keyword"
     notice: str | None = None
     pinned: Paper | None = None
+    also_searched: list = field(default_factory=list)  # acronyms' long forms added
 
 
 @dataclass
@@ -124,6 +125,7 @@ def search_papers(
         mode=mode_used,
         notice=notice,
         pinned=pinned,
+        also_searched=[clause.text for clause in parsed.should if clause.expansion],
     )
 
 
