@@ -209,8 +209,37 @@ class VectorStore:
         return self.index.search(query, k)
 
     def vectors_of(self, paper_ids):
+        """(ids found, their vectors as rows), in the order asked."""
         self.catch_up()
-        return self.index.get(list(paper_ids))
+        if not isinstance(self.index, HnswIndex):
+            return self.index.get(list(paper_ids))
+        # hnswlib's get_items converts through Python lists (13 ms for the 300 candidates
+        # of a hybrid query); the same vectors read by paper id from the database: 2 ms.
+        return self._vectors_from_database([int(pk) for pk in paper_ids])
+
+    def _vectors_from_database(self, paper_ids):
+        from django.db import connection
+
+        from .models import PaperEmbedding
+
+        table = connection.ops.quote_name(PaperEmbedding._meta.db_table)
+        blobs = {}
+        with connection.cursor() as cursor:  # plain SQL: the ORM's row handling costs 2x
+            for start in range(0, len(paper_ids), 900):  # below SQLite's old 999 parameters
+                chunk = paper_ids[start : start + 900]
+                # By paper id alone: with the contract in the WHERE clause SQLite picks the
+                # contract index and scans every vector.
+                cursor.execute(
+                    f"SELECT paper_id, contract, vector FROM {table} "
+                    f"WHERE paper_id IN ({', '.join(['%s'] * len(chunk))})",
+                    chunk,
+                )
+                for paper_id, contract, blob in cursor.fetchall():
+                    if contract == self.contract:
+                        blobs[paper_id] = blob
+        found = [pk for pk in paper_ids if pk in blobs]
+        vectors = np.frombuffer(b"".join(bytes(blobs[pk]) for pk in found), dtype=np.float32)
+        return found, vectors.reshape(-1, self.dims)
 
 
 def get_store(contract, dims):
