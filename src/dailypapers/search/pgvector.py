@@ -88,24 +88,11 @@ def _scalar(sql, params=()):
         return cursor.fetchone()[0]
 
 
-def extension_available():
-    """The server has pgvector installed as a package (it may not be enabled here yet)."""
-    return connection.vendor == "postgresql" and bool(
-        _scalar("SELECT count(*) FROM pg_available_extensions WHERE name = 'vector'")
-    )
-
-
-def create_extension():
-    """CREATE EXTENSION vector where possible; False (and a log line) where not."""
-    if not extension_available():
-        return False
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("CREATE EXTENSION IF NOT EXISTS vector")
-        return True
-    except Exception as exc:  # not allowed (no superuser, not trusted): operators can
-        log.warning("could not enable pgvector (%s); vectors stay in memory", exc)
-        return False
+def _present(*names):
+    """Whether each of these tables or indexes exists."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(['to_regclass(%s) IS NOT NULL'] * len(names))}", names)
+        return cursor.fetchone()
 
 
 def table_ready():
@@ -130,7 +117,9 @@ def choose(contract, dims):
         if wanted == "pgvector":
             raise PgVectorUnavailable("DAILYPAPERS_VECTOR_INDEX=pgvector needs PostgreSQL.")
         return None
-    if not table_ready():
+    store = PgVectorStore(contract, dims)
+    table, index = _present(TABLE, store.index_name)  # one query in the usual case
+    if not (table or table_ready()):
         if wanted == "pgvector":
             raise PgVectorUnavailable(
                 "DAILYPAPERS_VECTOR_INDEX=pgvector, but the vector extension is not enabled "
@@ -139,8 +128,8 @@ def choose(contract, dims):
         _say_once("PostgreSQL without the pgvector extension: the vector index is in memory")
         return None
     _say_once("vector index: pgvector HNSW in the database")
-    store = PgVectorStore(contract, dims)
-    store.catch_up()
+    if not index:  # a new contract, or pgvector newly enabled: fill the table, build
+        store.catch_up()
     return store
 
 
@@ -181,8 +170,15 @@ class PgVectorStore:
         self.index_name = f"{TABLE}_hnsw_{digest}"
         self.expression = f"(embedding::vector({self.dims}))"
 
+    def has_index(self):
+        return _present(self.index_name)[0]
+
     def catch_up(self):
-        """Mirror rows missing from the table, drop hidden papers', build the HNSW index."""
+        """Mirror rows missing from the table, drop hidden papers', build the HNSW index.
+
+        Writes through services keep the table in step; this repairs what was written
+        behind its back (`dailypapers search reindex` runs it).
+        """
         missing = _scalar(f"SELECT count(*) {self._missing_sql()}", [self.contract, 0])
         if missing >= REBUILD_FROM and missing >= len(self) // 4:
             # Growing the graph row by row costs ~4 ms a vector; a fresh build is cheaper.
@@ -234,8 +230,7 @@ class PgVectorStore:
             )
 
     def build_index(self):
-        exists = _scalar("SELECT to_regclass(%s) IS NOT NULL", [self.index_name])
-        if exists:
+        if self.has_index():
             return
         log.info("pgvector: building HNSW index %s for %s", self.index_name, self.contract)
         with transaction.atomic(), connection.cursor() as cursor:
@@ -262,11 +257,15 @@ class PgVectorStore:
             f"FROM {TABLE} WHERE contract = {_quoted(self.contract)} "
             f"ORDER BY distance LIMIT %s"
         )
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(f"SET LOCAL hnsw.ef_search = {int(ef)}")
-            if k > ef and self._iterative():  # else at most ef_search rows come back
-                cursor.execute("SET LOCAL hnsw.iterative_scan = strict_order")
-            cursor.execute(sql, [_literal(query), k])
+        setup = [f"SET LOCAL hnsw.ef_search = {int(ef)}"]
+        if k > ef and self._iterative():  # else at most ef_search rows come back
+            setup.append("SET LOCAL hnsw.iterative_scan = strict_order")
+        # One round trip: statements sent together run in one transaction, so SET LOCAL
+        # holds for the SELECT and ends with it (Django's client-side binding allows this).
+        with connection.cursor() as cursor:
+            cursor.execute("; ".join([*setup, sql]), [_literal(query), k])
+            for _ in setup:
+                cursor.nextset()
             rows = cursor.fetchall()
         labels = np.array([row[0] for row in rows], dtype=np.int64)
         return labels, -np.array([row[1] for row in rows], dtype=np.float32)
