@@ -2,6 +2,7 @@
 for fusion are the stored ones, in the order asked, of the current contract only."""
 
 import numpy as np
+import pytest
 
 from dailypapers.search import embedders, vectors
 from dailypapers.search.models import PaperEmbedding
@@ -14,6 +15,11 @@ TOPICS = [
     "Mixture-of-experts layers with token routing",
     "Compressing the key-value cache for long contexts",
 ]
+
+
+@pytest.fixture(autouse=True)
+def in_memory_index(settings):
+    settings.SEARCH_VECTOR_INDEX = "memory"  # on PostgreSQL with pgvector too
 
 
 def stored_vector(paper):

@@ -7,7 +7,7 @@ with no file to copy. Same interface as keyword.KeywordIndex.
 
 from django.db import connection
 
-from .keyword import Hit
+from .keyword import STOPWORDS, Hit
 
 UPSERT = """
 INSERT INTO search_pgdocument
@@ -56,6 +56,8 @@ class PostgresKeywordIndex:
 
     def search(self, parsed, filters, *, limit, sort="relevance"):
         where, params = [], []
+        # Ranked words as in the tantivy engine: its stopwords add noise to OR-ed queries.
+        ranked = [c for c in parsed.should if c.text.lower() not in STOPWORDS] or parsed.should
         words = " ".join(clause.text for clause in parsed.should if not clause.expansion)
         rank = "0"
         rank_params = []
@@ -95,7 +97,7 @@ class PostgresKeywordIndex:
             return [], 0
         order = "d.published_at DESC" if sort == "newest" else "score DESC, d.paper_id"
         query_terms = " || ".join(
-            ["plainto_tsquery('english', %s)"] * len(parsed.should)
+            ["plainto_tsquery('english', %s)"] * len(ranked)
         ) or "''::tsquery"  # fmt: skip
         sql = f"""
             WITH q AS (SELECT ({query_terms}) AS query)
@@ -104,7 +106,7 @@ class PostgresKeywordIndex:
             WHERE NOT p.hidden AND {" AND ".join(where)}
             ORDER BY {order} LIMIT %s
         """
-        values = [c.text for c in parsed.should] + rank_params + params + [max(1, limit)]
+        values = [c.text for c in ranked] + rank_params + params + [max(1, limit)]
         with connection.cursor() as cursor:
             cursor.execute(sql, values)
             rows = cursor.fetchall()
