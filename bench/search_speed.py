@@ -265,7 +265,8 @@ def serving_rss_child(papers):
         search_papers(query)
     print(f"serving process RSS: {before:.0f} MB after Django set-up, {current_rss_mb():.0f} MB "
           f"after {len(titles) + len(shared.TOPICS)} hybrid queries "
-          f"(keyword index + vector index loaded); max {rss_mb():.0f} MB")  # fmt: skip
+          "(keyword index + vector index loaded)")  # fmt: skip
+    # No ru_maxrss here: Linux carries it over from the parent through fork and exec.
 
 
 def current_rss_mb():
