@@ -198,11 +198,12 @@ def ann_recall(embedder, store, queries, efs):
     p50, p95, _ = percentiles(exact_ms)
     print(f"exact numpy search ({len(ids)} x {embedder.dims} float32): "
           f"p50 {p50:.1f} ms, p95 {p95:.1f} ms")  # fmt: skip
-    default = vectors.HNSW_EF
+    large = len(store.index) >= vectors.HNSW_LARGE
+    default, default_large = vectors.HNSW_EF, vectors.HNSW_EF_LARGE
     if not hasattr(store.index, "index"):
         return
     for ef in efs:
-        vectors.HNSW_EF = ef
+        vectors.HNSW_EF = vectors.HNSW_EF_LARGE = ef
         recalls, ann_ms = [], []
         for vector, truth in zip(query_vectors, exact, strict=True):
             started = time.perf_counter()
@@ -210,10 +211,10 @@ def ann_recall(embedder, store, queries, efs):
             ann_ms.append((time.perf_counter() - started) * 1000)
             recalls.append(len(truth & set(labels.tolist())) / 10)
         p50, p95, _ = percentiles(ann_ms)
-        mark = " (default)" if ef == default else ""
+        mark = " (default)" if ef == (default_large if large else default) else ""
         print(f"ANN recall@10 vs exact at ef={ef}{mark}: {statistics.mean(recalls):.3f}; "
               f"k=10 search p50 {p50:.2f} ms, p95 {p95:.2f} ms")  # fmt: skip
-    vectors.HNSW_EF = default
+    vectors.HNSW_EF, vectors.HNSW_EF_LARGE = default, default_large
 
 
 def tantivy_anchor(rows):
@@ -278,7 +279,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--papers", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--efs", default="256,512,1024", help="ef values for ANN recall")
+    parser.add_argument("--efs", default="256,512,1024,2560", help="ef values for ANN recall")
     parser.add_argument("--rebuild-graph", action="store_true", help="rebuild the HNSW graph")
     parser.add_argument("--serving-rss", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
