@@ -106,7 +106,7 @@ def search_papers(
         if fused is not None:
             mode_used = "hybrid"
             ranked = [pk for pk, _ in fused]
-            total += len(set(ranked) - {hit.pk for hit in hits})
+            total += _added_by_meaning(ranked, {hit.pk for hit in hits})
 
     if sort == "upvotes":
         ordered = _filtered(Paper.objects.visible().filter(pk__in=ranked), filters)
@@ -141,6 +141,15 @@ def _page(pks, filters, need):
         papers += found
         start += len(chunk)
     return papers[:need], dropped
+
+
+def _added_by_meaning(ranked, keyword_pks):
+    """Papers that meaning ranked above some keyword match: they count as matches. The rest
+    of the feedback's nearest papers only fill the tail (a small instance's whole corpus)."""
+    if not keyword_pks:
+        return len(ranked)
+    last = max(i for i, pk in enumerate(ranked) if pk in keyword_pks)
+    return sum(1 for pk in ranked[:last] if pk not in keyword_pks)
 
 
 def _with_meaning(parsed, keyword_hits, mode):
