@@ -108,3 +108,4 @@ def test_it_counts_only_the_papers_meaning_ranked_among_the_matches():
     # keyword matches 1, 2, 3; meaning put 8 and 9 among them and 7 after them all
     assert selectors._added_by_meaning([1, 8, 2, 9, 3, 7], {1, 2, 3}) == 2
     assert selectors._added_by_meaning([5, 6], set()) == 2  # no keyword match at all
+    assert selectors._added_by_meaning([5, 6], {1}) == 2  # mode="semantic"

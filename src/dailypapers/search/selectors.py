@@ -146,10 +146,10 @@ def _page(pks, filters, need):
 def _added_by_meaning(ranked, keyword_pks):
     """Papers that meaning ranked above some keyword match: they count as matches. The rest
     of the feedback's nearest papers only fill the tail (a small instance's whole corpus)."""
-    if not keyword_pks:
+    positions = [i for i, pk in enumerate(ranked) if pk in keyword_pks]
+    if not positions:  # meaning alone (no keyword match, or mode="semantic")
         return len(ranked)
-    last = max(i for i, pk in enumerate(ranked) if pk in keyword_pks)
-    return sum(1 for pk in ranked[:last] if pk not in keyword_pks)
+    return sum(1 for pk in ranked[: positions[-1]] if pk not in keyword_pks)
 
 
 def _with_meaning(parsed, keyword_hits, mode):
