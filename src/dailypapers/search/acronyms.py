@@ -5,9 +5,8 @@ Abstracts define their acronyms: "large language models (LLMs)", "key-value (KV)
 letter-matching rule: each letter of the short form, right to left, is found in the long
 form, the first one at the start of a word) and keeps, for each short form, the long form
 that most papers use. A query word that is a known short form also matches its long
-form. Any field and any language of
-acronyms works, with no hand-made list; `dailypapers search reindex` and a nightly task
-refresh the table.
+form. Any field's acronyms work, with no hand-made list; `dailypapers search reindex`
+and a nightly task refresh the table.
 """
 
 import collections
@@ -37,6 +36,7 @@ def short_key(short):
 
 
 def long_key(long):
+    """For comparing long forms: "Large Language Models" = "large-language model"."""
     words = [w.rstrip("s") if len(w) > 3 else w for w in re.split(r"[\s-]+", long.lower())]
     return " ".join(w for w in words if w)
 
