@@ -88,10 +88,11 @@ def test_it_lets_meaning_reorder_flat_keyword_scores_and_bring_in_neighbours():
     keyword_hits = [(pk, 10.0 - pk * 0.01) for pk in range(1, 40)]
     weight = fusion.WEIGHT * fusion.topic_likeness(keyword_hits)
     assert weight > 1.0
-    similarities = {pk: 0.1 for pk in range(1, 40)} | {7: 0.9, 99: 0.95}
+    similarities = {pk: 0.1 for pk in range(1, 40)} | {17: 0.9, 99: 0.95}
     fused = [pk for pk, _ in fusion.fuse(keyword_hits, similarities, weight=weight)]
-    assert fused[:3] == [1, 99, 7]  # the best keyword match stays first; 99 shares the
-    # meaning but none of the words
+    kept = list(range(1, fusion.KEEP + 1))  # the best keyword matches keep their places
+    assert fused[: fusion.KEEP + 2] == [*kept, 99, 17]  # 99 shares the meaning but none
+    # of the words; 17 is a weak keyword match about the same thing
 
 
 def test_it_leans_the_feedback_vector_on_a_standout_top_hit():
