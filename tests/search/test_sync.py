@@ -69,3 +69,20 @@ def test_it_uses_the_database_engine_on_postgresql(db):
 
     on_postgres = connection.vendor == "postgresql"
     assert isinstance(keyword.get_index(), PostgresKeywordIndex) == on_postgres
+
+
+def test_a_reindex_commits_as_it_goes_and_drops_what_is_gone(
+    make_paper, saved, settings, monkeypatch
+):
+    from django.core.management import call_command
+
+    settings.SEARCH_EMBEDDER = "none"
+    monkeypatch.setattr(keyword, "BULK_COMMIT_EVERY", 2)  # commits within the one writer
+    with saved():
+        gone = make_paper(title="Origami folding with stale transformers")
+    gone.delete()  # raw delete: its document stays in the index until a reindex
+    for i in range(5):
+        make_paper(title=f"Origami folding, part {i}")
+    call_command("search", "reindex", "--batch", "1")
+    assert sorted(titles("origami")) == [f"Origami folding, part {i}" for i in range(5)]
+    assert keyword.get_index().count() == 5

@@ -49,8 +49,9 @@ class Command(BaseCommand):
         self.stdout.write(f"{len(ids)} visible papers; {len(to_embed)} to embed")
         if dry_run:
             return
-        keyword.get_index().clear()
-        with tqdm(total=len(ids), unit="paper", desc="indexing") as bar:
+        index = keyword.get_index()
+        with index.bulk(), tqdm(total=len(ids), unit="paper", desc="indexing") as bar:
+            index.clear()
             for start in range(0, len(ids), batch):
                 chunk = ids[start : start + batch]
                 embed_chunk = [pk for pk in chunk if pk in to_embed]
