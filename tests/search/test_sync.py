@@ -86,3 +86,16 @@ def test_a_reindex_commits_as_it_goes_and_drops_what_is_gone(
     call_command("search", "reindex", "--batch", "1")
     assert sorted(titles("origami")) == [f"Origami folding, part {i}" for i in range(5)]
     assert keyword.get_index().count() == 5
+
+
+def test_an_empty_keyword_index_fills_itself_after_an_upgrade(make_paper, saved, settings):
+    from dailypapers.search.tasks import fill_empty_keyword_index
+
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    with saved():
+        make_paper(title="Origami folding with transformers")
+    assert fill_empty_keyword_index() == 0  # an index with documents is left alone
+    keyword.get_index().clear()  # as a new index format starts
+    assert titles("origami", mode="keyword") == []
+    assert fill_empty_keyword_index() == 1
+    assert titles("origami", mode="keyword") == ["Origami folding with transformers"]

@@ -23,6 +23,32 @@ def index_papers_task(paper_ids):
     return indexed
 
 
+@task
+def index_keywords_task(paper_ids):
+    """The keyword index only (embeddings are kept): after its format changed."""
+    from .services import index_papers
+
+    return index_papers(paper_ids, embed=False)
+
+
+def fill_empty_keyword_index(chunk=10_000):
+    """Queue every visible paper for the keyword index when it is empty but papers exist.
+
+    A release that changes the index format (keyword.SCHEMA_VERSION) starts from an empty
+    index; `serve` calls this so that search fills in by itself, without a manual
+    `search reindex`. Returns the number of papers queued."""
+    from dailypapers.papers.models import Paper
+
+    from . import keyword
+
+    if keyword.get_index().count():
+        return 0
+    ids = list(Paper.objects.visible().order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), chunk):
+        index_keywords_task.enqueue(ids[start : start + chunk])
+    return len(ids)
+
+
 @cron("15 4 * * *")  # nightly, after the evening's ingest has been indexed
 @task
 def refresh_acronyms():

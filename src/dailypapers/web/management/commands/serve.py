@@ -14,6 +14,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from dailypapers.search.tasks import fill_empty_keyword_index
+
 
 class Command(BaseCommand):
     help = "Serve dailypapers: web, task worker and scheduler in one process tree."
@@ -29,6 +31,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         call_command("migrate", interactive=False, verbosity=0)
+        if queued := fill_empty_keyword_index():
+            self.stdout.write(f"The keyword index is new (an upgrade?): the worker indexes "
+                              f"{queued} papers in the background.")  # fmt: skip
         self.before_serving(options)
         # SIGTERM (systemd, docker, kill) stops like Ctrl-C, so that the children stop too.
         signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
