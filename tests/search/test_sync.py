@@ -77,7 +77,7 @@ def test_a_reindex_commits_as_it_goes_and_drops_what_is_gone(
     from django.core.management import call_command
 
     settings.SEARCH_EMBEDDER = "none"
-    monkeypatch.setattr(keyword, "BULK_COMMIT_EVERY", 2)  # commits within the one writer
+    monkeypatch.setattr(keyword, "BULK_DOCS", 2)  # several commits in the one reindex
     with saved():
         gone = make_paper(title="Origami folding with stale transformers")
     gone.delete()  # raw delete: its document stays in the index until a reindex
@@ -99,3 +99,19 @@ def test_an_empty_keyword_index_fills_itself_after_an_upgrade(make_paper, saved,
     assert titles("origami", mode="keyword") == []
     assert fill_empty_keyword_index() == 1
     assert titles("origami", mode="keyword") == ["Origami folding with transformers"]
+
+
+def test_other_writers_get_in_while_a_reindex_runs(make_paper, settings):
+    settings.SEARCH_ENGINE = "tantivy"  # the file index's writer lock (PostgreSQL has none)
+    index = keyword.get_index()
+    other = keyword.KeywordIndex(keyword.index_dir())  # as another process would open it
+    old, new = make_paper(title="Origami folding, old"), make_paper(title="Origami folding, new")
+    with index.bulk():
+        index.write(add=[keyword.paper_document(old, featured=False)])  # buffered
+        other.write(add=[keyword.paper_document(new, featured=False)])  # not blocked
+        index.index.reload()  # another process's commit shows after tantivy's reload delay
+        assert titles("origami", mode="keyword") == ["Origami folding, new"]
+    assert sorted(titles("origami", mode="keyword")) == [
+        "Origami folding, new",
+        "Origami folding, old",
+    ]

@@ -36,8 +36,8 @@ EXPANSION_BOOST = 0.3  # an acronym's long form, added to the query (acronyms.py
 # on the authors. Before, title and abstract were ranked apart with the title at a tenth,
 # so a key word in the title hardly counted (known items 0.9585 -> 0.9597 with this alone).
 FREE_FIELDS = ("text", "authors")
-BULK_HEAP = 400_000_000  # bytes of the reindex writer, shared by its threads
-BULK_COMMIT_EVERY = 50  # writes (batches) between commits in bulk(): bounds what a crash loses
+BULK_DOCS = 100_000  # documents buffered by bulk() between commits (~150 MB)
+BULK_HEAP = 400_000_000  # bytes of the writer of a bulk commit, shared by its threads
 # Ranked words only: they add noise to OR-ed queries (titles still see them, in coverage).
 # The second line is the glue of topics asked in a reader's own words ("making diffusion
 # LMs decode faster"): rare enough in small corpora to outweigh the words that matter.
@@ -118,73 +118,80 @@ class KeywordIndex:
         self.path = path
         self.schema = _schema()
         self.index = tantivy.Index(self.schema, path=str(path))
-        self._bulk = None  # the writer of bulk(), while it runs
-        self._bulk_pending = 0
+        self._pending = None  # the writes buffered by bulk(), while it runs
+        self._pending_docs = 0
         for name, analyzer in ANALYZERS.items():
             self.index.register_tokenizer(name, analyzer)
 
     # --- writing -------------------------------------------------------------------
-    def _writer(self, heap_size=50_000_000, num_threads=1):
-        # One writer per index across processes (a lock file); wait for another writer.
-        for attempt in range(50):
-            try:
-                return self.index.writer(heap_size=heap_size, num_threads=num_threads)
-            except ValueError:
-                time.sleep(0.1 * (attempt + 1))
-        return self.index.writer(heap_size=heap_size, num_threads=num_threads)
-
-    @contextmanager
-    def _writing(self):
-        if self._bulk is not None:  # inside bulk(): it commits
-            yield self._bulk
-            self._bulk_pending += 1
-            if self._bulk_pending >= BULK_COMMIT_EVERY:
-                self._bulk.commit()
-                self._bulk_pending = 0
-            return
-        with _lock:
-            writer = self._writer()
-            try:
-                yield writer
-                writer.commit()
-                writer.wait_merging_threads()
-            except BaseException:
-                writer.rollback()
-                raise
-        self.index.reload()
-
     @contextmanager
     def bulk(self):
-        """Many writes through one writer, committed now and then: for reindexing.
+        """Buffer writes and apply them BULK_DOCS at a time: for reindexing.
 
         A commit per batch of 2,000 re-merged the segments again and again: a million
-        papers took 37 minutes. Other processes' writes wait until it is over."""
-        with _lock:
-            self._bulk = self._writer(heap_size=BULK_HEAP, num_threads=0)
-        self._bulk_pending = 0
+        papers took 37 minutes, 7 this way. The writer is held only while a buffer is
+        written, so other processes' writes (new papers) get in between."""
+        self._pending, self._pending_docs = [], 0
         try:
             yield self
-            self._bulk.commit()
-            self._bulk.wait_merging_threads()
-        except BaseException:
-            self._bulk.rollback()
-            raise
+            self._flush()
         finally:
-            self._bulk = None
-            self.index.reload()
+            self._pending = None
 
     def write(self, *, add=(), delete=()):
         """Replace the documents of `add` (dicts from paper_document) and drop `delete` pks."""
-        with self._writing() as writer:
-            for pk in delete:
-                writer.delete_documents_by_term("pk", pk)
-            for doc in add:
-                writer.delete_documents_by_term("pk", doc["pk"])
-                writer.add_document(self._document(doc))
+        if self._pending is None:
+            self._apply([(add, delete)])
+            return
+        self._pending.append((add, delete))
+        self._pending_docs += len(add) + len(delete)
+        if self._pending_docs >= BULK_DOCS:
+            self._flush()
 
     def clear(self):
-        with self._writing() as writer:
+        if self._pending is not None:
+            self._flush()
+        with self._writer() as writer:
             writer.delete_all_documents()
+
+    def _flush(self):
+        if self._pending:
+            self._apply(self._pending, bulk=True)
+        self._pending, self._pending_docs = [], 0
+
+    def _apply(self, changes, *, bulk=False):
+        with self._writer(bulk=bulk) as writer:
+            for add, delete in changes:
+                for pk in delete:
+                    writer.delete_documents_by_term("pk", pk)
+                for doc in add:
+                    writer.delete_documents_by_term("pk", doc["pk"])
+                    writer.add_document(self._document(doc))
+
+    @contextmanager
+    def _writer(self, *, bulk=False):
+        """The index's writer, committed at the end of the block (rolled back on error).
+
+        One writer per index across processes (a lock file): wait for another one."""
+        # A bulk commit indexes on every core; a few papers need one thread.
+        options = {"heap_size": BULK_HEAP if bulk else 50_000_000, "num_threads": 0 if bulk else 1}
+        with _lock:
+            for attempt in range(50):
+                try:
+                    writer = self.index.writer(**options)
+                    break
+                except ValueError:
+                    time.sleep(0.1 * (attempt + 1))
+            else:
+                writer = self.index.writer(**options)
+            try:
+                yield writer
+            except BaseException:
+                writer.rollback()
+                raise
+            writer.commit()
+            writer.wait_merging_threads()  # also frees the lock file
+        self.index.reload()
 
     def _document(self, doc):
         document = tantivy.Document()
