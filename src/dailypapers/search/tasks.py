@@ -26,12 +26,14 @@ def index_papers_task(paper_ids):
 @task
 def index_keywords_task(paper_ids):
     """The keyword index only (embeddings are kept): after its format changed."""
+    from . import keyword
     from .services import index_papers
 
-    return index_papers(paper_ids, embed=False)
+    with keyword.get_index().bulk():  # one commit for the lot
+        return index_papers(paper_ids, embed=False)
 
 
-def fill_empty_keyword_index(chunk=10_000):
+def fill_empty_keyword_index(chunk=50_000):
     """Queue every visible paper for the keyword index when it is empty but papers exist.
 
     A release that changes the index format (keyword.SCHEMA_VERSION) starts from an empty
