@@ -184,7 +184,8 @@ def make_queries(n_keywords, n_typos, seed=7):
 
 
 def query_texts(keyword_queries, typo_queries):
-    return [q for q, _ in keyword_queries + typo_queries] + [t[0] for t in TOPICS]
+    topics = TOPICS + HELD_OUT_TOPICS
+    return [q for q, _ in keyword_queries + typo_queries] + [t[0] for t in topics]
 
 
 def topic_judgements(rows_by_id, topics=TOPICS):
@@ -274,25 +275,31 @@ def minilm_model():
 def minilm_cache(rows, texts, cache_dir):
     """MiniLM vectors of the corpus and of the query texts, computed once into cache_dir.
 
-    Encoding ~80k abstracts takes about an hour on 2 cores, so the vectors are cached,
-    keyed by the corpus ids and query texts; `--minilm-cache-only` fills the cache from any
-    Python that has sentence-transformers (torch), without Django."""
+    Encoding ~80k abstracts takes 1.5 hours on 2 cores, so the vectors are cached: the
+    corpus keyed by its ids, the queries by their texts (they change more often).
+    `--minilm-cache-only` fills the cache from any Python that has sentence-transformers
+    (torch), without Django."""
     import hashlib
 
     import numpy as np
 
-    ids = [row[0] for row in rows]
-    key = hashlib.sha1("\n".join(ids + ["--"] + texts).encode()).hexdigest()[:12]
-    path = Path(cache_dir) / f"minilm-{key}.npz"
-    if not path.exists():
+    def digest(strings):
+        return hashlib.sha1("\n".join(strings).encode()).hexdigest()[:12]
+
+    ids, cache, model = [row[0] for row in rows], Path(cache_dir), None
+    cache.mkdir(parents=True, exist_ok=True)
+    corpus_path = cache / f"minilm-corpus-{digest(ids)}.npy"
+    queries_path = cache / f"minilm-queries-{digest(texts)}.npy"
+    if not corpus_path.exists():
         model = minilm_model()
         corpus = model.encode([f"{r[1]}. {r[2][:1500]}" for r in rows], batch_size=64,
                               normalize_embeddings=True, show_progress_bar=True)  # fmt: skip
+        np.save(corpus_path, corpus.astype(np.float32))
+    if not queries_path.exists():
+        model = model or minilm_model()
         queries = model.encode(texts, normalize_embeddings=True)
-        Path(cache_dir).mkdir(parents=True, exist_ok=True)
-        np.savez(path, corpus=corpus.astype(np.float32), queries=queries.astype(np.float32))
-    saved = np.load(path)
-    return ids, saved["corpus"], dict(zip(texts, saved["queries"], strict=True))
+        np.save(queries_path, queries.astype(np.float32))
+    return ids, np.load(corpus_path), dict(zip(texts, np.load(queries_path), strict=True))
 
 
 def minilm_anchor(rows, texts, cache_dir):
