@@ -68,10 +68,9 @@ def fuse(keyword_hits, similarities, *, weight):
     low, high = min(similarities.values()), max(similarities.values())
     span = (high - low) or 1.0
     kept = keyword_hits[:KEEP]
+    rest = (set(keyword_score) | set(similarities)) - {pk for pk, _ in kept}
     fused = {
         pk: keyword_score.get(pk, floor) + weight * (similarities.get(pk, low) - low) / span
-        for pk in set(keyword_score) | set(similarities)
+        for pk in rest
     }
-    for pk, _ in kept:
-        del fused[pk]
     return kept + sorted(fused.items(), key=lambda item: -item[1])
