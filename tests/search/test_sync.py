@@ -89,16 +89,21 @@ def test_a_reindex_commits_as_it_goes_and_drops_what_is_gone(
 
 
 def test_an_empty_keyword_index_fills_itself_after_an_upgrade(make_paper, saved, settings):
+    from dailypapers.search.models import Acronym
     from dailypapers.search.tasks import fill_empty_keyword_index
 
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    defines = "We fold paper with origami folding networks (OFN), and OFN fold well."
     with saved():
-        make_paper(title="Origami folding with transformers")
+        for n in (1, 2):
+            make_paper(title=f"Origami folding with transformers {n}", abstract=defines)
     assert fill_empty_keyword_index() == 0  # an index with documents is left alone
     keyword.get_index().clear()  # as a new index format starts
     assert titles("origami", mode="keyword") == []
-    assert fill_empty_keyword_index() == 1
-    assert titles("origami", mode="keyword") == ["Origami folding with transformers"]
+    assert not Acronym.objects.exists()  # as on an install from before acronyms
+    assert fill_empty_keyword_index() == 2
+    assert len(titles("origami", mode="keyword")) == 2
+    assert Acronym.objects.filter(short="ofn").exists()
 
 
 def test_other_writers_get_in_while_a_reindex_runs(make_paper, settings):

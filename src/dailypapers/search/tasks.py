@@ -27,10 +27,15 @@ def index_papers_task(paper_ids):
 def index_keywords_task(paper_ids):
     """The keyword index only (embeddings are kept): after its format changed."""
     from . import keyword
+    from .acronyms import refresh
+    from .models import Acronym
     from .services import index_papers
 
     with keyword.get_index().bulk():  # one commit for the lot
-        return index_papers(paper_ids, embed=False)
+        indexed = index_papers(paper_ids, embed=False)
+    if not Acronym.objects.exists():  # an install from before acronyms were learnt
+        refresh()
+    return indexed
 
 
 def fill_empty_keyword_index(chunk=50_000):
