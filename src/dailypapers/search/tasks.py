@@ -13,13 +13,10 @@ INLINE_UP_TO = 20  # papers: one admin save or submission is indexed before the 
 
 @task
 def index_papers_task(paper_ids):
-    from .acronyms import refresh
-    from .models import Acronym
     from .services import index_papers
 
     indexed = index_papers(paper_ids)
-    if not Acronym.objects.exists():  # a first load (the demo's sample): learn them now
-        refresh()
+    _learn_acronyms_if_none()  # a first load (the demo's sample)
     return indexed
 
 
@@ -27,15 +24,21 @@ def index_papers_task(paper_ids):
 def index_keywords_task(paper_ids):
     """The keyword index only (embeddings are kept): after its format changed."""
     from . import keyword
-    from .acronyms import refresh
-    from .models import Acronym
     from .services import index_papers
 
     with keyword.get_index().bulk():  # one commit for the lot
         indexed = index_papers(paper_ids, embed=False)
-    if not Acronym.objects.exists():  # an install from before acronyms were learnt
-        refresh()
+    _learn_acronyms_if_none()  # an install from before acronyms were learnt
     return indexed
+
+
+def _learn_acronyms_if_none():
+    """Learn the acronyms now rather than at the nightly refresh, when there are none."""
+    from .acronyms import refresh
+    from .models import Acronym
+
+    if not Acronym.objects.exists():
+        refresh()
 
 
 def fill_empty_keyword_index(chunk=50_000):
