@@ -22,3 +22,40 @@ def test_it_finds_pruning_papers_first_in_hybrid_mode(load_real_papers):
     results = search_papers("structured pruning of large language models", limit=5)
     assert results.mode == "hybrid"
     assert all("prun" in p.title.lower() for p in results.papers[:3])
+
+
+def test_a_typed_title_wins_through_its_coverage_bonus(keyword_only, paper, monkeypatch):
+    """The bonus is added in a second stage, to the best plain matches: here the typed
+    title's paper is only the 7th plain match, and still comes first with limit=1."""
+    from dailypapers.search import keyword
+
+    wanted = paper(title="Speculative decoding with draft models", abstract="We go faster.")
+    for number in range(6):
+        paper(
+            title=f"Inference systems, part {number}",
+            abstract="Speculative decoding with draft models. " * 4 + "Draft models decode.",
+        )
+    assert search_papers("speculative decodnig with draft models", limit=1).papers == [wanted]
+    monkeypatch.setattr(keyword, "COVERAGE_BOOST", 0.0)
+    plain = search_papers("speculative decodnig with draft models", limit=10).papers
+    assert plain.index(wanted) == 6
+
+
+def test_only_titles_holding_80_percent_of_the_words_get_the_bonus(keyword_only, paper):
+    from dailypapers.search import keyword
+    from dailypapers.search.query import parse
+
+    four = paper(title="Message passing graph networks", abstract="On molecules.")
+    three = paper(title="Message passing graph models", abstract="On networks of molecules.")
+    engine = keyword.get_index()
+
+    def scores(query, boost):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(keyword, "COVERAGE_BOOST", boost)
+            hits, _ = engine.search(parse(query), keyword.Filters(), limit=10)
+        return {hit.pk: hit.score for hit in hits}
+
+    query = "message passing graph networks molecules"  # 4 of 5 words in `four`'s title
+    with_bonus, without = scores(query, 2.0), scores(query, 0.0)
+    assert with_bonus[four.pk] > without[four.pk] + 1.0
+    assert with_bonus[three.pk] == pytest.approx(without[three.pk])
