@@ -95,6 +95,17 @@ def test_it_lets_meaning_reorder_flat_keyword_scores_and_bring_in_neighbours():
     # of the words; 17 is a weak keyword match about the same thing
 
 
+def test_titles_that_name_the_topic_stay_ahead_of_papers_brought_by_meaning():
+    from dailypapers.search import fusion
+
+    keyword_hits = [(pk, 10.0 - pk * 0.01) for pk in range(1, 40)]
+    similarities = {pk: 0.1 for pk in range(1, 40)} | {17: 0.9, 99: 0.95, 30: 0.5}
+    titled = {8, 30}  # their titles hold the query's words (keyword.TitleCoverage)
+    fused = fusion.fuse(keyword_hits, similarities, weight=fusion.WEIGHT, titled=titled)
+    order = [pk for pk, _ in fused]
+    assert order[fusion.KEEP : fusion.KEEP + 4] == [30, 8, 99, 17]  # meaning orders each tier
+
+
 def test_it_leans_the_feedback_vector_on_a_standout_top_hit():
     from dailypapers.search import fusion
 

@@ -49,7 +49,7 @@ def feedback_vector(keyword_hits, vectors_by_pk):
     return vector / norm if norm > 0 else None
 
 
-def fuse(keyword_hits, similarities, *, weight):
+def fuse(keyword_hits, similarities, *, weight, titled=frozenset()):
     """[(pk, score)] best first.
 
     keyword_hits: [(pk, bm25)] best first (the candidate pool); similarities: {pk: cosine
@@ -59,6 +59,11 @@ def fuse(keyword_hits, similarities, *, weight):
     The keyword engine's KEEP best matches keep their places, and the feedback orders the
     rest. Measured against letting it reorder all but the first: known items 0.965 ->
     0.969, topic precision@10 0.479 -> 0.507, topic R-precision the same.
+
+    titled: pks whose titles hold the query's words (keyword.TitleCoverage). They stay
+    ahead of the rest: a topic named in its own terms ("mixture of experts") is in their
+    titles, and meaning had pushed other papers above them (named topics 0.886 -> 0.904,
+    the other sets unchanged).
     """
     if not keyword_hits or weight <= 0 or not similarities:
         return keyword_hits
@@ -73,4 +78,4 @@ def fuse(keyword_hits, similarities, *, weight):
         pk: keyword_score.get(pk, floor) + weight * (similarities.get(pk, low) - low) / span
         for pk in rest
     }
-    return kept + sorted(fused.items(), key=lambda item: -item[1])
+    return kept + sorted(fused.items(), key=lambda item: (item[0] not in titled, -item[1]))

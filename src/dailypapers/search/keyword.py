@@ -63,6 +63,7 @@ _indexes = {}
 class Hit:
     pk: int
     score: float
+    titled: bool = False  # the title holds most of the query's words (TitleCoverage)
 
 
 @dataclass
@@ -423,10 +424,10 @@ class TitleCoverage:
             return hits
         average = sum(len(t) for t in tokens.values()) / len(tokens)
         near = self._near_typos({word for words in tokens.values() for word in words})
-        rescored = [
-            Hit(pk=hit.pk, score=hit.score + self._bonus(tokens.get(hit.pk), average, near))
-            for hit in hits
-        ]
+        rescored = []
+        for hit in hits:
+            bonus = self._bonus(tokens.get(hit.pk), average, near)
+            rescored.append(Hit(pk=hit.pk, score=hit.score + bonus, titled=bonus > 0))
         rescored.sort(key=lambda hit: hit.score, reverse=True)
         return rescored
 

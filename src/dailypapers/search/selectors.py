@@ -99,7 +99,7 @@ def search_papers(
     ranked = [hit.pk for hit in hits]
     if semantic_wanted:
         try:
-            fused = _with_meaning(parsed, [(hit.pk, hit.score) for hit in hits], mode)
+            fused = _with_meaning(parsed, hits, mode)
         except Exception as exc:
             log.warning("semantic search failed, keyword results only: %s", exc)
             fused, notice = None, SEMANTIC_OFF
@@ -152,8 +152,8 @@ def _added_by_meaning(ranked, keyword_pks):
     return sum(1 for pk in ranked[: positions[-1]] if pk not in keyword_pks)
 
 
-def _with_meaning(parsed, keyword_hits, mode):
-    """keyword_hits [(pk, score)] re-ranked with meaning (see fusion.py); None: no embedder.
+def _with_meaning(parsed, hits, mode):
+    """Keyword hits re-ranked with meaning, [(pk, score)] (see fusion.py); None: no embedder.
 
     Plain words only: a query with operators (phrases, fields, exclusions) asks for exactly
     what it says. With no keyword hit at all, the query's own vector finds papers about it.
@@ -161,11 +161,12 @@ def _with_meaning(parsed, keyword_hits, mode):
     embedder = get_embedder()
     if embedder is None:
         return None
+    keyword_hits = [(hit.pk, hit.score) for hit in hits]
     store = get_store(embedder.contract, embedder.dims)
     if mode == "semantic" or not keyword_hits:
         labels, sims = store.search(embedder.encode([parsed.free_text])[0], fusion.POOL)
-        hits = [(int(pk), float(sim)) for pk, sim in zip(labels, sims, strict=True)]
-        return hits if mode == "semantic" else [h for h in hits if h[1] >= SEMANTIC_MIN]
+        nearest = [(int(pk), float(sim)) for pk, sim in zip(labels, sims, strict=True)]
+        return nearest if mode == "semantic" else [h for h in nearest if h[1] >= SEMANTIC_MIN]
     weight = fusion.WEIGHT * fusion.topic_likeness(keyword_hits)
     if not parsed.is_plain or weight == 0:
         return keyword_hits
@@ -176,7 +177,8 @@ def _with_meaning(parsed, keyword_hits, mode):
     similarities = dict(zip(found, (vectors @ feedback).tolist(), strict=True))
     labels, sims = store.search(feedback, fusion.POOL)
     similarities.update(zip(labels.tolist(), sims.tolist(), strict=True))
-    return fusion.fuse(keyword_hits, similarities, weight=weight)
+    titled = {hit.pk for hit in hits if hit.titled}
+    return fusion.fuse(keyword_hits, similarities, weight=weight, titled=titled)
 
 
 def _hydrate(pks, filters):
