@@ -59,3 +59,14 @@ def test_only_titles_holding_80_percent_of_the_words_get_the_bonus(keyword_only,
     with_bonus, without = scores(query, 2.0), scores(query, 0.0)
     assert with_bonus[four.pk] > without[four.pk] + 1.0
     assert with_bonus[three.pk] == pytest.approx(without[three.pk])
+
+
+def test_a_hyphenated_word_is_matched_whole(keyword_only, paper):
+    """A hyphenated word is one term (the compounds field): papers that merely hold both
+    words rank below, and only match through the query's other words."""
+    joined = paper(title="Vision-Language models for robots", abstract="Robots see.")
+    apart = paper(title="Language models for robot vision", abstract="Vision, then language.")
+    paper(title="Vision and language, seen apart", abstract="Vision and language.")
+    assert search_papers("vision-language robots").papers == [joined, apart]
+    assert search_papers("Vision-Language-Models").papers == []
+    assert search_papers("vision-language-action").papers == []
