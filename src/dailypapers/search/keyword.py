@@ -35,6 +35,10 @@ MAX_COVERAGE_WORDS = 24
 # The coverage bonus is computed on this many of the best plain matches (second stage): in
 # the tantivy query it cost 4x a plain union at 1M papers, by defeating its skipping.
 RESCORE_POOL = 300
+# Words in more than this share of the papers ("model", "learning") do not decide which
+# papers match, only how they rank: tantivy-py scores every document of every posting
+# list (no top-k pruning), and one such word costs ~10 ms at 1M papers (see _narrowed).
+COMMON_SHARE = 0.1
 BM25_K1, BM25_B = 1.2, 0.75  # tantivy's
 AUTHORS_BOOST = 1.0
 EXACT_BOOST = 0.5  # unstemmed match on top of the stemmed one (bench-tuned)
@@ -238,19 +242,21 @@ class KeywordIndex:
     def search(self, parsed: ParsedQuery, filters: Filters, *, limit, sort="relevance"):
         """(hits best first, total matches). Sort "newest" is done by the index itself.
 
-        Two stages for relevance: the index ranks every match with a flat union of plain
-        term queries (which lets tantivy skip documents that cannot reach the top), then the
-        best RESCORE_POOL get their title-coverage bonus here."""
-        query = self.build_query(parsed, filters)
-        if query is None:
-            return [], 0
+        Two stages for relevance: the index ranks the matches with plain term queries,
+        then the best RESCORE_POOL get their title-coverage bonus here."""
         searcher = self.index.searcher()
         coverage = TitleCoverage.of(parsed, searcher) if sort == "relevance" else None
-        fetch = max(limit, RESCORE_POOL) if coverage else limit
+        fetch = max(1, max(limit, RESCORE_POOL) if coverage else limit)
         kwargs = {}
         if sort == "newest":
             kwargs = {"order_by_field": "published", "order": tantivy.Order.Desc}
-        result = searcher.search(query, limit=max(1, fetch), count=True, **kwargs)
+        query, narrowed = self.build_query(parsed, filters, narrow=sort != "newest")
+        if query is None:
+            return [], 0
+        result = searcher.search(query, limit=fetch, count=True, **kwargs)
+        if narrowed and result.count < fetch:  # too few: the common words may match more
+            query, _ = self.build_query(parsed, filters, narrow=False)
+            result = searcher.search(query, limit=fetch, count=True, **kwargs)
         addresses = [address for _, address in result.hits]
         pks = searcher.fast_field_values("pk", addresses) if addresses else []
         scores = [score if sort != "newest" else 0.0 for score, _ in result.hits]
@@ -259,20 +265,31 @@ class KeywordIndex:
             hits = coverage.rescore(hits)[: max(1, limit)]
         return hits, result.count
 
-    def build_query(self, parsed: ParsedQuery, filters: Filters):
-        """The first stage's query. Free words become one flat union of (boosted) term
-        queries: the same scores as one sub-query per word, but tantivy prunes a flat
-        union of terms (block-max WAND) and not a nested one."""
+    def build_query(self, parsed: ParsedQuery, filters: Filters, *, narrow=True):
+        """(the first stage's query, whether it was narrowed), or (None, False).
+
+        Free words are (boosted) term queries, summed. Narrowed: when the query also has
+        rarer words, a paper must match one of those, and the common words only add to
+        its score (Lucene's "common terms" query): the same scores, but tantivy no longer
+        walks the common words' whole posting lists, only seeks in them. Phrases and the
+        coverage clause are kept out of this stage: they cost 4x a union at 1M papers."""
         Occur, Query = tantivy.Occur, tantivy.Query
         searcher = self.index.searcher()
         parts = []
         words = [c for c in parsed.should if c.text.lower() not in STOPWORDS] or parsed.should
-        should = [q for c in words for q in self._clause(c, searcher)]
-        if should:
-            parts.append((Occur.Must, Query.boolean_query([(Occur.Should, q) for q in should])))
+        rare, common = [], []
+        for clause in words:
+            queries = self._clause(clause, searcher)
+            (common if narrow and self._is_common(clause, searcher) else rare).extend(queries)
+        narrowed = bool(rare and common)
+        if narrowed:
+            parts.append((Occur.Must, self._any_of(rare)))
+            parts += [(Occur.Should, query) for query in common]
+        elif rare or common:
+            parts.append((Occur.Must, self._any_of(rare or common)))
         elif parsed.should and not parsed.must:
             # Only unusable words (emoji, punctuation): nothing can match them.
-            return None
+            return None, False
         for clause in parsed.must:
             if query := self._any_of(self._clause(clause, searcher, fuzzy=False)):
                 parts.append((Occur.Must, query))
@@ -281,12 +298,15 @@ class KeywordIndex:
                 parts.append((Occur.MustNot, query))
         parts += self._filters(parsed, filters)
         if not parts:
-            return None
-        if len(parts) == 1 and parts[0][0] == Occur.Must:
-            return parts[0][1]  # the bare union, which tantivy can prune
+            return None, False
         if not any(occur == Occur.Must for occur, _ in parts):
             parts.append((Occur.Must, Query.all_query()))
-        return Query.boolean_query(parts)
+        return Query.boolean_query(parts), narrowed
+
+    def _is_common(self, clause, searcher):
+        stems = ANALYZERS["en"].analyze(clause.text)
+        most = COMMON_SHARE * searcher.num_docs
+        return bool(stems) and all(searcher.doc_freq("text", stem) > most for stem in stems)
 
     def _filters(self, parsed, filters):
         Occur, Query, schema = tantivy.Occur, tantivy.Query, self.schema
@@ -446,15 +466,14 @@ class TitleCoverage:
         if not title:
             return 0.0
         present = set(title)
-        # BM25 of a word that occurs once, in a title of this length (tantivy's formula).
+        exact = self.idf.keys() & present
+        fuzzy = sum(1 for typo, close in near.items() if typo not in present and close & present)
+        if len(exact) + fuzzy < self.needed:
+            return 0.0
+        # BM25 of a word that occurs once, in a title of this length (tantivy's formula);
+        # a fuzzy match scores a constant, as tantivy's fuzzy queries do.
         norm = (BM25_K1 + 1) / (1 + BM25_K1 * (1 - BM25_B + BM25_B * len(title) / average))
-        covered, score = 0, 0.0
-        for word in self.words:
-            if word in present:
-                covered, score = covered + 1, score + self.idf[word] * norm
-            elif near.get(word, set()) & present:
-                covered, score = covered + 1, score + 1.0  # a fuzzy match scores a constant
-        return COVERAGE_BOOST * score if covered >= self.needed else 0.0
+        return COVERAGE_BOOST * (norm * sum(self.idf[word] for word in exact) + fuzzy)
 
 
 def get_index():
