@@ -37,7 +37,7 @@ MAX_COVERAGE_WORDS = 24
 RESCORE_POOL = 300
 # Words in more than this share of the papers ("model", "learning") do not decide which
 # papers match, only how they rank: tantivy-py scores every document of every posting
-# list (no top-k pruning), and one such word costs ~10 ms at 1M papers (see _narrowed).
+# list (no top-k pruning), and one such word costs ~10 ms at 1M papers (build_query).
 COMMON_SHARE = 0.1
 BM25_K1, BM25_B = 1.2, 0.75  # tantivy's
 AUTHORS_BOOST = 1.0
@@ -341,10 +341,10 @@ class KeywordIndex:
     def _clause(self, clause: Clause, searcher, *, fuzzy=True):
         """The clause's queries, as term queries where possible, boosted.
 
-        A union of term queries only is what tantivy can prune (block-max WAND): a phrase
-        in it made queries up to 70 ms slower at 1M papers. So a typed word is term queries
-        (a hyphenated one a single term of the compounds field), and an acronym's long
-        form is its words."""
+        A phrase walks the positions of every paper holding its words: one in a query
+        ("vision-language" as a phrase of its parts) made it up to 70 ms slower at 1M
+        papers. So a typed word is term queries (a hyphenated one a single term of the
+        compounds field), and an acronym's long form is its words."""
         if clause.field is not None or clause.phrase:
             weighted = self._phrase(clause)
         elif compounds := ANALYZERS["compounds"].analyze(clause.text):
@@ -359,7 +359,6 @@ class KeywordIndex:
                 for pair in self._word(word, searcher, fuzzy and not clause.expansion)
             ]
         weight = EXPANSION_BOOST if clause.expansion else 1.0
-        # A boost on a term query keeps it a term query for tantivy: pruning still works.
         Query = tantivy.Query
         return [q if b * weight == 1.0 else Query.boost_query(q, b * weight) for q, b in weighted]
 
@@ -410,7 +409,7 @@ class TitleCoverage:
     of keywords rarely covers any one title: this separates the two without a global title
     boost, which measurably hurts keyword queries (bench/search_quality). Scored as tantivy
     would score the words on the titles (BM25, each word once), for the candidates only:
-    their titles are read from the database (~4 ms for 300 at 1M papers).
+    their titles are read from the database (~5 ms for 300 at 1M papers).
     """
 
     def __init__(self, words, searcher):
