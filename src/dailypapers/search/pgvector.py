@@ -245,8 +245,9 @@ class PgVectorStore:
     def __len__(self):
         return _scalar(f"SELECT count(*) FROM {TABLE} WHERE contract = %s", [self.contract])
 
-    def search(self, query, k, *, ef_search=None):
-        """(paper ids, cosine similarities), best first; at most k of them."""
+    def search(self, query, k, *, ef_search=None, coarse=False):
+        """(paper ids, cosine similarities), best first; at most k of them. (The default
+        ef_search is already a coarse one: `coarse` is for the in-memory index.)"""
         k = max(0, int(k))
         if k == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)

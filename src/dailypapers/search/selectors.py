@@ -175,7 +175,8 @@ def _with_meaning(parsed, hits, mode):
     if feedback is None:
         return keyword_hits
     similarities = dict(zip(found, (vectors @ feedback).tolist(), strict=True))
-    labels, sims = store.search(feedback, fusion.POOL)
+    # The feedback's neighbours only add candidates: near ones will do.
+    labels, sims = store.search(feedback, fusion.POOL, coarse=True)
     similarities.update(zip(labels.tolist(), sims.tolist(), strict=True))
     titled = {hit.pk for hit in hits if hit.titled}
     return fusion.fuse(keyword_hits, similarities, weight=weight, titled=titled)
