@@ -33,7 +33,7 @@ COVERAGE_BOOST = 2.0
 MIN_COVERAGE_WORDS = 1
 MAX_COVERAGE_WORDS = 24
 # The coverage bonus is computed on this many of the best plain matches (second stage): in
-# the tantivy query it cost 4x a plain union at 1M papers, by defeating its skipping.
+# the tantivy query it cost 4x a plain union at 1M papers (it scored every title).
 RESCORE_POOL = 300
 # Words in more than this share of the papers ("model", "learning") do not decide which
 # papers match, only how they rank: tantivy-py scores every document of every posting
@@ -304,9 +304,13 @@ class KeywordIndex:
         return Query.boolean_query(parts), narrowed
 
     def _is_common(self, clause, searcher):
-        stems = ANALYZERS["en"].analyze(clause.text)
+        """Every term of the free word is in more than COMMON_SHARE of the papers."""
+        if compounds := ANALYZERS["compounds"].analyze(clause.text):
+            terms = [("compounds", compound) for compound in compounds]
+        else:
+            terms = [("text", stem) for stem in ANALYZERS["en"].analyze(clause.text)]
         most = COMMON_SHARE * searcher.num_docs
-        return bool(stems) and all(searcher.doc_freq("text", stem) > most for stem in stems)
+        return bool(terms) and all(searcher.doc_freq(field, t) > most for field, t in terms)
 
     def _filters(self, parsed, filters):
         Occur, Query, schema = tantivy.Occur, tantivy.Query, self.schema
