@@ -8,6 +8,12 @@ def keyword_only(settings):
     settings.SEARCH_EMBEDDER = "none"
 
 
+@pytest.fixture
+def tantivy_engine(settings, keyword_only):
+    """The tantivy engine, on PostgreSQL too (where the default is PostgreSQL full-text)."""
+    settings.SEARCH_ENGINE = "tantivy"
+
+
 def test_it_finds_pruning_papers_first_by_keywords(keyword_only, load_real_papers):
     load_real_papers()
     results = search_papers("structured pruning of large language models", limit=5)
@@ -24,7 +30,7 @@ def test_it_finds_pruning_papers_first_in_hybrid_mode(load_real_papers):
     assert all("prun" in p.title.lower() for p in results.papers[:3])
 
 
-def test_a_typed_title_wins_through_its_coverage_bonus(keyword_only, paper, monkeypatch):
+def test_a_typed_title_wins_through_its_coverage_bonus(tantivy_engine, paper, monkeypatch):
     """The bonus is added in a second stage, to the best plain matches: here the typed
     title's paper is only the 7th plain match, and still comes first with limit=1."""
     from dailypapers.search import keyword
@@ -41,7 +47,7 @@ def test_a_typed_title_wins_through_its_coverage_bonus(keyword_only, paper, monk
     assert plain.index(wanted) == 6
 
 
-def test_only_titles_holding_80_percent_of_the_words_get_the_bonus(keyword_only, paper):
+def test_only_titles_holding_80_percent_of_the_words_get_the_bonus(tantivy_engine, paper):
     from dailypapers.search import keyword
     from dailypapers.search.query import parse
 
@@ -61,7 +67,7 @@ def test_only_titles_holding_80_percent_of_the_words_get_the_bonus(keyword_only,
     assert with_bonus[three.pk] == pytest.approx(without[three.pk])
 
 
-def test_a_hyphenated_word_is_matched_whole(keyword_only, paper):
+def test_a_hyphenated_word_is_matched_whole(tantivy_engine, paper):
     """A hyphenated word is one term (the compounds field): papers that merely hold both
     words rank below, and only match through the query's other words."""
     joined = paper(title="Vision-Language models for robots", abstract="Robots see.")
@@ -72,7 +78,7 @@ def test_a_hyphenated_word_is_matched_whole(keyword_only, paper):
     assert search_papers("vision-language-action").papers == []
 
 
-def test_common_words_rank_papers_but_do_not_select_them(keyword_only, paper):
+def test_common_words_rank_papers_but_do_not_select_them(tantivy_engine, paper):
     from dailypapers.search import keyword
     from dailypapers.search.query import parse
 
