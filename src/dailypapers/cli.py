@@ -9,12 +9,30 @@ dailypapers migrate / createsuperuser / ...
 import os
 import sys
 
+NOT_SET_UP = (
+    "dailypapers: the database is not set up for this version yet ({error}).\n"
+    "Run `dailypapers migrate` first (`dailypapers serve` and `dailypapers demo` do it "
+    "themselves)."
+)
+
 
 def main(argv=None):
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dailypapers.settings")
     from django.core.management import execute_from_command_line
+    from django.db.utils import OperationalError, ProgrammingError
 
-    execute_from_command_line(["dailypapers", *(sys.argv[1:] if argv is None else argv)])
+    try:
+        execute_from_command_line(["dailypapers", *(sys.argv[1:] if argv is None else argv)])
+    except (OperationalError, ProgrammingError) as error:
+        if not _missing_table(error):
+            raise
+        sys.exit(NOT_SET_UP.format(error=str(error).splitlines()[0]))
+
+
+def _missing_table(error):
+    """SQLite's "no such table", PostgreSQL's "relation ... does not exist"."""
+    text = str(error)
+    return "no such table" in text or ("relation" in text and "does not exist" in text)
 
 
 if __name__ == "__main__":
