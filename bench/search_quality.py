@@ -372,6 +372,9 @@ def main():
     parser.add_argument("--minilm", action="store_true", help="MiniLM anchor (slow: ~1 h)")
     parser.add_argument("--skip-anchors", action="store_true")
     parser.add_argument(
+        "--ours", default="keyword,semantic,hybrid", help="our modes to run (comma-separated)"
+    )
+    parser.add_argument(
         "--minilm-cache-only", action="store_true", help="only encode with MiniLM (no Django)"
     )
     args = parser.parse_args()
@@ -399,8 +402,10 @@ def main():
     from dailypapers.search.embedders import get_embedder
 
     print(f"embedder: {get_embedder().contract}")
-    systems = [("ours: keyword", ours("keyword")), ("ours: semantic", ours("semantic"))]
-    systems.append((f"ours: hybrid (w={fusion.WEIGHT})", ours("auto")))
+    modes = {"keyword": "keyword", "semantic": "semantic", "hybrid": "auto"}
+    systems = [
+        (f"ours: {name}", ours(modes[name])) for name in args.ours.split(",") if name in modes
+    ]
     if not args.skip_anchors:
         plain = [(row[0], row[1], row[2]) for row in rows]
         systems += [("tantivy (plain)", tantivy_anchor(plain)), ("bm25s", bm25s_anchor(plain))]
