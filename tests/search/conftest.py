@@ -37,6 +37,12 @@ def search_dir(settings, tmp_path):
 
 
 @pytest.fixture
+def keyword_only(settings):
+    """No embedder: search is the keyword engine alone."""
+    settings.SEARCH_EMBEDDER = "none"
+
+
+@pytest.fixture
 def paper(make_paper):
     """make_paper, then indexed (tests run in a transaction: after-commit hooks never fire)."""
     from dailypapers.search import index_papers

@@ -4,11 +4,6 @@ from dailypapers.search import search_papers
 
 
 @pytest.fixture
-def keyword_only(settings):
-    settings.SEARCH_EMBEDDER = "none"
-
-
-@pytest.fixture
 def tantivy_engine(settings, keyword_only):
     """The tantivy engine, on PostgreSQL too (where the default is PostgreSQL full-text)."""
     settings.SEARCH_ENGINE = "tantivy"

@@ -12,11 +12,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture
-def keyword_only(settings):
-    settings.SEARCH_EMBEDDER = "none"
-
-
 def test_common_words_rank_papers_but_do_not_select_them(keyword_only, paper, monkeypatch):
     for number in range(10):  # titles unlike the query: the trigram branch stays out
         paper(title=f"Study number {number}", abstract="A language model. Models of language.")

@@ -30,11 +30,6 @@ NASTY = [
 ]
 
 
-@pytest.fixture
-def keyword_only(settings):
-    settings.SEARCH_EMBEDDER = "none"
-
-
 @pytest.mark.parametrize("text", NASTY)
 def test_it_never_raises_on_any_text(text, paper, keyword_only):
     paper(title="Llama and friends")
