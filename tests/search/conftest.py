@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from dailypapers.search import acronyms, vectors
+from dailypapers.search import acronyms, keyword, vectors
 
 
 def _clean(text):
@@ -83,6 +83,7 @@ def load_real_papers(db, shared_data):
         saved = list(Paper.objects.order_by("pk"))
         if index:
             index_papers([p.pk for p in saved])
+            keyword.get_index().refresh_statistics()  # as the indexing task does
         return saved
 
     return load

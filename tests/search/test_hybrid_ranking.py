@@ -1,6 +1,3 @@
-import pytest
-from django.db import connection
-
 from dailypapers.search import search_papers
 
 
@@ -9,11 +6,6 @@ def about_pruning(paper):
 
 
 def test_it_finds_a_topic_asked_in_other_words_by_meaning(load_real_papers):
-    if connection.vendor == "postgresql":
-        pytest.skip(
-            "known weakness (docs/search.md): ts_rank has no IDF, so PostgreSQL's keyword top "
-            "10 for this query holds no pruning paper and the feedback has nothing to build on"
-        )
     load_real_papers()
     query = "removing weights from LLMs to make them smaller"
     keyword = search_papers(query, limit=20, mode="keyword").papers

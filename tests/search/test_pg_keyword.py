@@ -3,7 +3,7 @@
 import pytest
 from django.db import connection
 
-from dailypapers.search import pg
+from dailypapers.search import pg, tasks
 from dailypapers.search.keyword import Filters
 from dailypapers.search.query import parse
 
@@ -12,16 +12,88 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def test_common_words_rank_papers_but_do_not_select_them(keyword_only, paper, monkeypatch):
-    for number in range(10):  # titles unlike the query: the trigram branch stays out
-        paper(title=f"Study number {number}", abstract="A language model. Models of language.")
+def search(text, limit=20, **filters):
+    return pg.PostgresKeywordIndex().search(parse(text), Filters(**filters), limit=limit)
+
+
+def language_papers(paper, number=10):
+    for n in range(number):  # titles unlike the queries: the trigram branch stays out
+        paper(title=f"Study number {n}", abstract="A language model. Models of language.")
+
+
+def test_common_words_rank_papers_but_do_not_select_them(keyword_only, paper):
+    language_papers(paper)
     pruned = paper(title="Pruning", abstract="We prune a language model.")
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE search_pgdocument")  # the statistics that name common words
-    monkeypatch.setattr(pg, "_common", (0.0, frozenset()))
-    assert {"model", "languag"} <= pg._common_lexemes()
-    engine, query = pg.PostgresKeywordIndex(), parse("language model pruning")
-    hits, total = engine.search(query, Filters(), limit=1)
+    pg.PostgresKeywordIndex().refresh_statistics()
+    hits, total = search("language model pruning", limit=1)
     assert (total, hits[0].pk) == (1, pruned.pk)  # only "pruning" selects
-    hits, total = engine.search(query, Filters(), limit=20)
+    hits, total = search("language model pruning")
     assert (total, hits[0].pk) == (11, pruned.pk)  # too few: every word selects again
+
+
+def test_a_rare_word_outweighs_common_ones(keyword_only, paper):
+    """ts_rank, which this engine used before, put the paper with more words first."""
+    language_papers(paper)
+    rare = paper(title="Compression", abstract="We prune networks.")
+    pg.PostgresKeywordIndex().refresh_statistics()
+    hits, total = search("language model pruning")
+    assert (total, hits[0].pk) == (11, rare.pk)
+
+
+def test_a_title_with_the_words_is_marked_titled(keyword_only, paper):
+    titled = paper(title="Speculative decoding with draft models", abstract="Faster.")
+    other = paper(title="Faster inference", abstract="Speculative decoding is fast.")
+    pg.PostgresKeywordIndex().refresh_statistics()
+    hits, _ = search("speculative decoding")
+    assert [(hit.pk, hit.titled) for hit in hits] == [(titled.pk, True), (other.pk, False)]
+
+
+def test_a_misspelt_title_is_found_by_its_trigrams(keyword_only, paper):
+    wanted = paper(title="Distilling diversity and control in diffusion models", abstract="X.")
+    paper(title="Diffusion models for control", abstract="Diffusion models control robots.")
+    pg.PostgresKeywordIndex().refresh_statistics()
+    hits, _ = search("Distiling Diversity and Conrtol in Diffuson Models")
+    assert hits[0].pk == wanted.pk
+
+
+def test_filters_apply_before_the_pool_is_cut(keyword_only, paper, monkeypatch):
+    monkeypatch.setattr(pg, "RESCORE_POOL", 2)
+    for n in range(5):
+        paper(title=f"Pruning study {n}", abstract="We prune.", github_repo="")
+    coded = paper(title="Pruning code", abstract="We prune.", github_repo="https://github.com/a/b")
+    pg.PostgresKeywordIndex().refresh_statistics()
+    hits, total = search("pruning", limit=1, has_code=True)
+    assert (total, [hit.pk for hit in hits]) == (1, [coded.pk])
+
+
+def test_odd_lexemes_are_quoted_for_tsquery(keyword_only, paper):
+    odd = paper(title="O'Neil's \\ backslash paper", abstract="It's a test.")
+    pg.PostgresKeywordIndex().refresh_statistics()
+    hits, _ = search("o'neil's \\ backslash")
+    assert hits[0].pk == odd.pk
+
+
+def test_word_counts_are_recounted_when_the_papers_grow(keyword_only, paper):
+    engine = pg.PostgresKeywordIndex()
+    paper(title="One", abstract="Pruning.")
+    assert engine.statistics_are_stale()  # never counted
+    tasks._learn_statistics_if_none()
+    assert not engine.statistics_are_stale()
+    language_papers(paper, number=2)
+    assert engine.statistics_are_stale()  # 1 -> 3 documents
+    tasks._learn_statistics_if_none()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT papers FROM search_pglexeme WHERE lexeme IN ('', 'languag')")
+        assert sorted(row[0] for row in cursor.fetchall()) == [2, 3]
+
+
+def test_serve_queues_a_recount_after_an_upgrade(keyword_only, paper, settings):
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    engine = pg.PostgresKeywordIndex()
+    paper(title="Pruning", abstract="We prune.")
+    engine.refresh_statistics()
+    assert not tasks.refresh_stale_statistics()  # counted: nothing to do
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM search_pglexeme")  # as the upgrade that adds the table
+    assert tasks.refresh_stale_statistics()
+    assert not engine.statistics_are_stale()

@@ -235,6 +235,14 @@ class KeywordIndex:
         document.add_unsigned("featured", int(doc["featured"]))
         return document
 
+    def refresh_statistics(self):
+        """Nothing to recount: tantivy keeps its document frequencies as it indexes (the
+        PostgreSQL engine recounts its own)."""
+        return None
+
+    def statistics_are_stale(self):
+        return False
+
     # --- reading -------------------------------------------------------------------
     def count(self):
         return self.index.searcher().num_docs

@@ -16,7 +16,7 @@ def index_papers_task(paper_ids):
     from .services import index_papers
 
     indexed = index_papers(paper_ids)
-    _learn_acronyms_if_none()  # a first load (the demo's sample)
+    _learn_statistics_if_none()  # a first load (the demo's sample)
     return indexed
 
 
@@ -28,17 +28,22 @@ def index_keywords_task(paper_ids):
 
     with keyword.get_index().bulk():  # one commit for the lot
         indexed = index_papers(paper_ids, embed=False)
-    _learn_acronyms_if_none()  # an install from before acronyms were learnt
+    _learn_statistics_if_none()  # an install from before acronyms were learnt
     return indexed
 
 
-def _learn_acronyms_if_none():
-    """Learn the acronyms now rather than at the nightly refresh, when there are none."""
+def _learn_statistics_if_none():
+    """Learn the acronyms, and the PostgreSQL engine's word counts, now rather than at the
+    nightly refresh, when there are none (or the papers grew much since the count)."""
+    from . import keyword
     from .acronyms import refresh
     from .models import Acronym
 
     if not Acronym.objects.exists():
         refresh()
+    engine = keyword.get_index()
+    if engine.statistics_are_stale():
+        engine.refresh_statistics()
 
 
 def fill_empty_keyword_index(chunk=50_000):
@@ -61,11 +66,25 @@ def fill_empty_keyword_index(chunk=50_000):
 
 @cron("15 4 * * *")  # nightly, after the evening's ingest has been indexed
 @task
-def refresh_acronyms():
-    """Recount the acronyms that papers define (search/acronyms.py)."""
+def refresh_search_statistics():
+    """Recount the acronyms that papers define (search/acronyms.py), and the PostgreSQL
+    engine's document frequencies of words."""
+    from . import keyword
     from .acronyms import refresh
 
+    keyword.get_index().refresh_statistics()
     return refresh()
+
+
+def refresh_stale_statistics():
+    """Queue a recount when the keyword engine's word counts are missing or old (after an
+    upgrade to the PostgreSQL engine that keeps them): `serve` calls this. True if queued."""
+    from . import keyword
+
+    if not keyword.get_index().statistics_are_stale():
+        return False
+    refresh_search_statistics.enqueue()
+    return True
 
 
 def index_papers_later(paper_ids):

@@ -13,7 +13,8 @@ class Command(BaseCommand):
         "Search indexes. 'reindex' rebuilds the keyword index and (re-)embeds papers whose "
         "vectors are missing or were made by another embedding contract; 'status' shows the "
         "index sizes; 'query TEXT' runs a search as the site would. Reindex also recounts "
-        "the acronyms that papers define (LLM = large language model), which queries use."
+        "the acronyms that papers define (LLM = large language model), which queries use, and "
+        "on PostgreSQL how many papers hold each word (the keyword ranking's weights)."
     )
 
     def add_arguments(self, parser):
@@ -67,6 +68,7 @@ class Command(BaseCommand):
             store.catch_up()  # pgvector: copies what is missing, builds the HNSW index
             if hasattr(getattr(store, "index", None), "save"):
                 store.save()
+        index.refresh_statistics()  # the PostgreSQL engine's word counts
         acronyms = acronyms_refresh()
         self.stdout.write(self.style.SUCCESS(f"indexed {len(ids)} papers; {acronyms} acronyms"))
 

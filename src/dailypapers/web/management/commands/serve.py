@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from dailypapers.search.tasks import fill_empty_keyword_index
+from dailypapers.search.tasks import fill_empty_keyword_index, refresh_stale_statistics
 
 
 class Command(BaseCommand):
@@ -34,6 +34,9 @@ class Command(BaseCommand):
         if queued := fill_empty_keyword_index():
             self.stdout.write(f"The keyword index is new (an upgrade?): the worker indexes "
                               f"{queued} papers in the background.")  # fmt: skip
+        elif refresh_stale_statistics():
+            self.stdout.write("The keyword engine's word counts are missing or old: the worker "
+                              "recounts them in the background.")  # fmt: skip
         self.before_serving(options)
         # SIGTERM (systemd, docker, kill) stops like Ctrl-C, so that the children stop too.
         signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
