@@ -43,6 +43,12 @@ def keyword_only(settings):
 
 
 @pytest.fixture
+def tantivy_engine(settings, keyword_only):
+    """The tantivy engine, on PostgreSQL too (where the default is PostgreSQL full-text)."""
+    settings.SEARCH_ENGINE = "tantivy"
+
+
+@pytest.fixture
 def paper(make_paper):
     """make_paper, then indexed (tests run in a transaction: after-commit hooks never fire)."""
     from dailypapers.search import index_papers

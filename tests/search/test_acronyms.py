@@ -57,3 +57,20 @@ def test_it_finds_the_long_form_from_the_acronym(paper):
     assert found("SSMs")[0] != spelled_out  # the typed form still counts most
     # Typed words still decide: the expansion adds candidates, it does not replace.
     assert search_papers('"graph colouring"').papers[0].title == "Unrelated"
+
+
+def test_a_query_that_spells_out_an_acronym_also_finds_titles_with_the_acronym(
+    paper, tantivy_engine
+):
+    defines = "We align with direct preference optimization (DPO)."
+    for i in range(2):
+        paper(title=f"Preference data {i}", abstract=defines)
+    short_title = paper(title="DPO without a reference model", abstract="Offline alignment.")
+    paper(title="Direct methods for optimization", abstract="Preference for speed.")
+    acronyms.refresh()
+    assert acronyms.expand(parse("direct preference optimization")).short_form == "dpo"
+    assert acronyms.expand(parse("direct preference optimization for robots")).short_form is None
+    assert acronyms.expand(parse('direct preference optimization "robots"')).short_form is None
+    top = search_papers("direct preference optimization", mode="keyword").papers[:3]
+    assert short_title in top  # its title holds the whole query, said short
+    assert search_papers("direct preference optimization").also_searched == ["DPO"]

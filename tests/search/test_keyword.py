@@ -3,12 +3,6 @@ import pytest
 from dailypapers.search import search_papers
 
 
-@pytest.fixture
-def tantivy_engine(settings, keyword_only):
-    """The tantivy engine, on PostgreSQL too (where the default is PostgreSQL full-text)."""
-    settings.SEARCH_ENGINE = "tantivy"
-
-
 def test_it_finds_pruning_papers_first_by_keywords(keyword_only, load_real_papers):
     load_real_papers()
     results = search_papers("structured pruning of large language models", limit=5)

@@ -97,3 +97,16 @@ def test_serve_queues_a_recount_after_an_upgrade(keyword_only, paper, settings):
         cursor.execute("DELETE FROM search_pglexeme")  # as the upgrade that adds the table
     assert tasks.refresh_stale_statistics()
     assert not engine.statistics_are_stale()
+
+
+def test_a_title_with_the_acronym_the_query_spells_out_is_titled(keyword_only, paper):
+    from dailypapers.search import acronyms
+
+    for i in range(2):
+        paper(title=f"Preference data {i}", abstract="Direct preference optimization (DPO).")
+    short_title = paper(title="DPO without a reference model", abstract="Offline alignment.")
+    pg.PostgresKeywordIndex().refresh_statistics()
+    acronyms.refresh()
+    parsed = acronyms.expand(parse("direct preference optimization"))
+    hits, _ = pg.PostgresKeywordIndex().search(parsed, Filters(), limit=5)
+    assert {hit.pk: hit.titled for hit in hits}[short_title.pk]

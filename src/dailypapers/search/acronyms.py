@@ -137,7 +137,9 @@ def expand(parsed: ParsedQuery) -> ParsedQuery:
     """The query with each typed acronym's long form added as a ranked clause (weighted
     low by the engine: keyword.EXPANSION_BOOST), unless the long form is typed too.
 
-    Only this way round: adding "RL" to a query that says "reinforcement learning" was
+    The other way round only for a query that is a long form and nothing else ("low-rank
+    adaptation" also searches "LoRA", and titles that say "LoRA" count as holding the
+    query's words): adding "RL" to every query that says "reinforcement learning" was
     measured to add noise (known items 0.966 -> 0.927 with both directions)."""
     if not parsed.should:
         return parsed
@@ -146,7 +148,8 @@ def expand(parsed: ParsedQuery) -> ParsedQuery:
         return parsed
     typed = [long_key(clause.text) for clause in parsed.should]
     typed_text = f" {' '.join(typed)} "
-    extra = []
+    short = None if parsed.must else _short_form_of(" ".join(typed), short_to_long)
+    extra = [Clause(text=short, expansion=True)] if short else []
     for clause in parsed.should:
         word = clause.text.lower()  # "LMs" is "lm" before it is "lms"; "llms" is "llm"
         long = next(
@@ -168,4 +171,16 @@ def expand(parsed: ParsedQuery) -> ParsedQuery:
         must_not=parsed.must_not,
         categories=parsed.categories,
         arxiv_ids=parsed.arxiv_ids,
+        short_form=short,
     )
+
+
+def _short_form_of(typed, short_to_long):
+    """The short form whose long form is exactly the typed text (long_key), or None."""
+    if len(typed.split()) < 2:  # a word is not spelt out
+        return None
+    with _lock:
+        if _cache.get("long_loaded") != _cache["loaded"]:
+            _cache["long"] = {long_key(long): short for short, long in short_to_long.items()}
+            _cache["long_loaded"] = _cache["loaded"]
+        return _cache["long"].get(typed)

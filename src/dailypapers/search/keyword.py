@@ -424,8 +424,9 @@ class TitleCoverage:
     their titles are read from the database (~5 ms for 300 at 1M papers).
     """
 
-    def __init__(self, words, searcher):
+    def __init__(self, words, searcher, short_form=None):
         self.words = words
+        self.short_form = short_form  # a title with it holds all the words (acronyms.py)
         self.typos = {w for w in words if _is_typo(w, searcher.doc_freq("title_words", w))}
         docs = max(1, searcher.num_docs)
         self.idf = {}
@@ -445,7 +446,7 @@ class TitleCoverage:
                     words.append(word)
         if len(words) < MIN_COVERAGE_WORDS:
             return None
-        return cls(words[:MAX_COVERAGE_WORDS], searcher)
+        return cls(words[:MAX_COVERAGE_WORDS], searcher, parsed.short_form)
 
     def rescore(self, hits):
         """The hits with their bonus added, best first."""
@@ -477,7 +478,7 @@ class TitleCoverage:
         if not title:
             return 0.0
         present = set(title)
-        exact = self.idf.keys() & present
+        exact = self.idf.keys() if self.short_form in present else self.idf.keys() & present
         fuzzy = sum(1 for typo, close in near.items() if typo not in present and close & present)
         if len(exact) + fuzzy < self.needed:
             return 0.0

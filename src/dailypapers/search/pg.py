@@ -119,6 +119,11 @@ class PostgresKeywordIndex:
         selects = {t.lexeme for key, ts in terms.items() if key in chosen for t in ts}
         typed = sorted({t.lexeme for ts in terms.values() for t in ts if t.typed})
         needed = max(MIN_COVERAGE_WORDS, math.ceil(TITLE_COVERAGE * len(typed)))
+        short = next(
+            (t.lexeme for c in parsed.should if c.text == parsed.short_form
+             for t in terms.get(id(c), [])),
+            None,
+        )  # fmt: skip
         newest = sort == "newest"
         # Hidden papers leave the index (services.index_papers), so the first stage joins
         # documents and papers only for filters (that took 120 ms at 78k papers); the
@@ -151,7 +156,10 @@ class PostgresKeywordIndex:
                 SELECT coalesce(sum(t.weight * u.count * {BM25_K1 + 1} / (u.count + {BM25_K1})), 0)
                     AS weight,
                        count(*) FILTER (WHERE 'A' = ANY(u.weights)
-                                        AND t.lexeme = ANY(%s::text[])) AS in_title
+                                        AND t.lexeme = ANY(%s::text[]))
+                       -- A title with the acronym that the query spells out holds it all.
+                       + %s * count(*) FILTER (WHERE 'A' = ANY(u.weights) AND t.lexeme = %s)
+                           AS in_title
                 FROM (SELECT lexeme, weights, coalesce(array_length(positions, 1), 1) AS count
                       FROM unnest(d.document)) u JOIN terms t USING (lexeme)
             ) s
@@ -164,7 +172,8 @@ class PostgresKeywordIndex:
             list(weights), [_tsquery(lexeme) for lexeme in weights], list(weights.values()),
             [lexeme in selects for lexeme in weights],
             *found_params, *params, max(limit, RESCORE_POOL),
-            sum(weights.values()) or 1.0, words, needed, needed, typed, max(1, limit),
+            sum(weights.values()) or 1.0, words, needed, needed, typed, needed, short,
+            max(1, limit),
         ]  # fmt: skip
         with connection.cursor() as cursor:
             cursor.execute(sql, values)

@@ -37,6 +37,7 @@ class ParsedQuery:
     must_not: list[Clause] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
     arxiv_ids: list[str] = field(default_factory=list)  # id: prefixes and a bare id or URL
+    short_form: str | None = None  # the acronym that the whole query spells out (acronyms.py)
 
     @property
     def is_empty(self):

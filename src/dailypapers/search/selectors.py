@@ -125,8 +125,13 @@ def search_papers(
         mode=mode_used,
         notice=notice,
         pinned=pinned,
-        also_searched=[clause.text for clause in parsed.should if clause.expansion],
+        also_searched=[_shown(clause.text, parsed) for clause in parsed.should if clause.expansion],
     )
+
+
+def _shown(expansion, parsed):
+    """An added acronym as acronyms are written ("DPO"); long forms as they are."""
+    return expansion.upper() if expansion == parsed.short_form else expansion
 
 
 def _page(pks, filters, need):
