@@ -18,6 +18,7 @@ from pathlib import Path
 
 import tantivy
 from django.conf import settings
+from django.db import connection
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
@@ -38,7 +39,7 @@ RESCORE_POOL = 300
 # Words in more than this share of the papers ("model", "learning") do not decide which
 # papers match, only how they rank: tantivy-py scores every document of every posting
 # list (no top-k pruning), and one such word costs ~10 ms at 1M papers (build_query).
-COMMON_SHARE = 0.1
+COMMON_SHARE = 0.05
 BM25_K1, BM25_B = 1.2, 0.75  # tantivy's
 AUTHORS_BOOST = 1.0
 EXACT_BOOST = 0.5  # unstemmed match on top of the stemmed one (bench-tuned)
@@ -450,8 +451,7 @@ class TitleCoverage:
 
     def rescore(self, hits):
         """The hits with their bonus added, best first."""
-        titles = Paper.objects.filter(pk__in=[hit.pk for hit in hits]).values_list("pk", "title")
-        tokens = {pk: ANALYZERS["names"].analyze(title) for pk, title in titles}
+        tokens = {pk: ANALYZERS["names"].analyze(title) for pk, title in _titles(hits)}
         if not tokens:
             return hits
         average = sum(len(t) for t in tokens.values()) / len(tokens)
@@ -486,6 +486,20 @@ class TitleCoverage:
         # a fuzzy match scores a constant, as tantivy's fuzzy queries do.
         norm = (BM25_K1 + 1) / (1 + BM25_K1 * (1 - BM25_B + BM25_B * len(title) / average))
         return COVERAGE_BOOST * (norm * sum(self.idf[word] for word in exact) + fuzzy)
+
+
+def _titles(hits):
+    """[(pk, title)] of the hits' papers. In plain SQL: through the ORM, 300 titles took
+    3.4 ms at 1M papers (p50), this way 1.1."""
+    if not hits:
+        return []
+    marks = ", ".join(["%s"] * len(hits))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, title FROM {Paper._meta.db_table} WHERE id IN ({marks})",
+            [hit.pk for hit in hits],
+        )
+        return cursor.fetchall()
 
 
 def get_index():
