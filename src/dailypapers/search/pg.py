@@ -18,7 +18,6 @@ from django.db import connection, transaction
 
 from .keyword import (
     BM25_K1,
-    COMMON_SHARE,
     EXPANSION_BOOST,
     MIN_COVERAGE_WORDS,
     RESCORE_POOL,
@@ -38,6 +37,10 @@ ON CONFLICT (paper_id) DO UPDATE SET title = EXCLUDED.title, document = EXCLUDED
     published_at = EXCLUDED.published_at, categories = EXCLUDED.categories,
     has_code = EXCLUDED.has_code, featured = EXCLUDED.featured
 """
+# Words in more than this share of the papers only rank (as keyword.COMMON_SHARE). Here
+# they also have no part in which papers reach the second stage, so the tantivy engine's
+# 5% cost known items 0.955 -> 0.932 and topics 0.470 -> 0.400 (300/150 queries, 78k).
+COMMON_SHARE = 0.1
 TITLE_POOL_BOOST = 1.0  # in the first stage, a word in the title counts (1 + this) times
 TITLED_BOOST = 0.5  # a title that holds TITLE_COVERAGE of the typed words (Hit.titled)
 TITLE_SIMILARITY_WEIGHT = 0.25  # a title typed with typos is found by trigrams
