@@ -251,10 +251,6 @@ class PostgresKeywordIndex:
         return f"(d.document @@ {function}('english', %s))", [clause.text]
 
 
-def _any_of(clauses):
-    return " || ".join(["plainto_tsquery('english', %s)"] * len(clauses)) or "''::tsquery"
-
-
 def _terms(clauses):
     """{id(clause): [Term]}: each word's lexemes as PostgreSQL's english configuration
     makes them, weighted by BM25's inverse document frequency; an acronym's long form,
