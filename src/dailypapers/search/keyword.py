@@ -504,8 +504,6 @@ def _titles(hits):
 
 def get_index():
     """The keyword engine: PostgreSQL full-text on PostgreSQL, else the tantivy index."""
-    from django.db import connection
-
     engine = getattr(settings, "SEARCH_ENGINE", "auto")
     if connection.vendor == "postgresql" and engine != "tantivy":
         from .pg import PostgresKeywordIndex
