@@ -1,3 +1,7 @@
+import io
+
+from django.core.management import call_command
+
 from dailypapers.search import acronyms, search_papers
 from dailypapers.search.models import Acronym
 from dailypapers.search.query import parse
@@ -74,3 +78,6 @@ def test_a_query_that_spells_out_an_acronym_also_finds_titles_with_the_acronym(
     top = search_papers("direct preference optimization", mode="keyword").papers[:3]
     assert short_title in top  # its title holds the whole query, said short
     assert search_papers("direct preference optimization").also_searched == ["DPO"]
+    out = io.StringIO()
+    call_command("search", "query", "direct preference optimization", stdout=out)
+    assert "also searched: DPO" in out.getvalue().splitlines()[0]

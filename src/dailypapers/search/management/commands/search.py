@@ -98,7 +98,10 @@ class Command(BaseCommand):
         from dailypapers.search import search_papers
 
         results = search_papers(text, limit=limit, sort=sort, mode=mode)
-        self.stdout.write(f"{results.total} matches, mode {results.mode}")
+        header = f"{results.total} matches, mode {results.mode}"
+        if results.also_searched:
+            header += f"; also searched: {', '.join(results.also_searched)}"
+        self.stdout.write(header)
         if results.notice:
             self.stdout.write(results.notice)
         for paper in results.papers:
