@@ -12,6 +12,8 @@ papers_paper, so a stray row can never surface.
 
 from django.db import migrations
 
+from ._postgres import postgres_only
+
 CREATE = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     """CREATE TABLE IF NOT EXISTS search_pgdocument (
@@ -31,18 +33,6 @@ CREATE = [
 DROP = ["DROP TABLE IF EXISTS search_pgdocument"]
 
 
-def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in CREATE:
-            schema_editor.execute(statement)
-
-
-def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in DROP:
-            schema_editor.execute(statement)
-
-
 class Migration(migrations.Migration):
     dependencies = [("search", "0001_initial")]
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [postgres_only(CREATE, DROP)]

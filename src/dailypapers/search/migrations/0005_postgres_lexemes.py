@@ -11,6 +11,8 @@ Nothing happens on SQLite.
 
 from django.db import migrations
 
+from ._postgres import postgres_only
+
 CREATE = [
     "CREATE TABLE IF NOT EXISTS search_pglexeme (lexeme text PRIMARY KEY, papers integer NOT NULL)",
     "ALTER TABLE search_pgdocument ADD COLUMN IF NOT EXISTS title_document tsvector "
@@ -24,18 +26,6 @@ DROP = [
 ]
 
 
-def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in CREATE:
-            schema_editor.execute(statement)
-
-
-def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in DROP:
-            schema_editor.execute(statement)
-
-
 class Migration(migrations.Migration):
     dependencies = [("search", "0004_acronyms")]
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [postgres_only(CREATE, DROP)]
