@@ -82,6 +82,9 @@ def test_common_words_rank_papers_but_do_not_select_them(tantivy_engine, paper):
     by_rare, by_all = searcher.search(narrowed, 20), searcher.search(whole, 20)
     assert (by_rare.count, by_all.count) == (1, 26)
     assert by_rare.hits[0][0] == pytest.approx(by_all.hits[0][0])  # the same score
-    # Too few matches of the rarer words: the search falls back to every match.
+    # Fewer matches of the rarer words than asked for: the search falls back to every
+    # match. Enough of them, and papers that hold only common words are not matches.
     hits, total = engine.search(parsed, keyword.Filters(), limit=20)
     assert total == 26 and hits[0].pk == pruned.pk
+    hits, total = engine.search(parsed, keyword.Filters(), limit=1)
+    assert total == 1 and [hit.pk for hit in hits] == [pruned.pk]

@@ -94,10 +94,11 @@ class PostgresKeywordIndex:
             cursor.execute("SELECT count(*) FROM search_pgdocument")
             return cursor.fetchone()[0]
 
-    def search(self, parsed, filters, *, limit, sort="relevance"):
+    def search(self, parsed, filters, *, limit, sort="relevance", enough=None):
         """(hits, total). As in the tantivy engine, common words ("model") only rank the
         papers that match a rarer word: ranking every paper that holds "model" took 2.8 s
-        a query at 78k papers. When that leaves too few, every word selects again."""
+        a query at 78k papers. When that leaves fewer than `enough` (default: limit),
+        every word selects again."""
         ranked = [c for c in parsed.should if c.text.lower() not in STOPWORDS] or parsed.should
         terms = _terms(ranked)
         selecting = ranked
@@ -105,7 +106,7 @@ class PostgresKeywordIndex:
             selecting = [c for c in ranked if not all(t.common for t in terms.get(id(c), []))]
         if selecting and len(selecting) < len(ranked):
             hits, total = self._search(parsed, filters, terms, selecting, limit, sort)
-            if total >= limit:
+            if total >= (limit if enough is None else enough):
                 return hits, total
         return self._search(parsed, filters, terms, ranked, limit, sort)
 

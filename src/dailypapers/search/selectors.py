@@ -90,7 +90,12 @@ def search_papers(
     semantic_wanted = sort == "relevance" and mode != "keyword" and bool(parsed.should)
     pool = SORT_POOL if sort == "upvotes" else (max(need, fusion.POOL) if semantic_wanted else need)
     try:
-        hits, total = keyword.get_index().search(parsed, filters, limit=pool, sort=sort)
+        # The rarer words' matches are enough for a page of keyword results, while the
+        # hybrid wants a whole pool (fewer, and every word selects: KeywordIndex.search).
+        enough = pool if semantic_wanted else limit
+        hits, total = keyword.get_index().search(
+            parsed, filters, limit=pool, sort=sort, enough=enough
+        )
     except Exception:
         log.exception("keyword search failed for %r", parsed.text[:200])
         return SearchResults(papers=[], total=0, mode="keyword", notice=INDEX_OFF)
