@@ -1,5 +1,6 @@
 import io
 
+import pytest
 from django.core.management import call_command
 
 from dailypapers.search import acronyms, search_papers
@@ -58,7 +59,8 @@ def test_it_finds_the_long_form_from_the_acronym(paper):
     assert spelled_out not in found("SSMs")  # not learnt yet
     acronyms.refresh()
     assert spelled_out in found("SSMs")
-    assert found("SSMs")[0] != spelled_out  # the typed form still counts most
+    # Typed in lower case, "ssms" might be a word: its long form only adds candidates.
+    assert found("ssms")[-1] == spelled_out
     # Typed words still decide: the expansion adds candidates, it does not replace.
     assert search_papers('"graph colouring"').papers[0].title == "Unrelated"
 
@@ -81,3 +83,31 @@ def test_a_query_that_spells_out_an_acronym_also_finds_titles_with_the_acronym(
     out = io.StringIO()
     call_command("search", "query", "direct preference optimization", stdout=out)
     assert "also searched: DPO" in out.getvalue().splitlines()[0]
+
+
+def test_a_typed_acronym_and_its_long_form_are_one_word(tantivy_engine, paper, monkeypatch):
+    """Typed as an acronym ("LMs"), both forms are scored as one word, with the IDF of the
+    papers that hold either (Lucene's SynonymQuery): a paper no longer wins by writing the
+    rare short form where others spell it out."""
+    from dailypapers.search import keyword
+
+    for number in range(2):
+        paper(title=f"Scaling study {number}", abstract="We train language models (LMs).")
+    for number in range(6):
+        paper(title=f"Survey {number}", abstract="Language models, and more language models.")
+    short = paper(title="Diffusion for LMs", abstract="Diffusion LMs.")
+    spelt = paper(title="Diffusion for language models", abstract="Diffusion language models.")
+    acronyms.refresh()
+
+    def scores():
+        hits, _ = keyword.get_index().search(
+            acronyms.expand(parse("diffusion LMs")), keyword.Filters(), limit=10
+        )
+        by_pk = {hit.pk: hit.score for hit in hits}
+        return by_pk[short.pk], by_pk[spelt.pk]
+
+    short_score, spelt_score = scores()
+    assert spelt_score == pytest.approx(short_score, rel=0.2)
+    monkeypatch.setattr(keyword, "_typed_as_acronym", lambda word: False)  # scored apart
+    short_score, spelt_score = scores()
+    assert spelt_score < 0.6 * short_score

@@ -161,7 +161,7 @@ def expand(parsed: ParsedQuery) -> ParsedQuery:
             None,
         )
         if long and f" {long_key(long)} " not in typed_text and len(clause.text) <= 12:
-            extra.append(Clause(text=long, expansion=True))
+            extra.append(Clause(text=long, expansion=True, of=clause.text))
     if not extra:
         return parsed
     return ParsedQuery(

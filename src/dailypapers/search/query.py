@@ -27,6 +27,7 @@ class Clause:
     field: str | None = None  # None: title, abstract and authors
     phrase: bool = False
     expansion: bool = False  # added by search (an acronym's other form), not typed
+    of: str | None = None  # an expansion's typed word ("LMs" for "language models")
 
 
 @dataclass
