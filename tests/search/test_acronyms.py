@@ -108,6 +108,6 @@ def test_a_typed_acronym_and_its_long_form_are_one_word(tantivy_engine, paper, m
 
     short_score, spelt_score = scores()
     assert spelt_score == pytest.approx(short_score, rel=0.2)
-    monkeypatch.setattr(keyword, "_typed_as_acronym", lambda word: False)  # scored apart
+    monkeypatch.setattr(keyword, "typed_as_acronym", lambda word: False)  # scored apart
     short_score, spelt_score = scores()
     assert spelt_score < 0.6 * short_score

@@ -117,6 +117,12 @@ def refresh():
     return len(table)
 
 
+def typed_as_acronym(word):
+    """ "LMs", "3D", as opposed to "time" (which some paper may define as an acronym too):
+    search scores these and their long forms as one word (keyword.KeywordIndex._synonyms)."""
+    return sum(ch.isupper() for ch in word) >= 2 or (word[:1].isdigit() and word.isalnum())
+
+
 def reset_cache():
     """Read the table again at the next query (after a refresh; tests)."""
     _cache["loaded"] = 0.0

@@ -24,6 +24,7 @@ from rapidfuzz.distance import OSA
 
 from dailypapers.papers.models import Paper
 
+from .acronyms import typed_as_acronym
 from .query import Clause, ParsedQuery
 
 log = logging.getLogger(__name__)
@@ -295,7 +296,7 @@ class KeywordIndex:
         words = [c for c in parsed.should if c.text.lower() not in STOPWORDS] or parsed.should
         rare, common = [], []
         # An acronym typed as one ("LMs") and its long form are scored as one word.
-        long_forms = {c.of: c for c in parsed.should if c.of and _typed_as_acronym(c.of)}
+        long_forms = {c.of: c for c in parsed.should if c.of and typed_as_acronym(c.of)}
         for clause in words:
             if clause.of in long_forms:
                 continue  # scored with the acronym typed, as one word
@@ -451,11 +452,6 @@ def _singular(word):
     return word[:-1] if len(word) > 3 and word.endswith("s") else word
 
 
-def _typed_as_acronym(word):
-    """ "LMs", "3D": not "time", which some paper may define as an acronym too."""
-    return sum(ch.isupper() for ch in word) >= 2 or (word[:1].isdigit() and word.isalnum())
-
-
 def _is_typo(word, doc_freq):
     """A word (almost) no paper has, long enough to be a misspelling of one that many have."""
     return doc_freq <= 2 and len(word) >= 4 and not word.isdigit()
@@ -501,7 +497,7 @@ class TitleCoverage:
         spelt = {
             clause.of.lower(): {_singular(w) for w in ANALYZERS["names"].analyze(clause.text)}
             for clause in parsed.should
-            if clause.of and _typed_as_acronym(clause.of)
+            if clause.of and typed_as_acronym(clause.of)
         }
         return cls(words[:MAX_COVERAGE_WORDS], searcher, parsed.short_form, spelt)
 
