@@ -111,3 +111,10 @@ def test_a_typed_acronym_and_its_long_form_are_one_word(tantivy_engine, paper, m
     monkeypatch.setattr(keyword, "typed_as_acronym", lambda word: False)  # scored apart
     short_score, spelt_score = scores()
     assert spelt_score < 0.6 * short_score
+
+
+def test_an_acronym_that_is_a_stopword_finds_its_long_form(tantivy_engine, paper, monkeypatch):
+    spelt = paper(title="Information technology audits", abstract="Audits of systems.")
+    paper(title="Unrelated", abstract="Graph colouring heuristics.")
+    monkeypatch.setattr(acronyms, "_short_forms", lambda: {"it": "information technology"})
+    assert search_papers("IT", mode="keyword").papers == [spelt]  # "it" itself is not ranked

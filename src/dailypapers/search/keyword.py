@@ -296,13 +296,15 @@ class KeywordIndex:
         words = [c for c in parsed.should if c.text.lower() not in STOPWORDS] or parsed.should
         rare, common = [], []
         # An acronym typed as one ("LMs") and its long form are scored as one word.
-        long_forms = {c.of: c for c in parsed.should if c.of and typed_as_acronym(c.of)}
+        typed = {c.text for c in words if not c.expansion}
+        long_forms = {c.of: c for c in words if c.of in typed and typed_as_acronym(c.of)}
         for clause in words:
             if clause.of in long_forms:
                 continue  # scored with the acronym typed, as one word
             if long := long_forms.get(clause.text):
                 query, share = self._synonyms(clause, long, searcher)
-                (common if narrow and share > COMMON_SHARE else rare).append(query)
+                if query is not None:
+                    (common if narrow and share > COMMON_SHARE else rare).append(query)
                 continue
             queries = self._clause(clause, searcher)
             (common if narrow and self._is_common(clause, searcher) else rare).extend(queries)
@@ -329,7 +331,7 @@ class KeywordIndex:
         return Query.boolean_query(parts), narrowed
 
     def _synonyms(self, typed, long, searcher):
-        """(query, share of papers): a typed acronym and its long form scored as one word,
+        """(query or None, share of papers): a typed acronym and its long form as one word,
         as Lucene's SynonymQuery does: with the IDF of the papers that hold either form,
         whichever form a paper uses. Scored apart, "LMs" (in 3 of 224 papers) outweighed
         "language models" (113) thirtyfold, so papers that write the short form won."""
@@ -352,7 +354,8 @@ class KeywordIndex:
         if spelt := self._any_of(self._clause(Clause(text=long.text), searcher, fuzzy=False)):
             weight = idf(either) / max(sum(idf(f) for f in long_freqs), 1e-3)
             forms.append(Query.boost_query(spelt, weight))
-        return Query.disjunction_max_query(forms, 0.0), either / docs
+        query = Query.disjunction_max_query(forms, 0.0) if forms else None
+        return query, either / docs
 
     def _is_common(self, clause, searcher):
         """Every term of the free word is in more than COMMON_SHARE of the papers."""
@@ -474,7 +477,8 @@ class TitleCoverage:
     def __init__(self, words, searcher, short_form=None, spelt=None):
         self.words = words
         self.short_form = short_form  # a title with it holds all the words (acronyms.py)
-        self.spelt = spelt or {}  # {acronym typed: its long form's words}: as good as it
+        self.spelt = spelt or {}  # {typed acronym: long form's words}: a title holding them
+        # holds the acronym
         self.typos = {w for w in words if _is_typo(w, searcher.doc_freq("title_words", w))}
         docs = max(1, searcher.num_docs)
         self.idf = {}
