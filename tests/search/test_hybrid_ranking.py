@@ -1,4 +1,6 @@
 from dailypapers.search import search_papers
+from dailypapers.search.keyword import Filters, get_index
+from dailypapers.search.query import parse
 
 
 def about_pruning(paper):
@@ -7,9 +9,6 @@ def about_pruning(paper):
 
 def test_it_finds_a_topic_asked_in_other_words_by_meaning(load_real_papers):
     load_real_papers()
-    from dailypapers.search.keyword import Filters, get_index
-    from dailypapers.search.query import parse
-
     query = "removing weights from LLMs to make them smaller"
     keyword = search_papers(query, limit=20, mode="keyword").papers
     hybrid = search_papers(query, limit=20)
