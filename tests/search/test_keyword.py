@@ -56,6 +56,40 @@ def test_only_titles_holding_80_percent_of_the_words_get_the_bonus(tantivy_engin
     assert with_bonus[three.pk] == pytest.approx(without[three.pk])
 
 
+def test_the_word_itself_ranks_above_its_other_forms(tantivy_engine, paper):
+    from dailypapers.search import keyword
+
+    pruning = paper(title="Sparse networks", abstract="Pruning of weights.")
+    pruned = paper(title="Sparse networks", abstract="Pruned weights.")
+    searcher = keyword.get_index().index.searcher()
+    assert len(keyword.get_index()._word("pruning", searcher, fuzzy=False)) == 3
+    assert search_papers("pruning").papers == [pruning, pruned]
+
+
+def test_a_word_that_is_its_stems_only_form_is_one_posting_list(tantivy_engine, paper):
+    """When (nearly) every paper with the stem holds the word itself, its bonus for the
+    word itself is a boost of the stem: the same scores, one posting list fewer."""
+    from dailypapers.search import keyword
+    from dailypapers.search.query import parse
+
+    for words in ("Quantization of weights.", "Weight quantization, again.", "Other."):
+        paper(title="Small networks", abstract=words)
+    engine = keyword.get_index()
+    searcher = engine.index.searcher()
+
+    def scores():
+        hits, _ = engine.search(parse("quantization"), keyword.Filters(), limit=10)
+        return sorted(hit.score for hit in hits)
+
+    assert len(engine._word("quantization", searcher, fuzzy=False)) == 2  # authors, stem
+    folded = scores()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(keyword, "FOLD_SHARE", 2.0)  # never fold
+        assert len(engine._word("quantization", searcher, fuzzy=False)) == 3
+        assert scores() == pytest.approx(folded, rel=1e-5)
+    assert len(folded) == 2
+
+
 def test_a_hyphenated_word_is_matched_whole(tantivy_engine, paper):
     """A hyphenated word is one term (the compounds field): papers that merely hold both
     words rank below, and only match through the query's other words."""
