@@ -90,6 +90,46 @@ def test_a_word_that_is_its_stems_only_form_is_one_posting_list(tantivy_engine, 
     assert len(folded) == 2
 
 
+def test_the_quick_title_test_passes_every_title_that_gets_the_bonus(
+    tantivy_engine, load_real_papers, paper
+):
+    """Only titles that pass TitleCoverage._may_cover are analysed: it must let through
+    every title that holds enough of the words: typed ones, cut, misspelt, with accents."""
+    from dailypapers.search import acronyms, index_papers, keyword
+    from dailypapers.search.query import parse
+
+    papers = load_real_papers(index=False)
+    for title in ("Naïve Bayes, revisited", "Naïve agents", "A naïve baseline", "Bayes nets"):
+        papers.append(paper(title=title, abstract="Priors."))
+    index_papers([paper.pk for paper in papers])
+    queries = ["naive bayes"]
+    for paper in papers[:60]:
+        words = paper.title.split()
+        queries += [paper.title, " ".join(words[: max(2, len(words) // 2)])]
+        if len(words) >= 3 and all(len(word) >= 5 for word in words[:2]):
+            misspelt = [word[0] + word[2] + word[1] + word[3:] for word in words[:2]]
+            queries.append(" ".join(misspelt + words[2:3]))  # two of three words misspelt
+    engine = keyword.get_index()
+    searcher = engine.index.searcher()
+
+    def titled(query, quick):
+        parsed = acronyms.expand(parse(query))
+        coverage = keyword.TitleCoverage.of(parsed, searcher)
+        query, _ = engine.build_query(parsed, keyword.Filters(), narrow=False)
+        found = searcher.search(query, keyword.RESCORE_POOL).hits
+        pks = searcher.fast_field_values("pk", [address for _, address in found])
+        hits = [keyword.Hit(pk=pk, score=score) for pk, (score, _) in zip(pks, found, strict=True)]
+        with pytest.MonkeyPatch.context() as patch:
+            if not quick:
+                patch.setattr(keyword.TitleCoverage, "_may_cover", lambda self, title: True)
+            return {hit.pk for hit in coverage.rescore(hits) if hit.titled}
+
+    for query in queries:
+        assert titled(query, quick=True) == titled(query, quick=False), query
+    assert papers[-4].pk in titled("naive bayes", quick=True)
+    assert sum(1 for query in queries if titled(query, quick=True)) > len(queries) * 0.8
+
+
 def test_a_hyphenated_word_is_matched_whole(tantivy_engine, paper):
     """A hyphenated word is one term (the compounds field): papers that merely hold both
     words rank below, and only match through the query's other words."""
