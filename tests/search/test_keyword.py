@@ -56,6 +56,30 @@ def test_only_titles_holding_80_percent_of_the_words_get_the_bonus(tantivy_engin
     assert with_bonus[three.pk] == pytest.approx(without[three.pk])
 
 
+def test_when_every_word_is_common_a_paper_must_hold_them_all(tantivy_engine, paper):
+    from dailypapers.search import keyword
+    from dailypapers.search.query import parse
+
+    both = [paper(title=f"Graph pruning {n}", abstract="Pruned graphs.") for n in range(2)]
+    for n in range(6):  # each word in 8 of the 40 papers: common, under AND_SHARE
+        paper(title=f"Graph networks {n}", abstract="Message passing.")
+        paper(title=f"Pruning networks {n}", abstract="Sparse weights.")
+    for n in range(26):
+        paper(title=f"Speech recognition {n}", abstract="Audio.")
+    engine, parsed = keyword.get_index(), parse("graph pruning")
+
+    def search(limit):
+        hits, total = engine.search(parsed, keyword.Filters(), limit=limit)
+        return {hit.pk for hit in hits}, total
+
+    assert search(limit=2) == ({p.pk for p in both}, 2)
+    found, total = search(limit=20)  # fewer than asked for: either word will do
+    assert total == 14 and {p.pk for p in both} <= found
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(keyword, "AND_SHARE", 0.1)  # the rarest word is then too common
+        assert search(limit=2)[1] == 14
+
+
 def test_the_word_itself_ranks_above_its_other_forms(tantivy_engine, paper):
     from dailypapers.search import keyword
 

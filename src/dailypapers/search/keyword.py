@@ -41,6 +41,10 @@ RESCORE_POOL = 300
 # papers match, only how they rank: tantivy-py scores every document of every posting
 # list (no top-k pruning), and one such word costs ~10 ms at 1M papers (build_query).
 COMMON_SHARE = 0.05
+# When every word is common, a paper must hold them all (fewer to score; at 1M papers
+# "Efficient Model Compression" 33 -> 20 ms), unless even the rarest word is in more than
+# this share: then tantivy's seeks cost more than the union (Large Language Models 22 -> 30).
+AND_SHARE = 0.25
 BM25_K1, BM25_B = 1.2, 0.75  # tantivy's
 AUTHORS_BOOST = 1.0
 EXACT_BOOST = 0.5  # unstemmed match on top of the stemmed one (bench-tuned)
@@ -291,13 +295,15 @@ class KeywordIndex:
         Free words are (boosted) term queries, summed. Narrowed: when the query also has
         rarer words, a paper must match one of those, and the common words only add to
         its score (Lucene's "common terms" query): the same scores, but tantivy no longer
-        walks the common words' whole posting lists, only seeks in them. Phrases and the
-        coverage clause are kept out of this stage: they cost 4x a union at 1M papers."""
+        walks the common words' whole posting lists, only seeks in them. When every word
+        is common, a paper must hold them all (if the rarest is not too common: see
+        AND_SHARE). Phrases and the coverage clause are kept out of this stage: they cost
+        4x a union at 1M papers."""
         Occur, Query = tantivy.Occur, tantivy.Query
         searcher = self.index.searcher()
         parts = []
         words = [c for c in parsed.should if c.text.lower() not in STOPWORDS] or parsed.should
-        rare, common = [], []
+        rare, common, rarest = [], [], 1.0  # each word's queries; the rarest common share
         # An acronym typed as one ("LMs") and its long form are scored as one word.
         typed = {c.text for c in words if not c.expansion}
         long_forms = {c.of: c for c in words if c.of in typed and typed_as_acronym(c.of)}
@@ -306,20 +312,29 @@ class KeywordIndex:
                 continue  # scored with the acronym typed, as one word
             if long := long_forms.get(clause.text):
                 query, share = self._synonyms(clause, long, searcher)
-                if query is not None:
-                    (common if narrow and share > COMMON_SHARE else rare).append(query)
+                queries = [query] if query is not None else []
+            else:
+                queries, share = self._clause(clause, searcher), self._share(clause, searcher)
+            if not queries:
                 continue
-            queries = self._clause(clause, searcher)
-            (common if narrow and self._is_common(clause, searcher) else rare).extend(queries)
-        narrowed = bool(rare and common)
-        if narrowed:
-            parts.append((Occur.Must, self._any_of(rare)))
-            parts += [(Occur.Should, query) for query in common]
-        elif rare or common:
-            parts.append((Occur.Must, self._any_of(rare or common)))
+            if narrow and share > COMMON_SHARE:
+                common.append(queries)
+                rarest = min(rarest, share)
+            else:
+                rare.append(queries)
+        everything = [query for queries in rare + common for query in queries]
+        every_word = not rare and len(common) > 1 and rarest < AND_SHARE
+        if rare and common:
+            parts.append((Occur.Must, self._any_of([q for queries in rare for q in queries])))
+            parts += [(Occur.Should, query) for queries in common for query in queries]
+        elif every_word:
+            parts += [(Occur.Must, self._any_of(queries)) for queries in common]
+        elif everything:
+            parts.append((Occur.Must, self._any_of(everything)))
         elif parsed.should and not parsed.must:
             # Only unusable words (emoji, punctuation): nothing can match them.
             return None, False
+        narrowed = bool(rare and common) or every_word
         for clause in parsed.must:
             if query := self._any_of(self._clause(clause, searcher, fuzzy=False)):
                 parts.append((Occur.Must, query))
@@ -360,14 +375,14 @@ class KeywordIndex:
         query = Query.disjunction_max_query(forms, 0.0) if forms else None
         return query, either / docs
 
-    def _is_common(self, clause, searcher):
-        """Every term of the free word is in more than COMMON_SHARE of the papers."""
+    def _share(self, clause, searcher):
+        """The share of the papers that hold the free word (its rarest term)."""
         if compounds := ANALYZERS["compounds"].analyze(clause.text):
             terms = [("compounds", compound) for compound in compounds]
         else:
             terms = [("text", stem) for stem in ANALYZERS["en"].analyze(clause.text)]
-        most = COMMON_SHARE * searcher.num_docs
-        return bool(terms) and all(searcher.doc_freq(field, t) > most for field, t in terms)
+        freq = min((searcher.doc_freq(field, term) for field, term in terms), default=0)
+        return freq / max(1, searcher.num_docs)
 
     def _filters(self, parsed, filters):
         Occur, Query, schema = tantivy.Occur, tantivy.Query, self.schema
