@@ -282,3 +282,5 @@ SEARCH_ENGINE = env("DAILYPAPERS_SEARCH_ENGINE", "auto")
 # Vector index: "auto" (pgvector HNSW on PostgreSQL with the extension, else in memory),
 # "pgvector" or "memory".
 SEARCH_VECTOR_INDEX = env("DAILYPAPERS_VECTOR_INDEX", "auto")
+# Searches that run at once in a process (search/gate.py); 0: one per core.
+SEARCH_CONCURRENCY = env_int("DAILYPAPERS_SEARCH_CONCURRENCY", 0)

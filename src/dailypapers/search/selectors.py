@@ -10,6 +10,7 @@ from dailypapers.papers.models import Paper, Vote
 
 from . import acronyms, fusion, keyword
 from .embedders import get_embedder
+from .gate import searches
 from .keyword import Filters
 from .models import PaperEmbedding, PaperFeedback
 from .query import normalise_title, parse
@@ -50,6 +51,7 @@ def _clamp(value, low, high, default):
         return default
 
 
+@searches
 def search_papers(
     query,
     *,
