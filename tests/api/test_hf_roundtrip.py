@@ -33,8 +33,8 @@ def differences(original, ours, path=""):
 
 
 @pytest.mark.parametrize("day", DAYS)
-def test_it_gives_back_an_imported_day_field_by_field(client, shared_data, day):
-    path = shared_data / "hf-daily-papers" / f"{day}.json"
+def test_it_gives_back_an_imported_day_field_by_field(client, sample_data, day):
+    path = sample_data / "hf-daily-papers" / f"{day}.json"
     original = json.loads(path.read_text())
     upsert_daily_records(read_hf_daily(path))
 
@@ -49,11 +49,11 @@ def test_it_gives_back_an_imported_day_field_by_field(client, shared_data, day):
         assert differences(entry, by_id[entry["paper"]["id"]]) == []
 
 
-def test_it_shows_live_upvotes_on_an_imported_day(client, shared_data, bob):
+def test_it_shows_live_upvotes_on_an_imported_day(client, sample_data, bob):
     from dailypapers.papers.models import Paper
     from dailypapers.papers.services import vote_cast
 
-    path = shared_data / "hf-daily-papers" / f"{DAYS[1]}.json"
+    path = sample_data / "hf-daily-papers" / f"{DAYS[1]}.json"
     original = json.loads(path.read_text())[0]
     upsert_daily_records(read_hf_daily(path))
     vote_cast(user=bob, paper=Paper.objects.get(arxiv_id=original["paper"]["id"]))

@@ -14,7 +14,7 @@ import pytest
 from django.core.management import call_command
 
 from dailypapers.ingest.sources.hf_api import HfApiClient, MirrorError, period_days
-from tests.conftest import SHARED_DATA
+from tests.conftest import SAMPLE_DATA
 
 DAY = "2025-06-10"
 BIN = Path(sys.executable).parent
@@ -34,7 +34,7 @@ def first_instance(tmp_path_factory):
     env.update(DAILYPAPERS_DATA_DIR=str(data), DAILYPAPERS_API_RATE_ANON="0")
     cli = str(BIN / "dailypapers")
     subprocess.run([cli, "migrate", "-v0"], env=env, check=True, timeout=120)
-    day_file = SHARED_DATA / "hf-daily-papers" / f"{DAY}.json"
+    day_file = SAMPLE_DATA / "hf-daily-papers" / f"{DAY}.json"
     ingest = [cli, "ingest", "hf-daily", str(day_file), "--no-progress"]
     subprocess.run(ingest, env=env, check=True, timeout=120, capture_output=True)
     port = free_port()
@@ -67,7 +67,7 @@ def test_it_mirrors_a_day_from_another_instance(first_instance, client, settings
     call_command("ingest", "hf-daily", "--api", first_instance, "--date", DAY, "--no-progress")
     theirs = httpx.get(f"{first_instance}/api/daily_papers", params={"date": DAY, "limit": 100})
     ours = client.get("/api/daily_papers", {"date": DAY, "limit": 100})
-    on_file = json.loads((SHARED_DATA / "hf-daily-papers" / f"{DAY}.json").read_text())
+    on_file = json.loads((SAMPLE_DATA / "hf-daily-papers" / f"{DAY}.json").read_text())
     assert len(ours.json()) == len(on_file) == 28
     assert ours.json() == theirs.json()
     page = client.get(f"/papers/date/{DAY}").content.decode()

@@ -11,7 +11,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.utils import timezone
 
-from tests.conftest import SHARED_DATA
+from tests.conftest import SAMPLE_DATA
 
 
 class Received:
@@ -141,7 +141,7 @@ def search_dir(settings, tmp_path):
 
 
 def hf_entries(day):
-    return json.loads((SHARED_DATA / "hf-daily-papers" / f"{day}.json").read_text())
+    return json.loads((SAMPLE_DATA / "hf-daily-papers" / f"{day}.json").read_text())
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from collections import defaultdict
 
 import pytest
 
-from tests.conftest import REPO, SHARED_DATA
+from tests.conftest import REPO, SAMPLE_DATA
 
 SEED = r"""
 import datetime as dt, json, sys
@@ -59,7 +59,7 @@ def environment(smtp, tmp_path):
         DAILYPAPERS_DIGEST_WORKERS="1",
         DAILYPAPERS_LOG_LEVEL="ERROR",
     )
-    day = SHARED_DATA / "hf-daily-papers" / "2025-12-30.json"
+    day = SAMPLE_DATA / "hf-daily-papers" / "2025-12-30.json"
     seeded = subprocess.run(
         [sys.executable, "-c", SEED, str(day), str(SUBSCRIBERS)],
         env=env,

@@ -60,9 +60,9 @@ class Recorded:
 
 
 @pytest.fixture
-def recorded(shared_data):
+def recorded(sample_data):
     recorded = Recorded()
-    for path in sorted((shared_data / "arxiv-api" / "2026").glob("*.json")):
+    for path in sorted((sample_data / "arxiv-api" / "2026").glob("*.json")):
         answer = json.loads(path.read_text())
         recorded.add(answer["url"], answer["body"].encode(), answer["status_code"])
     return recorded

@@ -8,7 +8,7 @@ from dailypapers.papers.signals import papers_changed
 
 
 def test_it_announces_written_papers_once_committed(
-    db, shared_data, django_capture_on_commit_callbacks
+    db, sample_data, django_capture_on_commit_callbacks
 ):
     announced = []
 
@@ -17,7 +17,7 @@ def test_it_announces_written_papers_once_committed(
 
     papers_changed.connect(receiver, dispatch_uid="test-announce")
     try:
-        records = list(read_hf_daily(shared_data / "hf-daily-papers" / "2025-05-02.json"))
+        records = list(read_hf_daily(sample_data / "hf-daily-papers" / "2025-05-02.json"))
         with django_capture_on_commit_callbacks(execute=True):
             upsert_daily_records(records)
         assert sorted(announced) == sorted(Paper.objects.values_list("pk", flat=True))

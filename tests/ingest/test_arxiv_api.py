@@ -67,8 +67,8 @@ def test_it_pages_through_a_query_politely(recorded, make_http, clock):
     assert clock.sleeps == [3.0] * 5  # one request per 3 s, never faster
 
 
-def test_it_parses_the_old_2016_answers(shared_data):
-    body = (shared_data / "arxiv-api/2016/search_query=au_del_maestro.xml").read_bytes()
+def test_it_parses_the_old_2016_answers(sample_data):
+    body = (sample_data / "arxiv-api/2016/search_query=au_del_maestro.xml").read_bytes()
 
     total, records = arxiv_api.parse_feed(body)
 
@@ -77,8 +77,8 @@ def test_it_parses_the_old_2016_answers(shared_data):
     assert all("\n" not in r.title for r in records)
 
 
-def test_it_retries_an_empty_page_then_goes_on(make_http, shared_data):
-    page = json.loads((shared_data / "arxiv-api/2026" / FIRST_PAGE).read_text())
+def test_it_retries_an_empty_page_then_goes_on(make_http, sample_data):
+    page = json.loads((sample_data / "arxiv-api/2026" / FIRST_PAGE).read_text())
     empty = page["body"].split("<entry>")[0] + "</feed>"
     recorded = Recorded()
     recorded.add(page["url"], empty.encode())
@@ -91,8 +91,8 @@ def test_it_retries_an_empty_page_then_goes_on(make_http, shared_data):
     assert len(records) == 10 and len(recorded.requests) == 2
 
 
-def test_it_stops_with_a_clear_rejection_after_empty_pages(make_http, shared_data):
-    page = json.loads((shared_data / "arxiv-api/2026" / FIRST_PAGE).read_text())
+def test_it_stops_with_a_clear_rejection_after_empty_pages(make_http, sample_data):
+    page = json.loads((sample_data / "arxiv-api/2026" / FIRST_PAGE).read_text())
     recorded = Recorded()
     recorded.add(page["url"], (page["body"].split("<entry>")[0] + "</feed>").encode())
 
@@ -115,10 +115,10 @@ def retrying_transport(statuses, final_body, headers):
     return httpx.MockTransport(handler), calls
 
 
-def test_it_backs_off_on_429_and_503_honouring_retry_after(limiter, clock, shared_data):
+def test_it_backs_off_on_429_and_503_honouring_retry_after(limiter, clock, sample_data):
     from dailypapers.ingest.http import ArxivHttp
 
-    body = (shared_data / "arxiv-api/2016/id_list=1111.2011v2.xml").read_bytes()
+    body = (sample_data / "arxiv-api/2016/id_list=1111.2011v2.xml").read_bytes()
     transport, calls = retrying_transport([429, 503], body, {"Retry-After": "17"})
     http = ArxivHttp(transport=transport, limiter=limiter, cache_dir=None)
 

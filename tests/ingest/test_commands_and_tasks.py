@@ -21,23 +21,23 @@ def ingest(*args):
     return out.getvalue()
 
 
-def test_it_prints_a_summary_and_a_rerun_changes_nothing(shared_data):
-    first = ingest("snapshot", str(shared_data / SNAPSHOT))
-    second = ingest("snapshot", str(shared_data / SNAPSHOT))
+def test_it_prints_a_summary_and_a_rerun_changes_nothing(sample_data):
+    first = ingest("snapshot", str(sample_data / SNAPSHOT))
+    second = ingest("snapshot", str(sample_data / SNAPSHOT))
 
     assert "papers: 200 new, 0 updated, 0 unchanged" in first
     assert "papers: 0 new, 0 updated, 200 unchanged" in second
 
 
-def test_it_writes_nothing_in_a_dry_run(shared_data):
-    output = ingest("hf-daily", str(shared_data / "hf-daily-papers/2025-12-31.json"), "--dry-run")
+def test_it_writes_nothing_in_a_dry_run(sample_data):
+    output = ingest("hf-daily", str(sample_data / "hf-daily-papers/2025-12-31.json"), "--dry-run")
 
     assert "daily entries: 4 new" in output and "Dry run: nothing was written." in output
     assert not Paper.objects.exists() and not DailyEntry.objects.exists()
 
 
-def test_it_lists_rejections_with_reasons(tmp_path, shared_data):
-    good = json.loads((shared_data / "hf-daily-papers/2025-12-31.json").read_text())[:1]
+def test_it_lists_rejections_with_reasons(tmp_path, sample_data):
+    good = json.loads((sample_data / "hf-daily-papers/2025-12-31.json").read_text())[:1]
     (tmp_path / "2025-12-31.json").write_text(json.dumps([*good, {"paper": {"id": "x"}}]))
 
     output = ingest("hf-daily", str(tmp_path))
@@ -53,10 +53,10 @@ def test_it_refuses_missing_files_clearly():
         ingest("hf-daily")
 
 
-def one_page_transport(shared_data, seen):
+def one_page_transport(sample_data, seen):
     """Any query API request gets the recorded answer for 1605.08386."""
     body = json.loads(
-        (shared_data / "arxiv-api/2026/id_1605.08386_s0_m100_199195aa31ad.json").read_text()
+        (sample_data / "arxiv-api/2026/id_1605.08386_s0_m100_199195aa31ad.json").read_text()
     )["body"]
 
     def handler(request):
@@ -67,11 +67,11 @@ def one_page_transport(shared_data, seen):
 
 
 @pytest.fixture
-def fake_arxiv(monkeypatch, shared_data, limiter):
+def fake_arxiv(monkeypatch, sample_data, limiter):
     seen = []
 
     def make(**options):
-        return ArxivHttp(transport=one_page_transport(shared_data, seen), limiter=limiter,
+        return ArxivHttp(transport=one_page_transport(sample_data, seen), limiter=limiter,
                          cache_dir=None)  # fmt: skip
 
     monkeypatch.setattr("dailypapers.ingest.sources.arxiv_api.ArxivHttp", make)
@@ -109,10 +109,10 @@ def test_auto_feature_rules(settings, make_paper):
     assert services.papers_auto_feature(paper_ids=ids) == 0
 
 
-def test_it_runs_the_scheduled_ingest_and_auto_features(settings, shared_data, limiter):
+def test_it_runs_the_scheduled_ingest_and_auto_features(settings, sample_data, limiter):
     settings.AUTO_FEATURE = "math.CO"
     seen = []
-    http = ArxivHttp(transport=one_page_transport(shared_data, seen), limiter=limiter,
+    http = ArxivHttp(transport=one_page_transport(sample_data, seen), limiter=limiter,
                      cache_dir=None)  # fmt: skip
 
     summary, featured = services.scheduled_ingest(

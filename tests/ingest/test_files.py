@@ -15,16 +15,16 @@ from dailypapers.papers.models import DailyEntry, Paper
 SNAPSHOT = "kaggle-snapshot/arxiv-metadata-oai-snapshot-sample.json"
 
 
-def first_lines(shared_data, n):
-    path = shared_data / "arxiv-listings-2025-03_2026-07.jsonl.gz"
+def first_lines(sample_data, n):
+    path = sample_data / "arxiv-listings-sample.jsonl.gz"
     with gzip.open(path, "rt") as lines:
         return [next(lines) for _ in range(n)]
 
 
-def test_it_reads_listing_records(shared_data, tmp_path):
+def test_it_reads_listing_records(sample_data, tmp_path):
     path = tmp_path / "l.jsonl.gz"
     with gzip.open(path, "wt") as out:
-        out.writelines(first_lines(shared_data, 50))
+        out.writelines(first_lines(sample_data, 50))
 
     records = list(read_listings(path))
 
@@ -34,8 +34,8 @@ def test_it_reads_listing_records(shared_data, tmp_path):
     assert "\n" not in records[0].abstract
 
 
-def test_it_rejects_bad_lines_and_goes_on(shared_data, tmp_path):
-    good = first_lines(shared_data, 3)
+def test_it_rejects_bad_lines_and_goes_on(sample_data, tmp_path):
+    good = first_lines(sample_data, 3)
     bad_id = json.dumps({**json.loads(good[0]), "id": "not-an-id"}) + "\n"
     no_date = json.dumps({**json.loads(good[1]), "listed": "yesterday"}) + "\n"
     path = tmp_path / "l.jsonl"
@@ -53,8 +53,8 @@ def test_it_rejects_bad_lines_and_goes_on(shared_data, tmp_path):
     assert "'listed'" in rejected[f"l.jsonl:5 ({json.loads(good[1])['id']})"]
 
 
-def test_it_stops_clearly_at_a_truncated_gzip(shared_data, tmp_path):
-    whole = gzip.compress("".join(first_lines(shared_data, 200)).encode())
+def test_it_stops_clearly_at_a_truncated_gzip(sample_data, tmp_path):
+    whole = gzip.compress("".join(first_lines(sample_data, 200)).encode())
     path = tmp_path / "cut.jsonl.gz"
     path.write_bytes(whole[: len(whole) // 2])
 
@@ -64,8 +64,8 @@ def test_it_stops_clearly_at_a_truncated_gzip(shared_data, tmp_path):
     assert 0 < len(records) - 1 < 200
 
 
-def test_it_reads_the_kaggle_snapshot(shared_data):
-    records = list(read_snapshot(shared_data / SNAPSHOT))
+def test_it_reads_the_kaggle_snapshot(sample_data):
+    records = list(read_snapshot(sample_data / SNAPSHOT))
 
     assert len(records) == 200 and all(isinstance(r, PaperRecord) for r in records)
     first = records[0]
@@ -76,8 +76,8 @@ def test_it_reads_the_kaggle_snapshot(shared_data):
 
 
 @pytest.mark.django_db
-def test_it_ingests_the_snapshot_twice_without_changes(shared_data):
-    path = shared_data / SNAPSHOT
+def test_it_ingests_the_snapshot_twice_without_changes(sample_data):
+    path = sample_data / SNAPSHOT
 
     first = upsert_records(read_snapshot(path))
     second = upsert_records(read_snapshot(path))
@@ -89,8 +89,8 @@ def test_it_ingests_the_snapshot_twice_without_changes(shared_data):
 HF = "hf-daily-papers"
 
 
-def test_it_reads_the_old_hf_schema(shared_data):
-    records = list(read_hf_daily(shared_data / HF / "2024-05-27.json"))
+def test_it_reads_the_old_hf_schema(sample_data):
+    records = list(read_hf_daily(sample_data / HF / "2024-05-27.json"))
 
     assert records and all(isinstance(r, DailyRecord) for r in records)
     record = records[0]
@@ -102,8 +102,8 @@ def test_it_reads_the_old_hf_schema(shared_data):
     assert "\n" not in record.paper.title
 
 
-def test_it_reads_the_new_hf_schema_with_organisation_and_ai_fields(shared_data):
-    [record, *_] = read_hf_daily(shared_data / HF / "2025-12-31.json")
+def test_it_reads_the_new_hf_schema_with_organisation_and_ai_fields(sample_data):
+    [record, *_] = read_hf_daily(sample_data / HF / "2025-12-31.json")
 
     paper = record.paper
     assert paper.organization["name"] == "ByteDance" and paper.organization["avatar_url"]
@@ -112,8 +112,8 @@ def test_it_reads_the_new_hf_schema_with_organisation_and_ai_fields(shared_data)
     assert record.extra["entry"]["thumbnail"].endswith("2512.22525.png")
 
 
-def test_it_finds_repo_and_organisation_at_either_level(shared_data):
-    entry = json.loads((shared_data / HF / "2025-12-31.json").read_text())[0]
+def test_it_finds_repo_and_organisation_at_either_level(sample_data):
+    entry = json.loads((sample_data / HF / "2025-12-31.json").read_text())[0]
     paper = entry["paper"]
     moved = {**entry, "githubRepo": "https://github.com/a/b", "organization": paper["organization"],
              "paper": {k: v for k, v in paper.items() if k != "organization"}}  # fmt: skip
@@ -124,8 +124,8 @@ def test_it_finds_repo_and_organisation_at_either_level(shared_data):
     assert record.paper.organization["name"] == "ByteDance"
 
 
-def test_it_keeps_everything_needed_to_rebuild_the_entry(shared_data):
-    entries = json.loads((shared_data / HF / "2025-06-02.json").read_text())
+def test_it_keeps_everything_needed_to_rebuild_the_entry(sample_data):
+    entries = json.loads((sample_data / HF / "2025-06-02.json").read_text())
 
     for entry in entries:
         record = parse_hf_entry(entry)
@@ -135,8 +135,8 @@ def test_it_keeps_everything_needed_to_rebuild_the_entry(shared_data):
         assert rebuilt == entry
 
 
-def test_it_rejects_bad_hf_entries_and_files_clearly(shared_data, tmp_path):
-    good = json.loads((shared_data / HF / "2025-12-31.json").read_text())[0]
+def test_it_rejects_bad_hf_entries_and_files_clearly(sample_data, tmp_path):
+    good = json.loads((sample_data / HF / "2025-12-31.json").read_text())[0]
     (tmp_path / "2025-12-30.json").write_text(
         json.dumps([good, {"paper": {"id": "nope", "title": "x"}}, {"title": "no paper"}, 7])
     )
@@ -153,8 +153,8 @@ def test_it_rejects_bad_hf_entries_and_files_clearly(shared_data, tmp_path):
 
 
 @pytest.mark.django_db
-def test_it_ingests_hf_days_with_entries_and_upvotes(shared_data):
-    summary = upsert_daily_records(read_hf_daily(shared_data / HF / "2025-12-31.json"))
+def test_it_ingests_hf_days_with_entries_and_upvotes(sample_data):
+    summary = upsert_daily_records(read_hf_daily(sample_data / HF / "2025-12-31.json"))
 
     assert summary.new == summary.entries_new == DailyEntry.objects.count() > 0
     top = Paper.objects.order_by("-imported_upvotes").first()

@@ -1,8 +1,9 @@
-"""Real papers (Hugging Face daily papers, May 2025, plus every paper about pruning of 2025)
-and a fresh search directory for each test."""
+"""Real papers (Hugging Face daily papers, May 2025, plus every paper about pruning of 2025,
+sliced into tests/data by its make_slices.py) and a fresh search directory for each test."""
 
 import datetime as dt
 import functools
+import gzip
 import json
 
 import pytest
@@ -15,15 +16,8 @@ def _clean(text):
 
 
 @functools.cache
-def _records(folder):
-    records = {}
-    for path in sorted(folder.glob("2025-*.json")):
-        for entry in json.loads(path.read_text()):
-            paper = entry["paper"]
-            in_may = path.name.startswith("2025-05")
-            if in_may or "prun" in paper["title"].lower():
-                records.setdefault(paper["id"], paper)
-    return list(records.values())
+def _records(path):
+    return json.loads(gzip.decompress(path.read_bytes()))
 
 
 @pytest.fixture(autouse=True)
@@ -62,14 +56,14 @@ def paper(make_paper):
 
 
 @pytest.fixture
-def load_real_papers(db, shared_data):
+def load_real_papers(db, sample_data):
     """Create the real papers (bulk, no signals) and index them; returns the Paper list."""
     from dailypapers.papers.models import Paper
     from dailypapers.search import index_papers
 
     def load(*, index=True):
         papers = []
-        for record in _records(shared_data / "hf-daily-papers"):
+        for record in _records(sample_data / "hf-search-papers.json.gz"):
             published = dt.datetime.fromisoformat(record["publishedAt"].replace("Z", "+00:00"))
             papers.append(
                 Paper(
