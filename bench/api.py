@@ -37,6 +37,7 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import daily_page  # noqa: E402  (database builder, server start, load, percentiles)
+import real_data  # noqa: E402  (the --data DIR option)
 
 URLS_MODULE = """
 from django.http import JsonResponse
@@ -75,7 +76,9 @@ def main():
     parser.add_argument("--threads", type=int, default=8, help="waitress worker threads")
     parser.add_argument("--keep", metavar="DIR", help="database directory (default /tmp/...)")
     parser.add_argument("--fresh", action="store_true", help="rebuild the database")
+    real_data.add_option(parser)
     args = parser.parse_args()
+    daily_page.LISTINGS = real_data.require(args.data, real_data.LISTINGS) / real_data.LISTINGS
     levels = [int(level) for level in args.levels.split(",")]
 
     workdir = Path(args.keep or Path(tempfile.gettempdir()) / f"dp-api-bench-{args.papers}")

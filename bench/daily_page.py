@@ -34,8 +34,10 @@ import threading
 import time
 from pathlib import Path
 
+import real_data  # bench/real_data.py: the --data DIR option
+
 REPO = Path(__file__).resolve().parent.parent
-LISTINGS = REPO.parent / "shared" / "data" / "arxiv-listings-2025-03_2026-07.jsonl.gz"
+LISTINGS = real_data.DEFAULT / real_data.LISTINGS  # --data DIR changes it
 
 URLS_MODULE = """
 from django.http import HttpResponse
@@ -69,7 +71,10 @@ def main():
     parser.add_argument(
         "--keep", metavar="DIR", help="build the database in DIR and keep it; reuse it next time"
     )
+    real_data.add_option(parser)
     args = parser.parse_args()
+    global LISTINGS
+    LISTINGS = real_data.require(args.data, real_data.LISTINGS) / real_data.LISTINGS
 
     workdir = Path(args.keep or tempfile.mkdtemp(prefix="dailypapers-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)

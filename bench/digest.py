@@ -36,8 +36,10 @@ import tempfile
 import time
 from pathlib import Path
 
+import real_data  # bench/real_data.py: the --data DIR option
+
 REPO = Path(__file__).resolve().parent.parent
-DATA = REPO.parent / "shared" / "data"
+DATA = real_data.DEFAULT  # --data DIR changes it
 TOPICS = [
     "diffusion models",
     "large language model reasoning",
@@ -251,7 +253,10 @@ def main():
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     parser.add_argument("--profile", help="write a cProfile of our run to this file")
+    real_data.add_option(parser)
     args = parser.parse_args()
+    global DATA
+    DATA = real_data.require(args.data, f"{real_data.HF_DAYS}/{args.day}.json", real_data.LISTINGS)
 
     workdir = Path(tempfile.mkdtemp(prefix="dp-bench-digest-"))
     port = free_port()

@@ -25,8 +25,9 @@ import tempfile
 import time
 from pathlib import Path
 
+import real_data  # bench/real_data.py: the --data DIR option
+
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_FILE = REPO.parent / "shared" / "data" / "arxiv-listings-2025-03_2026-07.jsonl.gz"
 
 
 def rss_mb():
@@ -68,9 +69,12 @@ def in_child(fn):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--file", type=Path, default=DEFAULT_FILE)
+    parser.add_argument("--file", type=Path, help="a listings file (default: the one in --data)")
+    real_data.add_option(parser)
     parser.add_argument("--limit", type=int, default=0, help="only the first N records")
     args = parser.parse_args()
+    if args.file is None:
+        args.file = real_data.require(args.data, real_data.LISTINGS) / real_data.LISTINGS
     if not args.file.exists():
         sys.exit(f"missing data file: {args.file}")
 

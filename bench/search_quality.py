@@ -28,8 +28,11 @@ import sys
 import time
 from pathlib import Path
 
+import real_data  # bench/real_data.py: the --data DIR option
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
+DATA = real_data.DEFAULT  # --data DIR changes it
 
 TOPICS = [
     ("making diffusion LMs decode faster",
@@ -79,7 +82,7 @@ def clean(text):
 
 def hf_records():
     records = {}
-    for path in sorted((SHARED / "data/hf-daily-papers").glob("*.json")):
+    for path in sorted((DATA / real_data.HF_DAYS).glob("*.json")):
         for entry in json.loads(path.read_text()):
             paper = entry["paper"]
             records.setdefault(paper["id"], paper)
@@ -87,7 +90,7 @@ def hf_records():
 
 
 def listing_records():
-    with gzip.open(SHARED / "data/arxiv-listings-2025-03_2026-07.jsonl.gz", "rt") as lines:
+    with gzip.open(DATA / real_data.LISTINGS, "rt") as lines:
         for line in lines:
             yield json.loads(line)
 
@@ -377,7 +380,10 @@ def main():
     parser.add_argument(
         "--minilm-cache-only", action="store_true", help="only encode with MiniLM (no Django)"
     )
+    real_data.add_option(parser)
     args = parser.parse_args()
+    global DATA
+    DATA = real_data.require(args.data, real_data.HF_DAYS, real_data.LISTINGS)
 
     if args.minilm_cache_only:
         rows = list(corpus_rows())

@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import real_data  # noqa: E402  (the --data DIR option)
 import search_quality as shared  # noqa: E402
 
 
@@ -37,10 +38,12 @@ def percentiles(samples):
     return at(0.5), at(0.95), at(0.99)
 
 
-def make_corpus(n):
+def make_corpus(n, data=real_data.DEFAULT):
     path = Path(f"/tmp/dp-search-corpus-{n}.jsonl.gz")
     if not path.exists():
-        tool = shared.SHARED / "tools/make_corpus.py"
+        # the tool reads the listings in its sibling data folder
+        real_data.require(data, real_data.LISTINGS)
+        tool = real_data.require(data.parent, "tools/make_corpus.py") / "tools/make_corpus.py"
         subprocess.run([sys.executable, str(tool), str(n), str(path)], check=True)
     return path
 
@@ -292,11 +295,12 @@ def main():
     parser.add_argument("--efs", default="256,512,1024,2560", help="ef values for ANN recall")
     parser.add_argument("--rebuild-graph", action="store_true", help="rebuild the HNSW graph")
     parser.add_argument("--serving-rss", action="store_true", help=argparse.SUPPRESS)
+    real_data.add_option(parser)
     args = parser.parse_args()
     if args.serving_rss:
         return serving_rss_child(args.papers)
 
-    corpus = make_corpus(args.papers)
+    corpus = make_corpus(args.papers, args.data)
     shared.setup_django(Path(f"/tmp/dp-search-bench-speed-{args.papers}"))
     rows = list(shared.corpus_rows(corpus))
     print(f"corpus: {len(rows)} papers derived from real records")

@@ -63,14 +63,15 @@ def copy_files(source):
         shutil.copytree(source / folder, HERE / folder)
 
 
+def write_gzip(path, text):
+    # mtime=0: the same input gives the same bytes, so a rerun leaves git clean.
+    path.write_bytes(gzip.compress(text.encode(), mtime=0))
+
+
 def slice_listings(source):
     with gzip.open(source / LISTINGS, "rt") as lines:
         kept = [line for number, line in enumerate(lines) if number % LISTINGS_STEP == 0]
-    # mtime=0: the same input gives the same bytes, so a rerun leaves git clean.
-    with open(HERE / LISTINGS_SLICE, "wb") as raw, gzip.GzipFile(
-        fileobj=raw, mode="wb", mtime=0
-    ) as out:
-        out.write("".join(kept).encode())
+    write_gzip(HERE / LISTINGS_SLICE, "".join(kept))
     return len(kept)
 
 
@@ -83,9 +84,7 @@ def slice_search_papers(source):
             paper = entry["paper"]
             if path.name.startswith("2025-05") or "prun" in paper["title"].lower():
                 papers.setdefault(paper["id"], paper)
-    text = json.dumps(list(papers.values()), ensure_ascii=False)
-    with open(HERE / SEARCH_SLICE, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as out:
-        out.write(text.encode())
+    write_gzip(HERE / SEARCH_SLICE, json.dumps(list(papers.values()), ensure_ascii=False))
     return len(papers)
 
 
@@ -98,8 +97,10 @@ def main():
     copy_files(args.source)
     listings = slice_listings(args.source)
     papers = slice_search_papers(args.source)
-    print(f"copied {len(COPIED)} files and {len(COPIED_FOLDERS)} folder; "
-          f"{listings} listing records; {papers} search papers")
+    print(
+        f"copied {len(COPIED)} files and {len(COPIED_FOLDERS)} folder; "
+        f"{listings} listing records; {papers} search papers"
+    )
 
 
 if __name__ == "__main__":
