@@ -14,7 +14,7 @@ SAMPLE_DATA = REPO / "tests" / "data"  # real slices of ../shared/data, see its 
 SHARED_DATA = REPO.parent / "shared" / "data"
 SHARED_DATA_ABSENT = (
     f"../shared/data is absent: {SHARED_DATA} holds the full real data set this test needs "
-    "(a fresh clone runs the slices in tests/data only; see README, 'Tests')"
+    "(a fresh clone runs on the slices in tests/data; see tests/data/README.md)"
 )
 
 # Playwright drives Django's live server from a thread: allow the ORM there.
