@@ -48,11 +48,14 @@ def remembered_json(request, build, *, max_age=None):
 
     `build()` returns (data, last_modified, headers). The key holds the full URL and the
     data version, which every vote, entry and single paper save moves on (signals.py), so
-    members see their own changes at once; bulk imports (raw SQL, no signals) show within
-    API_CACHE_MAX_AGE seconds, the freshness every answer already announces.
+    members see their own changes at once. It also holds the search index's generation
+    (in the database, so shared by every process), which indexing moves: once a bulk import
+    is indexed, no answer kept from before it is served, an empty search answer included.
     """
+    from dailypapers.search import index_generation
+
     key = "api-answer:" + hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
-    key += f":{data_version()}"
+    key += f":{data_version()}:{index_generation()}"
     hit = cache.get(key)
     if hit is None:
         data, last_modified, headers = build()

@@ -9,6 +9,7 @@ before Django's apps are ready):
     recommend_for(user, *, limit=20, topics=None) -> list[Recommendation]
     paper_feedback(*, user, paper, kind)            # "saved" | "not_interested" | None
     index_papers(paper_ids)                          # after bulk writes (ingest)
+    index_generation() -> int                        # moves when indexing changed answers
 """
 
 _EXPORTS = {
@@ -19,6 +20,7 @@ _EXPORTS = {
     "Recommendation": "selectors",
     "paper_feedback": "services",
     "index_papers": "services",
+    "index_generation": "services",
     "index_papers_later": "tasks",
 }
 

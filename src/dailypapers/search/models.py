@@ -16,9 +16,27 @@ class PaperEmbedding(models.Model):
     )
     contract = models.CharField(max_length=64, db_index=True)
     vector = models.BinaryField()  # float32, little-endian, L2-normalised
+    # A digest of the text that was embedded: a paper whose text did not change keeps its
+    # vector (ingest re-announces papers; a queued index task may follow a reindex).
+    text_hash = models.CharField(max_length=16, default="", blank=True)
 
     def __str__(self):
         return f"{self.paper_id} [{self.contract}]"
+
+
+class IndexState(models.Model):
+    """One row: how far the search indexes have moved, shared by every process.
+
+    `generation` moves whenever indexing changed what a search can find, so caches of
+    search answers key on it (search.index_generation). `reindex_epoch` moves when
+    `search reindex` starts: index work queued before it is superseded and stops.
+    """
+
+    generation = models.BigIntegerField(default=0)
+    reindex_epoch = models.IntegerField(default=0)
+
+    def __str__(self):
+        return f"generation {self.generation}, reindex epoch {self.reindex_epoch}"
 
 
 class PaperFeedback(models.Model):

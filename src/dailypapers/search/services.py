@@ -1,32 +1,76 @@
 """Writes of the search app: keeping the indexes in step with papers, members' feedback."""
 
+import hashlib
 import logging
 
 from django.db import transaction
+from django.db.models import F
 
 from dailypapers.papers.models import DailyEntry, Paper
 
-from . import keyword, pgvector
-from .embedders import EmbedderUnavailable, get_embedder
-from .models import PaperEmbedding, PaperFeedback
+from . import keyword, pgvector, vectors
+from .embedders import EmbedderUnavailable, get_embedder, paper_text
+from .models import IndexState, PaperEmbedding, PaperFeedback
 
 log = logging.getLogger(__name__)
 
 BATCH = 2000
 
 
-def index_papers(paper_ids, *, embed=True):
+class Superseded(Exception):
+    """`search reindex` started after this index work was queued: it does the work."""
+
+
+def index_papers(paper_ids, *, embed=True, epoch=None, progress=None, publish=True):
     """Bring the keyword index and the embeddings of these papers up to date.
 
-    New and changed papers are (re)indexed, hidden or deleted ones removed. Idempotent;
-    ingest calls it after a bulk write, signals after single saves.
+    New and changed papers are (re)indexed, hidden or deleted ones removed; a paper whose
+    text did not change keeps its vector. Idempotent; ingest calls it after a bulk write,
+    signals after single saves. `epoch`: the reindex epoch when the work was queued; a
+    later `search reindex` supersedes it (Superseded). `progress(n)` after each batch.
+    `publish`: publish the vector graph when enough new vectors wait (not in a request).
     Returns the number of papers indexed.
     """
     paper_ids = sorted({int(pk) for pk in paper_ids})
     indexed = 0
     for start in range(0, len(paper_ids), BATCH):
-        indexed += _index_batch(paper_ids[start : start + BATCH], embed=embed)
+        if epoch is not None and epoch != reindex_epoch():
+            raise Superseded
+        batch = paper_ids[start : start + BATCH]
+        indexed += _index_batch(batch, embed=embed)
+        moved()
+        if embed and publish:
+            _publish_if_due()
+        if progress:
+            progress(len(batch))
     return indexed
+
+
+def _state():
+    state, _ = IndexState.objects.get_or_create(pk=1)
+    return state
+
+
+def index_generation():
+    """Moves whenever indexing changed what a search finds: caches of answers key on it."""
+    generation = IndexState.objects.filter(pk=1).values_list("generation", flat=True).first()
+    return generation or 0
+
+
+def moved():
+    _state()
+    IndexState.objects.filter(pk=1).update(generation=F("generation") + 1)
+
+
+def reindex_epoch():
+    return IndexState.objects.filter(pk=1).values_list("reindex_epoch", flat=True).first() or 0
+
+
+def start_reindex():
+    """Supersede all index work queued or running so far; returns the new epoch."""
+    _state()
+    IndexState.objects.filter(pk=1).update(reindex_epoch=F("reindex_epoch") + 1)
+    return reindex_epoch()
 
 
 def _index_batch(paper_ids, *, embed):
@@ -51,16 +95,43 @@ def _embed(papers):
         return  # keyword search still works; reindex later re-embeds
     if embedder is None:
         return
-    vectors = embedder.encode_papers(papers)
+    hashes = {paper.pk: text_hash(paper) for paper in papers}
+    unchanged = set(
+        PaperEmbedding.objects.filter(
+            paper_id__in=list(hashes), contract=embedder.contract
+        ).values_list("paper_id", "text_hash")
+    )
+    papers = [paper for paper in papers if (paper.pk, hashes[paper.pk]) not in unchanged]
+    if not papers:
+        return
+    embedded = embedder.encode_papers(papers)
     rows = [
-        PaperEmbedding(paper_id=paper.pk, contract=embedder.contract, vector=vector.tobytes())
-        for paper, vector in zip(papers, vectors, strict=True)
-    ]
+        PaperEmbedding(
+            paper_id=paper.pk, contract=embedder.contract, vector=vector.tobytes(),
+            text_hash=hashes[paper.pk],
+        )
+        for paper, vector in zip(papers, embedded, strict=True)
+    ]  # fmt: skip
     with transaction.atomic():
         # Delete and insert (not update) so the row id grows: see PaperEmbedding.
         PaperEmbedding.objects.filter(paper_id__in=[p.pk for p in papers]).delete()
         PaperEmbedding.objects.bulk_create(rows)  # ids set on PostgreSQL, as mirror needs
         pgvector.mirror(rows)
+
+
+def _publish_if_due():
+    try:
+        embedder = get_embedder()
+    except EmbedderUnavailable:
+        return
+    if embedder is not None:
+        vectors.publish_if_due(embedder.contract, embedder.dims)
+
+
+def text_hash(paper):
+    """A digest of what the embedder reads of a paper."""
+    text = paper_text(paper.title, paper.abstract)
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
 def missing_embeddings():

@@ -1,6 +1,8 @@
 """Background indexing. Small batches are indexed at once (after commit); big ones queued."""
 
+import contextlib
 import logging
+import threading
 
 from crontask import cron
 from django.db import transaction
@@ -9,25 +11,34 @@ from django.tasks import task
 log = logging.getLogger(__name__)
 
 INLINE_UP_TO = 20  # papers: one admin save or submission is indexed before the reply
+_collecting = threading.local()
 
 
 @task
-def index_papers_task(paper_ids):
-    from .services import index_papers
+def index_papers_task(paper_ids, epoch=None):
+    """`epoch`: the reindex epoch when queued; a `search reindex` since then supersedes it."""
+    from .services import Superseded, index_papers
 
-    indexed = index_papers(paper_ids)
+    try:
+        indexed = index_papers(paper_ids, epoch=epoch)
+    except Superseded:
+        log.info("indexing of %d papers superseded by a reindex", len(paper_ids))
+        return 0
     _learn_statistics_if_none()  # a first load (the demo's sample)
     return indexed
 
 
 @task
-def index_keywords_task(paper_ids):
+def index_keywords_task(paper_ids, epoch=None):
     """The keyword index only (embeddings are kept): after its format changed."""
     from . import keyword
-    from .services import index_papers
+    from .services import Superseded, index_papers
 
-    with keyword.get_index().bulk():  # one commit for the lot
-        indexed = index_papers(paper_ids, embed=False)
+    try:
+        with keyword.get_index().bulk():  # one commit for the lot
+            indexed = index_papers(paper_ids, embed=False, epoch=epoch)
+    except Superseded:
+        return 0
     _learn_statistics_if_none()  # an install from before acronyms were learnt
     return indexed
 
@@ -58,9 +69,12 @@ def fill_empty_keyword_index(chunk=50_000):
 
     if keyword.get_index().count():
         return 0
+    from .services import reindex_epoch
+
     ids = list(Paper.objects.visible().order_by("pk").values_list("pk", flat=True))
+    epoch = reindex_epoch()
     for start in range(0, len(ids), chunk):
-        index_keywords_task.enqueue(ids[start : start + chunk])
+        index_keywords_task.enqueue(ids[start : start + chunk], epoch)
     return len(ids)
 
 
@@ -90,21 +104,44 @@ def refresh_stale_statistics():
 def index_papers_later(paper_ids):
     """Index these papers once the current transaction commits (ingest may call this)."""
     paper_ids = sorted({int(pk) for pk in paper_ids})
-    if paper_ids:
+    collected = getattr(_collecting, "ids", None)
+    if collected is not None:
+        collected.update(paper_ids)
+    elif paper_ids:
         transaction.on_commit(lambda: _run(paper_ids))
 
 
+@contextlib.contextmanager
+def collect_indexing():
+    """Within the block, papers to index are gathered in the yielded set instead of being
+    queued: the caller indexes them itself (`dailypapers ingest`, with a progress bar)."""
+    _collecting.ids = collected = set()
+    try:
+        yield collected
+    finally:
+        del _collecting.ids
+
+
+def queue_indexing(paper_ids):
+    """Hand these papers to the task worker (in batches), as ingest did before."""
+    from .services import reindex_epoch
+
+    paper_ids, epoch = sorted(paper_ids), reindex_epoch()
+    for start in range(0, len(paper_ids), 20_000):
+        index_papers_task.enqueue(paper_ids[start : start + 20_000], epoch)
+
+
 def _run(paper_ids):
-    from .services import index_papers
+    from .services import index_papers, reindex_epoch
 
     if len(paper_ids) > INLINE_UP_TO:
         try:
-            index_papers_task.enqueue(paper_ids)
+            index_papers_task.enqueue(paper_ids, reindex_epoch())
             return
         except Exception as exc:  # no queue: index here rather than lose the update
             log.warning("could not queue indexing of %d papers: %s", len(paper_ids), exc)
     try:
-        index_papers(paper_ids)
+        index_papers(paper_ids, publish=False)  # maybe in a request: publishing is for workers
     except Exception:
         # Never fail the write that triggered this; `dailypapers search reindex` repairs.
         log.exception("indexing papers %s failed", paper_ids[:10])

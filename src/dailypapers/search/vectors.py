@@ -1,20 +1,36 @@
-"""The vector index: vectors live in the database (PaperEmbedding); each process keeps an
-in-memory index of them and catches up on new rows (ids only grow) before a query.
+"""The in-memory vector index (SQLite, or PostgreSQL without pgvector).
 
-Small instances use exact numpy search (a matrix product). From HNSW_THRESHOLD vectors
-on, an hnswlib HNSW graph (M=16, ef_construction=128): recall@10 0.987 at ef=1024 and
-100k papers (~6 ms), 0.957 at ef=2560 and a million (~20 ms; bench/search_speed.py).
-A snapshot of the graph is saved in the data directory so that a restart does not
-rebuild it.
+Vectors live in the database (PaperEmbedding: re-embedding deletes and inserts, so ids only
+grow). Each process searches a *view*: an HNSW graph published as a file, plus an exact scan
+of the vectors newer than that graph (the tail). No request builds a graph:
+
+- a search reads up to SYNC_ROWS new vectors into the tail itself, so a paper just submitted
+  or an index batch just written is found at once; a bigger backlog wakes the process's
+  refresher thread instead, and the search goes on with the view it has;
+- the refresher reads the backlog into a new tail, loads a newer published graph when there
+  is one, and publishes a graph itself when the tail outgrew TAIL_MAX and nobody else did;
+- whoever indexes (the worker, `dailypapers ingest`, `search reindex`) publishes: under a
+  file lock, one process at a time, it adds the new vectors to its private copy of the
+  graph, writes `vectors-<contract>-<watermark>.hnsw` and swaps the pointer file
+  `vectors-<contract>.json` atomically. Processes pick the new graph up in the background.
+
+Small instances (under HNSW_THRESHOLD vectors) need no graph: the tail is all of them.
+The graph is hnswlib's (M=16, ef_construction=128): recall@10 0.987 at ef=1024 and 100k
+papers (~6 ms), 0.957 at ef=2560 and a million (~20 ms; bench/search_speed.py).
 """
 
+import contextlib
+import dataclasses
+import fcntl
 import json
 import logging
+import os
 import threading
 from pathlib import Path
 
 import numpy as np
 from django.conf import settings
+from django.db import connection
 
 from . import pgvector
 
@@ -30,39 +46,49 @@ HNSW_EF = 1024
 HNSW_EF_LARGE = 2560
 HNSW_LARGE = 500_000  # vectors from which HNSW_EF_LARGE applies
 HNSW_EF_COARSE = 512  # search(coarse=True): the hybrid's feedback neighbours
-SNAPSHOT_EVERY = 5_000  # new vectors before the snapshot is rewritten
+SYNC_ROWS = 2_000  # new vectors a search reads in itself (one index batch, ~10 ms)
+PUBLISH_EVERY = 10_000  # unpublished vectors before an indexer publishes a new graph
+TAIL_MAX = 30_000  # vectors beyond the graph before a serving process publishes itself
+READ_CHUNK = 5_000
 
 _lock = threading.Lock()
 _stores = {}
+_publishers = {}
 
 
 class ExactIndex:
-    def __init__(self, dims):
+    """Vectors searched exactly (a matrix product). Never changed in place: `extended`
+    returns a new index, so a search running in another thread sees a consistent one."""
+
+    def __init__(self, dims, labels=None, matrix=None):
         self.dims = dims
-        self.labels = np.zeros(0, dtype=np.int64)
-        self.matrix = np.zeros((0, dims), dtype=np.float32)
-        self.position = {}
+        self.labels = np.zeros(0, np.int64) if labels is None else labels
+        self.matrix = np.zeros((0, dims), np.float32) if matrix is None else matrix
+        self.position = {int(label): row for row, label in enumerate(self.labels)}
 
     def __len__(self):
         return len(self.labels)
 
-    def add(self, labels, vectors):
-        fresh_labels, fresh_vectors = [], []
-        for label, vector in zip(labels, vectors, strict=True):
-            if (row := self.position.get(int(label))) is not None:
-                self.matrix[row] = vector
-            else:
-                fresh_labels.append(int(label))
-                fresh_vectors.append(vector)
-        if fresh_labels:
-            start = len(self.labels)
-            self.labels = np.concatenate([self.labels, np.array(fresh_labels, dtype=np.int64)])
-            self.matrix = np.vstack([self.matrix, np.asarray(fresh_vectors, dtype=np.float32)])
-            for offset, label in enumerate(fresh_labels):
-                self.position[label] = start + offset
+    def extended(self, labels, vectors):
+        """A new index with these vectors added (a label already here gets its new vector)."""
+        labels = np.asarray(labels, dtype=np.int64)
+        vectors = np.asarray(vectors, dtype=np.float32).reshape(-1, self.dims)
+        replaced = set(labels.tolist())
+        keep = np.array([int(label) not in replaced for label in self.labels], bool)
+        if keep.all():
+            return ExactIndex(
+                self.dims,
+                np.concatenate([self.labels, labels]),
+                np.vstack([self.matrix, vectors]),
+            )
+        return ExactIndex(
+            self.dims,
+            np.concatenate([self.labels[keep], labels]),
+            np.vstack([self.matrix[keep], vectors]),
+        )
 
     def search(self, query, k, *, coarse=False):  # exact either way
-        if not len(self.labels):
+        if not len(self.labels) or k <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         scores = self.matrix @ np.asarray(query, dtype=np.float32)
         k = min(k, len(scores))
@@ -71,8 +97,8 @@ class ExactIndex:
         return self.labels[top], scores[top]
 
     def get(self, labels):
-        rows = [self.position[int(label)] for label in labels if int(label) in self.position]
         found = [int(label) for label in labels if int(label) in self.position]
+        rows = [self.position[label] for label in found]
         return found, self.matrix[rows] if rows else np.zeros((0, self.dims), np.float32)
 
 
@@ -91,11 +117,12 @@ class HnswIndex:
     def __len__(self):
         return self.index.get_current_count()
 
-    def add(self, labels, vectors):
+    def add(self, labels, vectors, *, threads=-1):
         needed = len(self) + len(labels)
         if needed > self.index.get_max_elements():
             self.index.resize_index(max(needed, 2 * self.index.get_max_elements()))
-        self.index.add_items(np.asarray(vectors, dtype=np.float32), np.asarray(labels))
+        vectors = np.asarray(vectors, dtype=np.float32)
+        self.index.add_items(vectors, np.asarray(labels), num_threads=threads)
 
     def search(self, query, k, *, coarse=False):
         k = min(k, len(self))
@@ -140,99 +167,288 @@ class HnswIndex:
         return self
 
 
-def snapshot_paths(contract):
+# --- published graphs ------------------------------------------------------------------
+
+
+def search_dir():
     base = Path(getattr(settings, "SEARCH_DIR", "") or settings.DATA_DIR / "search")
     base.mkdir(parents=True, exist_ok=True)
-    return base / f"vectors-{contract}.hnsw", base / f"vectors-{contract}.json"
+    return base
+
+
+def pointer_path(contract):
+    return search_dir() / f"vectors-{contract}.json"
+
+
+def read_pointer(contract):
+    """{"file", "watermark", "count"} of the published graph, or None."""
+    try:
+        state = json.loads(pointer_path(contract).read_text())
+        file = state.get("file") or f"vectors-{contract}.hnsw"  # the one-file layout of old
+        return {"file": file, "watermark": int(state["watermark"]), "count": state.get("count")}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _write_pointer(contract, state):
+    path = pointer_path(contract)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(state))
+    os.replace(tmp, path)  # atomic: a reader sees the old pointer or the new one
+
+
+def _load_graph(contract, dims, pointer):
+    try:
+        return HnswIndex.load(search_dir() / pointer["file"], dims)
+    except Exception as exc:  # removed under us, torn or foreign: the tail covers it
+        log.warning("vector graph %s unusable (%s)", pointer["file"], exc)
+        return None
+
+
+def _rows_after(contract, watermark, limit=None):
+    """(id, paper id, vector) of this contract's vectors with id > watermark, by id."""
+    from .models import PaperEmbedding
+
+    table = connection.ops.quote_name(PaperEmbedding._meta.db_table)
+    sql = f"SELECT id, paper_id, vector FROM {table} WHERE contract = %s AND id > %s ORDER BY id"
+    with connection.cursor() as cursor:
+        cursor.execute(sql + (f" LIMIT {int(limit)}" if limit else ""), [contract, watermark])
+        while rows := cursor.fetchmany(READ_CHUNK):
+            yield rows
+
+
+def _as_arrays(rows, dims):
+    labels = np.array([row[1] for row in rows], dtype=np.int64)
+    vectors = np.frombuffer(b"".join(bytes(row[2]) for row in rows), np.float32)
+    return labels, vectors.reshape(-1, dims)
+
+
+@contextlib.contextmanager
+def _publishing_lock(contract):
+    """One publisher at a time across processes; yields False when another holds it."""
+    with open(search_dir() / f"vectors-{contract}.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class Publisher:
+    """A process's private copy of the graph, grown and written out as the next graph."""
+
+    def __init__(self, contract, dims):
+        self.contract, self.dims = contract, dims
+        self.graph, self.watermark = None, 0
+
+    def publish(self, *, threads):
+        pointer = read_pointer(self.contract)
+        if pointer is None or pointer["watermark"] != self.watermark:  # another published
+            self.graph = _load_graph(self.contract, self.dims, pointer) if pointer else None
+            self.watermark = pointer["watermark"] if self.graph is not None else 0
+        added = 0
+        for rows in _rows_after(self.contract, self.watermark):
+            labels, vectors = _as_arrays(rows, self.dims)
+            if self.graph is None:
+                self.graph = HnswIndex(self.dims, capacity=max(2 * len(labels), HNSW_THRESHOLD))
+            self.graph.add(labels, vectors, threads=threads)
+            self.watermark, added = rows[-1][0], added + len(rows)
+        if not added:
+            return False
+        name = f"vectors-{self.contract}-{self.watermark}.hnsw"
+        tmp = search_dir() / f".{name}.tmp"
+        self.graph.save(tmp)
+        os.replace(tmp, search_dir() / name)
+        _write_pointer(
+            self.contract, {"file": name, "watermark": self.watermark, "count": len(self.graph)}
+        )
+        self._remove_old_graphs(keep={name, pointer["file"] if pointer else name})
+        log.info("published vector graph %s (%d vectors)", name, len(self.graph))
+        return True
+
+    def _remove_old_graphs(self, keep):
+        # The previous graph stays: a process may be loading it right now.
+        for path in search_dir().glob(f"vectors-{self.contract}*.hnsw"):
+            if path.name not in keep:
+                path.unlink(missing_ok=True)
+
+
+def publish(contract, dims, *, threads=-1):
+    """Fold the vectors written since the published graph into it, and publish it.
+    False when nothing was new or another process is publishing."""
+    with _publishing_lock(contract) as held:
+        if not held:
+            return False
+        with _lock:
+            publisher = _publishers.setdefault(contract, Publisher(contract, dims))
+        return publisher.publish(threads=threads)
+
+
+def publish_if_due(contract, dims):
+    """After an index batch: publish when enough vectors wait beyond the published graph."""
+    from .models import PaperEmbedding
+
+    if connection.vendor == "postgresql" and pgvector.mode() != "memory" and pgvector.table_ready():
+        return False  # pgvector's own HNSW index grows with every insert
+    pointer = read_pointer(contract)
+    waiting = PaperEmbedding.objects.filter(
+        contract=contract, id__gt=pointer["watermark"] if pointer else 0
+    )
+    if pointer is None and waiting.count() < HNSW_THRESHOLD:
+        return False  # small: every process scans them exactly
+    if pointer is not None and waiting.count() < PUBLISH_EVERY:
+        return False
+    return publish(contract, dims)
+
+
+def forget_published(contract):
+    """Start the next graph from scratch (`search reindex --reembed`)."""
+    pointer_path(contract).unlink(missing_ok=True)
+    with _lock:
+        _publishers.pop(contract, None)
+
+
+# --- what a process searches ---------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class View:
+    graph: "HnswIndex | None"
+    graph_file: str | None
+    tail: ExactIndex
+    watermark: int  # the highest vector id in graph or tail
+
+    def extended(self, rows, dims):
+        labels, vectors = _as_arrays(rows, dims)
+        tail = self.tail.extended(labels, vectors)
+        return dataclasses.replace(self, tail=tail, watermark=rows[-1][0])
+
+    def search(self, query, k, coarse):
+        if self.graph is None or not len(self.graph):
+            return self.tail.search(query, k)
+        labels, scores = self.graph.search(query, k + min(len(self.tail), 64), coarse=coarse)
+        if not len(self.tail):
+            return labels[:k], scores[:k]
+        older = np.array([int(label) not in self.tail.position for label in labels], bool)
+        tail_labels, tail_scores = self.tail.search(query, k)
+        labels = np.concatenate([labels[older], tail_labels])  # the tail's vector is newer
+        scores = np.concatenate([scores[older], tail_scores])
+        best = np.argsort(-scores, kind="stable")[:k]
+        return labels[best], scores[best]
 
 
 class VectorStore:
-    """The process's view of all vectors of one contract."""
+    """The process's view of all vectors of one contract (see the module's docstring)."""
+
+    kind = "memory"
 
     def __init__(self, contract, dims):
-        self.contract = contract
-        self.dims = dims
-        self.index = ExactIndex(dims)
-        self.watermark = 0  # highest PaperEmbedding.id seen
-        self.saved_watermark = 0
-        self.lock = threading.Lock()
-        self._load_snapshot()
+        self.contract, self.dims = contract, dims
+        self.lock = threading.Lock()  # one writer of self.view at a time
+        self.wake = threading.Event()
+        self.refresher = None
+        self.unusable = None  # a published graph that failed to load: not tried again
+        self.view = self._read_backlog(self._published_view() or self._empty_view())
+        if len(self.view.tail) >= TAIL_MAX:
+            self._wake()  # nothing published yet: the refresher publishes a graph
 
-    def _load_snapshot(self):
-        graph, meta = snapshot_paths(self.contract)
-        if not (graph.exists() and meta.exists()):
-            return
-        try:
-            state = json.loads(meta.read_text())
-            self.index = HnswIndex.load(graph, self.dims)
-            self.watermark = self.saved_watermark = int(state["watermark"])
-        except Exception as exc:  # a torn or foreign file: rebuild from the database
-            log.warning("vector snapshot %s unusable (%s); rebuilding", graph, exc)
-            self.index, self.watermark = ExactIndex(self.dims), 0
+    @property
+    def index(self):  # what the searches mostly go through (tests, `search status`)
+        return self.view.graph if self.view.graph is not None else self.view.tail
 
-    def catch_up(self):
-        """Add vectors written since this process last looked (one indexed query)."""
-        from .models import PaperEmbedding
+    def _empty_view(self):
+        return View(None, None, ExactIndex(self.dims), 0)
 
+    def _published_view(self):
+        pointer = read_pointer(self.contract)
+        graph = pointer and _load_graph(self.contract, self.dims, pointer)
+        if not graph:
+            return None
+        return View(graph, pointer["file"], ExactIndex(self.dims), pointer["watermark"])
+
+    def _read_backlog(self, view):
+        for rows in _rows_after(self.contract, view.watermark):
+            view = view.extended(rows, self.dims)
+        return view
+
+    def current(self):
+        """The view to search, with a small backlog read in; a big one is left to the
+        refresher (this search goes on with what it has)."""
+        view = self.view
+        pointer = read_pointer(self.contract)
+        if pointer and pointer["file"] not in (view.graph_file, self.unusable):
+            self._wake()  # a newer graph: load it in the background
+        rows = [row for chunk in _rows_after(self.contract, view.watermark, SYNC_ROWS + 1)
+                for row in chunk]  # fmt: skip
+        if not rows:
+            return view
+        if len(rows) > SYNC_ROWS:
+            self._wake()
+            return view
         with self.lock:
-            rows = PaperEmbedding.objects.filter(contract=self.contract, id__gt=self.watermark)
-            batch_labels, batch_vectors = [], []
-            for row_id, paper_id, blob in (
-                rows.order_by("id")
-                .values_list("id", "paper_id", "vector")
-                .iterator(chunk_size=5000)
-            ):
-                batch_labels.append(paper_id)
-                batch_vectors.append(np.frombuffer(bytes(blob), dtype=np.float32))
-                self.watermark = row_id
-                if len(batch_labels) >= 5000:
-                    self._add(batch_labels, batch_vectors)
-                    batch_labels, batch_vectors = [], []
-            if batch_labels:
-                self._add(batch_labels, batch_vectors)
-            if (
-                isinstance(self.index, HnswIndex)
-                and self.watermark - self.saved_watermark >= SNAPSHOT_EVERY
-            ):
-                self.save()
+            if self.view is view:
+                self.view = view.extended(rows, self.dims)
+            return self.view
 
-    def _add(self, labels, vectors):
-        if isinstance(self.index, ExactIndex) and len(self.index) + len(labels) >= HNSW_THRESHOLD:
-            self.index = self._to_hnsw(self.index)
-        self.index.add(labels, np.vstack(vectors))
+    def refresh(self):
+        """Load a newer published graph, read the backlog; publish when the tail is big."""
+        view = self.view
+        pointer = read_pointer(self.contract)
+        if pointer and pointer["file"] not in (view.graph_file, self.unusable):
+            published = self._published_view()
+            if published is None:
+                self.unusable = pointer["file"]
+            else:
+                view = published
+        view = self._read_backlog(view)
+        with self.lock:
+            self.view = view
+        if len(view.tail) >= TAIL_MAX and len(view.tail) + len(view.graph or ()) >= HNSW_THRESHOLD:
+            if publish(self.contract, self.dims, threads=1):  # one core: requests need one
+                self.refresh()
 
-    def _to_hnsw(self, exact):
-        hnsw = HnswIndex(self.dims, capacity=max(2 * len(exact), HNSW_THRESHOLD * 2))
-        if len(exact):
-            hnsw.add(exact.labels, exact.matrix)
-        return hnsw
+    def _wake(self):
+        with self.lock:
+            if self.refresher is None or not self.refresher.is_alive():
+                self.refresher = threading.Thread(
+                    target=self._refresh_loop, name=f"vectors-{self.contract}", daemon=True
+                )
+                self.refresher.start()
+        self.wake.set()
 
-    def save(self):
-        graph, meta = snapshot_paths(self.contract)
-        tmp = graph.with_suffix(".tmp")
-        self.index.save(tmp)
-        tmp.replace(graph)
-        meta.write_text(json.dumps({"watermark": self.watermark, "count": len(self.index)}))
-        self.saved_watermark = self.watermark
+    def _refresh_loop(self):
+        from django.db import close_old_connections
+
+        while True:
+            self.wake.wait()
+            self.wake.clear()
+            try:
+                self.refresh()
+            except Exception:
+                log.exception("refreshing the vector view of %s failed", self.contract)
+            finally:
+                close_old_connections()
+                connection.close()  # this thread's own connection
 
     def search(self, query, k, *, coarse=False):
         """(paper ids, cosine similarities), best first. coarse: near neighbours will do
         (HNSW_EF_COARSE: ~5 ms instead of ~15-20 at 1M)."""
-        self.catch_up()
-        return self.index.search(query, k, coarse=coarse)
+        return self.current().search(query, k, coarse)
 
     def vectors_of(self, paper_ids):
         """(ids found, their vectors as rows), in the order asked."""
-        self.catch_up()
-        if not isinstance(self.index, HnswIndex):
-            return self.index.get(list(paper_ids))
+        view = self.current()
+        if view.graph is None:
+            return view.tail.get(list(paper_ids))
         # hnswlib's get_items converts through Python lists (13 ms for the 300 candidates
         # of a hybrid query); the same vectors read by paper id from the database: 2 ms.
         return self._vectors_from_database([int(pk) for pk in paper_ids])
 
     def _vectors_from_database(self, paper_ids):
-        from django.db import connection
-
         from .models import PaperEmbedding
 
         table = connection.ops.quote_name(PaperEmbedding._meta.db_table)

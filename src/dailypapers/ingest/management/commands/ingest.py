@@ -10,6 +10,8 @@
 
 Every source goes through the same idempotent upsert; the summary at the end counts new,
 updated, unchanged and rejected records (with reasons). --dry-run writes nothing.
+The new and changed papers are indexed for search before the command returns (a second
+progress bar), so they are searchable at once; --no-index leaves that to the task worker.
 """
 
 import datetime as dt
@@ -67,6 +69,11 @@ class Command(BaseCommand):
             sub = sources.add_parser(name, help=help_text, description=help_text)
             sub.add_argument("--dry-run", action="store_true", help="count, write nothing")
             sub.add_argument("--no-progress", action="store_true", help="no progress bar")
+            sub.add_argument(
+                "--no-index", action="store_true",
+                help="leave the search indexing of the new papers to the task worker "
+                "(default: index them before returning, so they are searchable at once)",
+            )  # fmt: skip
             return sub
 
         arxiv = add("arxiv", "The arXiv query API: categories since a date, or ids.")
@@ -120,7 +127,29 @@ class Command(BaseCommand):
         listings = add("listings", "arXiv listing JSON lines (arxiv-listings-*.jsonl.gz).")
         listings.add_argument("path", type=Path, metavar="FILE", help=".jsonl or .jsonl.gz")
 
-    def handle(self, *args, source, dry_run=False, no_progress=False, **options):
+    def handle(self, *args, source, dry_run=False, no_progress=False, no_index=False, **options):
+        from dailypapers.search.tasks import collect_indexing, queue_indexing
+
+        with collect_indexing() as to_index:
+            self.ingest(source, options, dry_run=dry_run, no_progress=no_progress)
+        if no_index:
+            queue_indexing(to_index)
+        elif to_index:
+            self.index(to_index, no_progress=no_progress)
+
+    def index(self, paper_ids, *, no_progress):
+        """Index what was ingested before returning: searchable when the command ends."""
+        from dailypapers.search.services import index_papers
+
+        bar = tqdm(total=len(paper_ids), desc="index for search", unit=" papers",
+                   disable=no_progress, mininterval=0.5, file=self.stderr._out)  # fmt: skip
+        try:
+            indexed = index_papers(paper_ids, progress=bar.update)
+        finally:
+            bar.close()
+        self.stdout.write(f"indexed for search: {indexed} papers")
+
+    def ingest(self, source, options, *, dry_run, no_progress):
         path = options.get("path")
         if source == "hf-daily" and options.get("api"):
             return self.mirror(options, dry_run=dry_run, no_progress=no_progress)

@@ -35,11 +35,10 @@ class Command(BaseCommand):
         getattr(self, f"do_{action}")(**options)
 
     def do_reindex(self, *, dry_run, no_embed, reembed, batch, **_):
-        from dailypapers.search import keyword
+        from dailypapers.search import keyword, vectors
         from dailypapers.search.acronyms import refresh as acronyms_refresh
         from dailypapers.search.embedders import EmbedderUnavailable, get_embedder
-        from dailypapers.search.services import index_papers, missing_embeddings
-        from dailypapers.search.vectors import get_store, reset_stores
+        from dailypapers.search.services import index_papers, missing_embeddings, start_reindex
 
         ids = list(Paper.objects.visible().order_by("pk").values_list("pk", flat=True))
         try:
@@ -50,6 +49,9 @@ class Command(BaseCommand):
         self.stdout.write(f"{len(ids)} visible papers; {len(to_embed)} to embed")
         if dry_run:
             return
+        start_reindex()  # index work queued before now is superseded: no paper twice
+        if embedder is not None and reembed:
+            vectors.forget_published(embedder.contract)
         index = keyword.get_index()
         with index.bulk(), tqdm(total=len(ids), unit="paper", desc="indexing") as bar:
             index.clear()
@@ -57,17 +59,20 @@ class Command(BaseCommand):
                 chunk = ids[start : start + batch]
                 embed_chunk = [pk for pk in chunk if pk in to_embed]
                 if embed_chunk:
-                    index_papers(embed_chunk, embed=True)
+                    index_papers(embed_chunk, embed=True, publish=False)
                 rest = [pk for pk in chunk if pk not in to_embed]
                 if rest:
                     index_papers(rest, embed=False)
                 bar.update(len(chunk))
         if embedder is not None:
-            reset_stores()
-            store = get_store(embedder.contract, embedder.dims)
-            store.catch_up()  # pgvector: copies what is missing, builds the HNSW index
-            if hasattr(getattr(store, "index", None), "save"):
-                store.save()
+            vectors.reset_stores()
+            store = vectors.get_store(embedder.contract, embedder.dims)
+            if store.kind == "pgvector":
+                store.catch_up()  # copies what is missing, builds the HNSW index
+            elif len(store.index) >= vectors.HNSW_THRESHOLD or vectors.read_pointer(
+                embedder.contract
+            ):
+                vectors.publish(embedder.contract, embedder.dims)  # serving processes load it
         index.refresh_statistics()  # the PostgreSQL engine's word counts
         acronyms = acronyms_refresh()
         self.stdout.write(self.style.SUCCESS(f"indexed {len(ids)} papers; {acronyms} acronyms"))
@@ -111,7 +116,7 @@ class Command(BaseCommand):
 
 def _vector_index(embedder, count):
     from dailypapers.search.pgvector import PgVectorUnavailable, mode
-    from dailypapers.search.vectors import HNSW_THRESHOLD, get_store
+    from dailypapers.search.vectors import get_store, read_pointer
 
     try:
         store = get_store(embedder.contract, embedder.dims)
@@ -119,5 +124,10 @@ def _vector_index(embedder, count):
         return f"unavailable ({exc})"
     if getattr(store, "kind", "") == "pgvector":
         return f"pgvector HNSW ({len(store)} vectors, index {store.index_name}; mode {mode()})"
-    kind = "hnswlib HNSW" if count >= HNSW_THRESHOLD else "exact numpy"  # as each process does
-    return f"in memory per process, {kind} ({count} vectors; mode {mode()})"
+    pointer = read_pointer(embedder.contract)
+    graph = (
+        f"published hnswlib graph {pointer['file']} ({pointer['count']} vectors)"
+        if pointer
+        else "no graph published (exact numpy)"
+    )
+    return f"in memory per process: {graph}; {count} vectors in all; mode {mode()}"

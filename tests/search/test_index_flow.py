@@ -1,0 +1,190 @@
+"""Search never waits on indexing, and nothing stale is served once the index has moved:
+ingest indexes its own papers, reindex supersedes queued work, unchanged text is never
+re-embedded, requests leave a big backlog to the refresher, published graphs are picked up."""
+
+import io
+import threading
+import time
+
+import numpy as np
+import pytest
+from django.core.management import call_command
+
+from dailypapers.papers.models import Paper
+from dailypapers.search import embedders, index_generation, index_papers, search_papers, vectors
+from dailypapers.search.models import PaperEmbedding
+from dailypapers.search.services import start_reindex
+from dailypapers.search.tasks import index_papers_task
+
+TOPICS = [
+    "Structured pruning of large language models",
+    "Speculative decoding with a small draft model",
+    "Text-to-video generation with diffusion transformers",
+    "Reward hacking in reinforcement learning from human feedback",
+    "Mixture-of-experts layers with token routing",
+    "Compressing the key-value cache for long contexts",
+]
+
+
+@pytest.fixture(autouse=True)
+def in_memory_index(settings):
+    settings.SEARCH_VECTOR_INDEX = "memory"  # on PostgreSQL with pgvector too
+
+
+@pytest.fixture
+def encoded(monkeypatch):
+    """The texts the embedder is asked to encode, in order."""
+    texts = []
+    embedder = embedders.get_embedder()
+    original = embedder.encode
+
+    def encode(batch):
+        batch = list(batch)
+        texts.extend(batch)
+        return original(batch)
+
+    monkeypatch.setattr(embedder, "encode", encode)
+    return texts
+
+
+@pytest.mark.django_db(transaction=True)
+def test_papers_are_searchable_as_soon_as_ingest_returns(sample_data):
+    out = io.StringIO()
+    listings = sample_data / "arxiv-listings-sample.jsonl.gz"
+    call_command("ingest", "listings", str(listings), "--no-progress", stdout=out)
+
+    assert f"indexed for search: {Paper.objects.count()}" in out.getvalue()
+    some = Paper.objects.order_by("pk")[7]
+    found = search_papers(f'ti:"{some.title}"', limit=5).papers
+    assert some in found
+    assert PaperEmbedding.objects.count() == Paper.objects.count()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ingest_no_index_leaves_the_papers_to_the_worker(sample_data):
+    from django_tasks_db.models import DBTaskResult
+
+    listings = sample_data / "arxiv-listings-sample.jsonl.gz"
+    call_command("ingest", "listings", str(listings), "--no-progress", "--no-index",
+                 stdout=io.StringIO())  # fmt: skip
+
+    tasks = DBTaskResult.objects.filter(task_path__endswith="index_papers_task")
+    queued = [pk for task in tasks for pk in task.args_kwargs["args"][0]]
+    assert sorted(queued) == sorted(Paper.objects.values_list("pk", flat=True))
+    assert not PaperEmbedding.objects.exists()
+
+
+def test_a_cached_empty_answer_is_not_served_once_the_papers_are_indexed(client, make_paper):
+    made = [make_paper(title=title, abstract=f"{title}. We study it.") for title in TOPICS]
+    url = "/api/papers/search?q=speculative+decoding+draft+model"
+    assert client.get(url).json() == []  # not indexed yet (the worker has not run)
+
+    before = index_generation()
+    index_papers([paper.pk for paper in made])
+
+    assert index_generation() > before
+    assert [hit["paper"]["id"] for hit in client.get(url).json()][0] == made[1].arxiv_id
+
+
+def test_unchanged_text_is_never_embedded_again(make_paper, encoded):
+    paper = make_paper(title=TOPICS[0], abstract="We prune heads and layers.")
+    index_papers([paper.pk])
+    first = PaperEmbedding.objects.get(paper=paper).pk
+
+    index_papers([paper.pk])  # e.g. a re-announced paper, or a task queued twice
+    assert PaperEmbedding.objects.get(paper=paper).pk == first
+    assert len(encoded) == 1
+
+    Paper.objects.filter(pk=paper.pk).update(abstract="We prune heads, layers and experts.")
+    index_papers([paper.pk])
+    assert PaperEmbedding.objects.get(paper=paper).pk > first
+    assert len(encoded) == 2
+
+
+def test_reindex_supersedes_index_work_queued_before_it(make_paper, encoded):
+    made = [make_paper(title=title, abstract=f"{title}. We study it.") for title in TOPICS]
+    ids = [paper.pk for paper in made]
+    queued_epoch = start_reindex()  # the epoch a task would carry when ingest queued it
+
+    call_command("search", "reindex", stdout=io.StringIO(), stderr=io.StringIO())
+    assert len(encoded) == len(TOPICS)
+    assert index_papers_task.call(ids, queued_epoch) == 0  # the queued task, run afterwards
+
+    assert len(encoded) == len(TOPICS)  # no paper embedded twice
+    assert PaperEmbedding.objects.count() == len(TOPICS)
+
+
+@pytest.mark.django_db(transaction=True)  # the refresher thread reads what was committed
+def test_a_search_leaves_a_big_backlog_to_the_refresher(make_paper, monkeypatch):
+    monkeypatch.setattr(vectors, "SYNC_ROWS", 2)
+    embedder = embedders.get_embedder()
+    first = make_paper(title=TOPICS[0], abstract="We prune heads and layers.")
+    index_papers([first.pk])
+    store = vectors.get_store(embedder.contract, embedder.dims)
+    refreshed = threading.Event()
+    refresh = store.refresh
+    monkeypatch.setattr(store, "refresh", lambda: (refresh(), refreshed.set()))
+
+    made = [make_paper(title=title, abstract=f"{title}. We study it.") for title in TOPICS[1:]]
+    index_papers([paper.pk for paper in made])  # five new vectors: more than SYNC_ROWS
+    query = embedder.encode([TOPICS[3]])[0]
+    labels, _ = store.search(query, 3)
+
+    assert list(labels) == [first.pk]  # answered at once from the view it had
+    assert refreshed.wait(10), "the refresher did not run"
+    labels, _ = store.search(query, 3)
+    assert labels[0] == made[2].pk
+
+
+@pytest.mark.django_db(transaction=True)  # the refresher thread reads what was committed
+def test_a_published_graph_is_picked_up_without_a_request_building_one(make_paper, monkeypatch):
+    monkeypatch.setattr(vectors, "HNSW_THRESHOLD", 3)
+    monkeypatch.setattr(vectors, "PUBLISH_EVERY", 2)
+    monkeypatch.setattr(vectors, "SYNC_ROWS", 0)  # every new vector is the refresher's
+    embedder = embedders.get_embedder()
+    built_in = []
+    add = vectors.HnswIndex.add
+    monkeypatch.setattr(
+        vectors.HnswIndex, "add",
+        lambda self, *a, **k: (built_in.append(threading.current_thread()), add(self, *a, **k)),
+    )  # fmt: skip
+    made = [make_paper(title=title, abstract=f"{title}. We study it.") for title in TOPICS[:3]]
+    index_papers([paper.pk for paper in made])  # an indexer: publishes the first graph
+    first_graph = vectors.read_pointer(embedder.contract)["file"]
+    store = vectors.get_store(embedder.contract, embedder.dims)
+    assert store.view.graph_file == first_graph
+
+    more = [make_paper(title=title, abstract=f"{title}. We study it.") for title in TOPICS[3:]]
+    index_papers([paper.pk for paper in more])  # publishes the next graph
+    built_in.clear()
+    query = embedder.encode([TOPICS[4]])[0]
+    store.search(query, 1)  # notices the new graph; loads it in the background
+    deadline = time.monotonic() + 10
+    while store.view.graph_file == first_graph and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    assert store.view.graph_file != first_graph
+    assert store.search(query, 1)[0][0] == more[1].pk
+    assert not built_in  # nobody added to a graph while serving: the graph was loaded
+    assert len(list(vectors.search_dir().glob("vectors-*.hnsw"))) <= 2  # old graphs removed
+
+
+def test_the_view_prefers_the_newer_vector_of_a_paper_in_graph_and_tail(make_paper, monkeypatch):
+    monkeypatch.setattr(vectors, "HNSW_THRESHOLD", 3)
+    embedder = embedders.get_embedder()
+    made = [make_paper(title=title, abstract=f"{title}. We study it.") for title in TOPICS]
+    index_papers([paper.pk for paper in made])
+    store = vectors.get_store(embedder.contract, embedder.dims)
+    assert store.view.graph is not None
+
+    # The pruning paper becomes a paper about video: its new vector is in the tail only.
+    Paper.objects.filter(pk=made[0].pk).update(
+        title="Video generation", abstract="Text-to-video generation with diffusion."
+    )
+    index_papers([made[0].pk])
+    labels, scores = store.search(embedder.encode([TOPICS[0]])[0], len(TOPICS))
+
+    assert list(labels).count(made[0].pk) == 1
+    stored = np.frombuffer(bytes(PaperEmbedding.objects.get(paper=made[0]).vector), np.float32)
+    query = embedder.encode([TOPICS[0]])[0]
+    assert scores[list(labels).index(made[0].pk)] == pytest.approx(float(stored @ query), abs=1e-5)
