@@ -180,10 +180,11 @@ def test_it_renders_the_daily_page_in_a_few_queries(
     org = Organization.objects.create(name="o")
     for number in range(50):
         feature(make_paper(organization=org, imported_upvotes=number))
-    # the days (this, previous, next), the list's stamps, the rows not cached yet
-    with django_assert_max_num_queries(3):
+    # the site's generation (page cache), the days (this, previous, next), the list's
+    # stamps, the rows not cached yet; then the page itself comes from the page cache
+    with django_assert_max_num_queries(4):
         assert client.get("/").content.count(b'class="paper"') == 50
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(1):
         assert client.get("/").content.count(b'class="paper"') == 50
     client.force_login(alice)
     # members: session, user, the days, the list's stamps, their votes, uncached rows
@@ -241,13 +242,14 @@ def test_it_renders_a_month_in_a_few_queries(
 ):
     for number in range(60):
         feature(make_paper(imported_upvotes=number), day=DAY - dt.timedelta(days=number % 20))
-    with django_assert_max_num_queries(2):  # the month's stamps, this page's rows
+    # the site's generation (page cache), the month's stamps, this page's rows
+    with django_assert_max_num_queries(3):
         response = client.get("/papers/month/2026-11")
     assert titles(response)[:2] == [
         "A paper about attention, part 60",
         "A paper about attention, part 59",
     ]
-    with django_assert_max_num_queries(1):  # rows cached
+    with django_assert_max_num_queries(1):  # the page cached (the generation only)
         assert titles(client.get("/papers/month/2026-11")) == titles(response)
 
 

@@ -139,3 +139,18 @@ def test_it_shows_related_papers_on_the_paper_page(client, papers, make_paper):
     assert "Structured pruning of large language models</a>" not in related  # not itself
     recent = client.get(f"/papers/{papers[0].arxiv_id}?related=recent").content.decode()
     assert "revisited" not in recent[recent.index('id="related"') :]
+
+
+def test_a_query_only_the_meaning_matches_does_not_count_every_paper_as_a_hit(
+    client, papers, monkeypatch
+):
+    from dailypapers.search import selectors
+
+    # None of these words is in any paper; every paper is near enough in meaning to show
+    # (as on a small site, where the nearest papers are all of them).
+    monkeypatch.setattr(selectors, "SEMANTIC_MIN", -1.0)
+    body = client.get("/search", {"q": "sparsifying transformer weights"}).content.decode()
+    assert "No paper has these words; the closest in meaning" in body
+    assert "3 papers" not in body
+    words = client.get("/search", {"q": "pruning"}).content.decode()
+    assert "1 paper for" in words and "closest in meaning" not in words

@@ -8,7 +8,6 @@ why If-None-Match is checked first, as RFC 9110 asks).
 
 import hashlib
 import json
-import uuid
 
 from django.conf import settings
 from django.core.cache import cache
@@ -47,15 +46,15 @@ def remembered_json(request, build, *, max_age=None):
     """Like cached_json, but the rendered answer is kept in the Django cache.
 
     `build()` returns (data, last_modified, headers). The key holds the full URL and the
-    data version, which every vote, entry and single paper save moves on (signals.py), so
-    members see their own changes at once. It also holds the search index's generation
-    (in the database, so shared by every process), which indexing moves: once a bulk import
-    is indexed, no answer kept from before it is served, an empty search answer included.
+    site's generation (caching/generation.py, in the database, so shared by every process),
+    which every vote, entry, paper write and search indexing moves: members see their own
+    changes at once, and once a bulk import is indexed no answer kept from before it is
+    served, an empty search answer included.
     """
-    from dailypapers.search import index_generation
+    from dailypapers.caching.generation import current
 
     key = "api-answer:" + hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
-    key += f":{data_version()}:{index_generation()}"
+    key += f":{current()[0]}"
     hit = cache.get(key)
     if hit is None:
         data, last_modified, headers = build()
@@ -65,23 +64,6 @@ def remembered_json(request, build, *, max_age=None):
         cache.set(key, hit, settings.API_CACHE_MAX_AGE)
     body, etag, timestamp, headers = hit
     return _answer(request, body, etag, timestamp, max_age, headers)
-
-
-def data_version():
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        version = uuid.uuid4().hex[:12]  # a fresh cache (or a restart): nothing stale matches
-        cache.add(VERSION_KEY, version, None)
-        version = cache.get(VERSION_KEY, version)
-    return version
-
-
-def data_changed(**kwargs):
-    """Signal receiver: answers kept so far no longer match."""
-    cache.set(VERSION_KEY, uuid.uuid4().hex[:12], None)
-
-
-VERSION_KEY = "api-data-version"
 
 
 def _etag(body):

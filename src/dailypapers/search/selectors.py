@@ -36,6 +36,9 @@ class SearchResults:
     notice: str | None = None
     pinned: Paper | None = None
     also_searched: list = field(default_factory=list)  # acronyms' long forms added
+    # No paper holds the words: these are the papers closest in meaning, not matches, so
+    # `total` counts what can be paged through, not hits (pages say "closest in meaning").
+    meaning_only: bool = False
 
 
 @dataclass
@@ -102,7 +105,7 @@ def search_papers(
         log.exception("keyword search failed for %r", parsed.text[:200])
         return SearchResults(papers=[], total=0, mode="keyword", notice=INDEX_OFF)
 
-    mode_used, notice = "keyword", None
+    mode_used, notice, meaning_only = "keyword", None, False
     ranked = [hit.pk for hit in hits]
     if semantic_wanted:
         try:
@@ -111,7 +114,7 @@ def search_papers(
             log.warning("semantic search failed, keyword results only: %s", exc)
             fused, notice = None, SEMANTIC_OFF
         if fused is not None:
-            mode_used = "hybrid"
+            mode_used, meaning_only = "hybrid", not hits and bool(fused)
             ranked = [pk for pk, _ in fused]
             total += _added_by_meaning(ranked, {hit.pk for hit in hits})
 
@@ -133,6 +136,7 @@ def search_papers(
         notice=notice,
         pinned=pinned,
         also_searched=[_shown(clause.text, parsed) for clause in parsed.should if clause.expansion],
+        meaning_only=meaning_only,
     )
 
 

@@ -58,8 +58,11 @@ def index_generation():
 
 
 def moved():
+    from dailypapers.caching.generation import bump
+
     _state()
     IndexState.objects.filter(pk=1).update(generation=F("generation") + 1)
+    bump()  # pages and answers show search results (related papers, search answers)
 
 
 def reindex_epoch():

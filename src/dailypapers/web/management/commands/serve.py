@@ -1,11 +1,14 @@
 """`dailypapers serve`: the whole service on one machine.
 
-Runs the web server (waitress, threaded) in this process and the task worker and the
-scheduler as child processes, so that one command (or one systemd unit) is all an operator
-needs. At scale, run `gunicorn dailypapers.wsgi`, `dailypapers db_worker` (or an RQ/Celery
-worker) and `dailypapers crontask` separately instead.
+Runs the web server and, as child processes, the task worker and the scheduler, so that
+one command (or one systemd unit) is all an operator needs. The web server is granian
+(a Rust HTTP server) with one process per core, each with a few threads: on 2 cores it
+serves 2-3x the pages of waitress's threads in one process (docs/operations.md, bench/
+pages.py); `--server waitress` keeps the pure-Python one. At scale, run the web server,
+`dailypapers db_worker` (or an RQ/Celery worker) and `dailypapers crontask` separately.
 """
 
+import os
 import signal
 import subprocess
 import sys
@@ -23,7 +26,19 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
         parser.add_argument("--port", type=int, default=8000, help="port to listen on")
-        parser.add_argument("--threads", type=int, default=8, help="web server threads")
+        parser.add_argument(
+            "--server", choices=["granian", "waitress"], default="granian",
+            help="granian: one process per --workers, threads each (default); "
+            "waitress: one process of threads",
+        )  # fmt: skip
+        parser.add_argument(
+            "--workers", type=int, default=min(os.cpu_count() or 1, 4),
+            help="web server processes (granian; default: one per core, at most 4)",
+        )  # fmt: skip
+        parser.add_argument(
+            "--threads", type=int, default=None,
+            help="threads per web server process (default: 4 with granian, 8 with waitress)",
+        )  # fmt: skip
         parser.add_argument("--no-worker", action="store_true", help="do not start the task worker")
         parser.add_argument(
             "--no-scheduler", action="store_true", help="do not start the periodic scheduler"
@@ -67,18 +82,39 @@ class Command(BaseCommand):
         ]
 
     def serve(self, options):
+        url = f"http://{options['host']}:{options['port']}/"
+        self.stdout.write(self.style.SUCCESS(f"dailypapers is serving on {url}"))
+        self.stdout.write(f"data directory: {settings.DATA_DIR}   (Ctrl-C stops it)")
+        if options["server"] == "waitress":
+            return self.serve_waitress(options)
+        return self.serve_granian(options)
+
+    def serve_granian(self, options):
+        from granian import Granian
+        from granian.constants import Interfaces
+
+        Granian(
+            "dailypapers.wsgi:application",
+            address=options["host"],
+            port=options["port"],
+            interface=Interfaces.WSGI,
+            workers=max(1, options["workers"]),
+            blocking_threads=options["threads"] or 4,
+            backpressure=64,  # requests queue in the kernel, not in a worker's memory
+            log_enabled=False,
+            respawn_failed_workers=True,
+        ).serve()
+
+    def serve_waitress(self, options):
         from waitress import serve
 
         from dailypapers.wsgi import application
 
-        url = f"http://{options['host']}:{options['port']}/"
-        self.stdout.write(self.style.SUCCESS(f"dailypapers is serving on {url}"))
-        self.stdout.write(f"data directory: {settings.DATA_DIR}   (Ctrl-C stops it)")
         serve(
             application,
             host=options["host"],
             port=options["port"],
-            threads=options["threads"],
+            threads=options["threads"] or 8,
             ident="dailypapers",
             _quiet=True,
         )

@@ -1,0 +1,237 @@
+"""Benchmark: the site's pages under wrk, against a Django "hello" view under the same server.
+
+    .venv/bin/python bench/pages.py [--data DIR] [--keep DIR] [--server granian|waitress]
+                                    [--workers 2] [--threads 4] [--seconds 10]
+
+Builds once (kept in --keep DIR, default /tmp/dp-pages-bench) a SQLite site from the real
+data: every Hugging Face daily day of ../shared/data and the 74,728 arXiv listing records,
+indexed for search (`dailypapers ingest`). Then, in one run, serves with the chosen server
+and the same processes and threads:
+  - hello: a minimal Django project (CommonMiddleware only) with one view: the anchor;
+  - `dailypapers serve --no-worker --no-scheduler`: the site.
+and loads each address with wrk (Debian package) at 8 and 32 connections for --seconds.
+Prints requests/s, p50 and p99 latency, and the ratio to hello at the same connections.
+Anonymous pages come from the page cache after the first request (as for real readers);
+"signed in" rows send a member's session cookie. Last, the cost of a page that is not in
+the cache (each address made new with ?_=N): median and max of 20 sequential requests.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import real_data  # noqa: E402  (the --data DIR option)
+
+CLI = [sys.executable, "-m", "dailypapers"]
+HELLO = textwrap.dedent(
+    """
+    from django.conf import settings
+    from django.core.wsgi import get_wsgi_application
+    from django.http import HttpResponse
+    from django.urls import path
+
+    settings.configure(
+        DEBUG=False, ALLOWED_HOSTS=["*"], ROOT_URLCONF=__name__, SECRET_KEY="bench",
+        MIDDLEWARE=["django.middleware.common.CommonMiddleware"],
+    )
+    urlpatterns = [path("", lambda request: HttpResponse("hello"))]
+    application = get_wsgi_application()
+    """
+)
+SESSION = textwrap.dedent(
+    """
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.auth import get_user_model
+    from django.contrib.sessions.backends.db import SessionStore
+    user, _ = get_user_model().objects.get_or_create(username="bench-reader")
+    user.set_password("bench-password-1"); user.save()
+    store = SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.create()
+    print(store.session_key)
+    """
+)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    real_data.add_option(parser)
+    parser.add_argument("--keep", type=Path, default=Path("/tmp/dp-pages-bench"))
+    parser.add_argument("--server", choices=["granian", "waitress"], default="granian")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--port", type=int, default=8287)
+    options = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("pages.py needs wrk: apt-get install wrk")
+    env = {**os.environ, "DAILYPAPERS_DATA_DIR": str(options.keep)}
+    env.pop("DATABASE_URL", None)
+    env["DAILYPAPERS_API_RATE_ANON"] = "1000000"  # one client address asks for everything
+    build(options, env)
+    paper = featured_paper(env)
+    session = run_python(env, SESSION).strip().splitlines()[-1]
+    urls = [
+        ("daily page /", "/", None),
+        ("daily page, signed in", "/", session),
+        ("/papers/trending", "/papers/trending", None),
+        ("paper page", f"/papers/{paper}", None),
+        ("paper page, signed in", f"/papers/{paper}", session),
+        ("/feeds/daily.atom", "/feeds/daily.atom", None),
+        ("/search", "/search?q=diffusion+language+models", None),
+        ("/api/papers/search", "/api/papers/search?q=diffusion+language+models", None),
+        ("/api/daily_papers", "/api/daily_papers", None),
+    ]
+    rows = measure(options, env, urls)
+    report(options, rows)
+    misses(options, env, paper)
+
+
+def build(options, env):
+    if (options.keep / "ready").exists():
+        return
+    data = real_data.require(options.data, real_data.LISTINGS, real_data.HF_DAYS)
+    shutil.rmtree(options.keep, ignore_errors=True)
+    options.keep.mkdir(parents=True)
+    started = time.perf_counter()
+    subprocess.run([*CLI, "migrate", "-v", "0"], env=env, check=True)
+    for source, path in (("hf-daily", real_data.HF_DAYS), ("listings", real_data.LISTINGS)):
+        subprocess.run([*CLI, "ingest", source, str(data / path)], env=env, check=True,
+                       stdout=subprocess.DEVNULL)  # fmt: skip
+    (options.keep / "ready").write_text("")
+    print(f"built the site in {options.keep} in {time.perf_counter() - started:.0f} s")
+
+
+def run_python(env, code):
+    return subprocess.run([*CLI, "shell", "-c", code], env=env, check=True,
+                          capture_output=True, text=True).stdout  # fmt: skip
+
+
+def featured_paper(env):
+    code = "from dailypapers.papers.models import DailyEntry as E; print(E.objects.order_by('-day', '-paper__imported_upvotes').first().paper.arxiv_id)"  # noqa: E501
+    return run_python(env, code).strip().splitlines()[-1]
+
+
+def start(options, env, kind):
+    port = options.port
+    if kind == "hello":
+        folder = Path(tempfile.mkdtemp(prefix="dp-hello-"))
+        (folder / "hello.py").write_text(HELLO)
+        command = [sys.executable, "-m", "granian", "--interface", "wsgi", "--port", str(port),
+                   "--workers", str(options.workers), "--blocking-threads",
+                   str(options.threads), "--no-log", "hello:application"]  # fmt: skip
+        if options.server == "waitress":
+            threads = options.threads * options.workers
+            command = [sys.executable, "-m", "waitress", f"--port={port}",
+                       f"--threads={threads}", "hello:application"]  # fmt: skip
+        process = subprocess.Popen(command, cwd=folder, env=env, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)  # fmt: skip
+    else:
+        threads = (
+            options.threads if options.server == "granian" else options.threads * options.workers
+        )
+        command = [*CLI, "serve", "--no-worker", "--no-scheduler", "--port", str(port),
+                   "--server", options.server, "--workers", str(options.workers),
+                   "--threads", str(threads)]  # fmt: skip
+        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30).read()
+            return process
+        except OSError:
+            time.sleep(0.3)
+    process.kill()
+    sys.exit(f"the {kind} server did not come up")
+
+
+def stop(process):
+    process.terminate()
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def wrk(options, path, connections, cookie=None):
+    url = f"http://127.0.0.1:{options.port}{path}"
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{options.seconds}s", "--latency", url]
+    if cookie:
+        command[1:1] = ["-H", f"Cookie: sessionid={cookie}"]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return rate, latency(out, "50%"), latency(out, "99%"), int(errors.group(1)) if errors else 0
+
+
+def latency(out, percentile):
+    value, unit = re.search(rf"{percentile}\s+([\d.]+)(us|ms|s)", out).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def measure(options, env, urls):
+    rows = []
+    hello = start(options, env, "hello")
+    try:
+        for connections in (8, 32):
+            rows.append(("Django hello (anchor)", connections, *wrk(options, "/", connections)))
+    finally:
+        stop(hello)
+    site = start(options, env, "site")
+    try:
+        for label, path, cookie in urls:
+            urllib.request.urlopen(f"http://127.0.0.1:{options.port}{path}", timeout=60).read()
+            for connections in (8, 32):
+                rows.append((label, connections, *wrk(options, path, connections, cookie)))
+    finally:
+        stop(site)
+    return rows
+
+
+def report(options, rows):
+    anchor = {c: rate for label, c, rate, *_ in rows if label.startswith("Django hello")}
+    print(f"\n{options.server}, {options.workers} processes x {options.threads} threads; "
+          f"wrk {options.seconds} s per row; load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+    print(f"{'address':<26} {'conns':>5} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
+          f"{'x hello':>8} {'non-2xx':>8}")  # fmt: skip
+    for label, connections, rate, p50, p99, errors in rows:
+        ratio = rate / anchor[connections]
+        print(f"{label:<26} {connections:>5} {rate:>8.0f} {p50:>8.1f} {p99:>8.1f} "
+              f"{ratio:>7.2f}x {errors:>8}")  # fmt: skip
+
+
+def misses(options, env, paper):
+    """Pages not in the cache: a new address each time (?_=N), one at a time."""
+    site = start(options, env, "site")
+    try:
+        print("\nnot in the cache (20 sequential requests, each a new address):")
+        for label, path in (("daily page /", "/"), ("paper page", f"/papers/{paper}"),
+                            ("/feeds/daily.atom", "/feeds/daily.atom"),
+                            ("/feeds/trending.rss", "/feeds/trending.rss")):  # fmt: skip
+            times = []
+            for number in range(20):
+                started = time.perf_counter()
+                url = f"http://127.0.0.1:{options.port}{path}?_={number}"
+                urllib.request.urlopen(url, timeout=60).read()
+                times.append((time.perf_counter() - started) * 1000)
+            print(f"  {label:<22} median {statistics.median(times):6.1f} ms, "
+                  f"max {max(times):6.1f} ms")  # fmt: skip
+    finally:
+        stop(site)
+
+
+if __name__ == "__main__":
+    main()

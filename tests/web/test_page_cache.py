@@ -1,0 +1,86 @@
+"""Public pages come from the cache for readers who are not signed in, keyed on the site's
+generation: a vote, a new entry or an edit shows at once; 304 for a current copy."""
+
+import pytest
+from django.test import Client
+
+from dailypapers.caching import generation
+
+from .conftest import DAY
+from .test_votes import vote
+
+PAGES = ["/", f"/papers/date/{DAY}", "/papers/week/2026-W48", "/papers/month/2026-11",
+         "/papers/trending", "/feeds/daily.atom"]  # fmt: skip
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_a_public_page_is_rendered_once_then_served_from_the_cache(
+    client, day_of_papers, url, django_assert_max_num_queries
+):
+    first = client.get(url)
+    assert first.status_code == 200
+    with django_assert_max_num_queries(1):  # the generation, nothing else
+        second = client.get(url)
+    assert second.content == first.content
+    assert second["ETag"] == first["ETag"] and second["Last-Modified"]
+
+
+def test_a_current_copy_gets_304(client, day_of_papers):
+    page = client.get("/")
+    by_etag = client.get("/", headers={"If-None-Match": page["ETag"]})
+    by_date = client.get("/", headers={"If-Modified-Since": page["Last-Modified"]})
+    assert by_etag.status_code == 304 and by_date.status_code == 304
+    assert by_etag.content == b""
+
+
+def test_a_vote_shows_on_the_cached_pages_at_once(client, alice, day_of_papers):
+    paper = day_of_papers[0]  # 5 imported upvotes
+    reader = Client()
+    before = reader.get(f"/papers/{paper.arxiv_id}")
+    assert '<span class="count">5</span>' in before.content.decode()
+
+    client.force_login(alice)
+    vote(client, paper)
+
+    after = reader.get(f"/papers/{paper.arxiv_id}", headers={"If-None-Match": before["ETag"]})
+    assert after.status_code == 200 and '<span class="count">6</span>' in after.content.decode()
+    assert '<span class="count">6</span>' in reader.get(f"/papers/date/{DAY}").content.decode()
+
+
+def test_a_new_entry_and_an_edit_show_at_once(client, day_of_papers, make_paper, feature):
+    assert "Fresh paper" not in client.get(f"/papers/date/{DAY}").content.decode()
+    feature(make_paper(title="Fresh paper"))
+    assert "Fresh paper" in client.get(f"/papers/date/{DAY}").content.decode()
+
+    paper = day_of_papers[1]
+    paper.title = "A better title"
+    paper.save()
+    assert "A better title" in client.get(f"/papers/{paper.arxiv_id}").content.decode()
+
+
+def test_a_member_sees_their_own_vote_and_never_the_anonymous_copy(client, alice, day_of_papers):
+    paper = day_of_papers[0]
+    Client().get(f"/papers/date/{DAY}")  # an anonymous copy is in the cache
+    client.force_login(alice)
+    vote(client, paper)
+
+    html = client.get(f"/papers/date/{DAY}").content.decode()
+    assert 'class="upvote on"' in html and "Sign out" in html
+    assert "Sign out" not in Client().get(f"/papers/date/{DAY}").content.decode()
+
+
+def test_the_generation_moves_with_every_change(day_of_papers, alice):
+    from dailypapers.papers.services import vote_cast
+
+    before, _ = generation.current()
+    vote_cast(user=alice, paper=day_of_papers[0])
+    assert generation.current()[0] > before
+
+
+def test_pages_that_set_cookies_or_fail_are_not_kept(client, day_of_papers):
+    assert client.get("/papers/2999.99999").status_code == 404
+    assert client.get("/accounts/login/").status_code == 200  # sets the CSRF cookie
+    from django.core.cache import cache
+
+    value, _ = generation.current()
+    assert not [key for key in cache._cache if f"page:{value}:" in str(key)]  # noqa: SLF001
