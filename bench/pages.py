@@ -65,6 +65,13 @@ SESSION = textwrap.dedent(
 )
 
 
+def port_is_free(port):
+    import socket
+
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) != 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     real_data.add_option(parser)
@@ -75,6 +82,8 @@ def main():
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--port", type=int, default=8287)
     options = parser.parse_args()
+    if not port_is_free(options.port):
+        sys.exit(f"port {options.port} is taken (a server left from another run?): --port N")
     if not shutil.which("wrk"):
         sys.exit("pages.py needs wrk: apt-get install wrk")
     env = {**os.environ, "DAILYPAPERS_DATA_DIR": str(options.keep)}
@@ -193,7 +202,11 @@ def measure(options, env, urls):
     site = start(options, env, "site")
     try:
         for label, path, cookie in urls:
-            urllib.request.urlopen(f"http://127.0.0.1:{options.port}{path}", timeout=60).read()
+            request = urllib.request.Request(f"http://127.0.0.1:{options.port}{path}")
+            if cookie:
+                request.add_header("Cookie", f"sessionid={cookie}")
+            for _ in range(2 * options.workers):  # each server process's first answer
+                urllib.request.urlopen(request, timeout=60).read()
             for connections in (8, 32):
                 rows.append((label, connections, *wrk(options, path, connections, cookie)))
     finally:
@@ -218,13 +231,17 @@ def misses(options, env, paper):
     site = start(options, env, "site")
     try:
         print("\nnot in the cache (20 sequential requests, each a new address):")
+        query = "q=diffusion+language+models"
         for label, path in (("daily page /", "/"), ("paper page", f"/papers/{paper}"),
                             ("/feeds/daily.atom", "/feeds/daily.atom"),
-                            ("/feeds/trending.rss", "/feeds/trending.rss")):  # fmt: skip
+                            ("/feeds/trending.rss", "/feeds/trending.rss"),
+                            ("/search", f"/search?{query}&"),
+                            ("/api/papers/search", f"/api/papers/search?{query}&")):  # fmt: skip
             times = []
             for number in range(20):
                 started = time.perf_counter()
-                url = f"http://127.0.0.1:{options.port}{path}?_={number}"
+                joiner = "" if path.endswith("&") else "?"
+                url = f"http://127.0.0.1:{options.port}{path}{joiner}_={number}"
                 urllib.request.urlopen(url, timeout=60).read()
                 times.append((time.perf_counter() - started) * 1000)
             print(f"  {label:<22} median {statistics.median(times):6.1f} ms, "

@@ -94,6 +94,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "dailypapers.caching.middleware.MemberPageCache",  # a member's own copy of a page
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

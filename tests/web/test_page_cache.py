@@ -84,3 +84,29 @@ def test_pages_that_set_cookies_or_fail_are_not_kept(client, day_of_papers):
 
     value, _ = generation.current()
     assert not [key for key in cache._cache if f"page:{value}:" in str(key)]  # noqa: SLF001
+
+
+def test_a_member_gets_their_own_copy_and_never_another_members(
+    client, alice, bob, day_of_papers, django_assert_max_num_queries
+):
+    client.force_login(alice)
+    first = client.get(f"/papers/date/{DAY}")
+    with django_assert_max_num_queries(3):  # session, member, generation: not the page
+        again = client.get(f"/papers/date/{DAY}")
+    assert again.content == first.content and "private" in again["Cache-Control"]
+
+    other = Client()
+    other.force_login(bob)
+    page = other.get(f"/papers/date/{DAY}").content.decode()
+    assert "bob" in page and "alice" not in page
+
+
+def test_a_page_showing_a_one_time_message_is_not_kept(client, alice, day_of_papers):
+    paper = day_of_papers[0]
+    client.force_login(alice)
+    client.get(f"/papers/{paper.arxiv_id}")  # the member's copy, before the message
+    response = client.post(f"/papers/{paper.arxiv_id}/feedback", {"kind": "saved"})
+
+    shown = client.get(response["Location"]).content.decode()
+    assert 'class="messages"' in shown  # the page after the redirect says what was done
+    assert 'class="messages"' not in client.get(response["Location"]).content.decode()
