@@ -257,6 +257,9 @@ ARXIV_RSS_URL = env("DAILYPAPERS_ARXIV_RSS_URL", "https://rss.arxiv.org/atom")
 # Which freshly ingested papers are featured on the daily page by themselves: "none"
 # (members curate), "all", or a comma list of categories (docs/operations.md).
 AUTO_FEATURE = env("DAILYPAPERS_AUTO_FEATURE", "none")
+# A server speaking the HF daily-papers API (https://huggingface.co, or another dailypapers)
+# whose daily pages the scheduler imports every 6 hours; empty: no mirroring (docs/api.md).
+MIRROR_URL = env("DAILYPAPERS_MIRROR_URL", "").strip()
 
 # Members' limits.
 SUBMISSIONS_PER_DAY = env_int("DAILYPAPERS_SUBMISSIONS_PER_DAY", 10)

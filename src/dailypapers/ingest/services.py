@@ -132,3 +132,24 @@ def scheduled_ingest(*, categories=None, http=None, today=None):
     summary = ingest_arxiv(categories=categories, since=since, until=today, http=http)
     featured = papers_auto_feature(paper_ids=summary.new_paper_ids, day=today)
     return summary, featured
+
+
+MIRROR_DAYS_BACK = 1  # upvotes grow for a day or two: ask again for yesterday's page too
+
+
+def scheduled_mirror(*, today=None, transport=None, min_interval=1.0):
+    """What the scheduler runs every few hours when DAILYPAPERS_MIRROR_URL is set: import
+    the mirrored server's daily entries of yesterday and today through the same path as
+    `ingest hf-daily --api`, which also refreshes their imported upvotes. Returns None when
+    no mirror is configured, else (summary, days)."""
+    from .sources.hf_api import HfApiClient
+
+    if not settings.MIRROR_URL:
+        return None
+    today = today or dt.datetime.now(dt.UTC).date()  # HF dates its daily pages in UTC
+    days = [today - dt.timedelta(days=n) for n in range(MIRROR_DAYS_BACK, -1, -1)]
+    client = HfApiClient(settings.MIRROR_URL, transport=transport, min_interval=min_interval)
+    try:
+        return upsert_daily_records(client.daily_records(days)), days
+    finally:
+        client.close()

@@ -56,7 +56,9 @@ def healthz(request):
 def home(request):
     day, previous, _ = selectors.days_around()
     if day is None:
-        return render(request, "web/empty_site.html")
+        week_ago = timezone.localdate() - dt.timedelta(days=7)
+        context = {"MIRROR_URL": settings.MIRROR_URL, "week_ago": week_ago}
+        return render(request, "web/empty_site.html", context)
     return _day_page(request, day, is_home=True, neighbours=(previous, None))
 
 
