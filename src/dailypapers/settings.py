@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "dailypapers.ingest",
     "dailypapers.search",
     "dailypapers.digests",
+    "dailypapers.curation",
     "dailypapers.community",
     "dailypapers.api",
     "dailypapers.accounts",

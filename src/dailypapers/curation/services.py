@@ -1,0 +1,230 @@
+"""Suggestions: which of a day's candidate papers would the community feature?
+
+A model trained on the instance's own daily pages (imported and local entries) scores the
+candidates of day D: papers first announced on the last POOL_DAYS announcement days up to D
+(their `published_at` date; listings store the listing day there) and not featured before D.
+Every feature of a (paper, D) pair is known before D: the tf-idf logistic-regression score
+of title + abstract, the authors' featured papers and upvotes on days before D, and the
+paper's metadata (code, project page, categories, days since announced). Gradient-boosted
+trees (scikit-learn) combine them, as in bench/curation_quality.py, which back-tests the
+same recipe on real history (docs/curation.md).
+"""
+
+import bisect
+import collections
+import datetime as dt
+import math
+import pickle
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+
+from dailypapers.papers.models import DailyEntry, Paper
+
+POOL_DAYS = 4
+CATEGORIES = ("cs.CV", "cs.CL", "cs.LG", "cs.AI", "cs.RO", "cs.IR", "cs.SD", "cs.MA")
+CODE = re.compile(r"github\.com|code (is )?(available|released)|huggingface\.co", re.I)
+PROJECT = re.compile(r"project page|https?://\S+\.github\.io", re.I)
+VENUE = re.compile(r"accepted|neurips|iclr|icml|cvpr|iccv|eccv|acl|emnlp|naacl|aaai", re.I)
+
+
+class CurationError(Exception):
+    """Training or suggesting cannot proceed; the message says why, for a person."""
+
+
+@dataclass
+class Suggestion:
+    paper: Paper
+    score: float
+    reason: str
+
+
+def model_path():
+    return Path(settings.DATA_DIR) / "curation-model.pickle"
+
+
+def author_names(paper):
+    return [" ".join(str(a.get("name", "") if isinstance(a, dict) else a).lower().split())
+            for a in paper.authors or []]  # fmt: skip
+
+
+def announcement_days(day, count=POOL_DAYS):
+    """The last `count` days up to `day` on which papers were announced."""
+    papers = Paper.objects.filter(published_at__date__lte=day)
+    return list(papers.dates("published_at", "day", order="DESC")[:count])
+
+
+def candidates(day):
+    """Visible papers announced on the POOL_DAYS announcement days up to `day`, not
+    featured on any day before it."""
+    featured_before = DailyEntry.objects.filter(day__lt=day).values("paper_id")
+    return (
+        Paper.objects.visible()
+        .filter(withdrawn_at=None, published_at__date__in=announcement_days(day))
+        .exclude(pk__in=featured_before)
+    )
+
+
+class History:
+    """Authors' featured papers (day, upvotes), queried as known before a day."""
+
+    def __init__(self, until=None):
+        self.by_author = collections.defaultdict(list)
+        entries = DailyEntry.objects.select_related("paper").order_by("day")
+        if until:
+            entries = entries.filter(day__lt=until)
+        for entry in entries.only("day", "paper__authors", "paper__upvotes"):
+            for name in author_names(entry.paper):
+                self.by_author[name].append((entry.day, entry.paper.upvotes))
+
+    def reception(self, paper, day):
+        """(featured papers, log upvotes, best author's count) of the authors before day."""
+        counts, upvotes = [], 0
+        for name in author_names(paper):
+            history = self.by_author.get(name, ())
+            end = bisect.bisect_left(history, (day, -1))
+            counts.append(end)
+            upvotes += sum(u for _, u in history[:end])
+        return sum(counts), math.log1p(upvotes), max(counts, default=0)
+
+
+def text_of(paper):
+    return f"{paper.title}. {paper.abstract}"
+
+
+def has_code(paper):
+    return bool(paper.github_repo or CODE.search(f"{paper.comment} {paper.abstract}"))
+
+
+def has_project_page(paper):
+    return bool(paper.project_page or PROJECT.search(f"{paper.comment} {paper.abstract}"))
+
+
+def features(paper, day, history, text_score):
+    categories = paper.categories or []
+    primary = paper.primary_category or (categories[0] if categories else "")
+    return [
+        text_score,
+        *history.reception(paper, day),
+        len(paper.authors or []),
+        len(categories),
+        (day - paper.published_at.date()).days,
+        len(paper.abstract),
+        has_code(paper),
+        has_project_page(paper),
+        bool(VENUE.search(paper.comment or "")),
+        *(primary == c for c in CATEGORIES),
+        *(c in categories for c in CATEGORIES),
+    ]
+
+
+def training_pools(until, progress=None):
+    """(day, candidates, featured ids) of every day with entries before `until`."""
+    days = DailyEntry.objects.order_by("day").values_list("day", flat=True).distinct()
+    if until:
+        days = days.filter(day__lt=until)
+    for day in days:
+        pool = list(candidates(day))
+        chosen = set(DailyEntry.objects.filter(day=day).values_list("paper_id", flat=True))
+        if progress:
+            progress(1)
+        if any(p.pk in chosen for p in pool):
+            yield day, pool, chosen
+
+
+def train(until=None, progress=None):
+    """Fit the text model and the trees on days before `until`; save them; return a summary."""
+    import numpy as np
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import cross_val_predict
+
+    pools = list(training_pools(until, progress))
+    papers = {p.pk: p for _, pool, _ in pools for p in pool}
+    chosen = {pk for _, pool, picked in pools for pk in picked if pk in papers}
+    if len(chosen) < 5 or len(papers) - len(chosen) < 5:
+        raise CurationError(
+            f"too little history to learn from: {len(chosen)} featured papers among "
+            f"{len(papers)} candidates before {until or 'today'} (need 5 of each)"
+        )
+    ids = sorted(papers)
+    vectorizer = TfidfVectorizer(sublinear_tf=True, min_df=2, max_features=100_000,
+                                 ngram_range=(1, 2), stop_words="english")  # fmt: skip
+    x = vectorizer.fit_transform(text_of(papers[pk]) for pk in ids)
+    y = np.array([pk in chosen for pk in ids])
+    text_model = LogisticRegression(C=4.0, max_iter=2000, class_weight="balanced")
+    # Out-of-fold scores for the trees' rows, so that they do not learn an overfit score.
+    folds = min(4, len(chosen))
+    oof = dict(zip(ids, cross_val_predict(text_model, x, y, cv=folds,
+                                           method="decision_function"), strict=True))  # fmt: skip
+    text_model.fit(x, y)
+    history = History(until)
+    rows, labels = [], []
+    for day, pool, picked in pools:
+        for paper in pool:
+            rows.append(features(paper, day, history, oof[paper.pk]))
+            labels.append(paper.pk in picked)
+    trees = HistGradientBoostingClassifier(max_iter=300, learning_rate=0.05,
+                                           max_leaf_nodes=31, random_state=0)  # fmt: skip
+    trees.fit(np.array(rows, dtype=float), np.array(labels))
+    text_scores = sorted(oof[pk] for pk in chosen)
+    model = {
+        "vectorizer": vectorizer,
+        "text_model": text_model,
+        "trees": trees,
+        "until": until,
+        "close_text": text_scores[len(text_scores) // 2],  # a median pick's text score
+    }
+    path = model_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pickle.dumps(model))
+    return {"days": len(pools), "rows": len(rows), "featured": len(chosen), "path": path}
+
+
+def load_model():
+    path = model_path()
+    if not path.exists():
+        raise CurationError("no suggestion model yet: run `dailypapers feature train`")
+    return pickle.loads(path.read_bytes())  # our own file, written by train()
+
+
+def reason(paper, row, model):
+    featured, _, best = row[1:4]
+    parts = []
+    if best:
+        parts.append(f"authors with {featured} featured paper{'s' * (featured != 1)} before")
+    if row[0] >= model["close_text"]:
+        parts.append("close in subject to past picks")
+    if has_code(paper):
+        parts.append("code released")
+    if has_project_page(paper):
+        parts.append("project page")
+    return "; ".join(parts) or "ranked by the model over its text and metadata"
+
+
+def suggest(day, limit=20):
+    """The candidates of `day`, best first, as Suggestions (only history before `day`)."""
+    import numpy as np
+
+    model = load_model()
+    pool = list(candidates(day))
+    if not pool:
+        return []
+    history = History(day)
+    text_scores = model["text_model"].decision_function(
+        model["vectorizer"].transform(text_of(p) for p in pool)
+    )
+    rows = [features(p, day, history, s) for p, s in zip(pool, text_scores, strict=True)]
+    scores = model["trees"].predict_proba(np.array(rows, dtype=float))[:, 1]
+    order = np.argsort(-scores, kind="stable")[:limit]
+    return [Suggestion(pool[n], float(scores[n]), reason(pool[n], rows[n], model)) for n in order]
+
+
+def parse_day(text):
+    try:
+        return dt.date.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise CurationError(f"{text!r} is not a date (YYYY-MM-DD)") from None

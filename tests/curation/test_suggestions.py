@@ -1,0 +1,112 @@
+"""The suggestion model: trained on the instance's daily pages, it ranks a day's candidates
+using only what was known before that day, and says why."""
+
+import datetime as dt
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from dailypapers.curation import services
+from dailypapers.papers.models import DailyEntry, Paper
+
+pytestmark = pytest.mark.django_db
+
+START = dt.date(2025, 11, 3)  # a Monday
+DAYS = [
+    START + dt.timedelta(days=n) for n in range(21) if (START + dt.timedelta(days=n)).weekday() < 5
+]
+TOPICS = [
+    "graph coloring",
+    "sparse solvers",
+    "protein folding",
+    "crop yields",
+    "tax policy",
+    "bird songs",
+    "compilers",
+    "ocean tides",
+    "chess engines",
+    "river deltas",
+]
+
+
+def paper(arxiv_id, day, title, authors, **fields):
+    noon = dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)
+    return Paper.objects.create(
+        arxiv_id=arxiv_id,
+        title=title,
+        published_at=noon,
+        abstract=f"We study {title}.",
+        authors=authors,
+        categories=["cs.LG"],
+        primary_category="cs.LG",
+        **fields,
+    )
+
+
+@pytest.fixture
+def history(settings, tmp_path):
+    """Each announcement day: 20 papers; the 2 by the Lovelace lab about diffusion language
+    models are featured that day (with upvotes), the others never."""
+    settings.DATA_DIR = tmp_path
+    for n, day in enumerate(DAYS):
+        for i in range(20):
+            ours = i < 2
+            title = f"diffusion language models part {n}.{i}" if ours else TOPICS[i % 10] + f" {n}"
+            authors = ["Ada Lovelace", f"Student {n}"] if ours else [f"Someone {n}-{i}"]
+            p = paper(f"2511.{n:02d}{i:03d}", day, title, authors, imported_upvotes=30 * ours)
+            if ours:
+                noon = dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)
+                DailyEntry.objects.create(paper=p, day=day, submitted_at=noon)
+    return DAYS
+
+
+def test_candidates_are_the_last_4_announcement_days_not_featured_before(history):
+    day = history[10]
+    pool = services.candidates(day)
+    assert {p.published_at.date() for p in pool} == set(history[7:11])
+    assert not pool.filter(daily_entries__day__lt=day).exists()
+    assert pool.filter(daily_entries__day=day).count() == 2  # that day's picks are candidates
+
+
+def test_it_learns_from_the_past_and_ranks_the_kind_of_paper_the_community_features(history):
+    cutoff = history[12]
+    out = io.StringIO()
+    call_command("feature", "train", "--until", str(cutoff), "--no-progress", stdout=out)
+    assert "trained on 12 days" in out.getvalue()
+
+    day = history[-1]
+    new = paper(
+        "2512.00001",
+        day,
+        "diffusion language models decode faster",
+        ["Ada Lovelace", "New Student"],
+        github_repo="https://github.com/ada/dlm",
+    )
+    suggestions = services.suggest(day, limit=5)
+    assert all(s.paper.authors[0] == "Ada Lovelace" for s in suggestions[:3])  # the lab's 3
+    ours = next(s for s in suggestions if s.paper == new)
+    assert "authors with" in ours.reason and "code released" in ours.reason
+    assert suggestions[0].score > suggestions[-1].score
+
+    call_command("feature", "suggest", "--date", str(day), "--limit", "3", stdout=out)
+    assert "2512.00001" in out.getvalue() and "code released" in out.getvalue()
+
+
+def test_a_replayed_day_uses_only_history_before_it(history):
+    day = history[5]
+    earlier = services.History(day).reception(Paper.objects.get(arxiv_id="2511.05000"), day)
+    assert earlier[0] == 2 * 5  # Ada's 10 featured papers of the 5 days before, not later ones
+    assert (
+        services.History(None).reception(Paper.objects.get(arxiv_id="2511.05000"), day) == earlier
+    )
+
+
+def test_it_says_what_is_wrong(settings, tmp_path):
+    settings.DATA_DIR = tmp_path
+    with pytest.raises(CommandError, match="no suggestion model yet"):
+        call_command("feature", "suggest", "--date", "2025-12-01")
+    with pytest.raises(CommandError, match="is not a date"):
+        call_command("feature", "suggest", "--date", "yesterday")
+    with pytest.raises(CommandError, match="too little history"):
+        call_command("feature", "train", "--no-progress")
