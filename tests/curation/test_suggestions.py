@@ -37,7 +37,7 @@ def paper(arxiv_id, day, title, authors, **fields):
         title=title,
         published_at=noon,
         abstract=f"We study {title}.",
-        authors=authors,
+        authors=[{"name": name} for name in authors],
         categories=["cs.LG"],
         primary_category="cs.LG",
         **fields,
@@ -84,7 +84,7 @@ def test_it_learns_from_the_past_and_ranks_the_kind_of_paper_the_community_featu
         github_repo="https://github.com/ada/dlm",
     )
     suggestions = services.suggest(day, limit=5)
-    assert all(s.paper.authors[0] == "Ada Lovelace" for s in suggestions[:3])  # the lab's 3
+    assert all(s.paper.authors[0]["name"] == "Ada Lovelace" for s in suggestions[:3])  # the lab's 3
     ours = next(s for s in suggestions if s.paper == new)
     assert "authors with" in ours.reason and "code released" in ours.reason
     assert suggestions[0].score > suggestions[-1].score
@@ -110,3 +110,21 @@ def test_it_says_what_is_wrong(settings, tmp_path):
         call_command("feature", "suggest", "--date", "yesterday")
     with pytest.raises(CommandError, match="too little history"):
         call_command("feature", "train", "--no-progress")
+
+
+def test_the_api_answers_suggestions_in_the_daily_papers_shape(history, client):
+    assert client.get("/api/suggestions", {"date": str(history[-1])}).status_code == 503
+    services.train(history[12])
+
+    answer = client.get("/api/suggestions", {"date": str(history[-1]), "limit": 3})
+
+    assert answer.status_code == 200
+    body = answer.json()
+    assert len(body) == 3  # the day's 2 papers of the Lovelace lab come first
+    assert [row["paper"]["authors"][0]["name"] for row in body[:2]] == ["Ada Lovelace"] * 2
+    assert all(row["reason"].startswith("authors with") for row in body[:2])
+    assert body[0]["suggestionScore"] >= body[-1]["suggestionScore"]
+    assert {"paper", "publishedAt", "title", "summary", "numComments"} <= body[0].keys()
+    bad = client.get("/api/suggestions", {"date": "2025-13-40"})
+    assert bad.status_code == 400 and "not a date" in bad.json()["error"]
+    assert client.get("/api/suggestions", {"date": "x", "limit": 0}).status_code == 400

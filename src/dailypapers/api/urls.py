@@ -11,6 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
+from dailypapers.curation import api as curation_api
 from dailypapers.papers.arxiv_ids import InvalidArxivId
 from dailypapers.papers.services import RateLimited, SubmissionError
 
@@ -33,6 +34,7 @@ api = NinjaAPI(
 api.add_router("/", members.router)
 api.add_router("/", follows.router)
 api.add_router("/", papers.router)
+api.add_router("/", curation_api.router)
 
 
 def _field(loc):
