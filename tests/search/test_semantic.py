@@ -121,3 +121,26 @@ def test_it_counts_only_the_papers_meaning_ranked_among_the_matches():
     assert selectors._added_by_meaning([1, 8, 2, 9, 3, 7], {1, 2, 3}) == 2
     assert selectors._added_by_meaning([5, 6], set()) == 2  # no keyword match at all
     assert selectors._added_by_meaning([5, 6], {1}) == 2  # mode="semantic"
+
+
+def test_related_papers_query_by_the_whole_paper_and_say_why(load_real_papers, monkeypatch):
+    papers = load_real_papers()
+    anchor = next(p for p in papers if p.arxiv_id == "2505.23807")  # layerwise pruning of LLMs
+    by_text = selectors.related.by_keywords(anchor, 10)
+    assert anchor.pk not in by_text and len(by_text) == 10
+    by_pk = {p.pk: p for p in papers}
+    assert sum(about_pruning(by_pk[pk]) for pk in by_text[:5]) >= 3
+    fused = related_papers(anchor, limit=5)
+    assert all(p.related_reason.startswith(("Shares “", "Close in meaning")) for p in fused)
+    assert any(p.related_reason.startswith("Shares “") for p in fused)
+
+    def broken():
+        raise EmbedderUnavailable("model files missing")
+
+    monkeypatch.setattr(selectors, "get_embedder", broken)  # keywords alone still answer
+    assert [p.pk for p in related_papers(anchor, limit=5)] == by_text[:5]
+
+
+def test_fusion_rewards_papers_both_engines_rank():
+    assert selectors.related.fuse([1, 2, 3], [3, 4, 1])[:2] == [1, 3]
+    assert selectors.related.fuse([], [7, 8]) == [7, 8]

@@ -8,7 +8,7 @@ import numpy as np
 
 from dailypapers.papers.models import Paper, Vote
 
-from . import acronyms, fusion, keyword
+from . import acronyms, fusion, keyword, related
 from .embedders import get_embedder
 from .gate import searches
 from .keyword import Filters
@@ -260,29 +260,37 @@ def _pin_exact_title(papers, text):
 
 
 def related_papers(paper, *, limit=10, since=None):
-    """Nearest neighbours of `paper` (visible, itself excluded), optionally published since."""
+    """Papers related to `paper` (visible, itself excluded), optionally published since.
+
+    The paper's title and abstract as a keyword query, fused with its nearest neighbours
+    in meaning (related.py); either engine alone when the other is unavailable. Each
+    paper gets `related_reason`: the rare words they share, else "Close in meaning"."""
     limit = _clamp(limit, 1, MAX_LIMIT, 10)
+    k = limit * (10 if since else 3) + 1
+    rankings = []
     try:
-        embedder = get_embedder()
-        if embedder is None:
-            raise LookupError("no embedder")
-        store = get_store(embedder.contract, embedder.dims)
-        found, vectors = store.vectors_of([paper.pk])
-        vector = vectors[0] if found else embedder.encode_papers([paper])[0]
-        k = limit * (10 if since else 3) + 1
-        labels, _ = store.search(vector, k)
-        pks = [int(label) for label in labels if int(label) != paper.pk]
+        rankings.append(related.by_keywords(paper, k))
     except Exception as exc:
-        log.info("related papers by keywords for %s: %s", paper.pk, exc)
-        pks = _related_by_keywords(paper, limit * 3)
-    papers = _hydrate(pks, Filters(published_after=since))
-    return papers[:limit]
+        log.info("related papers without keywords for %s: %s", paper.pk, exc)
+    try:
+        rankings.append(_related_by_meaning(paper, k))
+    except Exception as exc:
+        log.info("related papers without meaning for %s: %s", paper.pk, exc)
+    papers = _hydrate(related.fuse(*rankings), Filters(published_after=since))[:limit]
+    for other in papers:
+        other.related_reason = related.reason(paper, other)
+    return papers
 
 
-def _related_by_keywords(paper, k):
-    parsed = parse(paper.title)
-    hits, _ = keyword.get_index().search(parsed, Filters(), limit=k + 1)
-    return [hit.pk for hit in hits if hit.pk != paper.pk]
+def _related_by_meaning(paper, k):
+    embedder = get_embedder()
+    if embedder is None:
+        raise LookupError("no embedder")
+    store = get_store(embedder.contract, embedder.dims)
+    found, vectors = store.vectors_of([paper.pk])
+    vector = vectors[0] if found else embedder.encode_papers([paper])[0]
+    labels, _ = store.search(vector, k + 1)
+    return [int(label) for label in labels if int(label) != paper.pk]
 
 
 # --- recommendations -----------------------------------------------------------------

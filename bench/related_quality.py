@@ -1,0 +1,112 @@
+"""Related-papers quality on real papers: ours (the paper's text as a keyword query fused
+with vector neighbours), each engine alone, and a bm25s query-by-document anchor, in one run.
+
+Corpus: the Hugging Face daily papers in ../shared/data (real titles and abstracts).
+Relevance, graded 0-3, from signals the ranking never sees (ai_keywords are not indexed):
+  grade = min(3, shared HF ai_keywords (exact, case-folded) + 1 if they share an author)
+Limits: ai_keywords are extracted from the abstracts, so they favour word overlap (they
+flatter keyword engines, not meaning), and a shared author is a weak topical signal. It is
+a proxy for expert judgements, not one.
+Metric: NDCG@20 over --queries seeded query papers that have at least 3 graded papers.
+
+    .venv/bin/python bench/related_quality.py [--queries 300] [--data-dir DIR]
+"""
+
+import argparse
+import math
+import random
+import statistics
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import real_data
+import search_quality as sq
+
+K = 20
+
+
+def hf_rows():
+    rows, keywords, authors = [], {}, {}
+    for arxiv_id, paper in sq.hf_records().items():
+        published = sq.dt.datetime.fromisoformat(paper["publishedAt"].replace("Z", "+00:00"))
+        names = [a["name"] for a in paper.get("authors", [])]
+        rows.append((arxiv_id, sq.clean(paper["title"]), sq.clean(paper.get("summary")),
+                     names, ["cs.CL"], published, paper.get("githubRepo") or ""))  # fmt: skip
+        keywords[arxiv_id] = {k.lower().strip() for k in paper.get("ai_keywords") or []}
+        authors[arxiv_id] = {n.lower() for n in names}
+    return rows, keywords, authors
+
+
+def judgements(query, keywords, authors, by_keyword):
+    """{arxiv id: grade 1..3} for the query paper."""
+    shared = defaultdict(int)
+    for word in keywords[query]:
+        for other in by_keyword[word]:
+            shared[other] += 1
+    grades = {}
+    for other, count in shared.items():
+        if other != query:
+            grades[other] = min(3, count + (1 if authors[query] & authors[other] else 0))
+    return grades
+
+
+def ndcg(ranked, grades):
+    dcg = sum(grades.get(pid, 0) / math.log2(i + 2) for i, pid in enumerate(ranked[:K]))
+    ideal = sorted(grades.values(), reverse=True)[:K]
+    best = sum(g / math.log2(i + 2) for i, g in enumerate(ideal))
+    return dcg / best if best else 0.0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default="/tmp/dp-related-bench")
+    parser.add_argument("--queries", type=int, default=300)
+    real_data.add_option(parser)
+    args = parser.parse_args()
+    sq.DATA = real_data.require(args.data, real_data.HF_DAYS)
+    sq.setup_django(Path(args.data_dir))
+    rows, keywords, authors = hf_rows()
+    build = sq.load_corpus(rows)
+    print(f"corpus: {len(rows)} HF daily papers; build/catch-up {build:.0f} s")
+
+    from dailypapers.papers.models import Paper
+    from dailypapers.search import related, related_papers, selectors
+
+    by_keyword = defaultdict(set)
+    for pid, words in keywords.items():
+        for word in words:
+            by_keyword[word].add(pid)
+    rng = random.Random(7)
+    candidates = [
+        pid for pid in sorted(keywords) if len(judgements(pid, keywords, authors, by_keyword)) >= 3
+    ]
+    queries = rng.sample(candidates, min(args.queries, len(candidates)))
+    papers = Paper.objects.in_bulk(queries, field_name="arxiv_id")
+    id_of = dict(Paper.objects.values_list("pk", "arxiv_id"))
+    bm25 = sq.bm25s_anchor(rows)
+    text = {row[0]: f"{row[1]} {row[2]}" for row in rows}
+
+    systems = {
+        "bm25s query-by-document (anchor)": lambda p: [
+            i for i in bm25(text[p.arxiv_id], K + 1) if i != p.arxiv_id
+        ],
+        "ours: keywords only": lambda p: [id_of[pk] for pk in related.by_keywords(p, K)],
+        "ours: vectors only": lambda p: [id_of[pk] for pk in selectors._related_by_meaning(p, K)],
+        "ours: fused (related_papers)": lambda p: [x.arxiv_id for x in related_papers(p, limit=K)],
+    }
+    print(f"queries: {len(queries)} papers with >= 3 graded papers; NDCG@{K}")
+    for name, run in systems.items():
+        scores, times = [], []
+        for pid in queries:
+            started = time.perf_counter()
+            ranked = run(papers[pid])
+            times.append(time.perf_counter() - started)
+            scores.append(ndcg(ranked, judgements(pid, keywords, authors, by_keyword)))
+        print(f"  {name:36s} NDCG@{K} {statistics.mean(scores):.3f}"
+              f"   p50 {statistics.median(times) * 1000:.0f} ms")  # fmt: skip
+
+
+if __name__ == "__main__":
+    sys.exit(main())
