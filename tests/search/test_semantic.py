@@ -143,4 +143,5 @@ def test_related_papers_query_by_the_whole_paper_and_say_why(load_real_papers, m
 
 def test_fusion_rewards_papers_both_engines_rank():
     assert selectors.related.fuse([1, 2, 3], [3, 4, 1])[:2] == [1, 3]
+    assert selectors.related.fuse([5, 6], [6, 7]) == [6, 5, 7]  # both engines beat one
     assert selectors.related.fuse([], [7, 8]) == [7, 8]

@@ -119,7 +119,7 @@ def _paper_or_404(paper_id):
     response={200: list[PaperOut], 404: ErrorOut, **READ_ERRORS},
 )
 def related(request, id: str, limit: int = Query(10, ge=1, le=50)):
-    """Papers close in meaning to this one (our search's related papers)."""
+    """Papers related to this one: its text as a keyword query fused with meaning."""
     from dailypapers.search import related_papers
 
     paper, failure = _paper_or_404(id)

@@ -267,16 +267,16 @@ def related_papers(paper, *, limit=10, since=None):
     paper gets `related_reason`: the rare words they share, else "Close in meaning"."""
     limit = _clamp(limit, 1, MAX_LIMIT, 10)
     k = limit * (10 if since else 3) + 1
-    rankings = []
+    by_text, by_meaning = [], []
     try:
-        rankings.append(related.by_keywords(paper, k))
+        by_text = related.by_keywords(paper, k)
     except Exception as exc:
         log.info("related papers without keywords for %s: %s", paper.pk, exc)
     try:
-        rankings.append(_related_by_meaning(paper, k))
+        by_meaning = _related_by_meaning(paper, k)
     except Exception as exc:
         log.info("related papers without meaning for %s: %s", paper.pk, exc)
-    papers = _hydrate(related.fuse(*rankings), Filters(published_after=since))[:limit]
+    papers = _hydrate(related.fuse(by_text, by_meaning), Filters(published_after=since))[:limit]
     for other in papers:
         other.related_reason = related.reason(paper, other)
     return papers
