@@ -1,5 +1,6 @@
 """System checks for configuration that would otherwise fail late (at 20:30 on a Sunday)."""
 
+import re
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -19,13 +20,16 @@ def check_configuration(app_configs, **kwargs):
             )
         )
     auto = settings.AUTO_FEATURE.strip().lower()
-    if auto not in ("none", "all") and not all(
-        "." in category or category.isalpha() for category in auto.split(",")
+    is_top = re.fullmatch(r"top:[1-9]\d*", auto)
+    if (
+        auto not in ("none", "all")
+        and not is_top
+        and not all("." in category or category.isalpha() for category in auto.split(","))
     ):
         problems.append(
             Error(
                 f"DAILYPAPERS_AUTO_FEATURE={settings.AUTO_FEATURE!r} is not understood.",
-                hint='Use "none", "all" or a comma list of arXiv categories such as cs.CL,cs.LG',
+                hint='Use "none", "all", "top:N" or arXiv categories such as cs.CL,cs.LG',
                 id="dailypapers.E002",
             )
         )

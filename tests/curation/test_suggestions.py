@@ -128,3 +128,25 @@ def test_the_api_answers_suggestions_in_the_daily_papers_shape(history, client):
     bad = client.get("/api/suggestions", {"date": "2025-13-40"})
     assert bad.status_code == 400 and "not a date" in bad.json()["error"]
     assert client.get("/api/suggestions", {"date": "x", "limit": 0}).status_code == 400
+
+
+def test_auto_feature_top_n_features_the_best_suggestions(history, caplog):
+    from dailypapers.ingest.services import papers_auto_feature
+
+    day = history[-1] + dt.timedelta(days=3)  # the next Monday
+    new = paper("2512.00002", day, "diffusion language models at scale", ["Ada Lovelace"])
+    assert papers_auto_feature(paper_ids=[], day=day, rule="top:1") == 0  # no model yet
+    assert "no suggestion model yet" in caplog.text
+
+    services.train()
+    assert papers_auto_feature(paper_ids=[], day=day, rule="top:1") == 1
+    entry = DailyEntry.objects.get(day=day)
+    assert entry.paper == new and entry.source == DailyEntry.Source.AUTO
+
+
+@pytest.mark.parametrize("value, valid", [("top:5", True), ("top:0", False), ("top:x", False)])
+def test_the_top_n_rule_is_checked_at_start_up(settings, value, valid):
+    from django.core.checks import run_checks
+
+    settings.AUTO_FEATURE = value
+    assert any(p.id == "dailypapers.E002" for p in run_checks()) is not valid

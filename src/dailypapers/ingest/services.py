@@ -2,6 +2,8 @@
 scheduled tasks; and the operator's auto-feature rules."""
 
 import datetime as dt
+import logging
+import re
 
 from django.conf import settings
 from django.utils import timezone
@@ -19,6 +21,8 @@ from .upsert import IngestSummary, upsert_daily_records, upsert_records
 
 # How far back the scheduled job asks the query API: announcements cover submissions of
 # the previous working days; the overlap is free because the upsert is idempotent.
+log = logging.getLogger(__name__)
+
 SCHEDULED_WINDOW_DAYS = 3
 
 
@@ -99,6 +103,9 @@ def auto_feature_rule(value=None):
             return None
         if text.lower() == "all":
             return "all"
+        top = re.fullmatch(r"top:(\d+)", text.lower())
+        if top and int(top[1]) > 0:
+            return ("top", int(top[1]))  # the model's N best suggestions (curation app)
         categories = {c.strip() for c in text.split(",") if c.strip()}
     return categories or None
 
@@ -110,9 +117,11 @@ def papers_auto_feature(*, paper_ids, day=None, rule=None):
     Only papers ingested just now (new ones), visible, not withdrawn, and never featured
     before are considered: an updated version never comes back to the front page."""
     rule = auto_feature_rule(rule)
+    day = day or timezone.localdate()
+    if isinstance(rule, tuple):
+        return feature_top_suggestions(day, rule[1])
     if rule is None or not paper_ids:
         return 0
-    day = day or timezone.localdate()
     candidates = Paper.objects.visible().filter(pk__in=list(paper_ids), withdrawn_at=None)
     candidates = candidates.exclude(pk__in=DailyEntry.objects.values("paper_id"))
     created = 0
@@ -120,6 +129,25 @@ def papers_auto_feature(*, paper_ids, day=None, rule=None):
         if rule == "all" or rule.intersection(paper.categories or []):
             _, was_created = paper_feature(paper=paper, day=day, source=DailyEntry.Source.AUTO)
             created += was_created
+    return created
+
+
+def feature_top_suggestions(day, count):
+    """DAILYPAPERS_AUTO_FEATURE=top:N: put the suggestion model's N best candidates of `day`
+    on its page. Without a trained model nothing is featured and the log says why."""
+    from dailypapers.curation.services import CurationError, suggest
+
+    try:
+        suggestions = suggest(day, count)
+    except CurationError as exc:
+        log.warning("auto-feature top:%s on %s skipped: %s", count, day, exc)
+        return 0
+    created = 0
+    for suggestion in suggestions:
+        _, was_created = paper_feature(
+            paper=suggestion.paper, day=day, source=DailyEntry.Source.AUTO
+        )
+        created += was_created
     return created
 
 
