@@ -296,6 +296,8 @@ def _related_by_meaning(paper, k):
 # --- recommendations -----------------------------------------------------------------
 
 RANDOM_NEGATIVES = 200
+LIKED_SEEDS = 30  # the most recent liked papers whose keyword neighbours are pooled
+LIKED_NEIGHBOURS = 50
 RIDGE = 0.1  # strong enough that a few positives give a stable direction (tests)
 
 
@@ -353,6 +355,7 @@ def _recommend_by_model(positives, negatives, seen, limit):
     weights = _ridge(pos_vectors, neg_vectors)
     labels, _ = store.search(weights / max(np.linalg.norm(weights), 1e-12), limit * 3 + len(seen))
     pks = [int(label) for label in labels if int(label) not in seen]
+    pks = related.fuse(_liked_papers_neighbours(pos_ids, seen), pks)
     papers = _hydrate(pks, Filters())[:limit]
     if not papers:
         return []
@@ -368,6 +371,22 @@ def _recommend_by_model(positives, negatives, seen, limit):
             Recommendation(paper=paper, reason=f"Because you {positives[anchor]} “{title}”")
         )
     return recommendations
+
+
+def _liked_papers_neighbours(pos_ids, seen):
+    """[paper id] ranked by the summed reciprocal ranks of each liked paper's keyword
+    query-by-document (related.py): papers that share distinctive words with many likes.
+    On bench/recommend_quality.py the embedding model alone was far below tf-idf's SVM."""
+    liked = Paper.objects.filter(pk__in=pos_ids).order_by("-pk")[:LIKED_SEEDS]
+    scores = {}
+    try:
+        for paper in liked:
+            for rank, pk in enumerate(related.by_keywords(paper, LIKED_NEIGHBOURS)):
+                if pk not in seen:
+                    scores[pk] = scores.get(pk, 0.0) + 1.0 / (related.RRF_K + rank + 1)
+    except Exception as exc:  # no keyword index: the embedding model alone
+        log.info("recommendations without keywords: %s", exc)
+    return sorted(scores, key=lambda pk: -scores[pk])
 
 
 def _ridge(pos, neg):
