@@ -216,7 +216,10 @@ def measure(options, env, urls):
 
 def report(options, rows):
     anchor = {c: rate for label, c, rate, *_ in rows if label.startswith("Django hello")}
-    print(f"\n{options.server}, {options.workers} processes x {options.threads} threads; "
+    shape = f"{options.workers} processes x {options.threads} threads"
+    if options.server == "waitress":
+        shape = f"1 process x {options.workers * options.threads} threads"
+    print(f"\n{options.server}, {shape}; "
           f"wrk {options.seconds} s per row; load average {os.getloadavg()[0]:.1f}")  # fmt: skip
     print(f"{'address':<26} {'conns':>5} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
           f"{'x hello':>8} {'non-2xx':>8}")  # fmt: skip
