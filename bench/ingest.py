@@ -88,6 +88,7 @@ def main():
     from django.core.management import call_command
     from django.db import connection
 
+    from dailypapers.ingest.sources.common import read_ahead
     from dailypapers.ingest.sources.listings import read_listings
     from dailypapers.ingest.upsert import upsert_records
 
@@ -117,7 +118,8 @@ def main():
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
     use_db("stream")
-    stream = lambda: counts(upsert_records(limited(read_listings(args.file))))  # noqa: E731
+    # As `dailypapers ingest` does: the file is parsed in a child process (read_ahead).
+    stream = lambda: counts(upsert_records(read_ahead(limited(read_listings(args.file)))))  # noqa: E731
     summary, seconds, peak, cpu = in_child(stream)
     count = summary[0]
     results.append(("end to end: stream .jsonl.gz + upsert", count, seconds, peak, cpu))

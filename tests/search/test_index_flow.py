@@ -188,3 +188,32 @@ def test_the_view_prefers_the_newer_vector_of_a_paper_in_graph_and_tail(make_pap
     stored = np.frombuffer(bytes(PaperEmbedding.objects.get(paper=made[0]).vector), np.float32)
     query = embedder.encode([TOPICS[0]])[0]
     assert scores[list(labels).index(made[0].pk)] == pytest.approx(float(stored @ query), abs=1e-5)
+
+
+def _count_after_commit(queue):
+    """In a forked child: the index's document count once another process committed."""
+    from dailypapers.search import keyword
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and keyword.get_index().count() < 1:
+        time.sleep(0.1)
+    queue.put(keyword.get_index().count())
+
+
+def test_a_forked_server_worker_sees_commits_made_after_the_fork(tantivy_engine, make_paper):
+    """granian and gunicorn fork their workers from a parent that opened the index; the
+    reader's reload thread does not survive a fork, so each worker opens its own."""
+    import multiprocessing
+
+    from dailypapers.search import keyword
+
+    assert keyword.get_index().count() == 0  # the parent has the index open
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_count_after_commit, args=(queue,))
+    child.start()
+    paper = make_paper(title=TOPICS[0])
+    keyword.get_index().write(add=[keyword.paper_document(paper, featured=False)])
+
+    assert queue.get(timeout=20) == 1
+    child.join(10)

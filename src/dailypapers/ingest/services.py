@@ -14,6 +14,7 @@ from dailypapers.papers.services import paper_feature
 
 from .records import Rejected
 from .sources import arxiv_api, oai, rss
+from .sources.common import read_ahead
 from .sources.hf_daily import read_hf_daily
 from .sources.listings import read_listings
 from .sources.snapshot import read_snapshot
@@ -86,7 +87,8 @@ def ingest_file(kind, path, *, dry_run=False, progress=None):
     """`kind`: listings, snapshot or hf-daily (a file or a directory of day files)."""
     if kind == "hf-daily":
         return upsert_daily_records(_tracked(read_hf_daily(path), progress), dry_run=dry_run)
-    return upsert_records(_tracked(FILE_READERS[kind](path), progress), dry_run=dry_run)
+    records = read_ahead(FILE_READERS[kind](path))  # parsed in a child, beside the upsert
+    return upsert_records(_tracked(records, progress), dry_run=dry_run)
 
 
 # Auto-feature ---------------------------------------------------------------------------

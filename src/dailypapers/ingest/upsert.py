@@ -14,13 +14,13 @@ find the stored papers, `executemany` inserts/updates (Django's bulk_create cost
 per row) and authors linked in bulk. bench/ingest.py measures it.
 """
 
-import json
 import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import orjson
 from django.db import connection, transaction
 
 from dailypapers.papers.arxiv_ids import InvalidArxivId, parse_arxiv_id
@@ -238,7 +238,7 @@ def _upsert_papers(records, summary):
     stored = _stored_papers([record.arxiv_id for record in records])
     org_ids = _organization_ids(records)
     now = datetime.now(UTC)
-    inserts, updates, relink = [], [], set()
+    inserts, updates, relink = [], [], {}  # relink: {arxiv id: its authors' names, in order}
     touched = set()
     new_row = _new_row_maker(now)
     for record in records:
@@ -247,7 +247,7 @@ def _upsert_papers(records, summary):
         if old is None:
             authors = _authors(record)
             inserts.append(new_row(record, org_id, authors))
-            relink.add(record.arxiv_id)
+            relink[record.arxiv_id] = [author["name"] for author in authors]
             continue
         if record.version < old["version"] and not _enrichment_differs(record, old, org_id):
             summary.older += 1
@@ -258,8 +258,9 @@ def _upsert_papers(records, summary):
             continue
         summary.updated += 1
         updates.append((old["id"], merged))
-        if [a["name"] for a in merged["authors"]] != [a["name"] for a in old["authors"]]:
-            relink.add(record.arxiv_id)
+        names = [author["name"] for author in merged["authors"]]
+        if names != [author["name"] for author in old["authors"]]:
+            relink[record.arxiv_id] = names
         if merged["imported_upvotes"] != old["imported_upvotes"]:
             touched.add(old["id"])
     ids = {arxiv_id: row["id"] for arxiv_id, row in stored.items()}
@@ -274,7 +275,7 @@ def _upsert_papers(records, summary):
         _update_papers(updates, now)
     if relink:
         _link_authors(
-            [ids[arxiv_id] for arxiv_id in relink],
+            {ids[arxiv_id]: names for arxiv_id, names in relink.items()},
             replace=[stored[arxiv_id]["id"] for arxiv_id in relink if arxiv_id in stored],
         )
     return ids, touched, written
@@ -497,7 +498,10 @@ def _json_and_datetime():
     if connection.vendor == "postgresql":
         from psycopg.types.json import Jsonb as as_json
     else:
-        as_json = json.dumps
+
+        def as_json(value):  # orjson: a fifth of json.dumps's time, in the hot loop
+            return orjson.dumps(value).decode()
+
     adapt_datetime = connection.ops.adapt_datetimefield_value
 
     def as_datetime(value):
@@ -545,47 +549,31 @@ def _update_papers(updates, now):
         cursor.executemany(sql, params)
 
 
-# Author names and links come straight out of the papers' `authors` JSON just written, in
-# SQL: no name or id travels through Python (the slowest part of an import otherwise).
-AUTHOR_SQL = {
-    "sqlite": {
-        "names": "SELECT DISTINCT json_extract(j.value, '$.name') FROM {paper} p, "
-        "json_each(p.authors) j WHERE p.id IN ({ids})",
-        "links": "SELECT p.id, a.id, j.key FROM {paper} p, json_each(p.authors) j "
-        "JOIN {author} a ON a.name = json_extract(j.value, '$.name') WHERE p.id IN ({ids})",
-    },
-    "postgresql": {
-        "names": "SELECT DISTINCT j.value->>'name' FROM {paper} p, "
-        "jsonb_array_elements(p.authors) j WHERE p.id IN ({ids})",
-        "links": "SELECT p.id, a.id, j.position - 1 FROM {paper} p CROSS JOIN LATERAL "
-        "jsonb_array_elements(p.authors) WITH ORDINALITY AS j(value, position) "
-        "JOIN {author} a ON a.name = j.value->>'name' WHERE p.id IN ({ids})",
-    },
-}
-
-
-def _link_authors(paper_ids, *, replace):
-    """Author rows for every name in these papers' `authors`, and PaperAuthor rows in
-    paper order (replacing the old ones of papers in `replace`)."""
-    sql = AUTHOR_SQL[connection.vendor]
-    names = {"paper": _table(Paper), "author": _table(Author)}
-    links = _table(PaperAuthor)
+def _link_authors(authors_by_paper, *, replace):
+    """Author rows for every name, and PaperAuthor rows in paper order (replacing the old
+    ones of papers in `replace`). authors_by_paper: {paper id: [author names, in order]}.
+    Plain executemany with the names in hand: a third of the time of deriving them again
+    from the papers' JSON in SQL."""
+    author, links = _table(Author), _table(PaperAuthor)
+    names = sorted({name for names in authors_by_paper.values() for name in names})
     with connection.cursor() as cursor:
         for chunk in _chunks(replace):
             placeholders = ", ".join(["%s"] * len(chunk))
             cursor.execute(f"DELETE FROM {links} WHERE paper_id IN ({placeholders})", chunk)
-        for chunk in _chunks(paper_ids):
-            ids = ", ".join(["%s"] * len(chunk))
-            select_names = sql["names"].format(ids=ids, **names)
-            cursor.execute(
-                f"INSERT INTO {names['author']} (name) {select_names} "
-                "ON CONFLICT (name) DO NOTHING",
-                chunk,
-            )
-            select_links = sql["links"].format(ids=ids, **names)
-            cursor.execute(
-                f"INSERT INTO {links} (paper_id, author_id, position) {select_links}", chunk
-            )
+        cursor.executemany(
+            f"INSERT INTO {author} (name) VALUES (%s) ON CONFLICT (name) DO NOTHING",
+            [(name,) for name in names],
+        )
+    ids = dict(_select_in(f"SELECT name, id FROM {author} WHERE name", names))
+    rows = [
+        (paper_id, ids[name], position)
+        for paper_id, paper_names in authors_by_paper.items()
+        for position, name in enumerate(paper_names)
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {links} (paper_id, author_id, position) VALUES (%s, %s, %s)", rows
+        )
 
 
 def _select_in(sql, values):

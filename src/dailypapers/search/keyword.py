@@ -10,6 +10,7 @@ hidden papers excluded, so a lagging index can never show a hidden paper.
 import datetime as dt
 import logging
 import math
+import os
 import threading
 import time
 from contextlib import contextmanager
@@ -72,6 +73,18 @@ STOPWORDS = frozenset(
 
 _lock = threading.Lock()
 _indexes = {}
+
+
+def _forget_after_fork():
+    """A forked server worker (granian, gunicorn) opens the index anew: the parent's
+    reader reloads through a watcher thread, and threads do not survive a fork, so an
+    inherited index would never see another process's commits again."""
+    global _lock
+    _lock = threading.Lock()
+    _indexes.clear()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 @dataclass

@@ -56,6 +56,18 @@ _stores = {}
 _publishers = {}
 
 
+def _forget_after_fork():
+    """A forked server worker builds its own view: the parent's refresher thread (and any
+    lock it held) did not come along."""
+    global _lock
+    _lock = threading.Lock()
+    _stores.clear()
+    _publishers.clear()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
+
+
 class ExactIndex:
     """Vectors searched exactly (a matrix product). Never changed in place: `extended`
     returns a new index, so a search running in another thread sees a consistent one."""
