@@ -123,7 +123,9 @@ def test_it_counts_only_the_papers_meaning_ranked_among_the_matches():
     assert selectors._added_by_meaning([5, 6], {1}) == 2  # mode="semantic"
 
 
-def test_related_papers_query_by_the_whole_paper_and_say_why(load_real_papers, monkeypatch):
+def test_related_papers_query_by_the_whole_paper_and_say_why(
+    tantivy_engine, load_real_papers, monkeypatch
+):
     papers = load_real_papers()
     anchor = next(p for p in papers if p.arxiv_id == "2505.23807")  # layerwise pruning of LLMs
     by_text = selectors.related.by_keywords(anchor, 10)
