@@ -65,13 +65,6 @@ SESSION = textwrap.dedent(
 )
 
 
-def port_is_free(port):
-    import socket
-
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) != 0
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     real_data.add_option(parser)
@@ -82,7 +75,7 @@ def main():
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--port", type=int, default=8287)
     options = parser.parse_args()
-    if not port_is_free(options.port):
+    if not real_data.port_is_free(options.port):
         sys.exit(f"port {options.port} is taken (a server left from another run?): --port N")
     if not shutil.which("wrk"):
         sys.exit("pages.py needs wrk: apt-get install wrk")

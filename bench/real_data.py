@@ -1,5 +1,5 @@
-"""The benchmarks' --data DIR option: where the full real data set lives (../shared/data,
-described in its README; a fresh clone does not have it)."""
+"""What the benchmarks share: the --data DIR option (where the full real data set lives,
+described in its README; a fresh clone does not have it), and a free-port check."""
 
 import sys
 from pathlib import Path
@@ -29,3 +29,11 @@ def require(folder, *needed):
             "../shared/data (see its README)."
         )
     return folder
+
+
+def port_is_free(port):
+    """Nothing listens on 127.0.0.1:port (a server left from another run would answer)."""
+    import socket
+
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) != 0

@@ -35,13 +35,6 @@ ROOT = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-m", "dailypapers"]
 
 
-def port_is_free(port):
-    import socket
-
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) != 0
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     real_data.add_option(parser)
@@ -50,7 +43,7 @@ def main():
     parser.add_argument("--after", type=float, default=20, help="seconds of search after it")
     parser.add_argument("--port", type=int, default=8187)
     options = parser.parse_args()
-    if not port_is_free(options.port):
+    if not real_data.port_is_free(options.port):
         sys.exit(f"port {options.port} is taken (a server left from another run?): --port N")
     data = real_data.require(options.data, real_data.LISTINGS, real_data.HF_DAYS)
     home = Path(tempfile.mkdtemp(prefix="dp-search-ingest-"))

@@ -16,14 +16,7 @@ from dailypapers.search.models import PaperEmbedding
 from dailypapers.search.services import start_reindex
 from dailypapers.search.tasks import index_papers_task
 
-TOPICS = [
-    "Structured pruning of large language models",
-    "Speculative decoding with a small draft model",
-    "Text-to-video generation with diffusion transformers",
-    "Reward hacking in reinforcement learning from human feedback",
-    "Mixture-of-experts layers with token routing",
-    "Compressing the key-value cache for long contexts",
-]
+from .test_vectors import TOPICS
 
 
 @pytest.fixture(autouse=True)
