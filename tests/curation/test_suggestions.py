@@ -113,7 +113,7 @@ def test_it_says_what_is_wrong(settings, tmp_path):
 
 
 def test_the_api_answers_suggestions_in_the_daily_papers_shape(history, client):
-    assert client.get("/api/suggestions", {"date": str(history[-1])}).status_code == 503
+    assert client.get("/api/suggestions", {"date": str(history[-1])}).status_code == 409
     services.train(history[12])
 
     answer = client.get("/api/suggestions", {"date": str(history[-1]), "limit": 3})

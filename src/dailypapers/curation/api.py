@@ -20,7 +20,7 @@ class SuggestionOut(DailyEntryOut):
 
 
 @router.get(
-    "/suggestions", response={200: list[SuggestionOut], 400: ErrorOut, 429: ErrorOut, 503: ErrorOut}
+    "/suggestions", response={200: list[SuggestionOut], 400: ErrorOut, 429: ErrorOut, 409: ErrorOut}
 )
 def suggestions(
     request,
@@ -36,7 +36,7 @@ def suggestions(
     try:
         ranked = services.suggest(day, limit)
     except services.CurationError as exc:
-        return error(503, str(exc))
+        return error(409, str(exc))  # no model yet: the site is fine, train one
     return json_response([suggestion_json(s) for s in ranked])
 
 
