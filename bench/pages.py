@@ -12,8 +12,9 @@ and the same processes and threads:
 and loads each address with wrk (Debian package) at 8 and 32 connections for --seconds.
 Prints requests/s, p50 and p99 latency, and the ratio to hello at the same connections.
 Anonymous pages come from the page cache after the first request (as for real readers);
-"signed in" rows send a member's session cookie. Last, the cost of a page that is not in
-the cache (each address made new with ?_=N): median and max of 20 sequential requests.
+"signed in" rows send a member's cookies (session and CSRF, as a browser does). Last, the
+cost of a page that is not in the cache (each address made new with ?_=N): median and max
+of 20 sequential requests.
 """
 
 import argparse
@@ -60,7 +61,9 @@ SESSION = textwrap.dedent(
     store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store.create()
-    print(store.session_key)
+    from django.utils.crypto import get_random_string
+    # A browser sends the CSRF cookie that its first page set, beside the session's.
+    print(f"sessionid={store.session_key}; csrftoken={get_random_string(32)}")
     """
 )
 
@@ -172,7 +175,7 @@ def wrk(options, path, connections, cookie=None):
     url = f"http://127.0.0.1:{options.port}{path}"
     command = ["wrk", "-t2", f"-c{connections}", f"-d{options.seconds}s", "--latency", url]
     if cookie:
-        command[1:1] = ["-H", f"Cookie: sessionid={cookie}"]
+        command[1:1] = ["-H", f"Cookie: {cookie}"]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -197,7 +200,7 @@ def measure(options, env, urls):
         for label, path, cookie in urls:
             request = urllib.request.Request(f"http://127.0.0.1:{options.port}{path}")
             if cookie:
-                request.add_header("Cookie", f"sessionid={cookie}")
+                request.add_header("Cookie", cookie)
             for _ in range(2 * options.workers):  # each server process's first answer
                 urllib.request.urlopen(request, timeout=60).read()
             for connections in (8, 32):

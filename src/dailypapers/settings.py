@@ -89,13 +89,12 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "dailypapers.web.middleware.RejectNulCharactersMiddleware",
-    "dailypapers.caching.middleware.AnonymousPageCache",  # before sessions: hits skip them
+    "dailypapers.caching.middleware.PageCache",  # before sessions: a hit loads none
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "dailypapers.caching.middleware.MemberPageCache",  # a member's own copy of a page
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -1,7 +1,10 @@
 """Public pages come from the cache for readers who are not signed in, keyed on the site's
 generation: a vote, a new entry or an edit shows at once; 304 for a current copy."""
 
+import datetime as dt
+
 import pytest
+import time_machine
 from django.test import Client
 
 from dailypapers.caching import generation
@@ -90,8 +93,9 @@ def test_a_member_gets_their_own_copy_and_never_another_members(
     client, alice, bob, day_of_papers, django_assert_max_num_queries
 ):
     client.force_login(alice)
+    client.get("/")  # the first page a browser gets sets its CSRF cookie: never kept
     first = client.get(f"/papers/date/{DAY}")
-    with django_assert_max_num_queries(3):  # session, member, generation: not the page
+    with django_assert_max_num_queries(1):  # the generation: no session, no member, no page
         again = client.get(f"/papers/date/{DAY}")
     assert again.content == first.content and "private" in again["Cache-Control"]
 
@@ -110,3 +114,35 @@ def test_a_page_showing_a_one_time_message_is_not_kept(client, alice, day_of_pap
     shown = client.get(response["Location"]).content.decode()
     assert 'class="messages"' in shown  # the page after the redirect says what was done
     assert 'class="messages"' not in client.get(response["Location"]).content.decode()
+
+
+def test_a_copy_made_for_a_session_is_never_served_after_signing_out(client, alice, day_of_papers):
+    client.force_login(alice)
+    client.get("/")  # the browser's CSRF cookie
+    assert "Sign out" in client.get(f"/papers/date/{DAY}").content.decode()  # now kept
+    stolen = Client()
+    for name, morsel in client.cookies.items():  # the session and CSRF cookies, as they were
+        stolen.cookies[name] = morsel.value
+    client.logout()
+
+    assert "Sign out" not in stolen.get(f"/papers/date/{DAY}").content.decode()
+
+
+def test_a_copy_is_never_served_past_its_sessions_expiry(client, alice, day_of_papers):
+    client.force_login(alice)
+    session = client.session
+    session.set_expiry(2)
+    session.save()
+    client.get("/")  # the browser's CSRF cookie
+    assert "Sign out" in client.get(f"/papers/date/{DAY}").content.decode()
+    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5)):
+        assert "Sign out" not in client.get(f"/papers/date/{DAY}").content.decode()
+
+
+def test_a_session_without_a_member_is_not_kept(client, day_of_papers):
+    client.cookies["sessionid"] = "no-such-session"
+    client.get(f"/papers/date/{DAY}")
+    from django.core.cache import cache
+
+    value, _ = generation.current()
+    assert not [key for key in cache._cache if f"page:{value}:" in str(key)]  # noqa: SLF001

@@ -7,15 +7,18 @@ edit or an index move is visible at once. Every answer carries an ETag (a hash o
 and Last-Modified (when the generation last moved), and a client's copy that is current
 gets 304. Nothing that sets a cookie or shows a one-time message is kept.
 
-- AnonymousPageCache, before the session middleware: readers without a session cookie
-  share one copy of each page, served without loading a session.
-- MemberPageCache, after authentication: a member's own copy (their votes, their menu,
-  their form token), keyed on the member and the session too, so a reload costs the
-  session and user lookups, not the page. Their vote moves the generation: they see it.
+PageCache sits before the session middleware, so a hit loads no session and no user:
+- readers without a session cookie share one copy of each page;
+- a signed-in member gets their own copy (their votes, their menu, their form token),
+  keyed on their session and CSRF cookies. It is stored only once the session has proved
+  to be a member's, it is never served past the session's expiry, and signing in or out
+  (or any change to an account) moves the generation (apps.py), so a copy made for a
+  session that has ended is never served again, in any process.
 """
 
 import hashlib
 import re
+import time
 
 from django.conf import settings
 from django.core.cache import cache
@@ -30,11 +33,10 @@ PUBLIC_PAGES = re.compile(
 )
 MESSAGES_COOKIE = "messages"  # django.contrib.messages' cookie storage
 KEPT_HEADERS = ("Content-Type", "Content-Language", "X-Frame-Options", "Cache-Control", "Link")
+NEVER = float("inf")
 
 
-class AnonymousPageCache:
-    cache_control = "max-age=0"
-
+class PageCache:
     def __init__(self, get_response):
         self.get_response = get_response
 
@@ -42,80 +44,97 @@ class AnonymousPageCache:
         if not self._cacheable(request):
             return self.get_response(request)
         generation, changed_at = current()
-        key = f"page:{generation}:{self._address(request)}{self._whose(request)}"
+        session = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+        key = f"page:{generation}:{_digest(request.get_full_path())}{_whose(request, session)}"
         hit = cache.get(key)
-        if hit is None:
+        if hit is None or hit[-1] < time.time():
             response = self.get_response(request)
-            if not self._storable(request, response):
+            if not _storable(request, response, session):
                 return response
-            hit = self._stored(response, int(changed_at.timestamp()))
+            hit = _stored(response, int(changed_at.timestamp()), _expiry(request, session))
             cache.set(key, hit, settings.PAGE_CACHE_SECONDS)
-        return self._answer(request, *hit)
+        return _answer(request, *hit, member=session is not None)
 
     @staticmethod
-    def _address(request):
-        return hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
-
-    def _whose(self, request):
-        return ""
-
-    def _cacheable(self, request):
+    def _cacheable(request):
         return (
             request.method in ("GET", "HEAD")
-            and settings.SESSION_COOKIE_NAME not in request.COOKIES
-            and MESSAGES_COOKIE not in request.COOKIES
-            and PUBLIC_PAGES.match(request.path_info) is not None
-        )
-
-    @staticmethod
-    def _storable(request, response):
-        messages = getattr(request, "_messages", None)
-        return (
-            response.status_code == 200
-            and not response.streaming
-            and not response.cookies
-            and "no-store" not in response.get("Cache-Control", "")
-            # A page that showed (or queued) a one-time message must not show it again.
-            and not (
-                messages and (getattr(messages, "_loaded_data", None) or messages._queued_messages)
-            )  # noqa: E501
-        )
-
-    @staticmethod
-    def _stored(response, modified):
-        body = response.content
-        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-        headers = {name: response[name] for name in KEPT_HEADERS if response.has_header(name)}
-        return body, etag, modified, headers
-
-    def _answer(self, request, body, etag, modified, headers):
-        response = get_conditional_response(request, etag=etag, last_modified=modified)
-        if response is None:
-            response = HttpResponse(body)
-        for name, value in headers.items():
-            response[name] = value
-        response["ETag"] = etag
-        response["Last-Modified"] = http_date(modified)
-        response["Vary"] = "Cookie"
-        if "Cache-Control" not in headers:
-            response["Cache-Control"] = self.cache_control  # browsers ask again; 304 if current
-        return response
-
-
-class MemberPageCache(AnonymousPageCache):
-    """A signed-in member's own copy of the public pages (after AuthenticationMiddleware)."""
-
-    cache_control = "private, max-age=0"
-
-    def _cacheable(self, request):
-        return (
-            request.method in ("GET", "HEAD")
-            and request.user.is_authenticated
             and MESSAGES_COOKIE not in request.COOKIES  # a message waits to be shown
-            and "_messages" not in request.session
             and PUBLIC_PAGES.match(request.path_info) is not None
         )
 
-    def _whose(self, request):
-        session = hashlib.sha256(request.session.session_key.encode()).hexdigest()[:16]
-        return f":member:{request.user.pk}:{session}"
+
+def _digest(text):
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _whose(request, session):
+    if session is None:
+        return ""
+    # The CSRF cookie too: the page's forms carry a token made from it.
+    return ":member:" + _digest(session + "|" + request.COOKIES.get(settings.CSRF_COOKIE_NAME, ""))
+
+
+def _storable(request, response, session):
+    messages = getattr(request, "_messages", None)
+    return (
+        response.status_code == 200
+        and not response.streaming
+        and not _sets_cookies(request, response)
+        and "no-store" not in response.get("Cache-Control", "")
+        # A page that showed (or queued) a one-time message must not show it again.
+        and not (
+            messages and (getattr(messages, "_loaded_data", None) or messages._queued_messages)
+        )
+        and (session is None or _is_members(request, session))
+    )
+
+
+def _sets_cookies(request, response):
+    """Any cookie but the CSRF cookie sent again unchanged (Django renews its expiry on every
+    page with a form; the copy served from the cache just leaves the browser's as it is)."""
+    csrf = settings.CSRF_COOKIE_NAME
+    renewed = (
+        {csrf}
+        if csrf in response.cookies and (response.cookies[csrf].value == request.COOKIES.get(csrf))
+        else set()
+    )
+    return bool(set(response.cookies) - renewed)
+
+
+def _is_members(request, session):
+    """The page was made for a signed-in member whose session is this cookie's."""
+    user = getattr(request, "user", None)
+    store = getattr(request, "session", None)
+    return (
+        user is not None
+        and user.is_authenticated
+        and store.session_key == session
+        and "_messages" not in store  # a message stored in the session waits to be shown
+    )
+
+
+def _expiry(request, session):
+    return NEVER if session is None else request.session.get_expiry_date().timestamp()
+
+
+def _stored(response, modified, expires):
+    body = response.content
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {name: response[name] for name in KEPT_HEADERS if response.has_header(name)}
+    return body, etag, modified, headers, expires
+
+
+def _answer(request, body, etag, modified, headers, expires, member):
+    response = get_conditional_response(request, etag=etag, last_modified=modified)
+    if response is None:
+        response = HttpResponse(body)
+    for name, value in headers.items():
+        response[name] = value
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(modified)
+    response["Vary"] = "Cookie"
+    if "Cache-Control" not in headers:
+        # Browsers ask again each time, and get 304 while their copy is current.
+        response["Cache-Control"] = "private, max-age=0" if member else "max-age=0"
+    return response
