@@ -28,6 +28,12 @@ def fast_passwords(settings):
 
 
 @pytest.fixture(autouse=True)
+def no_new_member_wait(settings):
+    # The cast's accounts are seconds old; tests of the wait itself (tests/community) set it.
+    settings.NEW_MEMBER_WAIT_HOURS = 0
+
+
+@pytest.fixture(autouse=True)
 def empty_cache():
     from django.core.cache import cache
 

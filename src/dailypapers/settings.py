@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "dailypapers.digests",
     "dailypapers.curation",
     "dailypapers.community",
+    "dailypapers.notifications",
     "dailypapers.api",
     "dailypapers.accounts",
     "dailypapers.web",
@@ -112,6 +113,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "dailypapers.web.context_processors.site",
+                "dailypapers.notifications.context_processors.unread",
             ],
         },
     },
@@ -265,6 +267,14 @@ MIRROR_URL = env("DAILYPAPERS_MIRROR_URL", "").strip()
 SUBMISSIONS_PER_DAY = env_int("DAILYPAPERS_SUBMISSIONS_PER_DAY", 10)
 VOTES_PER_HOUR = env_int("DAILYPAPERS_VOTES_PER_HOUR", 200)
 SUBMIT_MAX_AGE_DAYS = env_int("DAILYPAPERS_SUBMIT_MAX_AGE_DAYS", 30)
+
+# Discussions (docs/community.md)
+COMMENTS_PER_HOUR = env_int("DAILYPAPERS_COMMENTS_PER_HOUR", 30)
+COMMENT_VOTES_PER_HOUR = env_int("DAILYPAPERS_COMMENT_VOTES_PER_HOUR", 200)
+COMMENT_REPORTS_PER_DAY = env_int("DAILYPAPERS_COMMENT_REPORTS_PER_DAY", 20)
+COMMENT_REPORTS_TO_HIDE = env_int("DAILYPAPERS_COMMENT_REPORTS_TO_HIDE", 3)  # 0 = never
+COMMENT_EDIT_MINUTES = env_int("DAILYPAPERS_COMMENT_EDIT_MINUTES", 30)
+NEW_MEMBER_WAIT_HOURS = env_int("DAILYPAPERS_NEW_MEMBER_WAIT_HOURS", 24)
 
 # JSON API (docs/api.md): requests per minute per client IP and per token; read caching.
 API_RATE_ANON = env_int("DAILYPAPERS_API_RATE_ANON", 120)

@@ -12,5 +12,7 @@ urlpatterns = [
     re_path(r"^papers/(?P<id>.+)\.md$", paper_markdown, name="paper-markdown"),
     path("", include("dailypapers.accounts.urls")),
     path("", include("dailypapers.digests.urls")),
+    path("", include("dailypapers.notifications.urls")),
+    path("", include("dailypapers.community.urls")),
     path("", include("dailypapers.web.urls")),
 ]

@@ -187,8 +187,9 @@ def test_it_renders_the_daily_page_in_a_few_queries(
     with django_assert_max_num_queries(1):
         assert client.get("/").content.count(b'class="paper"') == 50
     client.force_login(alice)
-    # members: session, user, generation, the days, the stamps, their votes, uncached rows
-    with django_assert_max_num_queries(7):
+    # members: session, user, generation, the days, the stamps, their votes, uncached rows,
+    # their unread notifications (the menu's count)
+    with django_assert_max_num_queries(8):
         assert client.get(f"/papers/date/{DAY}").content.count(b'class="paper"') == 50
 
 

@@ -75,9 +75,10 @@ def test_it_lets_members_discuss_a_paper_safely(client, alice, make_paper):
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
     client.force_login(alice)
     response = post_comment(client, paper, "<script>alert(1)</script>\nline two ünïcode")
-    assert response["Location"] == f"/papers/{paper.arxiv_id}#comments"
+    comment = Comment.objects.get()
+    assert response["Location"] == f"/papers/{paper.arxiv_id}#comment-{comment.pk}"
     html = client.get(f"/papers/{paper.arxiv_id}").content.decode()
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;<br>line two ünïcode" in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;<br>\nline two ünïcode" in html
     assert "<script>alert" not in html
     paper.refresh_from_db()
     assert paper.num_comments == 1

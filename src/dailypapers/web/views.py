@@ -16,7 +16,8 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from dailypapers.community.models import Comment
+from dailypapers.community.models import MAX_COMMENT_LENGTH, CommentReport
+from dailypapers.community.selectors import discussion
 from dailypapers.community.services import CommentError, comment_post
 from dailypapers.papers import ranking, selectors
 from dailypapers.papers.arxiv_ids import InvalidArxivId, parse_arxiv_id
@@ -266,11 +267,15 @@ def _render_paper(request, paper, comment_form, status=200):
         request.user.is_authenticated
         and Vote.objects.filter(user=request.user, paper=paper).exists()
     )
+    comments = discussion(paper=paper, viewer=request.user)
     context = {
         "paper": paper,
         "featured_days": list(paper.daily_entries.order_by("day").values_list("day", flat=True)),
-        "comments": list(Comment.objects.visible().filter(paper=paper).select_related("user")),
+        "comments": comments,
+        "comments_have_math": any("$" in comment.body for comment in comments),
         "comment_form": comment_form,
+        "max_comment_length": MAX_COMMENT_LENGTH,
+        "report_reasons": CommentReport.Reason.choices,
         "versions": _versions(paper),
         "related": related_papers(paper, limit=6, since=_related_since(request)),
         "related_recent": request.GET.get("related") == "recent",
@@ -352,11 +357,11 @@ def comment(request, raw):
     form = CommentForm(request.POST)
     if form.is_valid():
         try:
-            comment_post(user=request.user, paper=paper, body=form.cleaned_data["body"])
+            posted = comment_post(user=request.user, paper=paper, body=form.cleaned_data["body"])
         except (CommentError, RateLimited) as exc:
             form.add_error("body", str(exc))
         else:
-            return redirect(f"{paper.get_absolute_url()}#comments")
+            return redirect(posted.get_absolute_url())
     paper.refresh_from_db()
     return _render_paper(request, paper, form, status=400)
 

@@ -1,0 +1,112 @@
+"""Comment Markdown to safe HTML: markdown-it-py (CommonMark, raw HTML off, images off),
+then the nh3 sanitiser (Ammonia) as a second, independent wall.
+
+- Math stays as its TeX source, `$...$` and `$$...$$`, wrapped in a `.math` element that
+  the page's vendored KaTeX typesets; without JavaScript the TeX is readable text. The
+  dollarmath plugin keeps `_` and `*` inside math from turning into emphasis.
+- `@name` becomes a link to that member's page when the member exists (`mentioned_names`
+  finds the candidates; the caller looks them up).
+- A line break is a line break (as people type comments), not a space.
+- Links: http, https and mailto only; rel="nofollow ugc noopener noreferrer".
+"""
+
+import re
+
+import nh3
+from django.urls import reverse
+from django.utils.html import escape
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+
+# Django usernames: letters, digits and @.+-_; a trailing "." or "-" is punctuation.
+MENTION = re.compile(r"(?<![\w@.+\-/])@([\w.+\-]*\w)")
+
+ALLOWED_TAGS = {
+    "p", "br", "strong", "em", "del", "code", "pre", "blockquote", "ul", "ol", "li", "a",
+    "hr", "h1", "h2", "h3", "h4", "h5", "h6", "span", "div",
+    "table", "thead", "tbody", "tr", "th", "td",
+}  # fmt: skip
+ALLOWED_CLASSES = {"a": {"mention"}, "span": {"math", "inline"}, "div": {"math", "inline", "block"}}
+
+
+def mentioned_names(text):
+    """The distinct @names in `text`, in order of first appearance."""
+    return list(dict.fromkeys(MENTION.findall(text or "")))
+
+
+def render_comment(text, *, members=()):
+    """Safe HTML for a comment's Markdown; `members`: the usernames that @ may link to."""
+    html = _parser().render(text, {"members": set(members)})
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes={"a": {"href", "title"}, "ol": {"start"}},
+        allowed_classes=ALLOWED_CLASSES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="nofollow ugc noopener noreferrer",
+    )
+
+
+def _tex(content, options):
+    delimiter = "$$" if options.get("display_mode") else "$"
+    return escape(f"{delimiter}{content}{delimiter}")
+
+
+_PARSER = None
+
+
+def _parser():
+    global _PARSER
+    if _PARSER is None:
+        parser = MarkdownIt("js-default", {"linkify": True, "html": False, "breaks": True})
+        parser.enable(["linkify", "strikethrough", "table"]).disable("image")
+        parser.use(
+            dollarmath_plugin,
+            allow_labels=False,
+            allow_digits=False,  # "$5 and $10" is money, not math
+            double_inline=True,
+            renderer=_tex,
+        )
+        parser.core.ruler.push("mentions", _link_mentions)
+        _PARSER = parser
+    return _PARSER
+
+
+def _link_mentions(state):
+    members = state.env.get("members") or set()
+    if not members:
+        return
+    for block in state.tokens:
+        if block.type == "inline" and block.children:
+            block.children = list(_with_mention_links(block.children, members))
+
+
+def _with_mention_links(tokens, members):
+    inside_link = 0
+    for token in tokens:
+        inside_link += {"link_open": 1, "link_close": -1}.get(token.type, 0)
+        if token.type != "text" or inside_link:
+            yield token
+            continue
+        yield from _split_mentions(token.content, members)
+
+
+def _split_mentions(text, members):
+    position = 0
+    for match in MENTION.finditer(text):
+        if match[1] not in members:
+            continue
+        if match.start() > position:
+            yield _text(text[position : match.start()])
+        href = reverse("profile", args=[match[1]])
+        yield Token("link_open", "a", 1, attrs={"href": href, "class": "mention"})
+        yield _text(match[0])
+        yield Token("link_close", "a", -1)
+        position = match.end()
+    if position < len(text):
+        yield _text(text[position:])
+
+
+def _text(content):
+    return Token("text", "", 0, content=content)

@@ -1,0 +1,85 @@
+"""On-site notifications: replies to your comments, mentions of you, new papers by authors
+you follow. Shown on /notifications with an unread count in the menu, and put into the
+member's next digest (never mailed on their own)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from dailypapers.papers.models import Paper
+
+
+class NotificationQuerySet(models.QuerySet):
+    def unread(self):
+        return self.filter(read_at__isnull=True)
+
+    def undigested(self):
+        """Not read on the site and not yet put into a digest."""
+        return self.filter(read_at__isnull=True, digested_at__isnull=True)
+
+
+class Notification(models.Model):
+    class Kind(models.TextChoices):
+        REPLY = "reply", "Reply to your comment"
+        MENTION = "mention", "Mention of you"
+        AUTHOR_PAPER = "author_paper", "New paper by an author you follow"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who caused it (the member who replied or mentioned); none for new papers.",
+    )
+    paper = models.ForeignKey(
+        Paper, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    comment = models.ForeignKey(
+        "community.Comment", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    text = models.CharField(max_length=300, blank=True, help_text="One line, plain text.")
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    digested_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it went out in the member's digest."
+    )
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="notification_user"),
+            models.Index(
+                fields=["user"], condition=Q(read_at__isnull=True), name="notification_unread"
+            ),
+        ]
+        constraints = [
+            # Saving a comment twice, or re-running an ingest, never notifies twice.
+            models.UniqueConstraint(
+                fields=["user", "kind", "comment"],
+                condition=Q(comment__isnull=False),
+                name="notification_once_per_comment",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "kind", "paper"],
+                condition=Q(comment__isnull=True, paper__isnull=False),
+                name="notification_once_per_paper",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user}: {self.get_kind_display()} ({self.created_at:%Y-%m-%d})"
+
+    def get_absolute_url(self):
+        if self.comment_id and self.paper_id:
+            return f"{self.paper.get_absolute_url()}#comment-{self.comment_id}"
+        if self.paper_id:
+            return self.paper.get_absolute_url()
+        return "/notifications"

@@ -1,0 +1,139 @@
+"""The discussion through the paper page and its forms, signed in or not, with who may do
+what; and numComments in the API."""
+
+import pytest
+
+from dailypapers.community.models import Comment, CommentReport
+from dailypapers.community.services import comment_post
+from dailypapers.notifications.models import Notification
+
+
+@pytest.fixture
+def thread(paper, alice):
+    return comment_post(user=alice, paper=paper, body="Does this hold for $n > 2$? **Sure?**")
+
+
+def test_anonymous_readers_see_the_discussion_but_no_forms(client, paper, thread):
+    html = client.get(f"/papers/{paper.arxiv_id}").content.decode()
+    assert '<span class="math inline">$n &gt; 2$</span>' in html
+    assert "<strong>Sure?</strong>" in html and "katex.min.js" in html
+    assert "Reply to alice" not in html and "Sign in</a> to join" in html
+    response = client.post(f"/comments/{thread.pk}/reply", {"body": "hi"})
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_a_member_replies_and_the_author_is_notified(client, paper, thread, bob, alice):
+    client.force_login(bob)
+    html = client.get(f"/papers/{paper.arxiv_id}").content.decode()
+    assert "Reply to alice" in html and "Edit</summary>" not in html  # not bob's comment
+    response = client.post(f"/comments/{thread.pk}/reply", {"body": "Yes, see §3."})
+    reply = Comment.objects.get(parent=thread)
+    assert response["Location"] == f"/papers/{paper.arxiv_id}#comment-{reply.pk}"
+    assert Notification.objects.get(user=alice).comment == reply
+
+    client.force_login(alice)
+    html = client.get("/notifications").content
+    assert b"bob replied to your comment" in html
+    assert b'<span class="badge" title="unread">1</span>' in html
+    opened = client.get(f"/notifications/{Notification.objects.get().pk}")
+    assert opened["Location"] == f"/papers/{paper.arxiv_id}#comment-{reply.pk}"
+    assert b'title="unread"' not in client.get("/notifications").content
+
+
+def test_members_cannot_open_or_read_each_others_notifications(client, paper, thread, bob):
+    comment_post(user=bob, paper=paper, body="reply", parent=thread)
+    notification = Notification.objects.get()
+    client.force_login(bob)
+    assert client.get(f"/notifications/{notification.pk}").status_code == 404
+    assert b"replied" not in client.get("/notifications").content
+    notification.refresh_from_db()
+    assert notification.read_at is None
+
+
+def test_refused_replies_keep_the_text_and_say_why(client, paper, thread, bob, settings):
+    settings.COMMENTS_PER_HOUR = 0
+    client.force_login(bob)
+    response = client.post(f"/comments/{thread.pk}/reply", {"body": "my long thoughts"})
+    assert response.status_code == 429
+    html = response.content.decode()
+    assert "Too many comments" in html and "my long thoughts</textarea>" in html
+    response = client.post(f"/comments/{thread.pk}/vote", {"value": "sideways"})
+    assert response.status_code == 400 and "up, down, or none" in response.content.decode()
+
+
+def test_only_the_author_may_edit_or_delete_through_the_pages(client, paper, thread, bob, alice):
+    client.force_login(bob)
+    response = client.post(f"/comments/{thread.pk}/edit", {"body": "mine now"})
+    assert response.status_code == 400 and "Only its author" in response.content.decode()
+    assert client.post(f"/comments/{thread.pk}/delete").status_code == 400
+    thread.refresh_from_db()
+    assert thread.body.startswith("Does this hold")
+    client.force_login(alice)
+    html = client.get(f"/papers/{paper.arxiv_id}").content.decode()
+    assert "Edit</summary>" in html and ">Delete</button>" in html
+    client.post(f"/comments/{thread.pk}/edit", {"body": "Edited <script>x</script>"})
+    thread.refresh_from_db()
+    assert thread.body_html == "<p>Edited &lt;script&gt;x&lt;/script&gt;</p>\n"
+    client.post(f"/comments/{thread.pk}/delete")
+    paper.refresh_from_db()
+    assert paper.num_comments == 0
+
+
+def test_only_moderators_hide_from_the_page(client, paper, thread, bob, moderator):
+    client.force_login(bob)
+    assert client.post(f"/comments/{thread.pk}/hide").status_code == 403
+    client.post(f"/comments/{thread.pk}/report", {"reason": "off_topic", "note": "not about it"})
+    assert CommentReport.objects.get().note == "not about it"
+    client.force_login(moderator)
+    assert ">Hide</button>" in client.get(f"/papers/{paper.arxiv_id}").content.decode()
+    client.post(f"/comments/{thread.pk}/hide")
+    thread.refresh_from_db()
+    assert thread.hidden and CommentReport.objects.get().outcome == "hidden"
+    client.logout()
+    assert "Does this hold" not in client.get(f"/papers/{paper.arxiv_id}").content.decode()
+
+
+def test_upvoting_a_comment_from_the_page(client, paper, thread, bob):
+    client.force_login(bob)
+    client.post(f"/comments/{thread.pk}/vote", {"value": "1"})
+    thread.refresh_from_db()
+    assert thread.upvotes == 1
+    html = client.get(f"/papers/{paper.arxiv_id}").content.decode()
+    assert 'name="value" value="0" aria-pressed="true"' in html  # pressed: a click takes it back
+
+
+def test_num_comments_follows_the_discussion_in_the_api_and_listings(
+    client, paper, thread, bob, feature
+):
+    feature(paper)
+    comment_post(user=bob, paper=paper, body="second", parent=thread)
+    day = client.get("/api/daily_papers").json()
+    assert day[0]["numComments"] == 2 and day[0]["paper"]["id"] == paper.arxiv_id
+    assert "2 comments" in client.get("/").content.decode()
+    client.force_login(bob)
+    client.post(f"/comments/{Comment.objects.get(parent=thread).pk}/delete")
+    client.logout()
+    assert client.get("/api/daily_papers").json()[0]["numComments"] == 1
+    assert "1 comment<" in client.get("/").content.decode()
+
+
+def test_the_moderators_group_is_enough_to_moderate(client, django_user_model, alice, paper):
+    from django.contrib.auth.models import Group
+
+    comment = comment_post(user=alice, paper=paper, body="spam")
+    member = django_user_model.objects.create_user("helper", "h@example.org", "pw 5 pw x")
+    member.is_staff = True
+    member.save()
+    member.groups.add(Group.objects.get(name="Moderators"))
+    client.force_login(member)
+    queue = client.get("/admin/community/commentreport/?state=open")
+    assert queue.status_code == 200
+    response = client.post(
+        "/admin/community/comment/",
+        {"action": "hide", "_selected_action": [comment.pk]},
+    )
+    assert response.status_code == 302
+    comment.refresh_from_db()
+    assert comment.hidden
+    client.force_login(alice)  # members without the group: no admin at all
+    assert client.get("/admin/community/comment/").status_code == 302

@@ -1,0 +1,107 @@
+"""Members discuss a paper and a moderator steps in, in a real browser (Debian's chromium)."""
+
+import pytest
+from django.contrib.auth.models import Group
+
+from dailypapers.community.models import Comment, CommentReport
+from tests.e2e.test_browser import pytestmark  # noqa: F401 (chromium or skip)
+
+PASSWORD = "a fine pass phrase 7"
+
+
+@pytest.fixture
+def members(django_user_model):
+    made = {n: django_user_model.objects.create_user(n, f"{n}@example.org", PASSWORD) for n in
+            ("alice", "bob", "mod")}  # fmt: skip
+    made["mod"].is_staff = True
+    made["mod"].save()
+    made["mod"].groups.add(Group.objects.get(name="Moderators"))
+    return made
+
+
+def signed_in(browser, live_server, username):
+    page = browser.new_context().new_page()
+    page.set_default_timeout(15_000)
+    alerts = []
+    page.on("dialog", lambda dialog: (alerts.append(dialog.message), dialog.dismiss()))
+    page.alerts = alerts
+    page.goto(live_server.url + "/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    return page
+
+
+def test_members_comment_reply_and_a_moderator_hides(live_server, browser, members, make_paper):
+    paper = make_paper(title="A paper worth discussing")
+    url = f"{live_server.url}/papers/{paper.arxiv_id}"
+
+    # alice comments: Markdown, math, a mention, and markup that must not run
+    alice = signed_in(browser, live_server, "alice")
+    alice.goto(url)
+    alice.fill(
+        "#id_body",
+        "**Great** bound: $O(n \\log n)$, cc @bob\n"
+        "<img src=x onerror=alert(1)> [x](javascript:alert(2))",
+    )
+    alice.get_by_role("button", name="Post comment").click()
+    comment = Comment.objects.get()
+    alice.wait_for_url(f"**/papers/{paper.arxiv_id}#comment-{comment.pk}")
+    text = alice.locator(f"#comment-{comment.pk} .text")
+    text.locator(".katex").first.wait_for()  # KaTeX typeset the comment's math
+    assert text.locator("strong").inner_text() == "Great"
+    assert text.locator("a.mention").get_attribute("href") == "/u/bob"
+    assert text.locator("img").count() == 0 and "<img src=x" in text.inner_text()
+
+    # bob is told, replies, upvotes and reports
+    bob = signed_in(browser, live_server, "bob")
+    bob.goto(live_server.url + "/notifications")
+    assert bob.locator(".notifications-link .badge").inner_text() == "1"
+    bob.get_by_role("link", name="alice mentioned you").click()
+    bob.wait_for_url(f"**#comment-{comment.pk}")
+    thread = bob.locator(f"#comment-{comment.pk}")
+    thread.locator("summary", has_text="Reply").click()
+    thread.locator("textarea").fill("Agreed, *nice*.")
+    thread.get_by_role("button", name="Post reply").click()
+    reply = Comment.objects.get(parent=comment)
+    bob.wait_for_url(f"**#comment-{reply.pk}")
+    assert bob.locator(f"#comment-{reply.pk}").get_attribute("class").startswith("comment depth-1")
+    thread.get_by_role("button", name="▲ Upvote").click()
+    bob.wait_for_load_state()
+    assert "▲ 1" in thread.locator(".score").inner_text()
+    thread.locator("summary", has_text="Report").click()
+    thread.locator("select").select_option("spam")
+    thread.get_by_role("button", name="Report to the moderators").click()
+    bob.wait_for_selector(".messages")
+    assert "moderators will look" in bob.locator(".messages").inner_text()
+
+    # alice sees the reply in her notifications
+    alice.goto(url)
+    assert alice.locator(".notifications-link .badge").inner_text() == "1"
+
+    # the moderator works through the queue in the admin
+    mod = signed_in(browser, live_server, "mod")
+    mod.goto(live_server.url + "/admin/community/commentreport/?state=open")
+    mod.locator("input[name=_selected_action]").first.check()
+    mod.select_option("select[name=action]", "hide_comments")
+    mod.get_by_role("button", name="Run").click()
+    mod.wait_for_selector(".messagelist")
+    assert "Hid 1 comments" in mod.locator(".messagelist").inner_text()
+    assert CommentReport.objects.get().outcome == "hidden"
+
+    # readers now see a placeholder where alice's comment was, and bob's reply under it
+    reader = browser.new_page()
+    reader.goto(url)
+    assert "Hidden by a moderator" in reader.locator(f"#comment-{comment.pk}").inner_text()
+    assert "Great" not in reader.locator("#comments").inner_text()
+    assert "Agreed" in reader.locator(f"#comment-{reply.pk}").inner_text()
+    # the moderator can bring it back from the page
+    mod.goto(url)
+    mod.locator(f"#comment-{comment.pk}").get_by_role("button", name="Restore").click()
+    reader.reload()
+    assert "Great" in reader.locator(f"#comment-{comment.pk}").inner_text()
+    assert not alice.alerts and not bob.alerts and not mod.alerts  # nothing ever ran
+    for page in (alice, bob, mod):
+        page.context.close()
+    reader.close()
