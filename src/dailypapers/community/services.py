@@ -289,8 +289,10 @@ def comments_set_hidden(*, comments, hidden, moderator=None):
     """Hide (or show again) comments, keeping each paper's comment count in step. A
     moderator's hiding resolves the open reports of those comments."""
     changed = 0
+    ids = list(comments.values_list("pk", flat=True))  # a plain query: the admin's annotates
     with transaction.atomic():
-        for comment in comments.select_for_update().filter(hidden=not hidden):
+        rows = Comment.objects.select_for_update().filter(pk__in=ids, hidden=not hidden)
+        for comment in rows:
             comment.hidden = hidden
             comment.save(update_fields=["hidden"])
             if comment.deleted_at is None:
@@ -298,7 +300,7 @@ def comments_set_hidden(*, comments, hidden, moderator=None):
             changed += 1
         if moderator is not None and hidden:
             _resolve(
-                CommentReport.objects.filter(comment__in=comments),
+                CommentReport.objects.filter(comment_id__in=ids),
                 moderator,
                 CommentReport.Outcome.HIDDEN,
             )
