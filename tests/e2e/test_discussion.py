@@ -105,3 +105,31 @@ def test_members_comment_reply_and_a_moderator_hides(live_server, browser, membe
     for page in (alice, bob, mod):
         page.context.close()
     reader.close()
+
+
+ABSTRACT_ATTACKS = (
+    "We prove <script>alert('abstract')</script> a bound <img src=x onerror=alert(2)> "
+    "in $\\href{javascript:alert(3)}{O(n)}$ time; see javascript:alert(4) and "
+    '<a href="javascript:alert(5)" onclick="alert(6)">here</a>.'
+)
+
+
+def test_imported_abstracts_and_comment_math_never_run_code(
+    live_server, browser, members, make_paper
+):
+    paper = make_paper(title="Attacks in $x$", abstract=ABSTRACT_ATTACKS)
+    alice = signed_in(browser, live_server, "alice")
+    alice.goto(f"{live_server.url}/papers/{paper.arxiv_id}")
+    alice.fill("#id_body", "$\\href{javascript:alert(7)}{y}$ and $\\url{javascript:alert(8)}$")
+    alice.get_by_role("button", name="Post comment").click()
+    alice.wait_for_load_state()
+    alice.locator(".abstract .katex").first.wait_for()  # KaTeX ran over abstract and comment
+    alice.locator(".comment .katex").first.wait_for()
+    assert alice.locator("script:not([src])").count() == 0
+    assert alice.locator("main img").count() == 0
+    assert alice.locator("a[href^='javascript' i]").count() == 0
+    assert alice.locator("[onclick], [onerror]").count() == 0
+    alice.locator(".abstract").click()
+    alice.locator(".comment > .text").click()
+    assert not alice.alerts
+    alice.context.close()
