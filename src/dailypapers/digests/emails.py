@@ -282,14 +282,30 @@ class DigestComposer:
             )
         return self._headings[heading]
 
+    def notifications_block(self, notifications):
+        """The member's unread notifications: per subscriber, so never cached."""
+        rows = [
+            {
+                "headline": item.headline,
+                "quote": Truncator(" ".join(item.text.split())).chars(200),
+                "url": settings.SITE_URL + item.get_absolute_url(),
+            }
+            for item in notifications
+        ]
+        return Block.of(*self._render("notifications", {**self.context, "notifications": rows}))
+
     def subject(self, sections):
         count = sum(len(section.papers) for section in sections)
         top = Truncator(sections[0].papers[0].title).chars(90)
         more = f" (+{count - 1} more)" if count > 1 else ""
         return f"{self.context['period_label']}: {' '.join(top.split())}{more}"
 
-    def compose(self, *, to, sections, message_id, unsubscribe_url, manage_url, mailto=""):
+    def compose(
+        self, *, to, sections, message_id, unsubscribe_url, manage_url, mailto="", notifications=()
+    ):
         blocks = [self.head]
+        if notifications:  # replies and mentions ride along; they never make a mail of their own
+            blocks.append(self.notifications_block(notifications))
         for section in sections:
             blocks.append(self.heading_block(section.heading))
             blocks.extend(self.paper_block(paper) for paper in section.papers)

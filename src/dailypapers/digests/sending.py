@@ -34,6 +34,9 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from dailypapers.notifications.selectors import notifications_for_digest
+from dailypapers.notifications.services import notifications_mark_digested
+
 from . import services
 from .content import PeriodContent, digest_today, periods_due, periods_unfinished
 from .emails import DigestComposer, site_domain
@@ -549,7 +552,10 @@ class PeriodSender:
         follows = subscription.follows.all()
         sections = self.content.sections_for(subscription, follows, already_sent)
         if not sections:
-            return None, []
+            return None, [], []
+        notes = []
+        if subscription.user_id:
+            notes = notifications_for_digest(user=subscription.user_id)
         token = services.manage_token(subscription)
         composed = self.composer.compose(
             to=subscription.email,
@@ -558,14 +564,15 @@ class PeriodSender:
             unsubscribe_url=services.unsubscribe_url(subscription, token),
             manage_url=services.manage_url(subscription, token),
             mailto=self.mailto,
+            notifications=notes,
         )
-        return composed, [paper for section in sections for paper in section.papers]
+        return composed, [paper for section in sections for paper in section.papers], notes
 
     def send_one(self, delivery, sender, already_sent):
         subscription = delivery.subscription
         started = time.perf_counter()
         try:
-            composed, papers = self.compose(delivery, already_sent)
+            composed, papers, notes = self.compose(delivery, already_sent)
         except ValueError as exc:  # an address or header that cannot go on the wire
             delivery_bounce(delivery=delivery, error=f"cannot compose: {exc}")
             self.report.bounced += 1
@@ -600,6 +607,7 @@ class PeriodSender:
             papers=papers,
             reset_bounces=subscription.bounce_count > 0,
         )
+        notifications_mark_digested(notifications=notes)
         self.report.sent += 1
 
 

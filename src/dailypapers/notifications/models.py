@@ -83,3 +83,14 @@ class Notification(models.Model):
         if self.paper_id:
             return self.paper.get_absolute_url()
         return "/notifications"
+
+    @property
+    def headline(self):
+        """One line saying what happened, for the page and the digest."""
+        who = self.actor.username if self.actor_id else "Someone"
+        on = f" on “{self.paper.title}”" if self.paper_id else ""
+        if self.kind == self.Kind.REPLY:
+            return f"{who} replied to your comment{on}"
+        if self.kind == self.Kind.MENTION:
+            return f"{who} mentioned you{on}"
+        return f"New paper by an author you follow: “{self.paper.title}”" if on else self.text
