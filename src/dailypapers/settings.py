@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "dailypapers.workers",  # before django_tasks_db: its db_worker command replaces theirs
     "django_tasks_db",
     "crontask",  # the scheduler that `dailypapers serve` runs (ingest, digests)
     "dailypapers.papers",
@@ -260,6 +261,13 @@ TASKS = {
         "BACKEND": env("DAILYPAPERS_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
+
+# Task workers (workers/__init__.py): each beats every TASK_WORKER_BEAT seconds; a running
+# task whose worker has not beaten for TASK_ORPHAN_AFTER seconds is queued again, or marked
+# failed once TASK_MAX_ATTEMPTS workers died on it.
+TASK_WORKER_BEAT = float(env("DAILYPAPERS_TASK_WORKER_BEAT", "10"))
+TASK_ORPHAN_AFTER = float(env("DAILYPAPERS_TASK_ORPHAN_AFTER", "60"))
+TASK_MAX_ATTEMPTS = env_int("DAILYPAPERS_TASK_MAX_ATTEMPTS", 3)
 
 # arXiv politeness (design §3) and ingest scheduling.
 ARXIV_CATEGORIES = env_list("DAILYPAPERS_ARXIV_CATEGORIES", "cs.CL,cs.LG,cs.AI,cs.CV")
