@@ -273,6 +273,8 @@ TASK_MAX_ATTEMPTS = env_int("DAILYPAPERS_TASK_MAX_ATTEMPTS", 3)
 ARXIV_CATEGORIES = env_list("DAILYPAPERS_ARXIV_CATEGORIES", "cs.CL,cs.LG,cs.AI,cs.CV")
 ARXIV_CONTACT = env("DAILYPAPERS_ARXIV_CONTACT", "operator@example.org")
 ARXIV_MIN_INTERVAL = float(env("DAILYPAPERS_ARXIV_MIN_INTERVAL", "3"))
+# How long to keep asking while arXiv answers 429/503 with a Retry-After (ingest/http.py).
+ARXIV_RETRY_FOR = float(env("DAILYPAPERS_ARXIV_RETRY_FOR", "1800"))
 ARXIV_API_URL = env("DAILYPAPERS_ARXIV_API_URL", "https://export.arxiv.org/api/query")
 ARXIV_OAI_URL = env("DAILYPAPERS_ARXIV_OAI_URL", "https://oaipmh.arxiv.org/oai")
 ARXIV_RSS_URL = env("DAILYPAPERS_ARXIV_RSS_URL", "https://rss.arxiv.org/atom")

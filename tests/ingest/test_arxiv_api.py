@@ -138,6 +138,29 @@ def test_it_gives_up_clearly_when_arxiv_stays_busy(limiter):
     assert len(calls) == 3
 
 
+def test_it_keeps_asking_for_as_long_as_arxiv_says_retry_after(limiter, clock, sample_data):
+    from dailypapers.ingest.http import ArxivHttp
+
+    body = (sample_data / "arxiv-api/2016/id_list=1111.2011v2.xml").read_bytes()
+    # 24 minutes of "come back in 2 minutes": more tries than max_retries, within the budget.
+    transport, calls = retrying_transport([503] * 12, body, {"Retry-After": "120"})
+    http = ArxivHttp(transport=transport, limiter=limiter, cache_dir=None, retry_for=1800)
+
+    assert http.get(API, {"id_list": "1111.2011"}) == body
+    assert len(calls) == 13 and clock.sleeps.count(120) == 12
+
+
+def test_it_gives_up_when_retry_after_outlasts_the_budget(limiter, clock):
+    from dailypapers.ingest.http import ArxivHttp
+
+    transport, calls = retrying_transport([503] * 100, b"", {"Retry-After": "600"})
+    http = ArxivHttp(transport=transport, limiter=limiter, cache_dir=None, retry_for=1800)
+
+    with pytest.raises(ArxivUnavailable, match="after 4 tries in 1800 s .*HTTP 503"):
+        http.get(API, {"id_list": "1111.2011"})
+    assert clock.sleeps.count(600) == 3
+
+
 def test_it_caches_answers_for_the_day(limiter, tmp_path, recorded):
     from dailypapers.ingest.http import ArxivHttp
 

@@ -5,7 +5,10 @@
   ended; whoever holds the lock waits out the interval, asks, writes the time, lets go.
 - A descriptive User-Agent with the operator's contact address (settings.ARXIV_CONTACT).
 - 429/503 (and other 5xx, and network errors) are retried after Retry-After (seconds or an
-  HTTP date) or an exponential back-off; a 400 is reported with arXiv's own message.
+  HTTP date) or an exponential back-off; a 400 is reported with arXiv's own message. While
+  arXiv says when to come back (Retry-After), it is asked again for up to
+  settings.ARXIV_RETRY_FOR seconds (30 minutes) however many tries that takes; answers
+  without it get `max_retries` tries.
 - Successful answers are cached on disk until the next announcement (arXiv's answers only
   change then): DATA_DIR/arxiv-cache/YYYY-MM-DD/, the day of the last announcement.
 
@@ -99,6 +102,7 @@ class ArxivHttp:
         max_retries=4,
         backoff=5.0,
         timeout=60.0,
+        retry_for=None,
     ):
         self.limiter = limiter or RateLimiter()
         if cache_dir == "default":
@@ -106,6 +110,7 @@ class ArxivHttp:
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self.max_retries = max_retries
         self.backoff = backoff
+        self.retry_for = settings.ARXIV_RETRY_FOR if retry_for is None else float(retry_for)
         self.client = httpx.Client(
             transport=transport,
             headers={"User-Agent": user_agent()},
@@ -134,8 +139,11 @@ class ArxivHttp:
 
     def _fetch(self, url):
         problem = ""
-        for attempt in range(self.max_retries + 1):
+        tries = retries = 0  # retries: those without a Retry-After, bounded by max_retries
+        waited = 0.0
+        while True:
             with self.limiter.slot():
+                tries += 1
                 try:
                     response = self.client.get(url)
                     self.requests += 1
@@ -150,15 +158,26 @@ class ArxivHttp:
                         f"{error_message(response.content) or response.reason_phrase}"
                     )
                 problem = f"HTTP {response.status_code}"
-            if attempt == self.max_retries:
-                break
-            self.limiter.sleep(self._retry_delay(response, attempt))
+            told = self._retry_after(response)
+            if told is not None:
+                if waited + told > self.retry_for:
+                    break
+                delay = told
+            else:
+                if retries == self.max_retries:
+                    break
+                delay = self.backoff * 2**retries
+                retries += 1
+            self.limiter.sleep(delay)
+            waited += delay
         raise ArxivUnavailable(
-            f"arXiv did not answer {url} after {self.max_retries + 1} tries "
+            f"arXiv did not answer {url} after {tries} tries in {waited:.0f} s "
             f"(last: {problem}); try again later."
         )
 
-    def _retry_delay(self, response, attempt):
+    @staticmethod
+    def _retry_after(response):
+        """The seconds arXiv asked us to wait (Retry-After), or None when it did not say."""
         header = response.headers.get("Retry-After") if response is not None else None
         if header:
             header = header.strip()
@@ -167,7 +186,7 @@ class ArxivHttp:
             with contextlib.suppress(TypeError, ValueError):
                 when = parsedate_to_datetime(header)
                 return min(max((when - datetime.now(UTC)).total_seconds(), 0.0), 3600.0)
-        return self.backoff * 2**attempt
+        return None
 
     def _cache_path(self, url):
         if not self.cache_dir:
