@@ -62,14 +62,6 @@ SITE_URL = env("DAILYPAPERS_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 SITE_NAME = env("DAILYPAPERS_SITE_NAME", "dailypapers")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS") or [urlsplit(SITE_URL).hostname, "127.0.0.1", "localhost"]
 CSRF_TRUSTED_ORIGINS = [SITE_URL]
-# Reverse proxies in front of the app servers (deploy/nginx): with N > 0 the client's
-# address is the N-th X-Forwarded-For entry from the right (the one our proxy added; rate
-# limits key on it) and X-Forwarded-Proto says whether the request came over https. With 0
-# (no proxy) both headers are ignored: anyone could send them.
-TRUSTED_PROXIES = env_int("DAILYPAPERS_TRUSTED_PROXIES", 0)
-NINJA_NUM_PROXIES = TRUSTED_PROXIES
-if TRUSTED_PROXIES:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
