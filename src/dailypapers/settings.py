@@ -63,6 +63,25 @@ SITE_NAME = env("DAILYPAPERS_SITE_NAME", "dailypapers")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS") or [urlsplit(SITE_URL).hostname, "127.0.0.1", "localhost"]
 CSRF_TRUSTED_ORIGINS = [SITE_URL]
 
+# Reverse proxies of our own in front of the app (docs/security.md): with N of them, the
+# client's address is the Nth X-Forwarded-For entry from the right and X-Forwarded-Proto
+# tells https; with 0 (the default) both headers are ignored, as anyone can forge them.
+PROXY_COUNT = env_int("DAILYPAPERS_PROXY_COUNT", 0)
+NINJA_NUM_PROXIES = PROXY_COUNT  # the API's rate limits count the same address
+if PROXY_COUNT:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# An https site: cookies only over https, HSTS, and http redirected (Django's check --deploy).
+HTTPS = urlsplit(SITE_URL).scheme == "https"
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = env_bool("DAILYPAPERS_SSL_REDIRECT", HTTPS)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain http
+SECURE_HSTS_SECONDS = env_int("DAILYPAPERS_HSTS_SECONDS", 365 * 86400 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DAILYPAPERS_HSTS_INCLUDE_SUBDOMAINS", True)
+# Asking browsers to preload the domain is the domain owner's decision, not a default.
+SECURE_HSTS_PRELOAD = env_bool("DAILYPAPERS_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -289,6 +308,22 @@ COMMENT_REPORTS_PER_DAY = env_int("DAILYPAPERS_COMMENT_REPORTS_PER_DAY", 20)
 COMMENT_REPORTS_TO_HIDE = env_int("DAILYPAPERS_COMMENT_REPORTS_TO_HIDE", 3)  # 0 = never
 COMMENT_EDIT_MINUTES = env_int("DAILYPAPERS_COMMENT_EDIT_MINUTES", 30)
 NEW_MEMBER_WAIT_HOURS = env_int("DAILYPAPERS_NEW_MEMBER_WAIT_HOURS", 24)
+
+# Attempts per window (attempts, seconds; 0 attempts: no limit), counted per account or
+# address and per client IP in the database (accounts/throttle.py, docs/security.md).
+# Sign-in counts wrong passwords only; the others count every attempt.
+SIGNIN_FAILURES = env_int("DAILYPAPERS_SIGNIN_FAILURES", 10)
+SIGNIN_WINDOW = env_int("DAILYPAPERS_SIGNIN_WINDOW", 15 * 60)
+THROTTLES = {
+    "signin-account": (SIGNIN_FAILURES, SIGNIN_WINDOW),
+    "signin-ip": (3 * SIGNIN_FAILURES, SIGNIN_WINDOW),  # a lab behind one NAT address
+    "signup-ip": (10, 3600),
+    "signup-address": (5, 3600),
+    "reset-ip": (20, 3600),
+    "reset-address": (5, 3600),
+    "subscribe-ip": (20, 3600),
+    "subscribe-address": (5, 3600),
+}
 
 # JSON API (docs/api.md): requests per minute per client IP and per token; read caching.
 API_RATE_ANON = env_int("DAILYPAPERS_API_RATE_ANON", 120)

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from .forms import AdminSignInForm
 from .models import ApiToken
 
 
@@ -9,3 +10,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_filter = ["revoked_at"]
     search_fields = ["user__username", "name", "prefix"]
     readonly_fields = ["prefix", "digest", "created_at", "last_used_at"]
+
+
+# The admin's sign-in counts wrong passwords like ours (accounts/throttle.py).
+admin.site.login_form = AdminSignInForm

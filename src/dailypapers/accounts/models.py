@@ -33,3 +33,14 @@ class ApiToken(models.Model):
     @property
     def is_active(self):
         return self.revoked_at is None
+
+
+class Throttle(models.Model):
+    """One counter of attempts (accounts/throttle.py): a limit's name and a hash of who."""
+
+    bucket = models.CharField(max_length=80, primary_key=True)
+    hits = models.PositiveIntegerField()
+    expires_at = models.FloatField(db_index=True)  # Unix time: plain numbers in raw SQL
+
+    def __str__(self):
+        return f"{self.bucket}: {self.hits}"

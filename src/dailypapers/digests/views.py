@@ -5,6 +5,8 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from dailypapers.accounts.throttle import attempt_allowed, wait_message
+
 from . import services
 from .forms import PreferencesForm, SubscribeForm
 from .models import Subscription
@@ -23,6 +25,12 @@ def subscribe(request):
     mine = subscription_for_user(user)
     if request.method == "POST":
         form = SubscribeForm(request.POST)
+        wait = attempt_allowed(request, "subscribe", request.POST.get("email", ""))
+        if wait:
+            form.is_valid()
+            form.add_error(None, wait_message(wait, "subscription requests"))
+            context = {"form": form, "subscription": mine}
+            return render(request, "digests/subscribe.html", context, status=429)
         if form.is_valid():
             data = form.cleaned_data
             mailed = services.subscription_request(

@@ -9,6 +9,9 @@ from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect, render
 from django.urls import path, reverse_lazy
 
+from dailypapers.accounts.forms import SignInForm
+from dailypapers.accounts.throttle import Limit, attempt_allowed, throttle_clear, wait_message
+
 from .forms import SignupForm
 
 
@@ -16,27 +19,62 @@ def signup(request):
     if request.user.is_authenticated:
         return redirect("home")
     form = SignupForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        user = form.save()
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        return redirect("profile", username=user.username)
+    if request.method == "POST":
+        wait = attempt_allowed(request, "signup", request.POST.get("email", ""))
+        if wait:
+            form.is_valid()
+            form.add_error(None, wait_message(wait, "sign-up attempts"))
+            return render(request, "web/accounts/signup.html", {"form": form}, status=429)
+        if form.is_valid():
+            user = form.save()
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return redirect("profile", username=user.username)
     status = 400 if request.method == "POST" else 200
     return render(request, "web/accounts/signup.html", {"form": form}, status=status)
+
+
+class SignInView(auth_views.LoginView):
+    form_class = SignInForm
+    template_name = "web/accounts/login.html"
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.throttled:
+            response.status_code = 429
+        return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's, with a limit on the mails one address or one network can ask for."""
+
+    def form_valid(self, form):
+        wait = attempt_allowed(self.request, "reset", form.cleaned_data["email"])
+        if wait:
+            form.add_error(None, wait_message(wait, "reset requests"))
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().form_valid(form)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's; a new password also ends a sign-in lock on the account (no lockout)."""
+
+    def form_valid(self, form):
+        throttle_clear(Limit.named("signin-account"), self.user.get_username())
+        return super().form_valid(form)
 
 
 urlpatterns = [
     path("signup/", signup, name="signup"),
     path(
         "login/",
-        auth_views.LoginView.as_view(
-            template_name="web/accounts/login.html", redirect_authenticated_user=True
-        ),
+        SignInView.as_view(),
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password_reset/",
-        auth_views.PasswordResetView.as_view(
+        PasswordResetView.as_view(
             template_name="web/accounts/password_reset_form.html",
             email_template_name="web/accounts/password_reset_email.txt",
             subject_template_name="web/accounts/password_reset_subject.txt",
@@ -53,7 +91,7 @@ urlpatterns = [
     ),
     path(
         "reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
+        PasswordResetConfirmView.as_view(
             template_name="web/accounts/password_reset_confirm.html",
             success_url=reverse_lazy("password_reset_complete"),
         ),
