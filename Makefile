@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DAILYPAPERS_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: setup run serve test test-all lint format bench clean
+.PHONY: setup run serve test test-all lint format audit bench clean
 
 setup: $(VENV)/.installed
 
@@ -33,6 +33,9 @@ test-all: lint  ## everything, slow tests included (CI)
 format: setup
 	$(BIN)/ruff check --fix src tests bench
 	$(BIN)/ruff format src tests bench
+
+audit: setup  ## known vulnerabilities in the dependencies (needs PyPI's JSON API)
+	$(BIN)/python scripts/audit
 
 bench: setup
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
