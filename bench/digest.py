@@ -1,22 +1,28 @@
-"""Benchmark: one day of personalised digests to 10,000 subscribers over SMTP.
+"""Benchmark: one day of personalised digests to N subscribers over SMTP.
 
     .venv/bin/python bench/digest.py [--subscribers 10000] [--day 2025-12-30]
+        [--processes 1,2] [--database sqlite|postgres|both] [--data DIR]
 
-Builds a temporary SQLite database (file, WAL) with one real day of papers: the Hugging
-Face daily papers of that day (featured, with their upvotes) and the arXiv listing records
-first listed that day (new papers for the topic alerts). Adds N confirmed daily
-subscribers, each following 0-4 things drawn from real topics, the day's authors and arXiv
-categories. A local aiosmtpd server in a child process counts what it receives.
+Builds a database with one real day of papers: the Hugging Face daily papers of that day
+(featured, with their upvotes) and the arXiv listing records first listed that day (new
+papers for the topic alerts). Adds N confirmed daily subscribers, each following 0-4
+things drawn from real topics, the day's authors and arXiv categories. A local aiosmtpd
+server in a child process counts what it receives. SQLite is a file (WAL) in a temporary
+folder; PostgreSQL is a throwaway database created on the server of DATABASE_URL (both
+run when DATABASE_URL is set, unless --database says otherwise).
 
-Then, in the same run:
-  1. ours: `digest_send()` (plan, claim → compose → send → mark), with --workers SMTP
-     connections (threads; default as DAILYPAPERS_DIGEST_WORKERS: 3);
-  2. the baseline: plain smtplib over one connection sending the same number of
-     already-built messages of the same size (the transport alone: no database, no
-     composing).
-Prints mails/s, total time, peak memory (max RSS), the split between composing, sending
-and the rest (database: claims, marks, sent-paper records), and the ratio to smtplib.
-Target: all 10,000 in under 60 s.
+Then, on each database, in the same run:
+  1. ours: `digest_send()` (plan, claim → compose → send → mark) in one child process per
+     --processes (as `db_worker`s running the digest task), each with --workers SMTP
+     connections (threads; default as DAILYPAPERS_DIGEST_WORKERS: 3). "1,2" runs once
+     with one process, then forgets what was sent and runs again with two;
+  2. the anchor: plain smtplib over one connection sending the same number of already
+     built digests (the transport alone: no database, no composing).
+Prints mails/s, the split between composing, sending and the rest (database: claims,
+marks, sent-paper records), the ratio to smtplib, and each sending process's peak memory
+(max RSS) beside its size before the send: the difference is what the send added.
+Targets (issue 21): at 100,000 subscribers, ours >= 0.9x of smtplib; the memory the send
+adds under 200 MB and within 1.2x of that at 10,000.
 """
 
 import argparse
@@ -193,7 +199,66 @@ def make_subscribers(count, papers, seed=7):
     return len(follows)
 
 
-# --- Runs -------------------------------------------------------------------------------
+# --- Runs (each in a child process: its peak memory is the send's own) ---------------
+
+
+def django_setup():
+    sys.path.insert(0, str(REPO / "src"))
+    import django
+
+    django.setup()
+
+
+def max_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def setup_main(day, subscribers, data, out):
+    global DATA
+    DATA = data
+    django_setup()
+    from django.core.management import call_command
+
+    t0 = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    papers, featured = load_day(day)
+    follows = make_subscribers(subscribers, papers)
+    from dailypapers.search import index_papers
+
+    index_papers([paper.pk for paper in papers])
+    out.put((len(papers), len(featured), follows, time.perf_counter() - t0))
+
+
+def ours_main(day, workers, profile, ready, go, out):
+    """One sending process (as one `db_worker` running the digest task)."""
+    django_setup()
+    from dailypapers.digests import sending  # noqa: F401 (imports before the baseline)
+    from dailypapers.search import search_papers
+
+    search_papers("warm up", limit=1)  # load the search index before measuring memory
+    rss_before = max_rss_mb()
+    ready.set()
+    go.wait()
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        report, elapsed = profiler.runcall(run_ours, day, workers)
+        profiler.dump_stats(profile)
+    else:
+        report, elapsed = run_ours(day, workers)
+    out.put(
+        {
+            "elapsed": elapsed,
+            "sent": report.sent,
+            "empty": report.empty,
+            "compose": report.compose_seconds,
+            "send": report.send_seconds,
+            "busy": report.worker_seconds,
+            "rss_before": rss_before,
+            "rss_after": max_rss_mb(),
+        }
+    )
 
 
 def run_ours(day, workers):
@@ -203,6 +268,52 @@ def run_ours(day, workers):
     report = digest_send(today=dt.date.fromisoformat(day), workers=workers or None)
     elapsed = time.perf_counter() - started
     return report, elapsed
+
+
+def reset_main(out):
+    """Forget every digest sent, for the next run on the same data."""
+    django_setup()
+    from dailypapers.digests.models import Delivery, SentPaper, Subscription
+
+    SentPaper.objects.all().delete()
+    Delivery.objects.all().delete()
+    Subscription.objects.update(bounce_count=0)
+    out.put(True)
+
+
+def in_child(ctx, target, *args):
+    out = ctx.Queue()
+    process = ctx.Process(target=target, args=(*args, out))
+    process.start()
+    result = out.get()
+    process.join()
+    if process.exitcode != 0:
+        sys.exit(f"{target.__name__} failed (exit code {process.exitcode})")
+    return result
+
+
+def run_processes(ctx, args, count):
+    """`count` sending processes at once; (wall time, [their results])."""
+    out = ctx.Queue()
+    go = ctx.Event()
+    children = []
+    for n in range(count):
+        ready = ctx.Event()
+        profile = f"{args.profile}.{n}" if args.profile else None
+        child = ctx.Process(
+            target=ours_main, args=(args.day, args.workers, profile, ready, go, out)
+        )
+        child.start()
+        children.append((child, ready))
+    for _, ready in children:
+        ready.wait(300)
+    started = time.perf_counter()
+    go.set()
+    results = [out.get() for _ in children]
+    wall = time.perf_counter() - started
+    for child, _ in children:
+        child.join()
+    return wall, results
 
 
 def run_smtplib(port, messages, count):
@@ -244,17 +355,119 @@ def sample_messages(day, count=200):
     return out
 
 
+def samples_main(day, out):
+    django_setup()
+    out.put(sample_messages(day))
+
+
+# --- Databases --------------------------------------------------------------------------
+
+
+class Postgres:
+    """A throwaway database on the server of DATABASE_URL, dropped afterwards."""
+
+    def __init__(self, url):
+        from urllib.parse import urlsplit
+
+        self.url = url
+        self.name = f"dp_bench_digest_{os.getpid()}"
+        self.bench_url = urlsplit(url)._replace(path=f"/{self.name}").geturl()
+
+    def admin(self, sql):
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute(sql)
+
+    def __enter__(self):
+        self.admin(f"CREATE DATABASE {self.name}")
+        return self.bench_url
+
+    def __exit__(self, *exc):
+        self.admin(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
+
+
+def bench_database(ctx, args, label, port, count):
+    print(f"--- {label}")
+    papers, featured, follows, setup = in_child(ctx, setup_main, args.day, args.subscribers, DATA)
+    print(
+        f"setup: {papers} papers of {args.day} ({featured} featured), "
+        f"{args.subscribers} subscribers with {follows} follows, in {setup:.1f} s"
+    )
+    messages = in_child(ctx, samples_main, args.day)
+    rates = {}
+    for processes in args.processes:
+        if rates:
+            in_child(ctx, reset_main)
+        received_before = count.value
+        wall, results = run_processes(ctx, args, processes)
+        mails = sent = sum(result["sent"] for result in results)
+        received = count.value - received_before
+        rates[processes] = mails / wall
+        compose = sum(r["compose"] for r in results)
+        send = sum(r["send"] for r in results)
+        busy = sum(r["busy"] for r in results)
+        other = busy - compose - send
+        print(
+            f"ours:     {processes} process(es) x {args.workers or 'default'} connections: "
+            f"{mails} digests sent ({sum(r['empty'] for r in results)} empty) in {wall:.1f} s "
+            f"= {mails / wall:.0f} mails/s; sink received {received}"
+        )
+        print(
+            "          of the connections' time: "
+            f"composing {compose:.1f} s ({compose / busy:.0%}), "
+            f"sending {send:.1f} s ({send / busy:.0%}), "
+            f"database and the rest {other:.1f} s ({other / busy:.0%})"
+        )
+        for n, result in enumerate(results):
+            added = result["rss_after"] - result["rss_before"]
+            print(
+                f"          memory of process {n + 1}: peak {result['rss_after']:.0f} MB, "
+                f"{result['rss_before']:.0f} MB before the send: the send added {added:.0f} MB"
+            )
+    mails = sent
+    baseline = run_smtplib(port, messages, mails)
+    average = sum(len(raw) for raw, _ in messages) / len(messages) / 1024
+    print(
+        f"smtplib:  {mails} prebuilt messages over one connection in {baseline:.1f} s = "
+        f"{mails / baseline:.0f} mails/s (messages of {average:.1f} KB on average)"
+    )
+    for processes, rate in rates.items():
+        ratio = rate / (mails / baseline)
+        print(f"ratio:    ours with {processes} process(es) at {ratio:.2f}x of smtplib")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--subscribers", type=int, default=10_000)
     parser.add_argument("--day", default="2025-12-30")
     parser.add_argument(
-        "--workers", type=int, default=0, help="SMTP connections at once (0: the default)"
+        "--workers", type=int, default=0, help="SMTP connections per process (0: the default)"
+    )
+    parser.add_argument(
+        "--processes",
+        default="1",
+        help="sending processes at once, several runs comma-separated (e.g. 1,2)",
+    )
+    parser.add_argument(
+        "--database",
+        choices=["sqlite", "postgres", "both"],
+        help="default: both when DATABASE_URL is set, else sqlite",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
-    parser.add_argument("--profile", help="write a cProfile of our run to this file")
+    parser.add_argument("--profile", help="write a cProfile of each sending process to FILE.N")
     real_data.add_option(parser)
     args = parser.parse_args()
+    try:
+        args.processes = [int(n) for n in args.processes.split(",")]
+    except ValueError:
+        parser.error(f"--processes takes numbers like 1,2, not {args.processes!r}")
+    database_url = os.environ.pop("DATABASE_URL", "")
+    args.database = args.database or ("both" if database_url else "sqlite")
+    if args.database != "sqlite" and not database_url:
+        parser.error(
+            "--database postgres needs DATABASE_URL (a server where it may create a database)"
+        )
     global DATA
     DATA = real_data.require(args.data, f"{real_data.HF_DAYS}/{args.day}.json", real_data.LISTINGS)
 
@@ -262,78 +475,32 @@ def main():
     port = free_port()
     os.environ.update(
         DJANGO_SETTINGS_MODULE="dailypapers.settings",
-        DAILYPAPERS_DATA_DIR=str(workdir),
         DAILYPAPERS_SEARCH_DIR=str(workdir / "search"),
         DAILYPAPERS_SMTP_URL=f"smtp://127.0.0.1:{port}",
         DAILYPAPERS_SITE_URL="https://papers.example.org",
         DAILYPAPERS_LOG_LEVEL="WARNING",
         DAILYPAPERS_DIGEST_TIME_ZONE="UTC",
     )
-    os.environ.pop("DATABASE_URL", None)
-    sys.path.insert(0, str(REPO / "src"))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
     ctx = multiprocessing.get_context("spawn")
     count, size, ready = ctx.Value("q", 0), ctx.Value("q", 0), ctx.Event()
     sink = ctx.Process(target=sink_main, args=(port, count, size, ready), daemon=True)
     sink.start()
+    ready.wait(30)
+    print(f"load average {os.getloadavg()[0]:.1f} at the start")
     try:
-        t0 = time.perf_counter()
-        call_command("migrate", verbosity=0)
-        papers, featured = load_day(args.day)
-        follows = make_subscribers(args.subscribers, papers)
-        from dailypapers.search import index_papers
-
-        index_papers([paper.pk for paper in papers])
-        setup = time.perf_counter() - t0
-        ready.wait(30)
-        print(
-            f"setup: {len(papers)} papers of {args.day} ({len(featured)} featured), "
-            f"{args.subscribers} subscribers with {follows} follows, in {setup:.1f} s"
-        )
-
-        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        if args.profile:
-            import cProfile
-
-            profiler = cProfile.Profile()
-            report, elapsed = profiler.runcall(run_ours, args.day, args.workers)
-            profiler.dump_stats(args.profile)
-        else:
-            report, elapsed = run_ours(args.day, args.workers)
-        rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        received, received_bytes = count.value, size.value
-        mails = report.sent
-        print(
-            f"ours:     {mails} digests sent ({report.empty} empty) in {elapsed:.1f} s = "
-            f"{mails / elapsed:.0f} mails/s; sink received {received}, "
-            f"avg {received_bytes / max(received, 1) / 1024:.1f} KB"
-        )
-        busy = report.worker_seconds  # summed over the worker threads
-        other = busy - report.compose_seconds - report.send_seconds
-        print(
-            f"          {args.workers or 'default'} worker(s); of their time: composing "
-            f"{report.compose_seconds:.1f} s ({report.compose_seconds / busy:.0%}), "
-            f"sending {report.send_seconds:.1f} s ({report.send_seconds / busy:.0%}), "
-            f"database and the rest {other:.1f} s ({other / busy:.0%})"
-        )
-        print(
-            f"          peak memory (max RSS) {rss_after:.0f} MB (before the run: {rss_before:.0f})"
-        )
-
-        messages = sample_messages(args.day)
-        baseline = run_smtplib(port, messages, mails)
-        print(
-            f"smtplib:  {mails} prebuilt messages over one connection in {baseline:.1f} s = "
-            f"{mails / baseline:.0f} mails/s"
-        )
-        print(
-            f"ratio:    ours at {baseline / elapsed:.0%} of smtplib's rate; "
-            f"projected for 10,000: {elapsed * 10_000 / max(mails, 1):.0f} s (target < 60 s)"
-        )
+        if args.database in ("sqlite", "both"):
+            os.environ["DAILYPAPERS_DATA_DIR"] = str(workdir / "sqlite")
+            bench_database(ctx, args, "SQLite (file, WAL)", port, count)
+        if args.database in ("postgres", "both"):
+            os.environ["DAILYPAPERS_DATA_DIR"] = str(workdir / "postgres")
+            os.environ["DAILYPAPERS_SEARCH_DIR"] = str(workdir / "search-postgres")
+            with Postgres(database_url) as url:
+                os.environ["DATABASE_URL"] = url
+                try:
+                    bench_database(ctx, args, "PostgreSQL", port, count)
+                finally:
+                    os.environ.pop("DATABASE_URL")
+        print(f"load average {os.getloadavg()[0]:.1f} at the end")
     finally:
         sink.terminate()
         if not args.keep:
