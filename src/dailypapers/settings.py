@@ -5,6 +5,7 @@ console, one process. DATABASE_URL switches to PostgreSQL; DAILYPAPERS_SMTP_URL 
 """
 
 import os
+import re
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -285,6 +286,14 @@ DIGEST_CLAIM_TIMEOUT = float(env("DAILYPAPERS_DIGEST_CLAIM_TIMEOUT", "600"))
 DIGEST_CONFIRM_MAX_AGE = env_int("DAILYPAPERS_DIGEST_CONFIRM_MAX_AGE", 7 * 86400)
 DIGEST_NOTIFY_INTERVAL = env_int("DAILYPAPERS_DIGEST_NOTIFY_INTERVAL", 600)  # per address
 DIGEST_UNSUBSCRIBE_MAILTO = env("DAILYPAPERS_UNSUBSCRIBE_MAILTO", "")
+# Per-subscriber return paths (VERP) and unsubscribe mailtos under this address, read back
+# by `dailypapers mail receive|serve` (docs/email.md); "" = off.
+DIGEST_BOUNCE_ADDRESS = env("DAILYPAPERS_BOUNCE_ADDRESS", "")
+if DIGEST_BOUNCE_ADDRESS and not re.fullmatch(r"[^@+\s]+@[^@\s]+", DIGEST_BOUNCE_ADDRESS):
+    raise ImproperlyConfigured(
+        "DAILYPAPERS_BOUNCE_ADDRESS must be a plain address like bounces@mail.example.org "
+        f"(no '+': the per-subscriber part is added after one), not {DIGEST_BOUNCE_ADDRESS!r}"
+    )
 
 # Background tasks: the ORM queue on one machine; point TASKS at RQ/Celery at scale.
 TASKS = {

@@ -70,6 +70,7 @@ class ComposedDigest:
     # 8BITMIME (fewer and longer lines: the SMTP server takes them faster); None when
     # neither part can be 8bit.
     raw_8bit: bytes | None = None
+    envelope_from: str = ""  # the return path (VERP), "" for the default sender
 
     def as_django_message(self):
         return PreparedMessage(self)
@@ -115,6 +116,9 @@ class PreparedMessage(EmailMultiAlternatives):
         )
         self.attach_alternative(composed.html, "text/html")
         self.raw = composed.raw
+        if composed.envelope_from:
+            # django-anymail's name for the return path; ESPs that allow one use it.
+            self.envelope_sender = composed.envelope_from
 
     def message(self, *, policy=email.policy.default):
         return _RawMIME(self.raw)
@@ -301,7 +305,16 @@ class DigestComposer:
         return f"{self.context['period_label']}: {' '.join(top.split())}{more}"
 
     def compose(
-        self, *, to, sections, message_id, unsubscribe_url, manage_url, mailto="", notifications=()
+        self,
+        *,
+        to,
+        sections,
+        message_id,
+        unsubscribe_url,
+        manage_url,
+        mailto="",
+        notifications=(),
+        envelope_from="",
     ):
         blocks = [self.head]
         if notifications:  # replies and mentions ride along; they never make a mail of their own
@@ -351,6 +364,7 @@ class DigestComposer:
             headers=headers,
             raw=raw,
             raw_8bit=raw_8bit,
+            envelope_from=envelope_from,
         )
 
 

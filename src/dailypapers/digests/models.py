@@ -43,8 +43,10 @@ class Subscription(models.Model):
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
     # When the last confirmation / "manage your subscription" mail went out (throttle).
     notified_at = models.DateTimeField(null=True, blank=True)
-    # Consecutive permanent failures (5xx); reset by a successful delivery.
+    # Consecutive permanent failures (5xx), reset by a successful delivery; or, with a
+    # bounce address (VERP), soft bounces reported back (bounces.py).
     bounce_count = models.PositiveSmallIntegerField(default=0)
+    last_bounce_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
 
     class Meta:

@@ -37,7 +37,7 @@ from django.utils import timezone
 from dailypapers.notifications.selectors import notifications_for_digest
 from dailypapers.notifications.services import notifications_mark_digested
 
-from . import services
+from . import bounces, services
 from .content import PeriodContent, digest_today, periods_due, periods_unfinished
 from .emails import DigestComposer, site_domain
 from .models import Delivery, SentPaper, Subscription
@@ -183,7 +183,7 @@ class Sender:
             if self.smtp and composed.to.isascii():
                 smtp_sendmail(
                     self.backend.connection,
-                    self.envelope_from,
+                    composed.envelope_from or self.envelope_from,
                     composed.to,
                     composed.raw,
                     composed.raw_8bit,
@@ -603,7 +603,8 @@ class PeriodSender:
             message_id=message_id_for(delivery),
             unsubscribe_url=services.unsubscribe_url(subscription, token),
             manage_url=services.manage_url(subscription, token),
-            mailto=self.mailto,
+            mailto=bounces.unsubscribe_address(subscription) or self.mailto,
+            envelope_from=bounces.return_path(subscription, delivery.pk),
             notifications=notes,
         )
         return composed, [paper for section in sections for paper in section.papers], notes
@@ -645,7 +646,9 @@ class PeriodSender:
             delivery=delivery,
             message_id=composed.headers["Message-ID"],
             papers=papers,
-            reset_bounces=subscription.bounce_count > 0,
+            # With VERP, the server taking a digest says nothing about its delivery
+            # (a relay takes everything): bounces come back by mail (bounces.py).
+            reset_bounces=subscription.bounce_count > 0 and not settings.DIGEST_BOUNCE_ADDRESS,
         )
         notifications_mark_digested(notifications=notes)
         self.report.sent += 1
