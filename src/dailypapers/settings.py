@@ -277,6 +277,8 @@ DIGEST_WEEKLY_DAY = env_int("DAILYPAPERS_DIGEST_WEEKLY_DAY", 1)  # ISO weekday, 
 DIGEST_SEND_RATE = float(env("DAILYPAPERS_DIGEST_SEND_RATE", "0"))  # per connection, 0 = no limit
 # SMTP connections at once; 0 = 3 (1 on an in-memory SQLite database).
 DIGEST_WORKERS = env_int("DAILYPAPERS_DIGEST_WORKERS", 0)
+# Tasks the scheduled digest run splits into, for as many `db_worker` processes at once.
+DIGEST_TASKS = env_int("DAILYPAPERS_DIGEST_TASKS", 2)
 DIGEST_TRENDING_LIMIT = env_int("DAILYPAPERS_DIGEST_TRENDING_LIMIT", 10)
 DIGEST_TOPIC_LIMIT = env_int("DAILYPAPERS_DIGEST_TOPIC_LIMIT", 5)  # per followed thing
 DIGEST_MAX_ATTEMPTS = env_int("DAILYPAPERS_DIGEST_MAX_ATTEMPTS", 6)

@@ -582,10 +582,19 @@ class PeriodSender:
         if not won:
             return  # another process has them, or the subscribers left meanwhile
         deliveries, sent = self.load(won)
+        heartbeat = time.monotonic()
         for delivery in deliveries:
+            if time.monotonic() - heartbeat > settings.DIGEST_CLAIM_TIMEOUT / 4:
+                self.claims_refresh()  # a slow server is not a dead worker
+                heartbeat = time.monotonic()
             self.send_one(delivery, sender, sent[delivery.subscription_id])
             if self.bar is not None:
                 self.bar.update(1)
+
+    def claims_refresh(self):
+        Delivery.objects.filter(
+            period=self.period.key, status=Delivery.Status.SENDING, claimed_by=self.worker
+        ).update(claimed_at=timezone.now())
 
     def compose(self, delivery, already_sent):
         subscription = delivery.subscription
@@ -669,6 +678,12 @@ def _from_address():
     import email.utils
 
     return email.utils.parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+
+
+def digest_plan(*, today=None):
+    """Create the deliveries owed on `today`, so that other workers find them; returns
+    how many were new."""
+    return sum(deliveries_plan(period) for period in periods_due(today or digest_today()))
 
 
 def digest_send(*, today=None, dry_run=False, progress=None, search=None, workers=None):

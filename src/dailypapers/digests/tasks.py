@@ -2,6 +2,7 @@
 `dailypapers serve` schedules hourly from DIGEST_SEND_HOUR in DIGEST_TIME_ZONE (each run
 is idempotent: it sends what is still owed and nothing twice)."""
 
+import datetime as dt
 import logging
 import zoneinfo
 
@@ -12,6 +13,7 @@ from django.core.mail import mailers
 from django.tasks import task
 
 from . import emails, services
+from .content import digest_today
 from .models import Subscription
 
 log = logging.getLogger(__name__)
@@ -43,9 +45,17 @@ def send_subscription_mail(subscription_id, kind, email):
     )
 )
 @task
-def send_digests():
-    from .sending import digest_send
+def send_digests(day=None, helper=False):
+    """The day's digests. The scheduled run plans them, then queues DIGEST_TASKS - 1
+    helpers, so that as many `db_worker`s (on this machine or others sharing the
+    database) send at once; the claims keep them from sending anything twice."""
+    from .sending import digest_plan, digest_send
 
-    report = digest_send()
+    today = dt.date.fromisoformat(day) if day else digest_today()
+    if not helper:
+        digest_plan(today=today)
+        for _ in range(settings.DIGEST_TASKS - 1):
+            send_digests.enqueue(day=today.isoformat(), helper=True)
+    report = digest_send(today=today)
     log.info("%s", report.summary())
     return report.summary()
