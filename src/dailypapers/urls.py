@@ -16,3 +16,6 @@ urlpatterns = [
     path("", include("dailypapers.community.urls")),
     path("", include("dailypapers.web.urls")),
 ]
+
+# A database that is down, full or read-only answers 503 with Retry-After (web/errors.py).
+handler500 = "dailypapers.web.errors.server_error"
