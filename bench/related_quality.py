@@ -8,6 +8,8 @@ Limits: ai_keywords are extracted from the abstracts, so they favour word overla
 flatter keyword engines, not meaning), and a shared author is a weak topical signal. It is
 a proxy for expert judgements, not one.
 Metric: NDCG@20 over --queries seeded query papers that have at least 3 graded papers.
+The phrase stage (related.by_phrases) never sees ai_keywords either: it compares the
+papers' own titles and abstracts.
 
     .venv/bin/python bench/related_quality.py [--queries 300] [--data-dir DIR]
 """
@@ -94,7 +96,16 @@ def main():
         ],
         "ours: keywords only": lambda p: [id_of[pk] for pk in related.by_keywords(p, K)],
         "ours: vectors only": lambda p: [id_of[pk] for pk in selectors._related_by_meaning(p, K)],
-        "ours: fused (related_papers)": lambda p: [x.arxiv_id for x in related_papers(p, limit=K)],
+        "ours: fused, before the phrase stage": lambda p: [
+            id_of[pk]
+            for pk in related.fuse(
+                related.by_keywords(p, related.POOL_BY_TEXT),
+                selectors._related_by_meaning(p, related.POOL_BY_MEANING),
+            )
+        ],
+        "ours: related_papers (+ phrase stage)": lambda p: [
+            x.arxiv_id for x in related_papers(p, limit=K)
+        ],
     }
     print(f"queries: {len(queries)} papers with >= 3 graded papers; NDCG@{K}")
     for name, run in systems.items():
@@ -104,7 +115,7 @@ def main():
             ranked = run(papers[pid])
             times.append(time.perf_counter() - started)
             scores.append(ndcg(ranked, judgements(pid, keywords, authors, by_keyword)))
-        print(f"  {name:36s} NDCG@{K} {statistics.mean(scores):.3f}"
+        print(f"  {name:40s} NDCG@{K} {statistics.mean(scores):.3f}"
               f"   p50 {statistics.median(times) * 1000:.0f} ms")  # fmt: skip
 
 

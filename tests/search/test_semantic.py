@@ -140,7 +140,26 @@ def test_related_papers_query_by_the_whole_paper_and_say_why(
         raise EmbedderUnavailable("model files missing")
 
     monkeypatch.setattr(selectors, "get_embedder", broken)  # keywords alone still answer
-    assert [p.pk for p in related_papers(anchor, limit=5)] == by_text[:5]
+    pool = selectors.related.by_keywords(anchor, selectors.related.POOL_BY_TEXT)
+    expected = selectors.related.by_phrases(anchor, pool)[:5]
+    assert [p.pk for p in related_papers(anchor, limit=5)] == expected
+
+
+def test_the_phrase_stage_ranks_shared_phrases_first_and_names_them(paper):
+    selectors.related.forget_frequencies()  # this database's papers, not another test's
+    anchor = paper(title="Low-rank adaptation for speech models",
+                   abstract="We apply low-rank adaptation to speech recognition models.")
+    same_words = paper(title="Speech adaptation at low cost",
+                       abstract="Rank the speech models by adaptation cost, low to high.")
+    same_phrase = paper(title="Low-rank adaptation of vision transformers",
+                        abstract="Low-rank adaptation fine-tunes vision transformers cheaply.")
+    unrelated = paper(title="Graph colouring heuristics", abstract="Colouring sparse graphs.")
+    ranked = selectors.related.by_phrases(anchor, [unrelated.pk, same_words.pk, same_phrase.pk])
+    assert ranked == [same_phrase.pk, same_words.pk, unrelated.pk]
+    reason = selectors.related.reason(anchor, same_phrase)
+    assert reason.startswith("Shares “low rank adaptation”")
+    assert "“low”" not in reason and "“rank”" not in reason  # words of a phrase shown once
+    assert selectors.related.reason(anchor, unrelated) == "Close in meaning"
 
 
 def test_fusion_rewards_papers_both_engines_rank():

@@ -263,20 +263,26 @@ def related_papers(paper, *, limit=10, since=None):
     """Papers related to `paper` (visible, itself excluded), optionally published since.
 
     The paper's title and abstract as a keyword query, fused with its nearest neighbours
-    in meaning (related.py); either engine alone when the other is unavailable. Each
-    paper gets `related_reason`: the rare words they share, else "Close in meaning"."""
+    in meaning, then re-ranked by the phrases they share (related.py); either engine alone
+    when the other is unavailable. Each paper gets `related_reason`: the rare words and
+    phrases they share, else "Close in meaning"."""
     limit = _clamp(limit, 1, MAX_LIMIT, 10)
     k = limit * (10 if since else 3) + 1
     by_text, by_meaning = [], []
     try:
-        by_text = related.by_keywords(paper, k)
+        by_text = related.by_keywords(paper, max(k, related.POOL_BY_TEXT))
     except Exception as exc:
         log.info("related papers without keywords for %s: %s", paper.pk, exc)
     try:
-        by_meaning = _related_by_meaning(paper, k)
+        by_meaning = _related_by_meaning(paper, max(k, related.POOL_BY_MEANING))
     except Exception as exc:
         log.info("related papers without meaning for %s: %s", paper.pk, exc)
-    papers = _hydrate(related.fuse(by_text, by_meaning), Filters(published_after=since))[:limit]
+    ranked = related.fuse(by_text, by_meaning)
+    try:
+        ranked = related.by_phrases(paper, ranked)
+    except Exception as exc:  # the fused order still answers
+        log.warning("related papers without the phrase stage for %s: %s", paper.pk, exc)
+    papers = _hydrate(ranked, Filters(published_after=since))[:limit]
     for other in papers:
         other.related_reason = related.reason(paper, other)
     return papers
