@@ -147,12 +147,18 @@ def test_related_papers_query_by_the_whole_paper_and_say_why(
 
 def test_the_phrase_stage_ranks_shared_phrases_first_and_names_them(paper):
     selectors.related.forget_frequencies()  # this database's papers, not another test's
-    anchor = paper(title="Low-rank adaptation for speech models",
-                   abstract="We apply low-rank adaptation to speech recognition models.")
-    same_words = paper(title="Speech adaptation at low cost",
-                       abstract="Rank the speech models by adaptation cost, low to high.")
-    same_phrase = paper(title="Low-rank adaptation of vision transformers",
-                        abstract="Low-rank adaptation fine-tunes vision transformers cheaply.")
+    anchor = paper(
+        title="Low-rank adaptation for speech models",
+        abstract="We apply low-rank adaptation to speech recognition models.",
+    )
+    same_words = paper(
+        title="Speech adaptation at low cost",
+        abstract="Rank the speech models by adaptation cost, low to high.",
+    )
+    same_phrase = paper(
+        title="Low-rank adaptation of vision transformers",
+        abstract="Low-rank adaptation fine-tunes vision transformers cheaply.",
+    )
     unrelated = paper(title="Graph colouring heuristics", abstract="Colouring sparse graphs.")
     ranked = selectors.related.by_phrases(anchor, [unrelated.pk, same_words.pk, same_phrase.pk])
     assert ranked == [same_phrase.pk, same_words.pk, unrelated.pk]
