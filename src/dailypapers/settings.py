@@ -123,6 +123,7 @@ INSTALLED_APPS = [
     "dailypapers.api",
     "dailypapers.accounts",
     "dailypapers.web",
+    "dailypapers.stats",
 ]
 
 MIDDLEWARE = [

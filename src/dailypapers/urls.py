@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("dailypapers.notifications.urls")),
     path("", include("dailypapers.community.urls")),
     path("", include("dailypapers.web.urls")),
+    path("", include("dailypapers.stats.urls")),
 ]
 
 # A database that is down, full or read-only answers 503 with Retry-After (web/errors.py).

@@ -79,6 +79,8 @@ class Paper(models.Model):
     class Meta:
         indexes = [
             models.Index(F("published_at").desc(), name="paper_published_desc"),
+            # /stats counts papers ingested per day; new rows append at the end, so cheap.
+            models.Index(fields=["created_at"], name="paper_created"),
         ]
 
     def __str__(self):

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class StatsConfig(AppConfig):
+    name = "dailypapers.stats"
+    verbose_name = "Site statistics"

@@ -1,0 +1,136 @@
+import datetime as dt
+import re
+
+import pytest
+from django.utils import timezone
+
+from dailypapers.community.models import Comment
+from dailypapers.papers.models import Author, DailyEntry, Organization, PaperAuthor
+from dailypapers.papers.services import vote_cast
+from dailypapers.stats import charts, selectors
+
+DAY = dt.date(2026, 11, 25)
+
+
+def at(day, hour=12):
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour)))
+
+
+def feature(paper, day=DAY):
+    DailyEntry.objects.create(paper=paper, day=day, submitted_at=at(day), source="import")
+
+
+def link_authors(paper):
+    """Author rows and links for a paper's names, as ingest makes them."""
+    for position, author in enumerate(paper.authors):
+        row, _ = Author.objects.get_or_create(name=author["name"])
+        PaperAuthor.objects.create(paper=paper, author=row, position=position)
+
+
+@pytest.fixture
+def site(make_paper, alice):
+    """Five papers (cs.CL x3, cs.CV x2) with Ada Lovelace on all; papers 0-2 featured, the
+    first two from Acme Research; a vote and a comment by alice."""
+    acme = Organization.objects.create(name="acme", fullname="Acme Research")
+    papers = []
+    for n, category in enumerate(["cs.CL", "cs.CL", "cs.CL", "cs.CV", "cs.CV"]):
+        paper = make_paper(
+            title=f"Paper {n}",
+            categories=[category],
+            published_at=at(DAY - dt.timedelta(days=n % 2)),
+            imported_upvotes=10 * n,
+            authors=[{"name": "Ada Lovelace"}, {"name": f"Coauthor {n}"}],
+            organization=acme if n < 2 else None,
+        )
+        link_authors(paper)
+        papers.append(paper)
+    for paper in papers[:3]:
+        feature(paper, DAY - dt.timedelta(days=7 * (paper.imported_upvotes == 20)))
+    vote_cast(user=alice, paper=papers[0])
+    Comment.objects.create(user=alice, paper=papers[0], body="Nice.")
+    return papers
+
+
+def test_it_counts_the_site(site):
+    totals = selectors.totals()
+    assert totals["papers"] == 5
+    assert totals["entries"] == 3
+    assert totals["days"] == 2
+    assert totals["upvotes"] == 1 + 10 + 20  # the featured papers' upvotes
+    assert totals["local_votes"] == 1
+    assert totals["comments"] == 1
+
+
+def test_it_counts_papers_per_day_in_the_window(site):
+    per_day = selectors.papers_per_day("published_at", today=DAY + dt.timedelta(days=30))
+    assert len(per_day) == selectors.DAYS
+    assert per_day[-1] == (DAY, 3)  # papers 0, 2 and 4; the window ends at the newest paper
+    assert per_day[-2] == (DAY - dt.timedelta(days=1), 2)
+    assert sum(n for _, n in per_day) == 5
+
+
+def test_it_counts_papers_ingested_per_day_up_to_today(site):
+    from dailypapers.papers.models import Paper
+
+    today = DAY + dt.timedelta(days=10)
+    created = [today, today, DAY, DAY - dt.timedelta(days=200), today + dt.timedelta(days=1)]
+    for paper, day in zip(site, created, strict=True):  # created_at is set on insert
+        Paper.objects.filter(pk=paper.pk).update(created_at=at(day, 0))
+    per_day = dict(selectors.papers_per_day("created_at", today=today))
+    assert max(per_day) == today  # never a day after today
+    assert per_day[today] == 2
+    assert per_day[DAY] == 1
+    assert sum(per_day.values()) == 3  # the 200-day-old paper is outside the window
+
+
+def test_it_groups_entries_and_upvotes_by_week(site):
+    weeks = selectors.entries_per_week()
+    assert len(weeks) == selectors.WEEKS
+    monday = DAY - dt.timedelta(days=DAY.weekday())
+    assert weeks[-1] == (monday, 2, 1 + 10)  # papers 0 (alice's vote) and 1
+    assert weeks[-2] == (monday - dt.timedelta(weeks=1), 1, 20)  # paper 2, a week earlier
+
+
+def test_it_ranks_categories_authors_and_organisations(site):
+    assert selectors.top_categories() == [("cs.CL", 3), ("cs.CV", 2)]
+    authors = selectors.busiest_authors()
+    assert authors[0] == ("Ada Lovelace", 3, 0 + 1 + 10 + 20)
+    assert {name for name, _, _ in authors[1:]} == {"Coauthor 0", "Coauthor 1", "Coauthor 2"}
+    assert selectors.busiest_organizations() == [("Acme Research", 2, 1 + 10)]
+
+
+def test_it_draws_the_charts_without_scripts_or_styles(client, site):
+    response = client.get("/stats")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count("<svg") >= 3
+    assert "<script" not in html.split("<main>")[1]
+    assert not re.search(r"\sstyle=", html), "a strict CSP refuses style attributes"
+    assert "Acme Research" in html and "Ada Lovelace" in html
+    assert '<td><a href="/search?q=cat:cs.CL">cs.CL</a></td><td>3</td>' in html
+    # every column carries its number for a hover and for screen readers
+    assert f"<title>{DAY:%a %b %-d, %Y}: 3</title>" in html
+
+
+def test_it_is_cached_until_the_site_changes(
+    client, site, make_paper, django_assert_max_num_queries
+):
+    client.get("/stats")
+    with django_assert_max_num_queries(2):  # the generation, nothing else
+        assert client.get("/stats").status_code == 200
+    make_paper(categories=["math.CO"])  # a save moves the generation
+    assert "math.CO" in client.get("/stats").content.decode()
+
+
+def test_it_shows_an_empty_site(client, db):
+    response = client.get("/stats")
+    assert response.status_code == 200
+    assert "No papers yet" in response.content.decode()
+
+
+def test_it_scales_columns_to_a_round_top():
+    assert [charts.nice_ceiling(v) for v in (0, 1, 7, 12, 230, 2400)] == [1, 1, 10, 20, 250, 2500]
+    chart = charts.columns([0, 5, 10], ["a", "b", "c"])
+    heights = [column.height for column in chart["columns"]]
+    assert heights[0] == 0 and heights[2] == pytest.approx(2 * heights[1], abs=0.1)
+    assert [tick.text for tick in chart["ticks"]] == ["0", "5", "10"]
