@@ -124,6 +124,7 @@ INSTALLED_APPS = [
     "dailypapers.accounts",
     "dailypapers.web",
     "dailypapers.stats",
+    "dailypapers.thumbnails",
 ]
 
 MIDDLEWARE = [
@@ -321,6 +322,10 @@ ARXIV_RETRY_FOR = float(env("DAILYPAPERS_ARXIV_RETRY_FOR", "1800"))
 ARXIV_API_URL = env("DAILYPAPERS_ARXIV_API_URL", "https://export.arxiv.org/api/query")
 ARXIV_OAI_URL = env("DAILYPAPERS_ARXIV_OAI_URL", "https://oaipmh.arxiv.org/oai")
 ARXIV_RSS_URL = env("DAILYPAPERS_ARXIV_RSS_URL", "https://rss.arxiv.org/atom")
+ARXIV_PDF_URL = env("DAILYPAPERS_ARXIV_PDF_URL", "https://arxiv.org/pdf/{id}v{version}")
+# Thumbnails of featured papers (first PDF page), rendered by the worker: docs/pages.md.
+THUMBNAILS = env_bool("DAILYPAPERS_THUMBNAILS", True)
+THUMBNAIL_DIR = DATA_DIR / "thumbnails"
 # Which freshly ingested papers are featured on the daily page by themselves: "none"
 # (members curate), "all", or a comma list of categories (docs/operations.md).
 AUTO_FEATURE = env("DAILYPAPERS_AUTO_FEATURE", "none")

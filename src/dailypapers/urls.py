@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("dailypapers.community.urls")),
     path("", include("dailypapers.web.urls")),
     path("", include("dailypapers.stats.urls")),
+    path("", include("dailypapers.thumbnails.urls")),
 ]
 
 # A database that is down, full or read-only answers 503 with Retry-After (web/errors.py).

@@ -1,0 +1,137 @@
+"""Rendering the thumbnails of featured papers (the worker's task and `dailypapers
+thumbnails` call these; never a request).
+
+PDFs come from arXiv through the same polite client as every other arXiv fetch
+(ingest/http.py: one request at a time machine-wide, 3 s apart, back-off on 429/503), and
+are not kept: only the small WebP of the first page is, in settings.THUMBNAIL_DIR.
+"""
+
+import logging
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.utils import timezone
+
+from dailypapers.caching.generation import bump
+from dailypapers.ingest.http import ArxivHttp, ArxivRequestError, ArxivUnavailable
+from dailypapers.papers.models import Paper
+
+from .models import Thumbnail
+from .render import ThumbnailError, first_page_webp
+from .selectors import papers_needing_thumbnails
+
+log = logging.getLogger(__name__)
+
+MAX_PDF_BYTES = 60 * 1024 * 1024  # arXiv's own limit on a submission is 50 MB
+
+
+@dataclass
+class Summary:
+    made: list = field(default_factory=list)
+    failed: list = field(default_factory=list)  # (arxiv id, why)
+    stopped: str = ""  # why the batch stopped early (arXiv unavailable)
+
+    def line(self):
+        text = f"thumbnails: {len(self.made)} made, {len(self.failed)} failed"
+        return text + (f"; stopped: {self.stopped}" if self.stopped else "")
+
+
+def thumbnails_make(*, limit, http=None, progress=None):
+    """Render up to `limit` missing thumbnails. arXiv being unavailable stops the batch (the
+    next run goes on); a paper whose PDF is missing or unreadable is marked failed."""
+    papers = papers_needing_thumbnails(limit=limit)
+    summary = Summary()
+    own, http = http is None, http or ArxivHttp(cache_dir=None)
+    try:
+        for paper in papers:
+            try:
+                thumbnail = thumbnail_make(paper=paper, http=http)
+            except ArxivUnavailable as exc:
+                summary.stopped = str(exc)
+                break
+            if thumbnail.status == Thumbnail.Status.READY:
+                summary.made.append(paper.arxiv_id)
+            else:
+                summary.failed.append((paper.arxiv_id, thumbnail.error))
+            if progress:
+                progress.update(1)
+    finally:
+        if own:
+            http.close()
+    return summary
+
+
+def thumbnail_make(*, paper, http):
+    """Fetch the PDF of the paper's latest version, render its first page, store it."""
+    url = settings.ARXIV_PDF_URL.format(id=paper.arxiv_id, version=paper.version)
+    try:
+        pdf = http.get(url)
+        if len(pdf) > MAX_PDF_BYTES:
+            raise ThumbnailError(f"the PDF is {len(pdf) // 2**20} MB, more than we render")
+        image, width, height = first_page_webp(pdf)
+    except (ArxivRequestError, ThumbnailError) as exc:
+        log.info("no thumbnail for %s: %s", paper.arxiv_id, exc)
+        return _failed(paper, str(exc))
+    _write(Thumbnail.file_name(paper.arxiv_id, paper.version), image)
+    old = Thumbnail.objects.filter(paper=paper, status=Thumbnail.Status.READY).first()
+    thumbnail, _ = Thumbnail.objects.update_or_create(
+        paper=paper,
+        defaults={
+            "status": Thumbnail.Status.READY,
+            "version": paper.version,
+            "width": width,
+            "height": height,
+            "size": len(image),
+            "attempts": 0,
+            "error": "",
+            "made_at": timezone.now(),
+        },
+    )
+    if old and old.version != paper.version:
+        (thumbnail_dir() / Thumbnail.file_name(paper.arxiv_id, old.version)).unlink(missing_ok=True)
+    _show(paper)
+    return thumbnail
+
+
+def thumbnail_dir():
+    return Path(settings.THUMBNAIL_DIR)
+
+
+def _failed(paper, why):
+    thumbnail, created = Thumbnail.objects.get_or_create(
+        paper=paper,
+        defaults={
+            "status": Thumbnail.Status.FAILED,
+            "version": paper.version,
+            "attempts": 1,
+            "error": why[:1000],
+            "made_at": timezone.now(),
+        },
+    )
+    if not created and thumbnail.status == Thumbnail.Status.FAILED:
+        thumbnail.attempts += 1
+        thumbnail.error = why[:1000]
+        thumbnail.made_at = timezone.now()
+        thumbnail.save(update_fields=["attempts", "error", "made_at"])
+    # A ready thumbnail of an older version stays shown when the newer PDF fails.
+    return thumbnail
+
+
+def _write(name, data):
+    """Write atomically: a reader never sees half a file."""
+    folder = thumbnail_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=folder, suffix=".part")
+    with os.fdopen(handle, "wb") as out:
+        out.write(data)
+    os.chmod(temporary, 0o644)
+    os.replace(temporary, folder / name)
+
+
+def _show(paper):
+    # Listing rows are cached on the paper's modified_at and pages on the generation.
+    Paper.objects.filter(pk=paper.pk).update(modified_at=timezone.now())
+    bump()
