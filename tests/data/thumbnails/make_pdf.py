@@ -24,7 +24,12 @@ ABSTRACT = (
     "processing them into a unified multimodal representation to deliver cinematic-quality "
     "and highly-intelligent video content creation."
 )
-PAGE = f"""<!doctype html><meta charset="utf-8"><style>
+
+
+def page_html(title, authors, abstract, note):
+    """A paper's first page, roughly: title, byline, abstract, a band where a figure goes."""
+    title, authors, abstract, note = map(html.escape, (title, authors, abstract, note))
+    return f"""<!doctype html><meta charset="utf-8"><style>
 body {{ font-family: "DejaVu Serif", serif; margin: 0 .6in; color: #000; }}
 h1 {{ text-align: center; font-size: 22pt; margin: .4in 0 .15in; }}
 .by {{ text-align: center; font-size: 11pt; }}
@@ -33,16 +38,16 @@ p {{ font-size: 10pt; text-align: justify; line-height: 1.35; }}
 .figure {{ height: 2.2in; margin-top: .25in;
            background: linear-gradient(90deg, #3b6fd4, #d4563b); }}
 </style>
-<h1>{html.escape(TITLE)}</h1><p class="by">{html.escape(AUTHORS)}</p>
-<h2>Abstract</h2><p>{html.escape(ABSTRACT)}</p><div class="figure"></div>
-<p>arXiv:2512.16776 &middot; test fixture for dailypapers' thumbnails</p>"""
+<h1>{title}</h1><p class="by">{authors}</p>
+<h2>Abstract</h2><p>{abstract}</p><div class="figure"></div><p>{note}</p>"""
 
 
 def main():
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium")
         page = browser.new_page()
-        page.set_content(PAGE)
+        note = "arXiv:2512.16776 · test fixture for dailypapers' thumbnails"
+        page.set_content(page_html(TITLE, AUTHORS, ABSTRACT, note))
         page.pdf(path=HERE / "paper.pdf", format="Letter", print_background=True)
         browser.close()
     print(HERE / "paper.pdf", (HERE / "paper.pdf").stat().st_size, "bytes")
