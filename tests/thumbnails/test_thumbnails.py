@@ -105,7 +105,7 @@ def test_it_marks_a_missing_pdf_failed_and_tries_again_a_day_later(
 
 def test_it_stops_when_arxiv_is_busy_and_goes_on_next_time(pdf_server, make_paper):
     feature(make_paper(arxiv_id="2512.00001"))
-    pdf_server.answers["/pdf/2512.00001v1"] = (503, b"busy", {"Retry-After": "0"})
+    pdf_server.answers["/pdf/2512.00001v1"] = (503, b"busy", {})
     http = ArxivHttp(cache_dir=None, max_retries=1, backoff=0)
 
     summary = thumbnails_make(limit=10, http=http)

@@ -26,6 +26,7 @@ from .selectors import papers_needing_thumbnails
 log = logging.getLogger(__name__)
 
 MAX_PDF_BYTES = 60 * 1024 * 1024  # arXiv's own limit on a submission is 50 MB
+RETRY_FOR = 120  # seconds of arXiv's Retry-After answers waited out before the batch stops
 
 
 @dataclass
@@ -44,7 +45,8 @@ def thumbnails_make(*, limit, http=None, progress=None):
     next run goes on); a paper whose PDF is missing or unreadable is marked failed."""
     papers = papers_needing_thumbnails(limit=limit)
     summary = Summary()
-    own, http = http is None, http or ArxivHttp(cache_dir=None)
+    # Thumbnails can wait for the next run: a busy arXiv is not waited out for half an hour.
+    own, http = http is None, http or ArxivHttp(cache_dir=None, retry_for=RETRY_FOR)
     try:
         for paper in papers:
             try:
