@@ -1,7 +1,9 @@
-"""Screenshots for the README: the daily page and a paper page, desktop and phone width.
+"""Screenshots for the README: the daily page (with thumbnails), a paper page, /stats, in
+the light and the dark theme, desktop and phone width.
 
 export DAILYPAPERS_DATA_DIR=/tmp/shots
 .venv/bin/dailypapers demo --port 8765 --no-worker --no-scheduler &
+.venv/bin/python tests/e2e/stand_in_thumbnails.py  # thumbnails without the network
 .venv/bin/python tests/e2e/take_screenshots.py http://127.0.0.1:8765 2025-12-19 2512.10949
 """
 
@@ -17,18 +19,23 @@ DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 390, "height": 844}
 def main(base, day, arxiv_id):
     OUT.mkdir(parents=True, exist_ok=True)
     shots = [
-        (f"/papers/date/{day}", "daily-page", DESKTOP),
-        (f"/papers/date/{day}", "daily-page-phone", PHONE),
-        (f"/papers/{arxiv_id}", "paper-page", DESKTOP),
-        (f"/papers/{arxiv_id}", "paper-page-phone", PHONE),
+        (f"/papers/date/{day}", "daily-page", DESKTOP, "light"),
+        (f"/papers/date/{day}", "daily-page-phone", PHONE, "light"),
+        (f"/papers/date/{day}", "daily-page-dark", DESKTOP, "dark"),
+        (f"/papers/date/{day}", "daily-page-phone-dark", PHONE, "dark"),
+        (f"/papers/{arxiv_id}", "paper-page", DESKTOP, "light"),
+        (f"/papers/{arxiv_id}", "paper-page-phone", PHONE, "light"),
+        ("/stats", "stats", DESKTOP, "light"),
+        ("/stats", "stats-dark", DESKTOP, "dark"),
     ]
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
         )
-        for path, name, viewport in shots:
-            page = browser.new_page(viewport=viewport, device_scale_factor=1)
+        for path, name, viewport, scheme in shots:
+            page = browser.new_page(viewport=viewport, device_scale_factor=1, color_scheme=scheme)
             page.goto(base + path)
+            page.wait_for_load_state("networkidle")  # the lazy thumbnails in view
             page.screenshot(path=OUT / f"{name}.png")
             page.close()
             print(OUT / f"{name}.png")

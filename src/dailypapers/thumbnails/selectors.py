@@ -27,17 +27,23 @@ def papers_needing_thumbnails(*, limit):
     )
 
 
-def thumbnail_images(paper_ids):
-    """{paper id: {"url", "width", "height"}} of the rendered thumbnails among paper_ids.
-    Width and height are the box the listings draw (half the pixels: sharp on HiDPI)."""
-    rows = Thumbnail.objects.filter(
-        paper_id__in=paper_ids, status=Thumbnail.Status.READY
-    ).values_list("paper_id", "paper__arxiv_id", "version", "width", "height")
+# What a listing row needs of the thumbnail (joined to the row's query: select_related).
+THUMBNAIL_COLUMNS = ["paper__thumb__status", "paper__thumb__version",
+                     "paper__thumb__width", "paper__thumb__height"]  # fmt: skip
+
+
+def thumbnail_image(paper):
+    """{"url", "width", "height"} of the paper's rendered thumbnail, or None. The paper comes
+    with its thumbnail joined (THUMBNAIL_COLUMNS); width and height are the box the listings
+    draw, half the pixels (sharp on HiDPI screens)."""
+    try:
+        thumb = paper.thumb
+    except Thumbnail.DoesNotExist:
+        return None
+    if thumb is None or thumb.status != Thumbnail.Status.READY:
+        return None
     return {
-        paper_id: {
-            "url": f"/thumbnails/{Thumbnail.file_name(arxiv_id, version)}",
-            "width": width // 2,
-            "height": height // 2,
-        }
-        for paper_id, arxiv_id, version, width, height in rows
+        "url": f"/thumbnails/{Thumbnail.file_name(paper.arxiv_id, thumb.version)}",
+        "width": thumb.width // 2,
+        "height": thumb.height // 2,
     }

@@ -15,7 +15,7 @@ from django.template.loader import get_template
 from django.utils.safestring import mark_safe
 
 from dailypapers.papers.models import Vote
-from dailypapers.thumbnails.selectors import thumbnail_images
+from dailypapers.thumbnails.selectors import thumbnail_image
 
 ROW_TIMEOUT = 24 * 3600  # an organisation renamed in the admin shows within a day
 
@@ -42,10 +42,9 @@ def rows_html(request, stamps, fetch, *, show_day=False):
     if missing:
         template = get_template("web/_row.html")
         fresh = {}
-        images = thumbnail_images(missing)  # the thumbnail task touches modified_at
         for paper_id, entry in fetch(missing).items():
             entry.paper.voted = paper_id in voted
-            entry.paper.image = images.get(paper_id)
+            entry.paper.image = thumbnail_image(entry.paper)  # its task touches modified_at
             context = {"entry": entry, "paper": entry.paper, "show_day": show_day}
             context.update(signed_in=signed_in, next=request.get_full_path())
             fresh[keys[paper_id]] = template.render(context)

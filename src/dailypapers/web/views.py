@@ -30,6 +30,7 @@ from dailypapers.papers.services import (
     vote_retract,
 )
 from dailypapers.search import related_papers
+from dailypapers.thumbnails.selectors import THUMBNAIL_COLUMNS
 
 from .forms import CommentForm, SubmitForm
 from .rows import rows_html
@@ -176,11 +177,16 @@ LIST_COLUMNS = [
     "paper__modified_at",
     "paper__organization__name",
     "paper__organization__fullname",
+    *THUMBNAIL_COLUMNS,
 ]
 
 
 def _list_columns(entries):
-    return entries.select_related(None).select_related("paper__organization").only(*LIST_COLUMNS)
+    return (
+        entries.select_related(None)
+        .select_related("paper__organization", "paper__thumb")
+        .only(*LIST_COLUMNS)
+    )
 
 
 def _period_page(request, *, first, last, **context):
