@@ -137,3 +137,17 @@ def test_listings_work_without_thumbnails(client, make_paper, db):
     feature(make_paper(title="No picture yet"))
     page = client.get("/").content.decode()
     assert "No picture yet" in page and "<img" not in page
+
+
+def test_search_results_show_thumbnails_too(pdf_server, make_paper, client, settings):
+    from dailypapers.search import index_papers, vectors
+
+    settings.SEARCH_DIR = settings.DATA_DIR / "search"
+    vectors.reset_stores()
+    paper = feature(make_paper(arxiv_id="2512.16776", title="Kling-Omni technical report"))
+    index_papers([paper.pk])
+    thumbnails_make(limit=10)
+    page = client.get("/search?q=Kling-Omni").content.decode()
+    vectors.reset_stores()
+    assert "Kling-Omni technical report" in page
+    assert 'src="/thumbnails/2512.16776v1.webp" width="200" height="125"' in page
