@@ -13,6 +13,8 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 OUT = Path(__file__).resolve().parent.parent.parent / "docs" / "screenshots"
+VISIBLE_IMAGES_LOADED = """() => [...document.images]
+    .filter((img) => img.getBoundingClientRect().top < innerHeight).every((img) => img.complete)"""
 DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 390, "height": 844}
 
 
@@ -25,6 +27,7 @@ def main(base, day, arxiv_id):
         (f"/papers/date/{day}", "daily-page-phone-dark", PHONE, "dark"),
         (f"/papers/{arxiv_id}", "paper-page", DESKTOP, "light"),
         (f"/papers/{arxiv_id}", "paper-page-phone", PHONE, "light"),
+        (f"/papers/{arxiv_id}#comments", "paper-discussion-dark", DESKTOP, "dark"),
         ("/stats", "stats", DESKTOP, "light"),
         ("/stats", "stats-dark", DESKTOP, "dark"),
     ]
@@ -35,7 +38,7 @@ def main(base, day, arxiv_id):
         for path, name, viewport, scheme in shots:
             page = browser.new_page(viewport=viewport, device_scale_factor=1, color_scheme=scheme)
             page.goto(base + path)
-            page.wait_for_load_state("networkidle")  # the lazy thumbnails in view
+            page.wait_for_function(VISIBLE_IMAGES_LOADED)  # the lazy thumbnails in view
             page.screenshot(path=OUT / f"{name}.png")
             page.close()
             print(OUT / f"{name}.png")
