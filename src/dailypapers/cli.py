@@ -18,9 +18,15 @@ NOT_SET_UP = (
 
 def main(argv=None):
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dailypapers.settings")
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
     from django.db.utils import OperationalError, ProgrammingError
 
+    try:
+        settings.INSTALLED_APPS  # noqa: B018 (reads the environment: a bad value says so here)
+    except ImproperlyConfigured as error:  # Django would hide it behind "unknown command"
+        sys.exit(f"dailypapers: {error}")
     try:
         execute_from_command_line(["dailypapers", *(sys.argv[1:] if argv is None else argv)])
     except (OperationalError, ProgrammingError) as error:

@@ -3,8 +3,10 @@ real delivery status notifications from Postfix and Exim (tests/data/dsn, record
 its README) fed to `mail receive` and to the LMTP endpoint of `mail serve`."""
 
 import io
+import os
 import re
 import smtplib
+import subprocess
 import sys
 
 import pytest
@@ -197,3 +199,19 @@ def test_the_lmtp_endpoint_takes_our_addresses_and_refuses_others(subscriber, se
         controller.stop()
     assert list(refused) == ["nobody@papers.example.org"]
     assert state(ada) == ("bouncing", 1)
+
+
+def test_a_bad_bounce_address_is_a_clear_message_not_a_traceback(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DAILYPAPERS_", "DATABASE"))}
+    env.update(DAILYPAPERS_DATA_DIR=str(tmp_path), DAILYPAPERS_BOUNCE_ADDRESS="bounces+x@y.org")
+    done = subprocess.run(
+        [sys.executable, "-m", "dailypapers", "mail", "receive"],
+        env=env,
+        cwd=REPO,
+        input=b"",
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert b"DAILYPAPERS_BOUNCE_ADDRESS must be a plain address" in done.stderr
+    assert b"Traceback" not in done.stderr
