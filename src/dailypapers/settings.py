@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "dailypapers.curation",
     "dailypapers.community",
     "dailypapers.notifications",
+    "dailypapers.people",
     "dailypapers.api",
     "dailypapers.accounts",
     "dailypapers.web",

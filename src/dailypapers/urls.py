@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("dailypapers.digests.urls")),
     path("", include("dailypapers.notifications.urls")),
     path("", include("dailypapers.community.urls")),
+    path("", include("dailypapers.people.urls")),
     path("", include("dailypapers.web.urls")),
     path("", include("dailypapers.stats.urls")),
     path("", include("dailypapers.thumbnails.urls")),

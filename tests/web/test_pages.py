@@ -181,14 +181,15 @@ def test_it_renders_the_daily_page_in_a_few_queries(
     for number in range(50):
         feature(make_paper(organization=org, imported_upvotes=number))
     # the site's generation (page cache), the days (this, previous, next), the list's
-    # stamps, the rows not cached yet; then the page itself comes from the page cache
-    with django_assert_max_num_queries(4):
+    # stamps, the rows not cached yet and their author links; then the page itself comes
+    # from the page cache
+    with django_assert_max_num_queries(5):
         assert client.get("/").content.count(b'class="paper"') == 50
     with django_assert_max_num_queries(1):
         assert client.get("/").content.count(b'class="paper"') == 50
     client.force_login(alice)
-    # members: session, user, generation, the days, the stamps, their votes, uncached rows,
-    # their unread notifications (the menu's count)
+    # members: session, user, generation, the days, the stamps, their votes, uncached rows
+    # and their author links, their unread notifications (the menu's count)
     with django_assert_max_num_queries(8):
         assert client.get(f"/papers/date/{DAY}").content.count(b'class="paper"') == 50
 
@@ -243,8 +244,9 @@ def test_it_renders_a_month_in_a_few_queries(
 ):
     for number in range(60):
         feature(make_paper(imported_upvotes=number), day=DAY - dt.timedelta(days=number % 20))
-    # the site's generation (page cache), the month's stamps, this page's rows
-    with django_assert_max_num_queries(3):
+    # the site's generation (page cache), the month's stamps, this page's rows and their
+    # author links
+    with django_assert_max_num_queries(4):
         response = client.get("/papers/month/2026-11")
     assert titles(response)[:2] == [
         "A paper about attention, part 60",

@@ -15,6 +15,7 @@ from django.template.loader import get_template
 from django.utils.safestring import mark_safe
 
 from dailypapers.papers.models import Vote
+from dailypapers.people.selectors import attach_author_links
 from dailypapers.thumbnails.selectors import thumbnail_image
 
 ROW_TIMEOUT = 24 * 3600  # an organisation renamed in the admin shows within a day
@@ -42,7 +43,9 @@ def rows_html(request, stamps, fetch, *, show_day=False):
     if missing:
         template = get_template("web/_row.html")
         fresh = {}
-        for paper_id, entry in fetch(missing).items():
+        entries = fetch(missing)
+        attach_author_links([entry.paper for entry in entries.values()])
+        for paper_id, entry in entries.items():
             entry.paper.voted = paper_id in voted
             entry.paper.image = thumbnail_image(entry.paper)  # its task touches modified_at
             context = {"entry": entry, "paper": entry.paper, "show_day": show_day}

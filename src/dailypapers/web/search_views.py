@@ -15,6 +15,7 @@ from dailypapers.digests.selectors import follows_for_user
 from dailypapers.digests.services import follow_add, follow_remove
 from dailypapers.papers.arxiv_ids import InvalidArxivId, parse_arxiv_id
 from dailypapers.papers.selectors import paper_by_arxiv_id
+from dailypapers.people.selectors import attach_author_links
 from dailypapers.search import paper_feedback, recommend_for, search_papers
 from dailypapers.thumbnails.selectors import attach_thumbnails
 
@@ -100,6 +101,7 @@ def _start_of(day_text, plus_days=0):
 def _rows(request, papers):
     """Search hits in the shape that the listing template renders (entry.paper)."""
     attach_thumbnails(papers)
+    attach_author_links(papers)
     rows = [SimpleNamespace(paper=paper, paper_id=paper.pk, day=None) for paper in papers]
     return with_votes(request, rows)
 

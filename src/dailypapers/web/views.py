@@ -29,6 +29,7 @@ from dailypapers.papers.services import (
     vote_cast,
     vote_retract,
 )
+from dailypapers.people.selectors import collections_visible_to, paper_people_context
 from dailypapers.search import related_papers
 from dailypapers.thumbnails.selectors import THUMBNAIL_COLUMNS
 
@@ -287,6 +288,7 @@ def _render_paper(request, paper, comment_form, status=200):
         "related_recent": request.GET.get("related") == "recent",
         "signed_in": request.user.is_authenticated,
         "next": request.get_full_path(),
+        **paper_people_context(request.user, paper),
     }
     return render(request, "web/paper.html", context, status=status)
 
@@ -444,6 +446,7 @@ def profile(request, username):
             "member": member,
             "upvotes": list(upvotes),
             "submissions": list(submissions),
+            "collections": list(collections_visible_to(request.user, member)),
             "is_me": request.user == member,
         },
     )

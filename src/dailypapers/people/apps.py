@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+
+
+class PeopleConfig(AppConfig):
+    name = "dailypapers.people"
+    verbose_name = "Authors, organisations and collections"
+
+    def ready(self):
+        from django.db.models.signals import post_delete, post_save
+
+        from dailypapers.caching.generation import changed
+
+        from . import models
+
+        # What the cached pages show: author links and badges, collections.
+        for model in (models.AuthorMerge, models.AuthorshipClaim):
+            uid = f"caching-people-{model.__name__}"
+            post_save.connect(changed, sender=model, dispatch_uid=f"{uid}-saved")
+            post_delete.connect(changed, sender=model, dispatch_uid=f"{uid}-deleted")

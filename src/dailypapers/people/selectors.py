@@ -1,0 +1,228 @@
+"""Reads for author and organisation pages, badges and collections."""
+
+from collections import Counter
+
+from django.db.models import Count, Q, Sum
+from django.http import Http404
+
+from dailypapers.papers.models import Author, Organization, Paper, PaperAuthor
+
+from .models import AuthorMerge, AuthorshipClaim, Collection, author_slug
+
+CO_AUTHORS = 24
+
+
+def canonical_author(author):
+    """The author whose page shows `author`'s papers (itself unless merged)."""
+    merge = AuthorMerge.objects.filter(variant=author).select_related("canonical").first()
+    return merge.canonical if merge else author
+
+
+def author_ids_of(author):
+    """The ids whose papers make up `author`'s page: itself and its merged variants."""
+    return [
+        author.pk,
+        *AuthorMerge.objects.filter(canonical=author).values_list("variant_id", flat=True),
+    ]
+
+
+def author_from_slug(slug):
+    """(author, canonical slug) for "123-ada-lovelace"; Http404 for anything else."""
+    head = slug.split("-", 1)[0]
+    author = (
+        Author.objects.filter(pk=int(head)).first() if head.isdigit() and len(head) < 12 else None
+    )
+    if author is None:
+        raise Http404("We know no author at this address.")
+    canonical = canonical_author(author)
+    return canonical, author_slug(canonical.pk, canonical.name)
+
+
+def papers_by_authors(author_ids):
+    """Visible papers with any of `author_ids` among their authors, newest first."""
+    return (
+        Paper.objects.visible()
+        .filter(pk__in=PaperAuthor.objects.filter(author_id__in=author_ids).values("paper_id"))
+        .select_related("organization")
+        .order_by("-published_at", "-pk")
+    )
+
+
+def upvotes_of(papers):
+    return papers.order_by().aggregate(total=Sum("upvotes"), count=Count("pk"))
+
+
+def co_authors(author_ids, *, limit=CO_AUTHORS):
+    """[(Author, papers together)], most frequent first, merged variants counted once."""
+    papers = PaperAuthor.objects.filter(author_id__in=author_ids, paper__hidden=False)
+    links = PaperAuthor.objects.filter(paper_id__in=papers.values("paper_id")).exclude(
+        author_id__in=author_ids
+    )
+    counts = Counter()
+    for author_id, together in links.values_list("author_id").annotate(n=Count("paper_id")):
+        counts[author_id] += together
+    merges = dict(
+        AuthorMerge.objects.filter(variant_id__in=list(counts)).values_list(
+            "variant_id", "canonical_id"
+        )
+    )
+    merged = Counter()
+    for author_id, together in counts.items():
+        merged[merges.get(author_id, author_id)] += together
+    merged.pop(None, None)
+    for excluded in author_ids:
+        merged.pop(excluded, None)
+    top = merged.most_common(limit)
+    authors = Author.objects.in_bulk([author_id for author_id, _ in top])
+    return [(authors[author_id], together) for author_id, together in top if author_id in authors]
+
+
+def verified_members(*, author_ids=None, papers=None):
+    """Members with a verified claim on one of `author_ids`, or on one of `papers`."""
+    claims = AuthorshipClaim.objects.filter(status=AuthorshipClaim.Status.VERIFIED)
+    if author_ids is not None:
+        claims = claims.filter(author_id__in=author_ids)
+    if papers is not None:
+        claims = claims.filter(paper__in=papers)
+    users = {}
+    for claim in claims.select_related("user").order_by("created_at"):
+        if claim.user.is_active:
+            users.setdefault(claim.user.pk, claim.user)
+    return list(users.values())
+
+
+def organization_or_404(name):
+    organization = Organization.objects.filter(name=name).first()
+    if organization is None:
+        raise Http404("We know no organisation at this address.")
+    return organization
+
+
+def papers_of_organization(organization):
+    return (
+        Paper.objects.visible()
+        .filter(organization=organization)
+        .select_related("organization")
+        .order_by("-published_at", "-pk")
+    )
+
+
+def attach_author_links(papers):
+    """Give each paper `author_links`: [(name, author page address or "")] in paper order,
+    merged variants pointing at their canonical author. One query for any number of papers."""
+    papers = [paper for paper in papers if paper is not None]
+    if not papers:
+        return papers
+    rows = PaperAuthor.objects.filter(paper_id__in=[paper.pk for paper in papers]).values_list(
+        "paper_id",
+        "position",
+        "author_id",
+        "author__merged_into__canonical_id",
+        "author__merged_into__canonical__name",
+    )
+    by_paper = {}
+    for paper_id, position, author_id, canonical_id, canonical_name in rows:
+        by_paper.setdefault(paper_id, {})[position] = (author_id, canonical_id, canonical_name)
+    for paper in papers:
+        slots = by_paper.get(paper.pk, {})
+        links = []
+        for position, author in enumerate(paper.authors or ()):
+            name = author.get("name", "") if isinstance(author, dict) else str(author)
+            author_id, canonical_id, canonical_name = slots.get(position, (None, None, None))
+            url = ""
+            if canonical_id:
+                url = f"/authors/{author_slug(canonical_id, canonical_name)}"
+            elif author_id:
+                url = f"/authors/{author_slug(author_id, name)}"
+            links.append((name, url))
+        paper.author_links = links
+        paper.author_ids = {position: slot[0] for position, slot in slots.items()}
+    return papers
+
+
+def verified_user_ids(paper):
+    """Ids of the members verified as authors of `paper` (memoised on the instance)."""
+    cached = getattr(paper, "_verified_user_ids", None)
+    if cached is None:
+        cached = set(
+            AuthorshipClaim.objects.filter(
+                paper=paper, status=AuthorshipClaim.Status.VERIFIED
+            ).values_list("user_id", flat=True)
+        )
+        paper._verified_user_ids = cached
+    return cached
+
+
+def is_verified_author(user, paper):
+    return bool(user and user.is_authenticated and user.pk in verified_user_ids(paper))
+
+
+def verified_by_position(paper):
+    """{author position: member} for the verified claims on `paper` (after
+    attach_author_links); also memoises verified_user_ids(paper)."""
+    claims = AuthorshipClaim.objects.filter(paper=paper, status=AuthorshipClaim.Status.VERIFIED)
+    claims = list(claims.select_related("user"))
+    paper._verified_user_ids = {claim.user_id for claim in claims}
+    positions = {author_id: position for position, author_id in paper.author_ids.items()}
+    return {
+        positions[claim.author_id]: claim.user
+        for claim in claims
+        if claim.author_id in positions and claim.user.is_active
+    }
+
+
+def claim_of(user, paper):
+    if not user.is_authenticated:
+        return None
+    return AuthorshipClaim.objects.filter(user=user, paper=paper).first()
+
+
+def collections_visible_to(user, owner):
+    """`owner`'s collections that `user` may see: all of them for the owner, public ones else."""
+    collections = Collection.objects.filter(owner=owner).annotate(size=Count("items"))
+    if user != owner:
+        collections = collections.filter(is_public=True)
+    return collections.order_by("-updated_at")
+
+
+def collection_for(user, pk):
+    """The collection `pk` if `user` may read it (private ones: only their owner), else 404."""
+    visible = Q(is_public=True)
+    if user.is_authenticated:
+        visible |= Q(owner=user)
+    collection = Collection.objects.filter(visible, pk=pk).select_related("owner").first()
+    if collection is None:
+        raise Http404("No such collection, or it is private.")
+    return collection
+
+
+def collection_items(collection):
+    return list(
+        collection.items.filter(paper__hidden=False)
+        .select_related("paper__organization")
+        .order_by("added_at", "pk")
+    )
+
+
+def own_collections(user):
+    if not user.is_authenticated:
+        return []
+    return list(Collection.objects.filter(owner=user).order_by("-updated_at")[:100])
+
+
+def paper_people_context(user, paper):
+    """What the paper page shows of the people app: linked authors with their verified
+    members' badges, the reader's claim, whether they may edit the links, their collections."""
+    from .services import can_edit_paper_links
+
+    attach_author_links([paper])
+    members = verified_by_position(paper)
+    return {
+        "author_rows": [
+            {"name": name, "url": url, "member": members.get(position)}
+            for position, (name, url) in enumerate(paper.author_links)
+        ],
+        "my_claim": claim_of(user, paper),
+        "can_edit_links": can_edit_paper_links(user, paper),
+        "my_collections": own_collections(user),
+    }
