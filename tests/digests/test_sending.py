@@ -334,3 +334,19 @@ def test_it_falls_back_to_quoted_printable_without_8bitmime(smtp, smtp_7bit, loa
     body = received.content.split(b"\r\n\r\n", 1)[1]
     assert max(map(len, body.split(b"\r\n"))) <= 76  # quoted-printable lines
     assert "arXiv: https://arxiv.org/abs/" in received.part("plain")
+
+
+def test_it_adds_new_papers_of_followed_organisations(smtp, load_day, subscriber, settings):
+    from dailypapers.papers.models import Organization
+
+    settings.DIGEST_TRENDING_LIMIT = 1
+    papers = sorted(load_day("2025-12-30"), key=lambda paper: -paper.trending_score)
+    lab = Organization.objects.create(name="inclusionAI", fullname="inclusion AI")
+    theirs = papers[-1]
+    theirs.organization = lab
+    theirs.save()
+    subscriber("fan@example.org", follows=[("org", "inclusionAI")])
+    digest_send(today=TUE)
+    fan = smtp.to("fan@example.org")[0].part("plain")
+    assert "For your topics: organisation inclusionAI" in fan and theirs.title in fan
+    assert papers[-2].title not in fan

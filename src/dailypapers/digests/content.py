@@ -152,14 +152,13 @@ class PeriodContent:
         limit = self.topic_limit * 3
         if kind == Follow.Kind.TOPIC:
             return self._search_topic(value, limit)
-        by_author, by_category = self._new_papers_index
-        index = by_author if kind == Follow.Kind.AUTHOR else by_category
-        return index.get(value.lower(), [])[:limit]
+        by_kind = self._new_papers_index
+        return by_kind[kind].get(value.lower(), [])[:limit]
 
     @functools.cached_property
     def _new_papers_index(self):
-        """The period's new papers by author name and by category, best first: one query
-        for everyone's author and category follows."""
+        """{kind: {name: the period's new papers, best first}} for authors, categories and
+        organisations: one query for everyone's follows of these kinds."""
         new = (
             Paper.objects.visible()
             .filter(self._new_q())
@@ -167,13 +166,19 @@ class PeriodContent:
             .distinct()
             .order_by("-trending_score", "-published_at")
         )
-        by_author, by_category = defaultdict(list), defaultdict(list)
+        by_author, by_category, by_org = defaultdict(list), defaultdict(list), defaultdict(list)
         for paper in new:
             for name in {author["name"].lower() for author in paper.authors}:
                 by_author[name].append(paper)
             for category in {paper.primary_category, *paper.categories} - {""}:
                 by_category[category.lower()].append(paper)
-        return by_author, by_category
+            if paper.organization is not None:
+                by_org[paper.organization.name.lower()].append(paper)
+        return {
+            Follow.Kind.AUTHOR: by_author,
+            Follow.Kind.CATEGORY: by_category,
+            Follow.Kind.ORG: by_org,
+        }
 
     def _new_q(self):
         """New to this subscriber's period: published on arXiv in the last few days, or

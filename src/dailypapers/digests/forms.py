@@ -2,7 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from . import services
-from .models import Subscription
+from .models import Follow, Subscription
 
 FOLLOW_HELP = "One per line."
 
@@ -15,6 +15,7 @@ class FollowsMixin:
                 topics=data.get("topics", ""),
                 authors=data.get("authors", ""),
                 categories=data.get("categories", ""),
+                organizations=data.get("organizations", ""),
             )
         except ValidationError as error:
             self.add_error(None, error)
@@ -35,6 +36,13 @@ def _follow_fields():
         ),
         "categories": forms.CharField(
             required=False, max_length=1000, help_text="arXiv categories, e.g. cs.CL, cs.LG."
+        ),
+        "organizations": forms.CharField(
+            label="Organisations",
+            required=False,
+            max_length=4000,
+            widget=textarea,
+            help_text="Names as on their pages (/orgs/...), one per line.",
         ),
     }
 
@@ -63,7 +71,7 @@ class PreferencesForm(FollowsMixin, forms.Form):
 
     @classmethod
     def for_subscription(cls, subscription, data=None):
-        follows = {kind: [] for kind in ("topic", "author", "category")}
+        follows = {kind: [] for kind in Follow.Kind.values}
         for follow in subscription.follows.all():
             follows[follow.kind].append(follow.value)
         initial = {
@@ -72,5 +80,6 @@ class PreferencesForm(FollowsMixin, forms.Form):
             "topics": "\n".join(follows["topic"]),
             "authors": "\n".join(follows["author"]),
             "categories": ", ".join(follows["category"]),
+            "organizations": "\n".join(follows["org"]),
         }
         return cls(data=data, initial=initial)

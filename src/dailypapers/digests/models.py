@@ -70,13 +70,14 @@ class Subscription(models.Model):
 
 
 class Follow(models.Model):
-    """Something a subscriber wants new papers about: a topic (saved search), an author or
-    an arXiv category."""
+    """Something a subscriber wants new papers about: a topic (saved search), an author, an
+    arXiv category or an organisation (its handle, Organization.name)."""
 
     class Kind(models.TextChoices):
         TOPIC = "topic", "Topic"
         AUTHOR = "author", "Author"
         CATEGORY = "category", "Category"
+        ORG = "org", "Organisation"
 
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="follows")
     kind = models.CharField(max_length=10, choices=Kind.choices)

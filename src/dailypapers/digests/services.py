@@ -62,16 +62,30 @@ def follow_clean(kind, value):
     if kind == Follow.Kind.CATEGORY:
         if not CATEGORY_RE.match(value):
             raise ValidationError(f"{value!r} is not an arXiv category such as cs.CL or math.")
+    if kind == Follow.Kind.ORG:
+        value = _organization_handle(value)
     return kind, value
 
 
-def follows_parse(*, topics="", authors="", categories=""):
+def _organization_handle(value):
+    """The stored handle of the organisation called `value` (handle or full name)."""
+    from dailypapers.papers.models import Organization
+
+    found = Organization.objects.filter(name__iexact=value).first()
+    found = found or Organization.objects.filter(fullname__iexact=value).first()
+    if found is None:
+        raise ValidationError(f"We know no organisation called {value!r}.")
+    return found.name
+
+
+def follows_parse(*, topics="", authors="", categories="", organizations=""):
     """Follows typed in a form: one per line (categories may also be comma-separated)."""
     wanted = []
     for kind, text in (
         (Follow.Kind.TOPIC, topics),
         (Follow.Kind.AUTHOR, authors),
         (Follow.Kind.CATEGORY, (categories or "").replace(",", "\n")),
+        (Follow.Kind.ORG, organizations),
     ):
         for line in (text or "").splitlines():
             if line.strip():

@@ -57,7 +57,8 @@ def subscribe(request):
         if mine is not None:
             initial["email"] = mine.email or initial["email"]
             prefs = PreferencesForm.for_subscription(mine)
-            initial.update({key: prefs.initial[key] for key in ("topics", "authors", "categories")})
+            follows = ("topics", "authors", "categories", "organizations")
+            initial.update({key: prefs.initial[key] for key in follows})
             if mine.frequency != Subscription.Frequency.OFF:
                 initial["frequency"] = mine.frequency
         form = SubscribeForm(initial=initial)

@@ -417,10 +417,10 @@ def _random_paper_ids(count):
 
 
 def _followed_topics(user):
-    """The member's follows as saved searches in the query syntax."""
+    """The member's follows as saved searches in the query syntax (organisations apart)."""
     from dailypapers.digests.selectors import follows_for_user  # digests imports search
 
-    return [_follow_query(follow) for follow in follows_for_user(user) if follow.value]
+    return [_follow_query(f) for f in follows_for_user(user) if f.value and f.kind != "org"]
 
 
 def _follow_query(follow):
@@ -431,15 +431,33 @@ def _follow_query(follow):
     return follow.value
 
 
+def _followed_organizations(user, limit):
+    """{reason: the newest papers} of each organisation the member follows."""
+    from dailypapers.digests.selectors import follows_for_user
+
+    handles = [f.value for f in follows_for_user(user) if f.kind == "org"][:10]
+    picks = {}
+    for handle in handles:
+        papers = Paper.objects.visible().filter(organization__name=handle)
+        papers = papers.select_related("organization").order_by("-published_at")[:limit]
+        picks[f"From {handle}, which you follow"] = list(papers)
+    return picks
+
+
 def _recommend_by_topics(user, topics, chosen, limit):
+    followed = topics is None
     topics = [t for t in (topics if topics is not None else _followed_topics(user)) if t]
-    if not topics or limit <= 0:
+    if limit <= 0:
         return []
-    per_topic = {t: search_papers(t, limit=limit).papers for t in topics[:10]}
+    per_reason = {
+        f"Matches your topic “{t[:60]}”": search_papers(t, limit=limit).papers for t in topics[:10]
+    }
+    if followed:
+        per_reason.update(_followed_organizations(user, limit))
     picks = []
     for rank in range(limit):  # round-robin over topics, best first
-        for topic, papers in per_topic.items():
+        for reason, papers in per_reason.items():
             if rank < len(papers) and papers[rank].pk not in chosen:
                 chosen.add(papers[rank].pk)
-                picks.append(Recommendation(papers[rank], f"Matches your topic “{topic[:60]}”"))
+                picks.append(Recommendation(papers[rank], reason))
     return picks[:limit]
