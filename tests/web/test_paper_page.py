@@ -60,8 +60,9 @@ def test_it_renders_the_paper_page_in_a_few_queries(
     paper = make_paper()
     feature(paper)
     # the site's generation (page cache), paper, featured days, comments, related papers
-    # (its vector, the neighbours, and twice a look for vectors newer than the view's)
-    with django_assert_max_num_queries(8):
+    # (its vector, the neighbours, and twice a look for vectors newer than the view's), the
+    # authors' links and the verified authors' claims
+    with django_assert_max_num_queries(10):
         assert client.get(f"/papers/{paper.arxiv_id}").status_code == 200
 
 
