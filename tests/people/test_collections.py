@@ -99,3 +99,11 @@ def test_a_collection_exports_bibtex(client, alice, papers):
     assert 'filename="attention-reading-list.bib"' in response["Content-Disposition"]
     library = bibtexparser.parse_string(response.content.decode())
     assert [entry["eprint"] for entry in library.entries] == [p.arxiv_id for p in papers]
+
+
+def test_the_paper_page_lists_a_new_collection_at_once(client, alice, papers):
+    client.force_login(alice)
+    url = f"/papers/{papers[0].arxiv_id}"
+    assert "Brand new list" not in client.get(url).content.decode()  # cached for alice now
+    collection_create(user=alice, title="Brand new list")
+    assert "Brand new list" in client.get(url).content.decode()

@@ -12,8 +12,12 @@ class PeopleConfig(AppConfig):
 
         from . import models
 
-        # What the cached pages show: author links and badges, collections.
-        for model in (models.AuthorMerge, models.AuthorshipClaim):
+        # What the cached pages show: author links, badges, the member's collections.
+        for model in (
+            models.AuthorMerge,
+            models.AuthorshipClaim,
+            models.Collection,  # the paper page lists the member's collections
+        ):
             uid = f"caching-people-{model.__name__}"
             post_save.connect(changed, sender=model, dispatch_uid=f"{uid}-saved")
             post_delete.connect(changed, sender=model, dispatch_uid=f"{uid}-deleted")
