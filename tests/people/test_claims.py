@@ -34,6 +34,11 @@ def test_a_member_claims_and_a_moderator_verifies(client, alice, moderator, link
     assert "✓ alice</a>" in html  # beside "Alan Turing" in the author list
     comment = html.split(f'id="comment-{Comment.objects.get().pk}"')[1]
     assert '<span class="badge verified">verified author</span>' in comment.split("</p>")[0]
+    profile = client.get("/u/alice").content.decode()
+    assert (
+        f'Verified author: <a href="/authors/{made.author.pk}-alan-turing">Alan Turing</a>'
+        in profile
+    )
 
 
 def test_claims_are_checked(client, alice, bob, moderator, linked_paper):

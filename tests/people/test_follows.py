@@ -1,6 +1,7 @@
 from dailypapers.digests.models import Follow
 from dailypapers.digests.selectors import follows_for_user
 from dailypapers.papers.models import Author, Organization
+from dailypapers.people.services import authors_merge
 from dailypapers.search import recommend_for
 
 
@@ -59,3 +60,21 @@ def test_the_digest_settings_keep_followed_organisations(client, alice, db):
     html = client.get("/subscribe").content.decode()
     assert "inclusionAI</textarea>" in html
     assert Follow.objects.filter(kind="org").count() == 1
+
+
+def test_following_an_author_follows_the_spellings_merged_with_it(linked_paper, moderator):
+    from dailypapers.digests.content import PeriodContent, daily_period
+
+    full = linked_paper(title="Full name", authors=[{"name": "Ada Lovelace"}])
+    short = linked_paper(title="Initials", authors=[{"name": "A. Lovelace"}])
+    linked_paper(title="Someone else", authors=[{"name": "Alan Turing"}])
+    today = daily_period(full.published_at.date())
+    assert PeriodContent(today).matches("author", "Ada Lovelace") == [full]
+    authors_merge(
+        moderator=moderator,
+        canonical=Author.objects.get(name="Ada Lovelace"),
+        variants=[Author.objects.get(name="A. Lovelace")],
+    )
+    for name in ["Ada Lovelace", "A. Lovelace"]:
+        found = PeriodContent(today).matches("author", name)
+        assert {paper.pk for paper in found} == {full.pk, short.pk}, name

@@ -18,6 +18,7 @@ from django.db.models import Q
 
 from dailypapers.papers.models import DailyEntry, Paper
 from dailypapers.papers.selectors import entries_between
+from dailypapers.people.selectors import same_author_names
 
 from .emails import Section
 from .models import Follow
@@ -152,8 +153,14 @@ class PeriodContent:
         limit = self.topic_limit * 3
         if kind == Follow.Kind.TOPIC:
             return self._search_topic(value, limit)
-        by_kind = self._new_papers_index
-        return by_kind[kind].get(value.lower(), [])[:limit]
+        index = self._new_papers_index[kind]
+        if kind != Follow.Kind.AUTHOR:
+            return index.get(value.lower(), [])[:limit]
+        # an author's spellings merged by moderators count as that author
+        found = {p.pk: p for name in same_author_names(value) for p in index.get(name.lower(), [])}
+        return sorted(
+            found.values(), key=lambda p: (-p.trending_score, -p.published_at.timestamp())
+        )[:limit]
 
     @functools.cached_property
     def _new_papers_index(self):

@@ -26,6 +26,18 @@ def author_ids_of(author):
     ]
 
 
+def same_author_names(name):
+    """`name` and every spelling a moderator merged with it (for follows by name)."""
+    author = Author.objects.filter(name=name).first()
+    if author is None:
+        return [name]
+    canonical = canonical_author(author)
+    variants = Author.objects.filter(merged_into__canonical=canonical).values_list(
+        "name", flat=True
+    )
+    return list(dict.fromkeys([name, canonical.name, *variants]))
+
+
 def author_from_slug(slug):
     """(author, canonical slug) for "123-ada-lovelace"; Http404 for anything else."""
     head = slug.split("-", 1)[0]
@@ -169,6 +181,16 @@ def verified_by_position(paper):
         for claim in claims
         if claim.author_id in positions and claim.user.is_active
     }
+
+
+def authors_verified_as(member):
+    """The authors (canonical) a moderator verified `member` as, for their profile."""
+    claims = AuthorshipClaim.objects.filter(user=member, status=AuthorshipClaim.Status.VERIFIED)
+    authors = {}
+    for claim in claims.select_related("author").order_by("created_at"):
+        author = canonical_author(claim.author)
+        authors.setdefault(author.pk, author)
+    return list(authors.values())
 
 
 def claim_of(user, paper):

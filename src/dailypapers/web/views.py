@@ -29,7 +29,11 @@ from dailypapers.papers.services import (
     vote_cast,
     vote_retract,
 )
-from dailypapers.people.selectors import collections_visible_to, paper_people_context
+from dailypapers.people.selectors import (
+    authors_verified_as,
+    collections_visible_to,
+    paper_people_context,
+)
 from dailypapers.search import related_papers
 from dailypapers.thumbnails.selectors import THUMBNAIL_COLUMNS
 
@@ -447,6 +451,7 @@ def profile(request, username):
             "upvotes": list(upvotes),
             "submissions": list(submissions),
             "collections": list(collections_visible_to(request.user, member)),
+            "authors": authors_verified_as(member),
             "is_me": request.user == member,
         },
     )
