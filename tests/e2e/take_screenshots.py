@@ -1,10 +1,12 @@
 """Screenshots for the README: the daily page (with thumbnails), a paper page, /stats, in
-the light and the dark theme, desktop and phone width.
+the light and the dark theme, desktop and phone width; and any further pages given as
+NAME=PATH (light, desktop width).
 
 export DAILYPAPERS_DATA_DIR=/tmp/shots
 .venv/bin/dailypapers demo --port 8765 --no-worker --no-scheduler &
 .venv/bin/python tests/e2e/stand_in_thumbnails.py  # thumbnails without the network
-.venv/bin/python tests/e2e/take_screenshots.py http://127.0.0.1:8765 2025-12-19 2512.10949
+.venv/bin/python tests/e2e/take_screenshots.py http://127.0.0.1:8765 2025-12-19 2512.10949 \
+    author-page=/authors/210 organisation-page=/orgs/nvidia
 """
 
 import sys
@@ -18,7 +20,7 @@ VISIBLE_IMAGES_LOADED = """() => [...document.images]
 DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 390, "height": 844}
 
 
-def main(base, day, arxiv_id):
+def main(base, day, arxiv_id, *pages):
     OUT.mkdir(parents=True, exist_ok=True)
     shots = [
         (f"/papers/date/{day}", "daily-page", DESKTOP, "light"),
@@ -30,6 +32,7 @@ def main(base, day, arxiv_id):
         (f"/papers/{arxiv_id}#comments", "paper-discussion-dark", DESKTOP, "dark"),
         ("/stats", "stats", DESKTOP, "light"),
         ("/stats", "stats-dark", DESKTOP, "dark"),
+        *[(page.split("=", 1)[1], page.split("=", 1)[0], DESKTOP, "light") for page in pages],
     ]
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -46,4 +49,4 @@ def main(base, day, arxiv_id):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:])
