@@ -190,7 +190,7 @@ def test_it_renders_the_daily_page_in_a_few_queries(
     client.force_login(alice)
     # members: session, user, generation, the days, the stamps, their votes, uncached rows
     # and their author links, their unread notifications (the menu's count)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         assert client.get(f"/papers/date/{DAY}").content.count(b'class="paper"') == 50
 
 
