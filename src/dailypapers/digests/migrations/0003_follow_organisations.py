@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('digests', '0001_initial'),
+        ('digests', '0002_subscription_last_bounce_at'),
     ]
 
     operations = [
