@@ -387,7 +387,8 @@ LOGGING = {
 # bundled offline model, "st:<sentence-transformers name or path>", or "none").
 SEARCH_DIR = Path(env("DAILYPAPERS_SEARCH_DIR", str(DATA_DIR / "search")))
 SEARCH_EMBEDDER = env("DAILYPAPERS_EMBEDDER", "static")
-# Keyword engine: "auto" (PostgreSQL full-text on PostgreSQL, tantivy otherwise) or "tantivy".
+# Keyword engine: "auto" (PostgreSQL full-text on PostgreSQL, tantivy otherwise), "tantivy",
+# or "tantivy-follow" (PostgreSQL: each machine's tantivy index follows the database).
 SEARCH_ENGINE = env("DAILYPAPERS_SEARCH_ENGINE", "auto")
 # Vector index: "auto" (pgvector HNSW on PostgreSQL with the extension, else in memory),
 # "pgvector" or "memory".

@@ -5,4 +5,4 @@ class SearchConfig(AppConfig):
     name = "dailypapers.search"
 
     def ready(self):
-        from . import signals  # noqa: F401
+        from . import checks, signals  # noqa: F401

@@ -268,6 +268,9 @@ class KeywordIndex:
         return False
 
     # --- reading -------------------------------------------------------------------
+    def searcher(self):
+        return self.index.searcher()
+
     def count(self):
         return self.index.searcher().num_docs
 
@@ -629,19 +632,30 @@ def _titles(hits):
         return cursor.fetchall()
 
 
+FOLLOW = "tantivy-follow"  # DAILYPAPERS_SEARCH_ENGINE of a PostgreSQL site on many machines
+
+
 def get_index():
-    """The keyword engine: PostgreSQL full-text on PostgreSQL, else the tantivy index."""
+    """The keyword engine: PostgreSQL full-text on PostgreSQL, else the tantivy index; on
+    PostgreSQL with DAILYPAPERS_SEARCH_ENGINE=tantivy-follow, a tantivy index on each
+    machine that follows the database (search/follow.py)."""
     engine = getattr(settings, "SEARCH_ENGINE", "auto")
-    if connection.vendor == "postgresql" and engine != "tantivy":
+    postgres = connection.vendor == "postgresql"
+    if postgres and engine not in ("tantivy", FOLLOW):
         from .pg import PostgresKeywordIndex
 
         return PostgresKeywordIndex()
+    if postgres and engine == FOLLOW:  # each machine's index follows the database
+        from .follow import FollowingIndex as engine_class
+    else:
+        engine_class = KeywordIndex
     path = index_dir()
     index = _indexes.get(path)
-    if index is None:
+    if type(index) is not engine_class:
         with _lock:
-            index = _indexes.get(path) or KeywordIndex(path)
-            _indexes[path] = index
+            index = _indexes.get(path)
+            if type(index) is not engine_class:
+                index = _indexes[path] = engine_class(path)
     return index
 
 

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Now
 
 
 class PaperEmbedding(models.Model):
@@ -34,9 +35,27 @@ class IndexState(models.Model):
 
     generation = models.BigIntegerField(default=0)
     reindex_epoch = models.IntegerField(default=0)
+    # KeywordChange rows up to this id were pruned: a follower behind it starts again.
+    keyword_changes_pruned = models.BigIntegerField(default=0)
 
     def __str__(self):
         return f"generation {self.generation}, reindex epoch {self.reindex_epoch}"
+
+
+class KeywordChange(models.Model):
+    """A paper whose keyword document changed, for the tantivy indexes that follow the
+    database (search/follow.py: PostgreSQL with DAILYPAPERS_SEARCH_ENGINE=tantivy-follow).
+
+    paper_id None: the index was cleared (`search reindex`). No foreign key: a deleted
+    paper's change says "drop it". `at` is the database's clock, the same for every
+    machine, so a follower can tell an id that will never come from one still in flight.
+    """
+
+    paper_id = models.BigIntegerField(null=True)
+    at = models.DateTimeField(db_default=Now(), db_index=True)
+
+    def __str__(self):
+        return f"{self.pk}: {self.paper_id if self.paper_id is not None else 'clear'}"
 
 
 class PaperFeedback(models.Model):

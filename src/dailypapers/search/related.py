@@ -66,7 +66,7 @@ def document_terms(text, searcher):
 def by_keywords(paper, k):
     """[paper id] best first: BM25 with the paper's own text as the query, itself excluded."""
     index = keyword.get_index()
-    searcher = index.index.searcher()
+    searcher = index.searcher()
     terms = document_terms(f"{paper.title} {paper.abstract}", searcher)
     if not terms:
         return []

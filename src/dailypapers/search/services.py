@@ -77,18 +77,23 @@ def start_reindex():
 
 
 def _index_batch(paper_ids, *, embed):
+    papers, documents, gone = keyword_documents(paper_ids)
+    keyword.get_index().write(add=documents, delete=gone)
+    pgvector.forget(gone)  # PaperEmbedding rows of hidden papers stay, for when they return
+    if embed and papers:
+        _embed(papers)
+    return len(papers)
+
+
+def keyword_documents(paper_ids):
+    """(visible papers, their keyword documents, ids of the papers gone or hidden)."""
     papers = list(Paper.objects.filter(pk__in=paper_ids, hidden=False))
     visible = {paper.pk for paper in papers}
     featured = set(
         DailyEntry.objects.filter(paper_id__in=visible).values_list("paper_id", flat=True)
     )
     documents = [keyword.paper_document(p, featured=p.pk in featured) for p in papers]
-    gone = [pk for pk in paper_ids if pk not in visible]
-    keyword.get_index().write(add=documents, delete=gone)
-    pgvector.forget(gone)  # PaperEmbedding rows of hidden papers stay, for when they return
-    if embed and papers:
-        _embed(papers)
-    return len(papers)
+    return papers, documents, [pk for pk in paper_ids if pk not in visible]
 
 
 def _embed(papers):

@@ -67,8 +67,9 @@ def fill_empty_keyword_index(chunk=50_000):
 
     from . import keyword
 
-    if keyword.get_index().count():
-        return 0
+    index = keyword.get_index()
+    if index.count() or getattr(index, "follows_database", False):
+        return 0  # a following index fills itself from the database (search/follow.py)
     from .services import reindex_epoch
 
     ids = list(Paper.objects.visible().order_by("pk").values_list("pk", flat=True))
@@ -82,11 +83,12 @@ def fill_empty_keyword_index(chunk=50_000):
 @task
 def refresh_search_statistics():
     """Recount the acronyms that papers define (search/acronyms.py), and the PostgreSQL
-    engine's document frequencies of words."""
-    from . import keyword
+    engine's document frequencies of words; prune the keyword change log."""
+    from . import follow, keyword
     from .acronyms import refresh
 
     keyword.get_index().refresh_statistics()
+    follow.prune()  # the change log that tantivy-follow indexes read
     return refresh()
 
 

@@ -25,6 +25,12 @@ class Command(BaseCommand):
         reindex.add_argument("--reembed", action="store_true", help="embed every paper again")
         reindex.add_argument("--batch", type=int, default=2000)
         sub.add_parser("status", help="papers, indexed documents, vectors")
+        follow = sub.add_parser(
+            "follow",
+            help="keep this machine's keyword index up to date with the database "
+            "(DAILYPAPERS_SEARCH_ENGINE=tantivy-follow)",
+        )
+        follow.add_argument("--once", action="store_true", help="catch up, then stop")
         query = sub.add_parser("query", help="search from the command line")
         query.add_argument("text")
         query.add_argument("--limit", type=int, default=10)
@@ -77,13 +83,44 @@ class Command(BaseCommand):
         acronyms = acronyms_refresh()
         self.stdout.write(self.style.SUCCESS(f"indexed {len(ids)} papers; {acronyms} acronyms"))
 
+    def do_follow(self, *, once, **_):
+        """What a serving process's follower thread does, in the foreground: before a new
+        app server starts (--once), or as a process of its own."""
+        import time
+
+        from dailypapers.search import follow, keyword
+
+        index = keyword.get_index()
+        if not getattr(index, "follows_database", False):
+            raise CommandError(
+                "search follow needs PostgreSQL and DAILYPAPERS_SEARCH_ENGINE=tantivy-follow."
+            )
+        lock = follow.machine_lock(index.path)
+        if lock is None:
+            raise CommandError(f"Another process already follows the index in {index.path}.")
+        total = Paper.objects.visible().count()
+        with tqdm(total=total, unit="paper", desc="keyword index") as bar:
+            written = follow.catch_up(index, progress=bar.update)
+        self.stdout.write(f"keyword index: {written} papers written; {index.count()} documents")
+        while not once:
+            if follow.catch_up(index):
+                follow.bump_caches()
+            time.sleep(follow.POLL_SECONDS)
+
     def do_status(self, **_):
-        from dailypapers.search import keyword
+        from dailypapers.search import follow, keyword
         from dailypapers.search.embedders import EmbedderUnavailable, get_embedder
         from dailypapers.search.models import Acronym, PaperEmbedding
 
         self.stdout.write(f"visible papers:      {Paper.objects.visible().count()}")
         self.stdout.write(f"keyword documents:   {keyword.get_index().count()}")
+        following = follow.lag()
+        if following is not None:
+            behind, last, position = following
+            self.stdout.write(
+                f"keyword index:       follows the database (tantivy-follow): change "
+                f"{position.watermark} of {last}, {behind} behind"
+            )
         self.stdout.write(f"acronyms:            {Acronym.objects.count()}")
         try:
             embedder = get_embedder()
