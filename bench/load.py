@@ -12,8 +12,9 @@ for search. Then, in one run:
   - anchor: the same users and mix against ONE app server directly (no proxy), for
     --anchor-seconds, with the rest of the topology running;
   - the topology: nginx (deploy/nginx, the shipped configuration) balancing two app
-    servers (granian, 1 process x 4 threads each, as deploy/ runs them), Redis for the
-    caches and rate limits (deploy/), two `dailypapers db_worker`, one `dailypapers crontask`.
+    servers (granian, 1 process x 4 threads each), Redis for the caches and rate limits,
+    two `dailypapers db_worker`, one `dailypapers crontask`, and keyword search as deploy/
+    runs it (tantivy-follow: the index is caught up with `search follow --once` first).
 Users: --users members, each clicking again within a second: 80% pages (daily, day,
 week/month, trending, paper), 15% search, 4% upvote/un-upvote and 1% submissions through
 the API with their tokens. Prints requests/s and p50/p95/p99 per kind, the errors, and
@@ -59,6 +60,17 @@ def main():
     parser.add_argument("--fill", choices=["data", "sample"], default="data",
                         help="what fills an empty database: the real data of --data, or the "
                         "bundled sample and tests/data's listings (small, for CI)")  # fmt: skip
+    parser.add_argument("--search-engine", choices=["tantivy-follow", "auto"],
+                        default="tantivy-follow", help="keyword search as deploy/ runs it "
+                        "(a local index following the database, built first) or auto "
+                        "(PostgreSQL full-text)")  # fmt: skip
+    parser.add_argument("--search-dir", type=Path, help="the app servers' keyword index "
+                        "(default: a temporary one, built before the run)")  # fmt: skip
+    parser.add_argument(
+        "--embedder",
+        default="static",
+        help="DAILYPAPERS_EMBEDDER for every process (none: keyword only)",
+    )
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=int, default=180)
     parser.add_argument("--anchor-seconds", type=int, default=30,
@@ -79,6 +91,10 @@ def main():
     work.chmod(0o755)  # nginx's workers (another user when run as root) read static files
     env = topology_env(options, work)
     prepare_database(options, env)
+    if options.search_engine == "tantivy-follow":  # as deploy/ does before serving
+        started = time.perf_counter()
+        subprocess.run([*CLI, "search", "follow", "--once"], env=env, check=True)
+        print(f"keyword index caught up with the database in {time.perf_counter() - started:.0f} s")
     plan_file = work / "plan.json"
     plan = make_plan(options, env, plan_file)
     print(f"plan: {len(plan['papers'])} featured papers over {len(plan['days'])} days, "
@@ -111,6 +127,9 @@ def topology_env(options, work):
         DAILYPAPERS_PROXY_COUNT="1",
         DAILYPAPERS_SITE_URL=f"http://127.0.0.1:{options.port}",
         DAILYPAPERS_LOG_LEVEL="WARNING",
+        DAILYPAPERS_SEARCH_ENGINE=options.search_engine,
+        DAILYPAPERS_SEARCH_DIR=str(options.search_dir or work / "search"),
+        DAILYPAPERS_EMBEDDER=options.embedder,
         # One machine plays 50 members from one address: lift the per-member limits.
         DAILYPAPERS_API_RATE_ANON="0",
         DAILYPAPERS_API_RATE_TOKEN="0",

@@ -152,6 +152,6 @@ def test_systemd_accepts_the_units(tmp_path):
 
 def test_every_command_the_units_run_exists_in_the_cli(db):
     for unit in (DEPLOY / "systemd").glob("*.service"):
-        for line in re.findall(r"^ExecStart=(.*)$", unit.read_text(), re.MULTILINE):
+        for line in re.findall(r"^ExecStart(?:Pre)?=(.*)$", unit.read_text(), re.MULTILINE):
             argv = shlex.split(line.replace("%i", "8001"))
             check_our_command([Path(argv[0]).name, *argv[1:]])
