@@ -12,7 +12,9 @@ def carol(django_user_model):
 def moderator(django_user_model):
     from django.contrib.auth.models import Permission
 
-    user = django_user_model.objects.create_user("mod", "mod@example.org", "moderate 4 u")
+    user = django_user_model.objects.create_user(
+        "mod", "mod@example.org", "moderate 4 u", is_staff=True
+    )
     user.user_permissions.add(Permission.objects.get(codename="moderate_comment"))
     return django_user_model.objects.get(pk=user.pk)  # a fresh copy: no cached permissions
 

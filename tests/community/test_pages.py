@@ -4,7 +4,7 @@ what; and numComments in the API."""
 import pytest
 
 from dailypapers.community.models import Comment, CommentReport
-from dailypapers.community.services import comment_post
+from dailypapers.community.services import comment_post, comment_vote
 from dailypapers.notifications.models import Notification
 
 
@@ -137,3 +137,31 @@ def test_the_moderators_group_is_enough_to_moderate(client, django_user_model, a
     assert comment.hidden
     client.force_login(alice)  # members without the group: no admin at all
     assert client.get("/admin/community/comment/").status_code == 302
+
+
+def test_the_permission_alone_does_not_make_a_member_a_moderator(
+    client, django_user_model, paper, thread
+):
+    from django.contrib.auth.models import Permission
+
+    member = django_user_model.objects.create_user("half", "half@example.org", "pw 6 pw x")
+    member.user_permissions.add(Permission.objects.get(codename="moderate_comment"))
+    client.force_login(member)
+    assert client.post(f"/comments/{thread.pk}/hide").status_code == 403
+
+
+def test_a_members_paper_page_with_a_discussion_stays_within_a_few_queries(
+    client, paper, thread, alice, bob, django_assert_max_num_queries
+):
+    parent = thread
+    for number in range(12):  # a deep thread and votes: still no query per comment
+        parent = comment_post(user=bob if number % 2 else alice, paper=paper, body=f"{number}",
+                              parent=parent)  # fmt: skip
+        if number % 2 == 0:
+            comment_vote(user=bob, comment=parent, value=1)
+    client.force_login(bob)
+    # generation, paper, session, member, their vote on the paper, the comments (one query
+    # for the whole discussion), their votes on them, featured days, related papers (4),
+    # the unread count: no query per comment
+    with django_assert_max_num_queries(13):
+        assert client.get(f"/papers/{paper.arxiv_id}").status_code == 200

@@ -40,7 +40,8 @@ def wilson_lower_bound(up, down, z=WILSON_Z):
 
 
 def is_moderator(user):
-    return user.is_authenticated and user.has_perm("community.moderate_comment")
+    """Staff with the moderate_comment permission (members are never asked: no queries)."""
+    return user.is_authenticated and user.is_staff and user.has_perm("community.moderate_comment")
 
 
 # Who may take part --------------------------------------------------------------------
