@@ -17,7 +17,7 @@ def test_anonymous_readers_see_the_discussion_but_no_forms(client, paper, thread
     html = client.get(f"/papers/{paper.arxiv_id}").content.decode()
     assert '<span class="math inline">$n &gt; 2$</span>' in html
     assert "<strong>Sure?</strong>" in html and "katex.min.js" in html
-    assert "Reply to alice" not in html and "Sign in</a> to join" in html
+    assert f"/comments/{thread.pk}/reply" not in html and "Sign in</a> to join" in html
     response = client.post(f"/comments/{thread.pk}/reply", {"body": "hi"})
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
@@ -25,7 +25,10 @@ def test_anonymous_readers_see_the_discussion_but_no_forms(client, paper, thread
 def test_a_member_replies_and_the_author_is_notified(client, paper, thread, bob, alice):
     client.force_login(bob)
     html = client.get(f"/papers/{paper.arxiv_id}").content.decode()
-    assert "Reply to alice" in html and "Edit</summary>" not in html  # not bob's comment
+    assert f'href="/comments/{thread.pk}/reply">Reply</a>' in html
+    assert f"/comments/{thread.pk}/edit" not in html  # not bob's comment
+    form = client.get(f"/comments/{thread.pk}/reply").content.decode()
+    assert "Your reply to alice" in form and "<strong>Sure?</strong>" in form
     response = client.post(f"/comments/{thread.pk}/reply", {"body": "Yes, see §3."})
     reply = Comment.objects.get(parent=thread)
     assert response["Location"] == f"/papers/{paper.arxiv_id}#comment-{reply.pk}"
@@ -70,7 +73,10 @@ def test_only_the_author_may_edit_or_delete_through_the_pages(client, paper, thr
     assert thread.body.startswith("Does this hold")
     client.force_login(alice)
     html = client.get(f"/papers/{paper.arxiv_id}").content.decode()
-    assert "Edit</summary>" in html and ">Delete</button>" in html
+    assert f'href="/comments/{thread.pk}/edit">Edit</a>' in html
+    assert f'formaction="/comments/{thread.pk}/delete">Delete</button>' in html
+    form = client.get(f"/comments/{thread.pk}/edit").content.decode()
+    assert "Does this hold for $n &gt; 2$? **Sure?**</textarea>" in form
     client.post(f"/comments/{thread.pk}/edit", {"body": "Edited <script>x</script>"})
     thread.refresh_from_db()
     assert thread.body_html == "<p>Edited &lt;script&gt;x&lt;/script&gt;</p>\n"
@@ -85,7 +91,8 @@ def test_only_moderators_hide_from_the_page(client, paper, thread, bob, moderato
     client.post(f"/comments/{thread.pk}/report", {"reason": "off_topic", "note": "not about it"})
     assert CommentReport.objects.get().note == "not about it"
     client.force_login(moderator)
-    assert ">Hide</button>" in client.get(f"/papers/{paper.arxiv_id}").content.decode()
+    page = client.get(f"/papers/{paper.arxiv_id}").content.decode()
+    assert f'formaction="/comments/{thread.pk}/hide">Hide</button>' in page
     client.post(f"/comments/{thread.pk}/hide")
     thread.refresh_from_db()
     assert thread.hidden and CommentReport.objects.get().outcome == "hidden"
@@ -99,7 +106,8 @@ def test_upvoting_a_comment_from_the_page(client, paper, thread, bob):
     thread.refresh_from_db()
     assert thread.upvotes == 1
     html = client.get(f"/papers/{paper.arxiv_id}").content.decode()
-    assert 'name="value" value="0" aria-pressed="true"' in html  # pressed: a click takes it back
+    # pressed: a click takes it back
+    assert 'name="value" value="0" aria-pressed="true" title="Upvote"' in html
 
 
 def test_num_comments_follows_the_discussion_in_the_api_and_listings(

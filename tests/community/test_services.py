@@ -237,3 +237,14 @@ def test_comment_bodies_are_checked(paper, alice):
         with pytest.raises(CommentError, match=message):
             comment_post(user=alice, paper=paper, body=body)
     assert not services.Comment.objects.exists()
+
+
+def test_a_thread_deeper_than_pythons_stack_still_shows(paper, alice, bob):
+    import sys
+
+    parent = None
+    for number in range(sys.getrecursionlimit() + 50):  # rows written directly: fast
+        parent = Comment.objects.create(paper=paper, user=alice, parent=parent, body=f"{number}")
+    shown = discussion(paper=paper, viewer=bob)
+    assert len(shown) == sys.getrecursionlimit() + 50
+    assert shown[-1].depth == 6  # shown at the deepest indent

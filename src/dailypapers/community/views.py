@@ -1,82 +1,103 @@
 """The discussion's actions on one comment: reply, edit, delete, vote, report, and the
 moderators' hide and restore. Thin: each calls a service and goes back to the comment.
-Every form works without JavaScript; a refused action shows why, with the text kept."""
+Reply, edit and report have their own small page (GET), so a paper page holds no form per
+comment; every action works without JavaScript; a refused one says why, text kept."""
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from dailypapers.papers.services import RateLimited
 
 from . import services
 from .models import MAX_COMMENT_LENGTH, Comment, CommentReport
 
-
-def _comment_or_404(pk):
-    return get_object_or_404(Comment.objects.select_related("paper", "user"), pk=pk)
-
-
-def _signed_in(view):
-    def wrapped(request, pk):
-        if not request.user.is_authenticated:
-            comment = _comment_or_404(pk)
-            return redirect_to_login(comment.get_absolute_url())
-        return view(request, _comment_or_404(pk))
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return require_POST(wrapped)
+HEADINGS = {
+    "reply": "Reply",
+    "edit": "Edit your comment",
+    "report": "Report a comment",
+    "vote": "Vote",
+    "delete": "Delete",
+}
 
 
-def _refused(request, comment, error, *, action, body=""):
-    status = 429 if isinstance(error, RateLimited) else 400
+def _member_action(*methods):
+    """Signed-in members only (others go to sign in and come back); loads the comment."""
+
+    def decorate(view):
+        def wrapped(request, pk):
+            comment = get_object_or_404(Comment.objects.select_related("paper", "user"), pk=pk)
+            if not request.user.is_authenticated:
+                return redirect_to_login(comment.get_absolute_url())
+            return view(request, comment)
+
+        wrapped.__name__, wrapped.__doc__ = view.__name__, view.__doc__
+        return require_http_methods(list(methods))(wrapped)
+
+    return decorate
+
+
+def _form_page(request, comment, action, *, error=None, body="", note="", status=200):
+    if isinstance(error, RateLimited):
+        status = 429
+    elif error is not None:
+        status = 400
     context = {
         "comment": comment,
         "paper": comment.paper,
-        "error": str(error),
         "action": action,
+        "heading": HEADINGS[action],
+        "error": str(error) if error else "",
         "body": body,
+        "note": note,
         "max_length": MAX_COMMENT_LENGTH,
         "reasons": CommentReport.Reason.choices,
     }
-    return render(request, "community/refused.html", context, status=status)
+    return render(request, "community/comment_form.html", context, status=status)
 
 
-@_signed_in
+@_member_action("GET", "POST")
 def comment_reply(request, comment):
+    if request.method == "GET":
+        return _form_page(request, comment, "reply")
     body = request.POST.get("body", "")
     try:
         reply = services.comment_post(
             user=request.user, paper=comment.paper, body=body, parent=comment
         )
     except (services.CommentError, RateLimited) as error:
-        return _refused(request, comment, error, action="reply", body=body)
+        return _form_page(request, comment, "reply", error=error, body=body)
     return redirect(reply.get_absolute_url())
 
 
-@_signed_in
+@_member_action("GET", "POST")
 def comment_edit(request, comment):
+    if request.method == "GET":
+        if not services.may_edit(request.user, comment):
+            error = services.CommentError("You can no longer edit this comment.")
+            return _form_page(request, comment, "edit", error=error)
+        return _form_page(request, comment, "edit", body=comment.body)
     body = request.POST.get("body", "")
     try:
         services.comment_edit(user=request.user, comment=comment, body=body)
     except services.CommentError as error:
-        return _refused(request, comment, error, action="edit", body=body)
+        return _form_page(request, comment, "edit", error=error, body=body)
     return redirect(comment.get_absolute_url())
 
 
-@_signed_in
+@_member_action("POST")
 def comment_delete(request, comment):
     try:
         services.comment_delete(user=request.user, comment=comment)
     except services.CommentError as error:
-        return _refused(request, comment, error, action="delete")
+        return _form_page(request, comment, "delete", error=error)
     messages.success(request, "Your comment was deleted.")
     return redirect(f"{comment.paper.get_absolute_url()}#comments")
 
 
-@_signed_in
+@_member_action("POST")
 def comment_vote(request, comment):
     try:
         value = int(request.POST.get("value", ""))
@@ -85,21 +106,21 @@ def comment_vote(request, comment):
     try:
         services.comment_vote(user=request.user, comment=comment, value=value)
     except (services.CommentError, RateLimited) as error:
-        return _refused(request, comment, error, action="vote")
+        return _form_page(request, comment, "vote", error=error)
     return redirect(comment.get_absolute_url())
 
 
-@_signed_in
+@_member_action("GET", "POST")
 def comment_report(request, comment):
+    if request.method == "GET":
+        return _form_page(request, comment, "report")
+    note = request.POST.get("note", "")
     try:
         services.comment_report(
-            user=request.user,
-            comment=comment,
-            reason=request.POST.get("reason", ""),
-            note=request.POST.get("note", ""),
+            user=request.user, comment=comment, reason=request.POST.get("reason", ""), note=note
         )
     except (services.CommentError, RateLimited) as error:
-        return _refused(request, comment, error, action="report")
+        return _form_page(request, comment, "report", error=error, note=note)
     messages.success(request, "Thank you: the moderators will look at this comment.")
     return redirect(comment.get_absolute_url())
 
@@ -114,11 +135,11 @@ def _moderate(request, comment, *, hidden):
     return redirect(comment.get_absolute_url())
 
 
-@_signed_in
+@_member_action("POST")
 def comment_hide(request, comment):
     return _moderate(request, comment, hidden=True)
 
 
-@_signed_in
+@_member_action("POST")
 def comment_restore(request, comment):
     return _moderate(request, comment, hidden=False)

@@ -16,7 +16,6 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from dailypapers.community.models import MAX_COMMENT_LENGTH, CommentReport
 from dailypapers.community.selectors import discussion
 from dailypapers.community.services import CommentError, comment_post
 from dailypapers.papers import ranking, selectors
@@ -285,8 +284,6 @@ def _render_paper(request, paper, comment_form, status=200):
         "comments": comments,
         "comments_have_math": any("$" in comment.body for comment in comments),
         "comment_form": comment_form,
-        "max_comment_length": MAX_COMMENT_LENGTH,
-        "report_reasons": CommentReport.Reason.choices,
         "versions": _versions(paper),
         "related": related_papers(paper, limit=6, since=_related_since(request)),
         "related_recent": request.GET.get("related") == "recent",
