@@ -75,7 +75,6 @@ def main(base, arxiv_id):
             page.wait_for_load_state()
             page.goto(f"{base}/papers/{arxiv_id}#comments")
             page.locator(".comment .katex").first.wait_for()
-            page.locator(".comment details.reply summary").nth(1).click()
             page.locator("#comments").screenshot(path=OUT / f"{name}.png")
             context.close()
             print(OUT / f"{name}.png")
