@@ -82,9 +82,11 @@ def new_member_check(user):
     )
 
 
-def _rate_check(count, limit, message, window_seconds):
-    if count >= limit:
-        raise RateLimited(message, window_seconds)
+def _rate_check(rows, *, limit, seconds, message):
+    """RateLimited when the member's `rows` (with created_at) hold `limit` of the last `seconds`."""
+    since = timezone.now() - dt.timedelta(seconds=seconds)
+    if rows.filter(created_at__gte=since).count() >= limit:
+        raise RateLimited(message, seconds)
 
 
 # Writing ----------------------------------------------------------------------------
@@ -113,12 +115,11 @@ def comment_post(*, user, paper, body, parent=None):
     body = _clean_body(body)
     participation_check(user)
     new_member_check(user)
-    hour_ago = timezone.now() - dt.timedelta(hours=1)
     _rate_check(
-        Comment.objects.filter(user=user, created_at__gte=hour_ago).count(),
-        settings.COMMENTS_PER_HOUR,
-        "Too many comments in the last hour; try again later.",
-        3600,
+        Comment.objects.filter(user=user),
+        limit=settings.COMMENTS_PER_HOUR,
+        seconds=3600,
+        message="Too many comments in the last hour; try again later.",
     )
     if parent is not None and (parent.paper_id != paper.pk or not parent.is_visible):
         raise CommentError("The comment you replied to is no longer there.")
@@ -227,12 +228,11 @@ def comment_vote(*, user, comment, value):
     if not comment.is_visible:
         raise CommentError("This comment is no longer shown.")
     participation_check(user)
-    hour_ago = timezone.now() - dt.timedelta(hours=1)
     _rate_check(
-        CommentVote.objects.filter(user=user, created_at__gte=hour_ago).count(),
-        settings.COMMENT_VOTES_PER_HOUR,
-        "Too many votes in the last hour; try again later.",
-        3600,
+        CommentVote.objects.filter(user=user),
+        limit=settings.COMMENT_VOTES_PER_HOUR,
+        seconds=3600,
+        message="Too many votes in the last hour; try again later.",
     )
     with transaction.atomic():
         Comment.objects.select_for_update().filter(pk=comment.pk).first()  # one at a time
@@ -263,12 +263,11 @@ def comment_report(*, user, comment, reason, note=""):
     if comment.user_id == user.pk:
         raise CommentError("You cannot report your own comment.")
     participation_check(user)
-    day_ago = timezone.now() - dt.timedelta(days=1)
     _rate_check(
-        CommentReport.objects.filter(reporter=user, created_at__gte=day_ago).count(),
-        settings.COMMENT_REPORTS_PER_DAY,
-        "Too many reports today; the moderators will look at the ones you sent.",
-        86400,
+        CommentReport.objects.filter(reporter=user),
+        limit=settings.COMMENT_REPORTS_PER_DAY,
+        seconds=86400,
+        message="Too many reports today; the moderators will look at the ones you sent.",
     )
     try:
         with transaction.atomic():
