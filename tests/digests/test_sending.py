@@ -222,12 +222,15 @@ def test_it_adds_new_papers_for_followed_authors_and_categories(
     assert fan.index(ranked[0].title) < fan.index("For your topics")
 
 
-def test_it_dry_runs_without_sending_or_recording(smtp, load_day, subscriber):
+def test_it_dry_runs_without_sending_or_recording(smtp, load_day, subscriber, monkeypatch):
+    from dailypapers.digests import sending
+
+    monkeypatch.setattr(sending, "DRY_RUN_BATCH", 2)  # subscribers in batches, as the send
     load_day("2025-12-30", limit=3)
-    subscriber("a@example.org")
-    subscriber("b@example.org")
+    for name in "abcde":
+        subscriber(f"{name}@example.org")
     report = digest_send(today=TUE, dry_run=True)
-    assert report.would_send == 2
+    assert report.would_send == 5
     assert smtp.received == [] and not Delivery.objects.exists()
 
 

@@ -19,7 +19,13 @@ class SubscriptionAdmin(admin.ModelAdmin):
     list_display = ["email", "user", "frequency", "status", "bounce_count", "confirmed_at"]
     list_filter = ["status", "frequency"]
     search_fields = ["email", "user__username"]
-    readonly_fields = ["created_at", "confirmed_at", "unsubscribed_at", "notified_at"]
+    readonly_fields = [
+        "created_at",
+        "confirmed_at",
+        "unsubscribed_at",
+        "notified_at",
+        "last_bounce_at",
+    ]
     inlines = [FollowInline]
     actions = ["send_test_digest"]
 

@@ -44,6 +44,7 @@ from .models import Delivery, SentPaper, Subscription
 
 log = logging.getLogger(__name__)
 CLAIM_BATCH = 50
+DRY_RUN_BATCH = 500
 MAX_WAIT_IN_RUN = 120  # seconds; later retries are left to the next (hourly) run
 
 
@@ -459,32 +460,37 @@ class DigestRun:
                 raise sender.error
 
     def dry_run_period(self, period, content, composer):
-        """Compose everything a real run would send now, send nothing, write nothing."""
+        """Compose everything a real run would send now, send nothing, write nothing;
+        subscribers in batches by primary key, as the real run."""
         done = Delivery.objects.filter(period=period.key).exclude(
             status__in=[Delivery.Status.PENDING, Delivery.Status.SENDING]
         )
-        subscriptions = list(
+        subscriptions = (
             Subscription.objects.filter(status=Subscription.Status.ACTIVE, frequency=period.kind)
             .exclude(email="")
             .exclude(pk__in=done.values("subscription_id"))
             .prefetch_related("follows")
+            .order_by("pk")
         )
-        for subscription in subscriptions:
-            for follow in subscription.follows.all():
-                content.matches(follow.kind, follow.value)
-        sent = defaultdict(set)
-        for sub_id, paper_id in SentPaper.objects.filter(
-            subscription__in=subscriptions, paper_id__in=content.candidate_ids()
-        ).values_list("subscription_id", "paper_id"):
-            sent[sub_id].add(paper_id)
-        for subscription in subscriptions:
-            sections = content.sections_for(
-                subscription, subscription.follows.all(), sent[subscription.pk]
-            )
-            if sections:
-                self.report.would_send += 1
-            else:
-                self.report.empty += 1
+        after = 0
+        while batch := list(subscriptions.filter(pk__gt=after)[:DRY_RUN_BATCH]):
+            after = batch[-1].pk
+            for subscription in batch:
+                for follow in subscription.follows.all():
+                    content.matches(follow.kind, follow.value)
+            sent = defaultdict(set)
+            for sub_id, paper_id in SentPaper.objects.filter(
+                subscription__in=batch, paper_id__in=content.candidate_ids()
+            ).values_list("subscription_id", "paper_id"):
+                sent[sub_id].add(paper_id)
+            for subscription in batch:
+                sections = content.sections_for(
+                    subscription, subscription.follows.all(), sent[subscription.pk]
+                )
+                if sections:
+                    self.report.would_send += 1
+                else:
+                    self.report.empty += 1
 
 
 class DueQueue:
