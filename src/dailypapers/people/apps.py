@@ -9,8 +9,13 @@ class PeopleConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from dailypapers.caching.generation import changed
+        from dailypapers.papers.signals import papers_changed
 
         from . import models
+        from .notify import on_papers_changed
+
+        # New papers by followed authors become notifications (ingest, submissions).
+        papers_changed.connect(on_papers_changed, dispatch_uid="people-notify-new-papers")
 
         # What the cached pages show: author links, badges, the member's collections.
         for model in (
