@@ -7,7 +7,7 @@ import unicodedata
 from django.utils.text import slugify
 
 # Characters that end or break a BibTeX field, or mean something to LaTeX outside math.
-LATEX_SPECIALS = {"&": r"\&", "%": r"\%", "#": r"\#"}
+LATEX_SPECIALS = str.maketrans({"&": r"\&", "%": r"\%", "#": r"\#"})
 STOP_WORDS = {"a", "an", "the", "on", "of", "in", "for", "to", "and", "with", "towards"}
 
 
@@ -69,9 +69,9 @@ def _text(value):
     else:
         parts = value.split("$")
     for index in range(0, len(parts), 2):  # even parts are outside math
-        parts[index] = "".join(LATEX_SPECIALS.get(char, char) for char in parts[index])
+        parts[index] = parts[index].translate(LATEX_SPECIALS)
     value = "$".join(parts)
-    if not _balanced(value):
+    if ("{" in value or "}" in value) and not _balanced(value):
         value = value.replace("{", "").replace("}", "")
     return value
 

@@ -65,14 +65,17 @@ def upvotes_of(papers):
 
 
 def co_authors(author_ids, *, limit=CO_AUTHORS):
-    """[(Author, papers together)], most frequent first, merged variants counted once."""
+    """[(Author, papers together)], most frequent first, merged variants counted once.
+    The database ranks and cuts (a prolific author has thousands of co-authors)."""
     papers = PaperAuthor.objects.filter(author_id__in=author_ids, paper__hidden=False)
-    links = PaperAuthor.objects.filter(paper_id__in=papers.values("paper_id")).exclude(
-        author_id__in=author_ids
+    ranked = (
+        PaperAuthor.objects.filter(paper_id__in=papers.values("paper_id"))
+        .exclude(author_id__in=author_ids)
+        .values_list("author_id")
+        .annotate(n=Count("paper_id"))
+        .order_by("-n", "author_id")[: limit * 4]
     )
-    counts = Counter()
-    for author_id, together in links.values_list("author_id").annotate(n=Count("paper_id")):
-        counts[author_id] += together
+    counts = dict(ranked)
     merges = dict(
         AuthorMerge.objects.filter(variant_id__in=list(counts)).values_list(
             "variant_id", "canonical_id"
@@ -81,7 +84,6 @@ def co_authors(author_ids, *, limit=CO_AUTHORS):
     merged = Counter()
     for author_id, together in counts.items():
         merged[merges.get(author_id, author_id)] += together
-    merged.pop(None, None)
     for excluded in author_ids:
         merged.pop(excluded, None)
     top = merged.most_common(limit)

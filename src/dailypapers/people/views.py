@@ -13,7 +13,8 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
 from dailypapers.digests.selectors import follows_for_user
-from dailypapers.web.views import PER_PAGE, page_number, paper_or_404, safe_next, with_votes
+from dailypapers.web.rows import rows_html
+from dailypapers.web.views import PER_PAGE, page_number, paper_or_404, safe_next
 
 from . import selectors, services
 from .bibtex import paper_bibtex, papers_bibtex
@@ -22,14 +23,24 @@ from .models import Collection
 
 
 def _page(request, papers):
-    """One page of papers as listing rows (entry.paper), and whether there is a next one."""
+    """One page of papers as listing rows, rendered once and cached per paper state
+    (web/rows.py, as the daily page does), and whether there is a next one."""
     offset = (page_number(request) - 1) * PER_PAGE
-    found = list(papers[offset : offset + PER_PAGE + 1])
-    selectors.attach_author_links(found[:PER_PAGE])
-    rows = [SimpleNamespace(paper=paper, paper_id=paper.pk, day=None) for paper in found]
+    stamps = [
+        (*stamp, None)
+        for stamp in papers.values_list("pk", "upvotes", "num_comments", "modified_at")[
+            offset : offset + PER_PAGE + 1
+        ]
+    ]
+
+    def fetch(paper_ids):
+        found = papers.filter(pk__in=paper_ids).select_related("organization", "thumb")
+        return {paper.pk: SimpleNamespace(paper=paper, paper_id=paper.pk) for paper in found}
+
     return {
-        "papers": with_votes(request, rows[:PER_PAGE]),
-        "has_more": len(found) > PER_PAGE,
+        "rows": rows_html(request, stamps[:PER_PAGE], fetch),
+        "has_papers": bool(stamps),
+        "has_more": len(stamps) > PER_PAGE,
         "offset": offset,
         "page": page_number(request),
     }
