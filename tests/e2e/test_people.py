@@ -82,3 +82,35 @@ def test_a_member_claims_a_moderator_verifies_and_the_member_follows(
     assert "The first program" in member.locator(".note").inner_text()
     member.context.close()
     moderator.context.close()
+
+
+def test_people_pages_keep_to_the_content_security_policy(
+    live_server, browser, make_paper, django_user_model
+):
+    from dailypapers.papers.models import Author, Organization
+    from dailypapers.people.services import claim_decide, claim_submit, collection_create
+
+    from .test_csp import Watcher, sign_in
+
+    org = Organization.objects.create(name="inclusionAI", fullname="inclusion AI")
+    paper = make_paper(authors=[{"name": "Ada Lovelace"}], organization=org)
+    paper_link_authors(paper)
+    mia = django_user_model.objects.create_user("mia", "mia@example.org", "a fine pass phrase 5")
+    boss = django_user_model.objects.create_superuser("boss", "b@example.org", "pass phrase 6")
+    claim_decide(
+        moderator=boss, claim=claim_submit(user=mia, paper=paper, position=0), verified=True
+    )
+    shared = collection_create(user=mia, title="Shared", is_public=True)
+    watcher = Watcher(browser, live_server)
+    sign_in(watcher, "mia", "a fine pass phrase 5")
+    ada = Author.objects.get(name="Ada Lovelace")
+    for path in [
+        f"/authors/{ada.pk}-ada-lovelace",
+        "/orgs/inclusionAI",
+        "/collections",
+        shared.get_absolute_url(),
+        f"/papers/{paper.arxiv_id}/links",
+        f"/papers/{paper.arxiv_id}",
+    ]:
+        watcher.visit(path)
+    watcher.context.close()
