@@ -157,6 +157,26 @@ def test_every_page_is_readable_in_both_themes(live_server, browser, site, schem
         page.close()
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_a_members_pages_are_readable_in_both_themes(live_server, browser, site, scheme):
+    context = browser.new_context(color_scheme=scheme)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(live_server.url + "/accounts/login/")
+    page.fill("#id_username", "alice")
+    page.fill("#id_password", "correct horse 1")
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(live_server.url + "/settings/tokens")
+    page.fill("input[name=name]", "my script")
+    page.get_by_role("button", name="Create token").click()
+    assert page.locator("#new-token").is_visible()  # the secret, shown once: readable?
+    assert page.evaluate(LOW_CONTRAST) == [], f"/settings/tokens in the {scheme} theme"
+    for path in ["/", "/for-you", "/submit", "/u/alice", "/notifications", "/papers/2512.16776"]:
+        page.goto(live_server.url + path)
+        assert page.evaluate(LOW_CONTRAST) == [], f"{path} in the {scheme} theme, signed in"
+    context.close()
+
+
 def test_stats_draws_its_charts_under_a_strict_csp(live_server, browser, site):
     for scheme in ("light", "dark"):
         page = open_page(browser, live_server.url + "/stats", scheme=scheme, csp=True)
