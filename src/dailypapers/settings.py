@@ -326,7 +326,8 @@ ARXIV_RSS_URL = env("DAILYPAPERS_ARXIV_RSS_URL", "https://rss.arxiv.org/atom")
 ARXIV_PDF_URL = env("DAILYPAPERS_ARXIV_PDF_URL", "https://arxiv.org/pdf/{id}v{version}")
 # Thumbnails of featured papers (first PDF page), rendered by the worker: docs/pages.md.
 THUMBNAILS = env_bool("DAILYPAPERS_THUMBNAILS", True)
-THUMBNAIL_DIR = DATA_DIR / "thumbnails"
+# Several app servers: a folder they all see (or route /thumbnails/ to the worker's machine).
+THUMBNAIL_DIR = Path(env("DAILYPAPERS_THUMBNAIL_DIR", str(DATA_DIR / "thumbnails"))).expanduser()
 # Which freshly ingested papers are featured on the daily page by themselves: "none"
 # (members curate), "all", or a comma list of categories (docs/operations.md).
 AUTO_FEATURE = env("DAILYPAPERS_AUTO_FEATURE", "none")

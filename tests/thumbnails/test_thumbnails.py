@@ -127,6 +127,18 @@ def test_it_lists_what_it_would_fetch_on_a_dry_run(pdf_server, make_paper, capsy
     assert "thumbnails: 1 made, 0 failed" in capsys.readouterr().out
 
 
+def test_a_lost_file_is_rendered_again(pdf_server, make_paper, client):
+    feature(make_paper(arxiv_id="hep-th/9901001"))
+    thumbnails_make(limit=10)
+    assert 'src="/thumbnails/hep-th_9901001v1.webp"' in client.get("/").content.decode()
+    pdf_server_file(pdf_server, "hep-th_9901001v1.webp").unlink()  # restored without the folder
+
+    assert client.get("/thumbnails/hep-th_9901001v1.webp").status_code == 404
+    assert "<img" not in client.get("/").content.decode()  # the listing stops showing it
+    assert thumbnails_make(limit=10).made == ["hep-th/9901001"]
+    assert client.get("/thumbnails/hep-th_9901001v1.webp").status_code == 200
+
+
 def test_it_refuses_names_that_are_not_thumbnails(client, pdf_server, db):
     (pdf_server_file(pdf_server, "x").parent).mkdir(parents=True, exist_ok=True)
     for name in ["..%2Fsecret_key", "secret_key", "2512.00001v1.webp", "a/b.webp"]:

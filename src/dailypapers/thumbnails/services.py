@@ -102,6 +102,21 @@ def thumbnail_dir():
     return Path(settings.THUMBNAIL_DIR)
 
 
+def thumbnail_lost(name):
+    """The file of a thumbnail said to be ready is missing: forget it, so that listings stop
+    showing it at once and the worker renders it again."""
+    arxiv_id, version = name.removesuffix(".webp").rsplit("v", 1)
+    arxiv_id = arxiv_id.replace("_", "/")  # file_name's inverse: arXiv ids hold no "_"
+    lost = Thumbnail.objects.filter(
+        paper__arxiv_id=arxiv_id, version=int(version), status=Thumbnail.Status.READY
+    ).select_related("paper")
+    for thumbnail in lost:
+        log.warning("thumbnail %s is missing from %s: rendering it again", name, thumbnail_dir())
+        paper = thumbnail.paper
+        thumbnail.delete()
+        _show(paper)
+
+
 def _failed(paper, why):
     thumbnail, created = Thumbnail.objects.get_or_create(
         paper=paper,
