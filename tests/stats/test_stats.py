@@ -94,9 +94,10 @@ def test_it_groups_entries_and_upvotes_by_week(site):
 def test_it_ranks_categories_authors_and_organisations(site):
     assert selectors.top_categories() == [("cs.CL", 3), ("cs.CV", 2)]
     authors = selectors.busiest_authors()
-    assert authors[0] == ("Ada Lovelace", 3, 0 + 1 + 10 + 20)
-    assert {name for name, _, _ in authors[1:]} == {"Coauthor 0", "Coauthor 1", "Coauthor 2"}
-    assert selectors.busiest_organizations() == [("Acme Research", 2, 1 + 10)]
+    ada = Author.objects.get(name="Ada Lovelace")
+    assert authors[0] == ("Ada Lovelace", 3, 0 + 1 + 10 + 20, f"/authors/{ada.pk}-ada-lovelace")
+    assert {row[0] for row in authors[1:]} == {"Coauthor 0", "Coauthor 1", "Coauthor 2"}
+    assert selectors.busiest_organizations() == [("Acme Research", 2, 1 + 10, "/orgs/acme")]
 
 
 def test_it_draws_the_charts_without_scripts_or_styles(client, site):
@@ -107,7 +108,8 @@ def test_it_draws_the_charts_without_scripts_or_styles(client, site):
     assert "<script" not in html.split("<main>")[1]
     assert not re.search(r"\sstyle=", html), "a strict CSP refuses style attributes"
     assert "<h1>dailypapers in figures</h1>" in html
-    assert "Acme Research" in html and "Ada Lovelace" in html
+    assert '<a href="/orgs/acme">Acme Research</a>' in html  # the people pages
+    assert "-ada-lovelace\">Ada Lovelace</a>" in html
     assert '<td><a href="/search?q=cat:cs.CL">cs.CL</a></td><td>3</td>' in html
     # every column carries its number for a hover and for screen readers
     assert f"<title>{DAY:%a %b %-d, %Y}: 3</title>" in html

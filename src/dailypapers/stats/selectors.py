@@ -6,12 +6,14 @@ caches the result on the site's generation (caching/generation.py).
 """
 
 import datetime as dt
+from urllib.parse import quote
 
 from django.db.models import Count, Max, Min, Sum
 from django.utils import timezone
 
 from dailypapers.community.models import Comment
 from dailypapers.papers.models import Author, DailyEntry, Paper, PaperAuthor, Vote
+from dailypapers.people.models import author_slug
 
 DAYS = 90  # the window of the per-day chart
 WEEKS = 52  # the window of the weekly chart
@@ -108,7 +110,7 @@ def top_categories():
 
 
 def busiest_authors():
-    """[(author name, featured papers, their upvotes)]: who is on the daily pages most.
+    """[(author name, featured papers, their upvotes, page)]: who is on the daily pages most.
 
     Ranked on author ids first (one grouped pass over the featured papers' author links),
     then names and upvotes for the TOP alone: joining names and papers (to leave hidden
@@ -129,12 +131,15 @@ def busiest_authors():
         .annotate(n=Sum("paper__upvotes"))
         .values_list("author_id", "n")
     )
-    rows = [(names[pk], papers, upvotes.get(pk) or 0) for pk, papers in ranked]
+    rows = [
+        (names[pk], papers, upvotes.get(pk) or 0, f"/authors/{author_slug(pk, names[pk])}")
+        for pk, papers in ranked
+    ]
     return sorted(rows, key=lambda row: (-row[1], -row[2], row[0]))
 
 
 def busiest_organizations():
-    """[(organisation, featured papers, their upvotes)]."""
+    """[(organisation, featured papers, their upvotes, page)]."""
     featured = DailyEntry.objects.values("paper_id")
     rows = (
         Paper.objects.visible()
@@ -144,7 +149,10 @@ def busiest_organizations():
         .order_by("-papers", "-upvotes", "organization__name")
         .values_list("organization__fullname", "organization__name", "papers", "upvotes")[:TOP]
     )
-    return [(fullname or name, papers, upvotes) for fullname, name, papers, upvotes in rows]
+    return [
+        (fullname or name, papers, upvotes, f"/orgs/{quote(name, safe='')}")
+        for fullname, name, papers, upvotes in rows
+    ]
 
 
 def _midnight(day):
