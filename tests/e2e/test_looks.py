@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from dailypapers.papers.models import DailyEntry, Organization
+from dailypapers.papers.models import Author, DailyEntry, Organization, PaperAuthor
 from dailypapers.thumbnails.services import thumbnails_make
 from tests.thumbnails.conftest import pdf_server  # noqa: F401  (the fixture)
 
@@ -79,6 +79,8 @@ def site(make_paper, alice, pdf_server):  # noqa: F811
         DailyEntry.objects.create(
             paper=paper, day=timezone.localdate(), submitted_at=timezone.now(), source="import"
         )
+    ada = Author.objects.create(name="Ada Lovelace")
+    PaperAuthor.objects.create(paper=papers[0], author=ada, position=0)
     pdf_server.answers["/pdf/2512.00002v1"] = (404, b"", {})
     thumbnails_make(limit=10)
     return papers
@@ -99,7 +101,7 @@ def open_page(browser, url, *, scheme="light", width=1280, csp=False):
             route.fulfill(response=response, headers=headers)
 
         page.route("**/*", with_csp)
-    page.goto(url)
+    page.status = page.goto(url).status
     return page
 
 
@@ -143,13 +145,16 @@ def test_the_contrast_check_finds_unreadable_text(live_server, browser, db):
 
 
 PAGES = ["/", "/papers/trending", "/papers/2512.16776", "/stats", "/about", "/search?q=kling",
-         "/accounts/login/", "/accounts/signup/", "/subscribe", "/no-such-page"]  # fmt: skip
+         "/accounts/login/", "/accounts/signup/", "/subscribe", "/no-such-page",
+         "/authors/{ada}-ada-lovelace", "/orgs/acme"]  # fmt: skip
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_every_page_is_readable_in_both_themes(live_server, browser, site, scheme):
     for path in PAGES:
+        path = path.format(ada=Author.objects.get(name="Ada Lovelace").pk)
         page = open_page(browser, live_server.url + path, scheme=scheme)
+        assert page.status == (404 if path == "/no-such-page" else 200), path
         background = page.evaluate("getComputedStyle(document.body).backgroundColor")
         dark = background in ("rgb(21, 24, 28)",)
         assert dark == (scheme == "dark"), f"{path}: body background {background}"
@@ -171,7 +176,9 @@ def test_a_members_pages_are_readable_in_both_themes(live_server, browser, site,
     page.get_by_role("button", name="Create token").click()
     assert page.locator("#new-token").is_visible()  # the secret, shown once: readable?
     assert page.evaluate(LOW_CONTRAST) == [], f"/settings/tokens in the {scheme} theme"
-    for path in ["/", "/for-you", "/submit", "/u/alice", "/notifications", "/papers/2512.16776"]:
+    members = ["/", "/for-you", "/submit", "/u/alice", "/notifications", "/papers/2512.16776",
+               "/collections"]  # fmt: skip
+    for path in members:
         page.goto(live_server.url + path)
         assert page.evaluate(LOW_CONTRAST) == [], f"{path} in the {scheme} theme, signed in"
     context.close()

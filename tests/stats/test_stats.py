@@ -109,7 +109,7 @@ def test_it_draws_the_charts_without_scripts_or_styles(client, site):
     assert not re.search(r"\sstyle=", html), "a strict CSP refuses style attributes"
     assert "<h1>dailypapers in figures</h1>" in html
     assert '<a href="/orgs/acme">Acme Research</a>' in html  # the people pages
-    assert "-ada-lovelace\">Ada Lovelace</a>" in html
+    assert '-ada-lovelace">Ada Lovelace</a>' in html
     assert '<td><a href="/search?q=cat:cs.CL">cs.CL</a></td><td>3</td>' in html
     # every column carries its number for a hover and for screen readers
     assert f"<title>{DAY:%a %b %-d, %Y}: 3</title>" in html
