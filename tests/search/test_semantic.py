@@ -1,6 +1,7 @@
 import datetime as dt
 
 import numpy as np
+from django.core.cache import cache
 
 from dailypapers.papers.services import vote_cast
 from dailypapers.search import (
@@ -140,6 +141,7 @@ def test_related_papers_query_by_the_whole_paper_and_say_why(
         raise EmbedderUnavailable("model files missing")
 
     monkeypatch.setattr(selectors, "get_embedder", broken)  # keywords alone still answer
+    cache.clear()  # the ranking above is cached
     pool = selectors.related.by_keywords(anchor, selectors.related.POOL_BY_TEXT)
     expected = selectors.related.by_phrases(anchor, pool)[:5]
     assert [p.pk for p in related_papers(anchor, limit=5)] == expected
@@ -172,3 +174,16 @@ def test_fusion_rewards_papers_both_engines_rank():
     assert selectors.related.fuse([1, 2, 3], [3, 4, 1])[:2] == [1, 3]
     assert selectors.related.fuse([5, 6], [6, 7]) == [6, 5, 7]  # both engines beat one
     assert selectors.related.fuse([], [7, 8]) == [7, 8]
+
+
+def test_related_rankings_are_cached_but_hidden_papers_never_show(load_real_papers, monkeypatch):
+    papers = load_real_papers()
+    anchor = next(p for p in papers if p.arxiv_id == "2505.23807")
+    first = related_papers(anchor, limit=5)
+    calls = []
+    monkeypatch.setattr(selectors, "_related_ranking", lambda *a: calls.append(a) or [])
+    assert [p.pk for p in related_papers(anchor, limit=5)] == [p.pk for p in first]
+    assert calls == []  # answered from the cache, reasons included
+    assert related_papers(anchor, limit=5)[0].related_reason == first[0].related_reason
+    type(anchor).objects.filter(pk=first[0].pk).update(hidden=True)
+    assert first[0].pk not in [p.pk for p in related_papers(anchor, limit=5)]

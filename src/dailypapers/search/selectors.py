@@ -5,6 +5,7 @@ import random
 from dataclasses import dataclass, field
 
 import numpy as np
+from django.core.cache import cache
 
 from dailypapers.papers.models import Paper, Vote
 
@@ -14,6 +15,7 @@ from .gate import searches
 from .keyword import Filters
 from .models import PaperEmbedding, PaperFeedback
 from .query import normalise_title, parse
+from .services import index_generation
 from .vectors import get_store
 
 log = logging.getLogger(__name__)
@@ -259,14 +261,33 @@ def _pin_exact_title(papers, text):
 # --- related papers ------------------------------------------------------------------
 
 
+RELATED_CACHE_SECONDS = 6 * 3600
+
+
 def related_papers(paper, *, limit=10, since=None):
     """Papers related to `paper` (visible, itself excluded), optionally published since.
 
     The paper's title and abstract as a keyword query, fused with its nearest neighbours
     in meaning, then re-ranked by the phrases they share (related.py); either engine alone
     when the other is unavailable. Each paper gets `related_reason`: the rare words and
-    phrases they share, else "Close in meaning"."""
+    phrases they share, else "Close in meaning". The ranking and reasons are cached per
+    paper until the index moves (or 6 hours); papers are read anew, so a hidden one never
+    shows."""
     limit = _clamp(limit, 1, MAX_LIMIT, 10)
+    key = f"related:{paper.pk}:{limit}:{since.date() if since else ''}:{index_generation()}"
+    ranked = cache.get(key)
+    if ranked is None:
+        ranked = _related_ranking(paper, limit, since)
+        cache.set(key, ranked, RELATED_CACHE_SECONDS)
+    reasons = dict(ranked)
+    papers = _hydrate(list(reasons), Filters(published_after=since))[:limit]
+    for other in papers:
+        other.related_reason = reasons[other.pk]
+    return papers
+
+
+def _related_ranking(paper, limit, since):
+    """[(paper id, reason)] for related_papers, a few more than asked (some may be hidden)."""
     k = limit * (10 if since else 3) + 1
     by_text, by_meaning = [], []
     try:
@@ -282,10 +303,8 @@ def related_papers(paper, *, limit=10, since=None):
         ranked = related.by_phrases(paper, ranked)
     except Exception as exc:  # the fused order still answers
         log.warning("related papers without the phrase stage for %s: %s", paper.pk, exc)
-    papers = _hydrate(ranked, Filters(published_after=since))[:limit]
-    for other in papers:
-        other.related_reason = related.reason(paper, other)
-    return papers
+    papers = _hydrate(ranked, Filters(published_after=since))[: limit + 5]
+    return [(other.pk, related.reason(paper, other)) for other in papers]
 
 
 def _related_by_meaning(paper, k):
