@@ -187,3 +187,18 @@ def test_related_rankings_are_cached_but_hidden_papers_never_show(load_real_pape
     assert related_papers(anchor, limit=5)[0].related_reason == first[0].related_reason
     type(anchor).objects.filter(pk=first[0].pk).update(hidden=True)
     assert first[0].pk not in [p.pk for p in related_papers(anchor, limit=5)]
+
+
+def test_the_member_model_ranks_by_what_they_liked_and_names_it(paper):
+    selectors.related.forget_frequencies()
+    liked = [
+        paper(title=f"Low-rank adaptation for task {n}", abstract=f"Low-rank adaptation of {w}.")
+        for n, w in enumerate(("speech models", "vision transformers", "code models"))
+    ]
+    for n in range(12):
+        paper(title=f"Graph colouring, part {n}", abstract="Colouring sparse graphs greedily.")
+    match = paper(title="Low-rank adaptation, revisited", abstract="Low-rank adaptation again.")
+    other = paper(title="Graph colouring at scale", abstract="Colouring graphs in parallel.")
+    model = selectors.recommend.MemberModel([p.pk for p in liked])
+    assert [pk for pk, _ in model.rank([other.pk, match.pk])] == [match.pk, other.pk]
+    assert model.phrases("Low-rank adaptation again.") == ["low rank adaptation"]

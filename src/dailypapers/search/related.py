@@ -25,6 +25,7 @@ from collections import Counter
 import numpy as np
 import tantivy
 from django.db.models import Max, Min
+from scipy.sparse import diags  # scikit-learn's own dependency
 
 from . import keyword
 
@@ -131,7 +132,7 @@ def reason(paper, other):
 # --- the phrase re-ranking stage ------------------------------------------------------
 
 _df_lock = threading.Lock()
-_df = {"counts": None, "docs": 0, "at": 0.0}
+_df = {"pks": [], "counts": None, "df": None, "docs": 0, "at": 0.0}
 
 
 def _vectorizer():
@@ -143,45 +144,65 @@ def _vectorizer():
     )  # fmt: skip
 
 
-def _sample_texts(count):
-    """Titles and abstracts of about `count` random visible papers (ids drawn in range)."""
+def _sample(count):
+    """(pks, "title abstract" texts) of about `count` random visible papers (ids drawn)."""
     from dailypapers.papers.models import Paper
 
     bounds = Paper.objects.aggregate(low=Min("pk"), high=Max("pk"))
     if bounds["low"] is None:
-        return []
+        return [], []
     span = range(bounds["low"], bounds["high"] + 1)
     picks = random.Random().sample(span, min(count, len(span)))
-    rows = Paper.objects.visible().filter(pk__in=picks).values_list("title", "abstract")
-    return [f"{title} {abstract}" for title, abstract in rows]
+    rows = Paper.objects.visible().filter(pk__in=picks).values_list("pk", "title", "abstract")
+    return [pk for pk, _, _ in rows], [f"{t} {a[:ABSTRACT_CHARS]}" for _, t, a in rows]
+
+
+def corpus_sample():
+    """The per-process random sample: {"pks", "counts" (hashed n-gram counts, csr),
+    "df" (document frequency per bucket), "docs"}, redrawn after DF_MAX_AGE."""
+    with _df_lock:
+        if _df["counts"] is None or time.monotonic() - _df["at"] > DF_MAX_AGE:
+            pks, texts = _sample(DF_SAMPLE)
+            counts = _vectorizer().transform(texts).tocsr() if texts else None
+            df = np.zeros(HASH_BUCKETS, dtype=np.int32)
+            if counts is not None:
+                df += (counts > 0).sum(axis=0).A1.astype(np.int32)
+            _df.update(pks=pks, counts=counts, df=df, docs=len(texts), at=time.monotonic())
+        return dict(_df)
 
 
 def document_frequencies():
-    """(hashed n-gram document counts over a random sample, sample size), cached."""
-    with _df_lock:
-        if _df["counts"] is None or time.monotonic() - _df["at"] > DF_MAX_AGE:
-            texts = _sample_texts(DF_SAMPLE)
-            counts = np.zeros(HASH_BUCKETS, dtype=np.int32)
-            if texts:
-                counts += (_vectorizer().transform(texts) > 0).sum(axis=0).A1.astype(np.int32)
-            _df.update(counts=counts, docs=len(texts), at=time.monotonic())
-        return _df["counts"], _df["docs"]
+    """(hashed n-gram document counts over the random sample, sample size)."""
+    sample = corpus_sample()
+    return sample["df"], sample["docs"]
 
 
 def forget_frequencies():
     """Draw a new sample at the next use (tests; a process whose database changed)."""
     with _df_lock:
         _df["counts"] = None
+        _df["at"] = 0.0
+
+
+def idf_of(df, docs):
+    """sklearn's smooth idf for hashed document frequencies over `docs` documents."""
+    return np.log((1 + docs) / (1 + df)) + 1
+
+
+def weigh(counts, idf):
+    """Raw n-gram counts -> sublinear tf x idf rows, L2-normalised (a copy)."""
+    matrix = counts.tocsr().astype(np.float64)
+    matrix.data = 1 + np.log(matrix.data)
+    matrix = matrix.multiply(idf).tocsr()
+    norms = np.sqrt(matrix.multiply(matrix).sum(axis=1)).A1
+    return diags(1 / np.maximum(norms, 1e-12)) @ matrix
 
 
 def _weighted(texts):
-    """Rows of sublinear-tf x idf over hashed n-grams (the texts count in the frequencies)."""
-    matrix = _vectorizer().transform(texts).tocsr()
-    matrix.data = 1 + np.log(matrix.data)
-    counts, docs = document_frequencies()
-    seen = counts + (matrix > 0).sum(axis=0).A1
-    idf = np.log((1 + docs + len(texts)) / (1 + seen)) + 1  # sklearn's smooth idf
-    return matrix.multiply(idf).tocsr()
+    """Rows of tf-idf over hashed n-grams, the texts counted in the frequencies."""
+    counts = _vectorizer().transform(texts).tocsr()
+    df, docs = document_frequencies()
+    return weigh(counts, idf_of(df + (counts > 0).sum(axis=0).A1, docs + len(texts)))
 
 
 def by_phrases(paper, candidates):
@@ -200,7 +221,6 @@ def by_phrases(paper, candidates):
         return []
     mine = f"{paper.title} {paper.abstract[:ABSTRACT_CHARS]}"
     matrix = _weighted([mine] + [texts[pk] for pk in pks])
-    norms = np.sqrt(matrix.multiply(matrix).sum(axis=1)).A1
-    cosine = (matrix[1:] @ matrix[0].T).toarray().ravel() / np.maximum(norms[1:] * norms[0], 1e-12)
+    cosine = (matrix[1:] @ matrix[0].T).toarray().ravel()
     order = np.argsort(-cosine, kind="stable")
     return [pks[i] for i in order]

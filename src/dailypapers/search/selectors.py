@@ -9,7 +9,7 @@ from django.core.cache import cache
 
 from dailypapers.papers.models import Paper, Vote
 
-from . import acronyms, fusion, keyword, related
+from . import acronyms, fusion, keyword, recommend, related
 from .embedders import get_embedder
 from .gate import searches
 from .keyword import Filters
@@ -323,6 +323,7 @@ def _related_by_meaning(paper, k):
 RANDOM_NEGATIVES = 200
 LIKED_SEEDS = 30  # the most recent liked papers whose keyword neighbours are pooled
 LIKED_NEIGHBOURS = 50
+POOL = 600  # candidates the member's SVM re-ranks (recommend.py)
 RIDGE = 0.1  # strong enough that a few positives give a stable direction (tests)
 
 
@@ -367,6 +368,8 @@ def _positives(user):
 
 
 def _recommend_by_model(positives, negatives, seen, limit):
+    """Candidates from the embedding model and the liked papers' keyword neighbours, ranked
+    by the member's tf-idf SVM (recommend.py); the fused order when the SVM cannot run."""
     embedder = get_embedder()
     if embedder is None:
         return []
@@ -378,10 +381,18 @@ def _recommend_by_model(positives, negatives, seen, limit):
     keep = [i for i, pk in enumerate(neg_ids) if pk not in positives]
     neg_vectors = neg_vectors[keep]
     weights = _ridge(pos_vectors, neg_vectors)
-    labels, _ = store.search(weights / max(np.linalg.norm(weights), 1e-12), limit * 3 + len(seen))
+    labels, _ = store.search(weights / max(np.linalg.norm(weights), 1e-12), POOL + len(seen))
     pks = [int(label) for label in labels if int(label) not in seen]
-    pks = related.fuse(_liked_papers_neighbours(pos_ids, seen), pks)
-    papers = _hydrate(pks, Filters())[:limit]
+    pool = related.fuse(_liked_papers_neighbours(pos_ids, seen), pks)[: POOL + limit]
+    model = None
+    try:
+        model = recommend.MemberModel(positives, negatives)
+        texts = dict(model.rank(pool))
+        pool = list(texts)
+    except Exception as exc:  # too few papers to train on, or the sample failed
+        log.info("recommendations without the member's SVM: %s", exc)
+        texts = {}
+    papers = _hydrate(pool, Filters())[:limit]
     if not papers:
         return []
     _, vectors = store.vectors_of([p.pk for p in papers])
@@ -392,9 +403,11 @@ def _recommend_by_model(positives, negatives, seen, limit):
         anchor = pos_ids[int(closest[i])] if closest is not None else pos_ids[0]
         title = titles.get(anchor, "a paper")
         title = title if len(title) <= 90 else title[:89] + "…"
-        recommendations.append(
-            Recommendation(paper=paper, reason=f"Because you {positives[anchor]} “{title}”")
-        )
+        reason = f"Because you {positives[anchor]} “{title}”"
+        phrases = model.phrases(texts[paper.pk]) if model and paper.pk in texts else []
+        if phrases:
+            reason += ": " + ", ".join(f"“{phrase}”" for phrase in phrases)
+        recommendations.append(Recommendation(paper=paper, reason=reason))
     return recommendations
 
 
