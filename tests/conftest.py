@@ -38,6 +38,9 @@ def empty_cache():
     from django.core.cache import cache
 
     cache.clear()  # page fragments and rate-limit counters live in the process, across tests
+    from dailypapers.search import related
+
+    related.forget_frequencies()  # the random sample of papers is per process, not per test
 
 
 def pytest_configure(config):

@@ -148,7 +148,6 @@ def test_related_papers_query_by_the_whole_paper_and_say_why(
 
 
 def test_the_phrase_stage_ranks_shared_phrases_first_and_names_them(paper):
-    selectors.related.forget_frequencies()  # this database's papers, not another test's
     anchor = paper(
         title="Low-rank adaptation for speech models",
         abstract="We apply low-rank adaptation to speech recognition models.",
@@ -190,7 +189,6 @@ def test_related_rankings_are_cached_but_hidden_papers_never_show(load_real_pape
 
 
 def test_the_member_model_ranks_by_what_they_liked_and_names_it(paper):
-    selectors.related.forget_frequencies()
     liked = [
         paper(title=f"Low-rank adaptation for task {n}", abstract=f"Low-rank adaptation of {w}.")
         for n, w in enumerate(("speech models", "vision transformers", "code models"))

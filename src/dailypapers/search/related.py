@@ -161,7 +161,9 @@ def corpus_sample():
     """The per-process random sample: {"pks", "counts" (hashed n-gram counts, csr),
     "df" (document frequency per bucket), "docs"}, redrawn after DF_MAX_AGE."""
     with _df_lock:
-        if _df["counts"] is None or time.monotonic() - _df["at"] > DF_MAX_AGE:
+        # A small sample (a young site) is redrawn within a minute, as papers arrive.
+        max_age = DF_MAX_AGE if _df["docs"] >= DF_SAMPLE else 60
+        if _df["counts"] is None or time.monotonic() - _df["at"] > max_age:
             pks, texts = _sample(DF_SAMPLE)
             counts = _vectorizer().transform(texts).tocsr() if texts else None
             df = np.zeros(HASH_BUCKETS, dtype=np.int32)
