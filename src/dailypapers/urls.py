@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("dailypapers.notifications.urls")),
     path("", include("dailypapers.community.urls")),
     path("", include("dailypapers.people.urls")),
+    path("", include("dailypapers.curation.urls")),  # before web's papers/<id>
     path("", include("dailypapers.web.urls")),
     path("", include("dailypapers.stats.urls")),
     path("", include("dailypapers.thumbnails.urls")),

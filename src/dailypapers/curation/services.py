@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.utils import timezone
 
-from dailypapers.papers.models import DailyEntry, Paper
+from dailypapers.papers.models import DailyEntry, Paper, Vote
 
 POOL_DAYS = 4
 CATEGORIES = ("cs.CV", "cs.CL", "cs.LG", "cs.AI", "cs.RO", "cs.IR", "cs.SD", "cs.MA")
@@ -68,16 +69,30 @@ def candidates(day):
 
 
 class History:
-    """Authors' featured papers (day, upvotes), queried as known before a day."""
+    """Authors' featured papers and their upvotes, as known before a given day.
+
+    Local votes count from the day they were cast; imported upvote counts carry no date, so
+    an imported pick weighs what its source reports now (docs/curation.md)."""
 
     def __init__(self, until=None):
-        self.by_author = collections.defaultdict(list)
-        entries = DailyEntry.objects.select_related("paper").order_by("day")
+        self.by_author = collections.defaultdict(list)  # name -> [(day, paper id)], by day
+        self.imported = {}
+        entries = DailyEntry.objects.select_related("paper").order_by("day", "paper_id")
         if until:
             entries = entries.filter(day__lt=until)
-        for entry in entries.only("day", "paper__authors", "paper__upvotes"):
+        for entry in entries.only("day", "paper__authors", "paper__imported_upvotes"):
+            self.imported[entry.paper_id] = entry.paper.imported_upvotes
             for name in author_names(entry.paper):
-                self.by_author[name].append((entry.day, entry.paper.upvotes))
+                self.by_author[name].append((entry.day, entry.paper_id))
+        self.vote_days = collections.defaultdict(list)  # paper id -> sorted days of its votes
+        votes = Vote.objects.filter(paper_id__in=list(self.imported)).order_by("created_at")
+        if until:
+            votes = votes.filter(created_at__date__lt=until)
+        for paper_id, cast in votes.values_list("paper_id", "created_at"):
+            self.vote_days[paper_id].append(timezone.localdate(cast))
+
+    def upvotes(self, paper_id, day):
+        return self.imported[paper_id] + bisect.bisect_left(self.vote_days[paper_id], day)
 
     def reception(self, paper, day):
         """(featured papers, log upvotes, best author's count) of the authors before day."""
@@ -86,7 +101,7 @@ class History:
             history = self.by_author.get(name, ())
             end = bisect.bisect_left(history, (day, -1))
             counts.append(end)
-            upvotes += sum(u for _, u in history[:end])
+            upvotes += sum(self.upvotes(paper_id, day) for _, paper_id in history[:end])
         return sum(counts), math.log1p(upvotes), max(counts, default=0)
 
 
@@ -135,12 +150,24 @@ def training_pools(until, progress=None):
 
 
 def train(until=None, progress=None):
-    """Fit the text model and the trees on days before `until`; save them; return a summary."""
+    """Fit the text model and the trees on days before `until`; save them; return a summary.
+
+    One thread: the worker trains beside the web processes, and OpenMP's spinning threads
+    on a busy machine made training many times slower, not faster."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        return _train(until, progress)
+
+
+def _train(until, progress):
     import numpy as np
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import cross_val_predict
+
+    from dailypapers.caching.generation import bump
 
     pools = list(training_pools(until, progress))
     papers = {p.pk: p for _, pool, _ in pools for p in pool}
@@ -181,6 +208,7 @@ def train(until=None, progress=None):
     path = model_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(pickle.dumps(model))
+    bump()  # the Suggested tab shows the new model's ranking
     return {"days": len(pools), "rows": len(rows), "featured": len(chosen), "path": path}
 
 
