@@ -90,6 +90,7 @@ def test_every_kind_of_page_keeps_to_the_policy(live_server, browser, site):
         f"/papers/week/{year}-W{week:02d}",
         f"/papers/month/{today:%Y-%m}",
         "/papers/trending",
+        "/papers/suggested",  # no model: says how to train one
         f"/papers/{paper.arxiv_id}",
         "/search?q=sparse+attention",
         "/search?q=nothing+matches+this+xyzzy",

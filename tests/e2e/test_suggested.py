@@ -1,20 +1,14 @@
 """A moderator promotes a suggestion from the Suggested tab, in a real browser."""
 
-import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
 
 from dailypapers.curation import services
 from tests.curation.conftest import make_history
-from tests.e2e.test_browser import CHROMIUM, browser  # noqa: F401  (the browser fixture)
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing"),
-]
+from tests.e2e.test_browser import pytestmark  # noqa: F401  (e2e, and chromium or skip)
 
 
-def test_a_moderator_features_a_suggestion(live_server, browser, settings, tmp_path,  # noqa: F811
+def test_a_moderator_features_a_suggestion(live_server, browser, settings, tmp_path,
                                            django_user_model):  # fmt: skip
     settings.DATA_DIR = tmp_path
     days = make_history()
