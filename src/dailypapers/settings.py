@@ -123,6 +123,7 @@ INSTALLED_APPS = [
     "dailypapers.people",
     "dailypapers.api",
     "dailypapers.accounts",
+    "dailypapers.backups",
     "dailypapers.web",
     "dailypapers.stats",
     "dailypapers.thumbnails",
@@ -383,6 +384,10 @@ LOGGING = {
         "apscheduler": {"level": "WARNING"},
     },
 }
+
+# `dailypapers backup`/`restore` on PostgreSQL run pg_dump/pg_restore from this folder
+# (empty: from PATH); they must be of the server's major version or newer.
+PG_BIN = env("DAILYPAPERS_PG_BIN", "")
 
 # Search (docs/search.md): index files beside the database; the embedder ("static": the
 # bundled offline model, "st:<sentence-transformers name or path>", or "none").
