@@ -26,7 +26,9 @@ def test_it_backs_up_and_restores_a_sqlite_instance(instance, tmp_path):
     assert f"backed up to {backup}" in done.stdout
     db = sqlite3.connect(backup)
     assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert db.execute("PRAGMA journal_mode").fetchone() == ("delete",)  # one file, no -wal
     db.close()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["copy.sqlite3", "data"]
 
     instance.shell(DELETE_SOME)
     assert instance.snapshot(secret) != before

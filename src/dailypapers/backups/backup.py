@@ -82,6 +82,8 @@ def backup_sqlite(out, *, progress=True):
             # One step (pages=-1): stepping would restart the copy at every write by the
             # site, and might never finish on a busy one.
             source.backup(target, pages=-1)
+            # The copy inherits WAL mode; one self-contained file is what a backup should be.
+            target.execute("PRAGMA journal_mode=DELETE")
         finally:
             done.set()
             watcher.join()
