@@ -30,7 +30,7 @@ class Watcher:
         self.context.add_init_script(LISTEN)
         self.problems = []
         self.page = self.context.new_page()
-        self.page.set_default_timeout(15_000)
+        self.page.set_default_timeout(60_000)  # a busy CI machine: KaTeX and swagger are large
         self.page.on("console", self._console)
         self.page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
 
