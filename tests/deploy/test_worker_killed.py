@@ -22,6 +22,8 @@ from dailypapers.workers.services import tasks_requeue_orphaned
 from tests.conftest import REPO, SAMPLE_DATA
 from tests.digests.conftest import smtp  # noqa: F401 (a fixture)
 
+from .servers import site_env
+
 NOW = timezone.now()
 
 
@@ -145,16 +147,9 @@ def test_a_killed_worker_s_digest_run_is_finished_by_another_without_doubles(
     smtp,  # noqa: F811
     tmp_path,
 ):
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DAILYPAPERS_", "DATABASE_URL", "DJANGO_SETTINGS"))
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="dailypapers.settings",
-        DAILYPAPERS_DATA_DIR=str(tmp_path / "data"),
+    env = site_env(
+        tmp_path / "data",
         DAILYPAPERS_SEARCH_DIR=str(tmp_path / "search"),
-        DAILYPAPERS_EMBEDDER="none",
         DAILYPAPERS_SMTP_URL=f"smtp://127.0.0.1:{smtp.port}",
         DAILYPAPERS_SITE_URL="https://papers.example.org",
         DAILYPAPERS_DIGEST_CLAIM_TIMEOUT="1",
@@ -162,7 +157,6 @@ def test_a_killed_worker_s_digest_run_is_finished_by_another_without_doubles(
         DAILYPAPERS_DIGEST_SEND_HOUR="0",
         DAILYPAPERS_TASK_WORKER_BEAT="0.2",
         DAILYPAPERS_TASK_ORPHAN_AFTER="1.5",
-        DAILYPAPERS_LOG_LEVEL="ERROR",
     )
     day = SAMPLE_DATA / "hf-daily-papers" / "2025-12-30.json"
     seeded = subprocess.run(
