@@ -43,8 +43,8 @@ def setup(search_dir):
     django.setup()
 
 
-def ready():
-    """(papers, documents, vectors), or exit saying what is missing."""
+def ready(*, vectors):
+    """Print what the database holds, or exit saying what is missing."""
     from django.db import connection
 
     from dailypapers.papers.models import Paper
@@ -58,13 +58,14 @@ def ready():
     documents = PostgresKeywordIndex().count()
     if documents < papers:
         sys.exit(f"{documents} of {papers} papers in search_pgdocument: index them first.")
-    if not pgvector.table_ready() or not store.has_index():
+    if vectors and not (pgvector.table_ready() and store.has_index()):
         sys.exit("no pgvector HNSW index for the current embedder: build it first.")
     with connection.cursor() as cursor:
         cursor.execute("SHOW shared_buffers")
         buffers = cursor.fetchone()[0]
     print(f"database: {papers:,} visible papers, {documents:,} full-text documents, "
-          f"{len(store):,} vectors in pgvector; shared_buffers {buffers}")  # fmt: skip
+          f"{len(store) if pgvector.table_ready() else 0:,} vectors in pgvector; "
+          f"shared_buffers {buffers}")  # fmt: skip
 
 
 def follow_index():
@@ -160,6 +161,8 @@ def main():
     parser.add_argument("--queries", type=int, default=200, help="speed queries")
     parser.add_argument("--known", type=int, default=300, help="known-item queries")
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--modes", default="keyword,semantic,hybrid",
+                        help="semantic and hybrid need the pgvector index")  # fmt: skip
     parser.add_argument("--search-dir", type=Path, default=None,
                         help="where the tantivy-follow index lives "
                         "(default /tmp/dp-search-bench-pg-<database>)")  # fmt: skip
@@ -168,7 +171,8 @@ def main():
     shared.DATA = real_data.require(args.data, real_data.HF_DAYS)
     database = os.environ.get("DATABASE_URL", "").rsplit("/", 1)[-1]
     setup(args.search_dir or Path(f"/tmp/dp-search-bench-pg-{database}"))
-    ready()
+    modes = set(args.modes.split(","))
+    ready(vectors=bool(modes & {"semantic", "hybrid"}))
     follow_index()
 
     from dailypapers.search.keyword import FOLLOW
@@ -181,6 +185,8 @@ def main():
         ("tantivy-follow + pgvector: hybrid", FOLLOW, "auto"),
         ("PostgreSQL full-text + pgvector: hybrid", "auto", "auto"),
     ]
+    kinds = {"keyword": "keyword", "semantic": "semantic", "auto": "hybrid"}
+    systems = [row for row in systems if kinds[row[2]] in modes]
     print(f"\n{len(queries)} queries (titles, title fragments, topic sentences), end to end "
           f"through search_papers, each system warmed by a pass; load average "
           f"{os.getloadavg()[0]:.1f} at the start")  # fmt: skip

@@ -179,7 +179,8 @@ def catch_up(index, *, progress=None):
             return written
         applied = set(position.applied)
         new = [(change_id, paper_id) for change_id, paper_id, _ in rows if change_id not in applied]
-        written += _apply(index, [paper_id for _, paper_id in new])
+        with index.local_bulk():  # one commit for the lot: a commit per batch re-merges
+            written += _apply(index, [paper_id for _, paper_id in new])
         watermark = advance(position.watermark, [(row[0], row[2]) for row in rows])
         applied |= {change_id for change_id, _ in new}
         moved = watermark != position.watermark
