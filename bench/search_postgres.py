@@ -68,7 +68,7 @@ def ready(*, vectors):
           f"shared_buffers {buffers}")  # fmt: skip
 
 
-def follow_index():
+def follow_index(catch_up=True):
     """This machine's tantivy-follow index, caught up with the database (timed)."""
     from tqdm import tqdm
 
@@ -76,6 +76,10 @@ def follow_index():
     from dailypapers.search import follow, keyword
 
     index = follow.FollowingIndex(keyword.index_dir())
+    if not catch_up:
+        print(f"tantivy-follow index as it is (another process follows): {index.count():,} "
+              "documents")  # fmt: skip
+        return
     started = time.perf_counter()
     with tqdm(total=Paper.objects.visible().count(), desc="tantivy-follow", unit="paper") as bar:
         written = follow.catch_up(index, progress=bar.update)
@@ -163,6 +167,8 @@ def main():
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--modes", default="keyword,semantic,hybrid",
                         help="semantic and hybrid need the pgvector index")  # fmt: skip
+    parser.add_argument("--no-catch-up", action="store_true",
+                        help="search the tantivy-follow index as it is")  # fmt: skip
     parser.add_argument("--search-dir", type=Path, default=None,
                         help="where the tantivy-follow index lives "
                         "(default /tmp/dp-search-bench-pg-<database>)")  # fmt: skip
@@ -173,7 +179,7 @@ def main():
     setup(args.search_dir or Path(f"/tmp/dp-search-bench-pg-{database}"))
     modes = set(args.modes.split(","))
     ready(vectors=bool(modes & {"semantic", "hybrid"}))
-    follow_index()
+    follow_index(catch_up=not args.no_catch_up)
 
     from dailypapers.search.keyword import FOLLOW
 
@@ -208,6 +214,8 @@ def main():
             print(f"{name:<42} {clients:>7} {p50:>7.1f} {p95:>7.1f} {p99:>7.1f} {qps:>6.1f} "
                   f"{ratio:>10}  {cpu}", flush=True)  # fmt: skip
 
+    if not args.known:
+        return
     keyword_queries, _ = shared.make_queries(args.known, 0)
     print(
         f"\nknown items: {len(keyword_queries)} real papers found from their ai_keywords, "
