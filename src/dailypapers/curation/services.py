@@ -47,8 +47,13 @@ def model_path():
 
 
 def author_names(paper):
+    return names_of(paper.authors)
+
+
+def names_of(authors):
+    """Author names as the history matches them: lower case, single spaces."""
     return [" ".join(str(a.get("name", "") if isinstance(a, dict) else a).lower().split())
-            for a in paper.authors or []]  # fmt: skip
+            for a in authors or []]  # fmt: skip
 
 
 def announcement_days(day, count=POOL_DAYS):
@@ -95,13 +100,14 @@ class History:
     def __init__(self, until=None):
         self.by_author = collections.defaultdict(list)  # name -> [(day, paper id)], by day
         self.imported = {}
-        entries = DailyEntry.objects.select_related("paper").order_by("day", "paper_id")
+        entries = DailyEntry.objects.order_by("day", "paper_id")
         if until:
             entries = entries.filter(day__lt=until)
-        for entry in entries.only("day", "paper__authors", "paper__imported_upvotes"):
-            self.imported[entry.paper_id] = entry.paper.imported_upvotes
-            for name in author_names(entry.paper):
-                self.by_author[name].append((entry.day, entry.paper_id))
+        rows = entries.values_list("day", "paper_id", "paper__authors", "paper__imported_upvotes")
+        for day, paper_id, authors, imported in rows:  # tuples: no model per entry
+            self.imported[paper_id] = imported
+            for name in names_of(authors):
+                self.by_author[name].append((day, paper_id))
         self.vote_days = collections.defaultdict(list)  # paper id -> sorted days of its votes
         votes = Vote.objects.filter(paper_id__in=list(self.imported)).order_by("created_at")
         if until:
@@ -252,7 +258,27 @@ def reason(paper, row, model):
 
 
 def suggest(day, limit=20):
-    """The candidates of `day`, best first, as Suggestions (only history before `day`)."""
+    """The candidates of `day`, best first, as Suggestions (only history before `day`).
+
+    Cached on the model file and the site's generation: a new model, a new paper, entry or
+    vote ranks again; a reload of the tab or the API does not."""
+    from django.core.cache import cache
+
+    from dailypapers.caching.generation import current
+
+    path = model_path()
+    if not path.exists():
+        load_model()  # says what to do
+    key = f"suggest:{day}:{limit}:{path.stat().st_mtime_ns}:{current()[0]}"
+    ranked = cache.get(key)
+    if ranked is None:
+        ranked = [(s.paper.pk, s.score, s.reason) for s in _suggest(day, limit)]
+        cache.set(key, ranked, 3600)
+    papers = Paper.objects.in_bulk([pk for pk, _, _ in ranked])
+    return [Suggestion(papers[pk], score, why) for pk, score, why in ranked if pk in papers]
+
+
+def _suggest(day, limit):
     import numpy as np
 
     model = load_model()
