@@ -5,19 +5,18 @@ DAILYPAPERS_AUTO_FEATURE=top:N and the Suggested tab rank the new papers with wh
 community featured up to yesterday. `dailypapers feature train` does the same by hand."""
 
 import logging
-import zoneinfo
 
 from apscheduler.triggers.cron import CronTrigger
 from crontask import cron
 from django.tasks import task
 
+from dailypapers.ingest.tasks import ANNOUNCEMENT_DAYS, ARXIV_TIME_ZONE
+
 log = logging.getLogger(__name__)
 
+# An hour before the announcement ingest that DAILYPAPERS_AUTO_FEATURE=top:N follows.
 RETRAIN_SCHEDULE = CronTrigger(
-    day_of_week="sun,mon,tue,wed,thu",
-    hour=19,
-    minute=30,
-    timezone=zoneinfo.ZoneInfo("America/New_York"),
+    day_of_week=ANNOUNCEMENT_DAYS, hour=19, minute=30, timezone=ARXIV_TIME_ZONE
 )
 
 

@@ -18,11 +18,10 @@ from django.tasks import task
 
 log = logging.getLogger(__name__)
 
+ANNOUNCEMENT_DAYS = "sun,mon,tue,wed,thu"  # arXiv announces at 20:00 US Eastern on these
+ARXIV_TIME_ZONE = zoneinfo.ZoneInfo("America/New_York")
 ANNOUNCEMENT_SCHEDULE = CronTrigger(
-    day_of_week="sun,mon,tue,wed,thu",
-    hour=20,
-    minute=30,
-    timezone=zoneinfo.ZoneInfo("America/New_York"),
+    day_of_week=ANNOUNCEMENT_DAYS, hour=20, minute=30, timezone=ARXIV_TIME_ZONE
 )
 
 MIRROR_SCHEDULE = CronTrigger(hour="*/6", minute=15, timezone=dt.UTC)
