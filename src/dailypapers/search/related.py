@@ -11,7 +11,7 @@ A re-ranking stage then orders that pool by the phrases the papers share: the co
 their tf-idf vectors over words and word n-grams (1-3, sublinear tf), as arxiv-sanity-lite
 compares papers. A method or task is usually named in several words ("low-rank
 adaptation", "direct preference optimization"); single stems lose that. On
-bench/related_quality.py it lifted NDCG@20 from 0.156 (fused) to 0.18 (see docs/search.md).
+bench/related_quality.py it lifted NDCG@20 from 0.156 (fused) to 0.18 (see docs/related.md).
 The n-grams' document frequencies come from a random sample of the corpus (hashed, so
 memory stays fixed), refreshed every few hours per process.
 """
