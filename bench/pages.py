@@ -6,11 +6,13 @@
 Builds once (kept in --keep DIR, default /tmp/dp-pages-bench) a SQLite site from the real
 data: every Hugging Face daily day of ../shared/data and the 74,728 arXiv listing records,
 indexed for search (`dailypapers ingest`). Then, in one run, serves with the chosen server
-and the same processes and threads:
+and the same processes and threads, both up at once (on --port and --port + 1):
   - hello: a minimal Django project (CommonMiddleware only) with one view: the anchor;
   - `dailypapers serve --no-worker --no-scheduler`: the site.
-and loads each address with wrk (Debian package) at 8 and 32 connections for --seconds.
-Prints requests/s, p50 and p99 latency, and the ratio to hello at the same connections.
+and loads each address with wrk (Debian package) at 8 and 32 connections for --seconds,
+each right after loading hello the same way: on a shared machine whose load moves, a
+page's ratio compares two figures taken a few seconds apart. Prints requests/s, p50 and
+p99 latency, and the ratio to that hello.
 Anonymous pages come from the page cache after the first request (as for real readers);
 "signed in" rows send a member's cookies (session and CSRF, as a browser does). Last, the
 cost of a page that is not in the cache (each address made new with ?_=N): median and max
@@ -78,8 +80,9 @@ def main():
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--port", type=int, default=8287)
     options = parser.parse_args()
-    if not real_data.port_is_free(options.port):
-        sys.exit(f"port {options.port} is taken (a server left from another run?): --port N")
+    for port in (options.port, options.port + 1):
+        if not real_data.port_is_free(port):
+            sys.exit(f"port {port} is taken (a server left from another run?): --port N")
     if not shutil.which("wrk"):
         sys.exit("pages.py needs wrk: apt-get install wrk")
     env = {**os.environ, "DAILYPAPERS_DATA_DIR": str(options.keep)}
@@ -95,6 +98,7 @@ def main():
         ("paper page", f"/papers/{paper}", None),
         ("paper page, signed in", f"/papers/{paper}", session),
         ("/feeds/daily.atom", "/feeds/daily.atom", None),
+        ("/feeds/trending.rss", "/feeds/trending.rss", None),
         ("/search", "/search?q=diffusion+language+models", None),
         ("/api/papers/search", "/api/papers/search?q=diffusion+language+models", None),
         ("/api/daily_papers", "/api/daily_papers", None),
@@ -129,8 +133,7 @@ def featured_paper(env):
     return run_python(env, code).strip().splitlines()[-1]
 
 
-def start(options, env, kind):
-    port = options.port
+def start(options, env, kind, port):
     if kind == "hello":
         folder = Path(tempfile.mkdtemp(prefix="dp-hello-"))
         (folder / "hello.py").write_text(HELLO)
@@ -171,8 +174,8 @@ def stop(process):
         process.kill()
 
 
-def wrk(options, path, connections, cookie=None):
-    url = f"http://127.0.0.1:{options.port}{path}"
+def wrk(options, port, path, connections, cookie=None):
+    url = f"http://127.0.0.1:{port}{path}"
     command = ["wrk", "-t2", f"-c{connections}", f"-d{options.seconds}s", "--latency", url]
     if cookie:
         command[1:1] = ["-H", f"Cookie: {cookie}"]
@@ -188,14 +191,12 @@ def latency(out, percentile):
 
 
 def measure(options, env, urls):
+    """Each row: hello, then the page, back to back (both servers up, one loaded at a time),
+    so that a page's ratio compares two figures taken under the same load of the machine."""
     rows = []
-    hello = start(options, env, "hello")
-    try:
-        for connections in (8, 32):
-            rows.append(("Django hello (anchor)", connections, *wrk(options, "/", connections)))
-    finally:
-        stop(hello)
-    site = start(options, env, "site")
+    hello_port = options.port + 1
+    hello = start(options, env, "hello", hello_port)
+    site = start(options, env, "site", options.port)
     try:
         for label, path, cookie in urls:
             request = urllib.request.Request(f"http://127.0.0.1:{options.port}{path}")
@@ -204,30 +205,31 @@ def measure(options, env, urls):
             for _ in range(2 * options.workers):  # each server process's first answer
                 urllib.request.urlopen(request, timeout=60).read()
             for connections in (8, 32):
-                rows.append((label, connections, *wrk(options, path, connections, cookie)))
+                anchor = wrk(options, hello_port, "/", connections)[0]
+                rows.append((label, connections, anchor,
+                             *wrk(options, options.port, path, connections, cookie)))  # fmt: skip
     finally:
+        stop(hello)
         stop(site)
     return rows
 
 
 def report(options, rows):
-    anchor = {c: rate for label, c, rate, *_ in rows if label.startswith("Django hello")}
     shape = f"{options.workers} processes x {options.threads} threads"
     if options.server == "waitress":
         shape = f"1 process x {options.workers * options.threads} threads"
-    print(f"\n{options.server}, {shape}; "
-          f"wrk {options.seconds} s per row; load average {os.getloadavg()[0]:.1f}")  # fmt: skip
-    print(f"{'address':<26} {'conns':>5} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
-          f"{'x hello':>8} {'non-2xx':>8}")  # fmt: skip
-    for label, connections, rate, p50, p99, errors in rows:
-        ratio = rate / anchor[connections]
-        print(f"{label:<26} {connections:>5} {rate:>8.0f} {p50:>8.1f} {p99:>8.1f} "
-              f"{ratio:>7.2f}x {errors:>8}")  # fmt: skip
+    print(f"\n{options.server}, {shape}; wrk {options.seconds} s per row, each row's Django "
+          f"hello measured just before it; load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+    print(f"{'address':<26} {'conns':>5} {'hello/s':>8} {'req/s':>8} {'p50 ms':>8} "
+          f"{'p99 ms':>8} {'x hello':>8} {'non-2xx':>8}")  # fmt: skip
+    for label, connections, anchor, rate, p50, p99, errors in rows:
+        print(f"{label:<26} {connections:>5} {anchor:>8.0f} {rate:>8.0f} {p50:>8.1f} "
+              f"{p99:>8.1f} {rate / anchor:>7.2f}x {errors:>8}")  # fmt: skip
 
 
 def misses(options, env, paper):
     """Pages not in the cache: a new address each time (?_=N), one at a time."""
-    site = start(options, env, "site")
+    site = start(options, env, "site", options.port)
     try:
         print("\nnot in the cache (20 sequential requests, each a new address):")
         query = "q=diffusion+language+models"

@@ -130,12 +130,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
-    # Before the page cache, so that pages served from it carry the policy too.
+    "django.middleware.security.SecurityMiddleware",  # first: the https redirect
+    # A hit is answered here: no session, no user, no policy to build (the cached copy
+    # keeps the Content-Security-Policy header the middleware below gave it).
+    "dailypapers.caching.middleware.PageCache",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "dailypapers.web.middleware.RejectNulCharactersMiddleware",
-    "dailypapers.caching.middleware.PageCache",  # before sessions: a hit loads none
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

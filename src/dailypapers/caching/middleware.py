@@ -32,7 +32,11 @@ PUBLIC_PAGES = re.compile(
     r"^/(?:|papers/(?:date|week|month)/[^/]+|papers/trending|papers/[^/]+|feeds/[^/]+|search)$"
 )
 MESSAGES_COOKIE = "messages"  # django.contrib.messages' cookie storage
-KEPT_HEADERS = ("Content-Type", "Content-Language", "X-Frame-Options", "Cache-Control", "Link")
+# The security headers too: a hit is answered before the CSP middleware runs.
+KEPT_HEADERS = (
+    "Content-Type", "Content-Language", "X-Frame-Options", "Cache-Control", "Link",
+    "Content-Security-Policy", "Content-Security-Policy-Report-Only",
+)  # fmt: skip
 NEVER = float("inf")
 
 
