@@ -133,6 +133,9 @@ def _answer(request, body, etag, modified, headers, expires, member):
     response = get_conditional_response(request, etag=etag, last_modified=modified)
     if response is None:
         response = HttpResponse(body)
+        # Set here, as CommonMiddleware (inside) would: without it the server sends the
+        # body chunked.
+        response["Content-Length"] = len(body)
     for name, value in headers.items():
         response[name] = value
     response["ETag"] = etag
