@@ -213,6 +213,19 @@ def max_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def cpu_seconds():
+    """User + system CPU time of this process, all its threads."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def process_cpu(pid):
+    import psutil
+
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
+
+
 def setup_main(day, subscribers, data, out):
     global DATA
     DATA = data
@@ -239,10 +252,13 @@ def ours_main(day, workers, profile, ready, go, out):
     rss_before = max_rss_mb()
     ready.set()
     go.wait()
+    cpu_before = cpu_seconds()
     if profile:
         import cProfile
 
-        profiler = cProfile.Profile()
+        # CPU time, not wall time: on a shared machine waits would swamp the figures
+        # (profile with --workers 1: cProfile follows the thread that starts it).
+        profiler = cProfile.Profile(time.thread_time)
         report, elapsed = profiler.runcall(run_ours, day, workers)
         profiler.dump_stats(profile)
     else:
@@ -257,6 +273,7 @@ def ours_main(day, workers, profile, ready, go, out):
             "busy": report.worker_seconds,
             "rss_before": rss_before,
             "rss_after": max_rss_mb(),
+            "cpu": cpu_seconds() - cpu_before,
         }
     )
 
@@ -387,7 +404,7 @@ class Postgres:
         self.admin(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
 
 
-def bench_database(ctx, args, label, port, count):
+def bench_database(ctx, args, label, port, count, sink_pid):
     print(f"--- {label}")
     papers, featured, follows, setup = in_child(ctx, setup_main, args.day, args.subscribers, DATA)
     print(
@@ -400,7 +417,9 @@ def bench_database(ctx, args, label, port, count):
         if rates:
             in_child(ctx, reset_main)
         received_before = count.value
+        sink_before = process_cpu(sink_pid)
         wall, results = run_processes(ctx, args, processes)
+        sink_cpu = process_cpu(sink_pid) - sink_before
         mails = sent = sum(result["sent"] for result in results)
         received = count.value - received_before
         rates[processes] = mails / wall
@@ -408,16 +427,22 @@ def bench_database(ctx, args, label, port, count):
         send = sum(r["send"] for r in results)
         busy = sum(r["busy"] for r in results)
         other = busy - compose - send
+        cpu = sum(r["cpu"] for r in results)
         print(
             f"ours:     {processes} process(es) x {args.workers or 'default'} connections: "
             f"{mails} digests sent ({sum(r['empty'] for r in results)} empty) in {wall:.1f} s "
-            f"= {mails / wall:.0f} mails/s; sink received {received}"
+            f"= {mails / wall:.0f} mails/s; sink received {received}; "
+            f"load average {os.getloadavg()[0]:.1f}"
         )
         print(
             "          of the connections' time: "
             f"composing {compose:.1f} s ({compose / busy:.0%}), "
             f"sending {send:.1f} s ({send / busy:.0%}), "
             f"database and the rest {other:.1f} s ({other / busy:.0%})"
+        )
+        print(
+            f"          CPU per mail: the sending process(es) {cpu / mails * 1000:.2f} ms, "
+            f"the sink {sink_cpu / mails * 1000:.2f} ms"
         )
         for n, result in enumerate(results):
             added = result["rss_after"] - result["rss_before"]
@@ -426,11 +451,18 @@ def bench_database(ctx, args, label, port, count):
                 f"{result['rss_before']:.0f} MB before the send: the send added {added:.0f} MB"
             )
     mails = sent
+    sink_before, cpu_before = process_cpu(sink_pid), cpu_seconds()
     baseline = run_smtplib(port, messages, mails)
+    sink_cpu, cpu = process_cpu(sink_pid) - sink_before, cpu_seconds() - cpu_before
     average = sum(len(raw) for raw, _ in messages) / len(messages) / 1024
     print(
         f"smtplib:  {mails} prebuilt messages over one connection in {baseline:.1f} s = "
-        f"{mails / baseline:.0f} mails/s (messages of {average:.1f} KB on average)"
+        f"{mails / baseline:.0f} mails/s (messages of {average:.1f} KB on average); "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
+    print(
+        f"          CPU per mail: smtplib {cpu / mails * 1000:.2f} ms, "
+        f"the sink {sink_cpu / mails * 1000:.2f} ms"
     )
     for processes, rate in rates.items():
         ratio = rate / (mails / baseline)
@@ -490,14 +522,14 @@ def main():
     try:
         if args.database in ("sqlite", "both"):
             os.environ["DAILYPAPERS_DATA_DIR"] = str(workdir / "sqlite")
-            bench_database(ctx, args, "SQLite (file, WAL)", port, count)
+            bench_database(ctx, args, "SQLite (file, WAL)", port, count, sink.pid)
         if args.database in ("postgres", "both"):
             os.environ["DAILYPAPERS_DATA_DIR"] = str(workdir / "postgres")
             os.environ["DAILYPAPERS_SEARCH_DIR"] = str(workdir / "search-postgres")
             with Postgres(database_url) as url:
                 os.environ["DATABASE_URL"] = url
                 try:
-                    bench_database(ctx, args, "PostgreSQL", port, count)
+                    bench_database(ctx, args, "PostgreSQL", port, count, sink.pid)
                 finally:
                     os.environ.pop("DATABASE_URL")
         print(f"load average {os.getloadavg()[0]:.1f} at the end")

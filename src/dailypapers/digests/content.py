@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 # A paper counts as new for a day's topic alerts when arXiv published it in the few days
 # before (Monday's announcement covers the weekend's submissions).
 NEW_PAPER_DAYS = 3
+KIND_LABELS = {kind: str(label).lower() for kind, label in Follow.Kind.choices}
 
 
 @dataclass(frozen=True)
@@ -131,23 +132,25 @@ class PeriodContent:
         )
         self._search = search
         self._matches = {}
+        self._candidates = {paper.pk for paper in self.trending}
         self._lock = threading.RLock()
 
     def candidate_ids(self):
         """Ids of every paper seen so far (to look up what was already sent)."""
-        ids = {paper.pk for paper in self.trending}
         with self._lock:
-            matches = list(self._matches.values())
-        for papers in matches:
-            ids.update(paper.pk for paper in papers)
-        return ids
+            return set(self._candidates)
 
     def matches(self, kind, value):
         key = (kind, value.lower())
-        with self._lock:  # worker threads share this cache (and the search index)
-            if key not in self._matches:
-                self._matches[key] = self._find(kind, value)
-            return self._matches[key]
+        found = self._matches.get(key)  # a dict read is atomic: no lock once cached
+        if found is None:
+            with self._lock:  # worker threads share this cache (and the search index)
+                if key not in self._matches:
+                    papers = self._find(kind, value)
+                    self._candidates.update(paper.pk for paper in papers)
+                    self._matches[key] = papers
+                found = self._matches[key]
+        return found
 
     def _find(self, kind, value):
         limit = self.topic_limit * 3
@@ -233,7 +236,7 @@ class PeriodContent:
                 heading = (
                     follow.value
                     if follow.kind == Follow.Kind.TOPIC
-                    else (f"{follow.get_kind_display().lower()} {follow.value}")
+                    else f"{KIND_LABELS.get(follow.kind, follow.kind)} {follow.value}"
                 )
                 sections.append(Section(heading=heading, papers=fresh))
                 seen.update(paper.pk for paper in fresh)

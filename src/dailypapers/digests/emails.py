@@ -61,17 +61,45 @@ class Section:
 
 @dataclass
 class ComposedDigest:
+    """One subscriber's digest. Its wire forms are joined on first use: an SMTP server
+    with 8BITMIME needs only `raw_8bit`, an email service's API only the text and HTML."""
+
     to: str
     subject: str
-    text: str
-    html: str
     headers: dict
-    raw: bytes  # the whole RFC 5322 message, CRLF line ends, 7-bit (quoted-printable)
-    # The same message with its parts as 8bit where they allow it, for servers that offer
-    # 8BITMIME (fewer and longer lines: the SMTP server takes them faster); None when
-    # neither part can be 8bit.
-    raw_8bit: bytes | None = None
+    wire_headers: dict  # every header as it goes on the wire
+    blocks: list  # [Block, ...]: head, sections, footer
+    boundary: str
     envelope_from: str = ""  # the return path (VERP), "" for the default sender
+
+    @functools.cached_property
+    def raw(self):
+        """The whole RFC 5322 message, CRLF line ends, 7-bit (quoted-printable)."""
+        return mime_alternative(
+            headers=self.wire_headers, blocks=self.blocks, boundary=self.boundary
+        )
+
+    @functools.cached_property
+    def raw_8bit(self):
+        """The same message with its parts as 8bit where they allow it, for servers that
+        offer 8BITMIME (fewer and longer lines: the server takes them faster); None when
+        neither part can be 8bit."""
+        if not has_8bit_form(self.blocks):
+            return None
+        raw = mime_alternative(
+            headers=self.wire_headers, blocks=self.blocks, eight_bit=True, boundary=self.boundary
+        )
+        # Quoted-printable can never contain "=_", 8bit text could (if it guessed the
+        # random boundary): the header and three delimiters, or 7-bit only.
+        return raw if raw.count(self.boundary.encode()) == 4 else None
+
+    @functools.cached_property
+    def text(self):
+        return "".join(block.text for block in self.blocks)
+
+    @functools.cached_property
+    def html(self):
+        return "".join(block.html for block in self.blocks)
 
     def as_django_message(self):
         return PreparedMessage(self)
@@ -272,6 +300,7 @@ class DigestComposer:
         )
         self._papers = {}
         self._headings = {}
+        self._titles = {}
 
     @staticmethod
     def _render(name, context):
@@ -281,11 +310,11 @@ class DigestComposer:
         return text, html
 
     def paper_block(self, paper):
-        if paper.pk not in self._papers:
-            self._papers[paper.pk] = Block.of(
-                *self._render("paper", {**self.context, **paper_context(paper)})
-            )
-        return self._papers[paper.pk]
+        block = self._papers.get(paper.id)
+        if block is None:
+            block = Block.of(*self._render("paper", {**self.context, **paper_context(paper)}))
+            self._papers[paper.id] = block
+        return block
 
     def heading_block(self, heading):
         if heading not in self._headings:
@@ -308,9 +337,11 @@ class DigestComposer:
 
     def subject(self, sections):
         count = sum(len(section.papers) for section in sections)
-        top = Truncator(sections[0].papers[0].title).chars(90)
+        top = sections[0].papers[0]
+        if top.id not in self._titles:
+            self._titles[top.id] = " ".join(Truncator(top.title).chars(90).split())
         more = f" (+{count - 1} more)" if count > 1 else ""
-        return f"{self.context['period_label']}: {' '.join(top.split())}{more}"
+        return f"{self.context['period_label']}: {self._titles[top.id]}{more}"
 
     def compose(
         self,
@@ -329,7 +360,7 @@ class DigestComposer:
             blocks.append(self.notifications_block(notifications))
         for section in sections:
             blocks.append(self.heading_block(section.heading))
-            blocks.extend(self.paper_block(paper) for paper in section.papers)
+            blocks += [self.paper_block(paper) for paper in section.papers]
         text_foot, html_foot = (
             part.replace(self.UNSUBSCRIBE, unsubscribe_url).replace(self.MANAGE, manage_url)
             for part in self.foot
@@ -352,26 +383,14 @@ class DigestComposer:
             "Auto-Submitted": "auto-generated",
             "Precedence": "bulk",
         }
-        boundary = f"=_{uuid.uuid4().hex[:20]}"
-        raw = mime_alternative(headers=wire_headers, blocks=blocks, boundary=boundary)
-        raw_8bit = None
-        if has_8bit_form(blocks):
-            raw_8bit = mime_alternative(
-                headers=wire_headers, blocks=blocks, eight_bit=True, boundary=boundary
-            )
-            # Quoted-printable can never contain "=_", 8bit text could (if it guessed the
-            # random boundary): the header and three delimiters, or 7-bit only.
-            if raw_8bit.count(boundary.encode()) != 4:
-                raw_8bit = None
         headers["Message-ID"] = message_id
         return ComposedDigest(
             to=to,
             subject=subject,
-            text="".join(block.text for block in blocks),
-            html="".join(block.html for block in blocks),
             headers=headers,
-            raw=raw,
-            raw_8bit=raw_8bit,
+            wire_headers=wire_headers,
+            blocks=blocks,
+            boundary=f"=_{uuid.uuid4().hex[:20]}",
             envelope_from=envelope_from,
         )
 

@@ -15,6 +15,7 @@ that de-duplicate show it once): that window is the one place where at-least-onc
 best SMTP allows.
 """
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -23,7 +24,7 @@ import socket
 import threading
 import time
 import uuid
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from dataclasses import dataclass, field
 
 from django import db
@@ -40,12 +41,22 @@ from dailypapers.notifications.services import notifications_mark_digested
 from . import bounces, services
 from .content import PeriodContent, digest_today, periods_due, periods_unfinished
 from .emails import DigestComposer, site_domain
-from .models import Delivery, SentPaper, Subscription
+from .models import Delivery, Follow, SentPaper, Subscription
 
 log = logging.getLogger(__name__)
-CLAIM_BATCH = 50
+CLAIM_BATCH = 100
 DRY_RUN_BATCH = 500
 MAX_WAIT_IN_RUN = 120  # seconds; later retries are left to the next (hourly) run
+FollowRow = namedtuple("FollowRow", "kind value")  # what composing needs of a Follow
+
+# SQLite has one writer at a time, and a connection that finds the write lock taken sleeps
+# in its busy handler (1, 2, 5, 10 ms ...) however soon the lock frees. The senders of one
+# process take turns on a lock of their own instead, and go the moment it is free.
+_SQLITE_WRITER = threading.RLock()
+
+
+def _writing():
+    return _SQLITE_WRITER if connection.vendor == "sqlite" else contextlib.nullcontext()
 
 
 class SmtpUnavailable(Exception):
@@ -284,7 +295,7 @@ def deliveries_claim(*, ids, worker, kind, now=None):
     )
     receiving = {pk for pk, subscription_id in owners.items() if subscription_id in active}
     leaving = set(ids) - receiving
-    with transaction.atomic():
+    with _writing(), transaction.atomic():
         skipped = 0
         if leaving:
             skipped = Delivery.objects.filter(_due_q(now), pk__in=leaving).update(
@@ -311,14 +322,13 @@ def delivery_mark_sent(*, delivery, message_id, papers, reset_bounces=True):
     sent_at = connection.ops.adapt_datetimefield_value(timezone.now())
     if connection.vendor == "postgresql" and not reset_bounces:
         return _mark_sent_postgres(delivery, message_id, papers, sent_at)
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} SET status = %s, sent_at = %s, message_id = %s,"
-                " num_papers = %s, error = '' WHERE id = %s",
-                [Delivery.Status.SENT.value, sent_at, message_id, len(papers), delivery.pk],
-            )
-        _sent_papers_insert(delivery, papers)
+    with _writing(), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET status = %s, sent_at = %s, message_id = %s,"
+            " num_papers = %s, error = '' WHERE id = %s",
+            [Delivery.Status.SENT.value, sent_at, message_id, len(papers), delivery.pk],
+        )
+        _sent_papers_insert(cursor, delivery, papers)
         if reset_bounces:
             Subscription.objects.filter(pk=delivery.subscription_id).update(bounce_count=0)
 
@@ -348,20 +358,20 @@ def _mark_sent_postgres(delivery, message_id, papers, sent_at):
         )
 
 
-def _sent_papers_insert(delivery, papers):
+def _sent_papers_insert(cursor, delivery, papers):
     # One executemany instead of bulk_create: building thousands of model instances per
     # second was a third of the bookkeeping time in bench/digest.py.
     table = connection.ops.quote_name(SentPaper._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {table} (subscription_id, paper_id, delivery_id) VALUES (%s, %s, %s)"
-            " ON CONFLICT DO NOTHING",
-            [(delivery.subscription_id, paper.pk, delivery.pk) for paper in papers],
-        )
+    cursor.executemany(
+        f"INSERT INTO {table} (subscription_id, paper_id, delivery_id) VALUES (%s, %s, %s)"
+        " ON CONFLICT DO NOTHING",
+        [(delivery.subscription_id, paper.pk, delivery.pk) for paper in papers],
+    )
 
 
 def delivery_mark(*, delivery, status, error=""):
-    Delivery.objects.filter(pk=delivery.pk).update(status=status, error=error[:2000])
+    with _writing():
+        Delivery.objects.filter(pk=delivery.pk).update(status=status, error=error[:2000])
 
 
 def delivery_retry_later(*, delivery, error, count_attempt=True):
@@ -371,19 +381,20 @@ def delivery_retry_later(*, delivery, error, count_attempt=True):
         delivery_mark(delivery=delivery, status=Delivery.Status.FAILED, error=error)
         return Delivery.Status.FAILED
     delay = settings.DIGEST_RETRY_DELAY * 2 ** max(attempts - 1, 0) if count_attempt else 0
-    Delivery.objects.filter(pk=delivery.pk).update(
-        status=Delivery.Status.PENDING,
-        attempts=attempts,
-        next_attempt_at=timezone.now() + dt.timedelta(seconds=delay),
-        error=error[:2000],
-    )
+    with _writing():
+        Delivery.objects.filter(pk=delivery.pk).update(
+            status=Delivery.Status.PENDING,
+            attempts=attempts,
+            next_attempt_at=timezone.now() + dt.timedelta(seconds=delay),
+            error=error[:2000],
+        )
     return Delivery.Status.PENDING
 
 
 def delivery_bounce(*, delivery, error):
     """A permanent refusal: this digest is lost for good, and after DIGEST_BOUNCE_LIMIT
     in a row the address gets no more mail."""
-    with transaction.atomic():
+    with _writing(), transaction.atomic():
         delivery_mark(delivery=delivery, status=Delivery.Status.BOUNCED, error=error)
         Subscription.objects.filter(pk=delivery.subscription_id).update(
             bounce_count=F("bounce_count") + 1, last_error=error[:2000]
@@ -588,50 +599,55 @@ class PeriodSender:
         return max(seconds, 0.01) if seconds <= MAX_WAIT_IN_RUN else None
 
     def load(self, ids):
-        """The deliveries `ids` with their subscriptions and follows, and the papers
-        (among this period's candidates) each subscriber was already sent."""
+        """The deliveries `ids` with their subscriptions; each subscriber's follows; and the
+        papers (among this period's candidates) each subscriber was already sent. Follows
+        are plain rows: model instances were a visible share of the CPU per mail."""
         content = self.content
         deliveries = list(
-            Delivery.objects.filter(pk__in=ids)
-            .select_related("subscription")
-            .prefetch_related("subscription__follows")
-            .order_by("pk")
+            Delivery.objects.filter(pk__in=ids).select_related("subscription").order_by("pk")
         )
-        subscriptions = [delivery.subscription for delivery in deliveries]
-        for subscription in subscriptions:  # compute shared matches before the lookup
-            for follow in subscription.follows.all():
-                content.matches(follow.kind, follow.value)
+        subscription_ids = [delivery.subscription_id for delivery in deliveries]
+        follows = defaultdict(list)
+        rows = (
+            Follow.objects.filter(subscription_id__in=subscription_ids)
+            .order_by("kind", "value")
+            .values_list("subscription_id", "kind", "value")
+        )
+        for subscription_id, kind, value in rows:
+            follows[subscription_id].append(FollowRow(kind, value))
+            content.matches(kind, value)  # compute shared matches before the lookup
         sent = defaultdict(set)
         rows = SentPaper.objects.filter(
-            subscription__in=subscriptions, paper_id__in=content.candidate_ids()
+            subscription_id__in=subscription_ids, paper_id__in=content.candidate_ids()
         ).values_list("subscription_id", "paper_id")
         for subscription_id, paper_id in rows:
             sent[subscription_id].add(paper_id)
-        return deliveries, sent
+        return deliveries, follows, sent
 
     def send_batch(self, ids, sender):
         won, skipped = deliveries_claim(ids=ids, worker=self.worker, kind=self.period.kind)
         self.report.skipped += skipped
         if not won:
             return  # another process has them, or the subscribers left meanwhile
-        deliveries, sent = self.load(won)
+        deliveries, follows, sent = self.load(won)
         heartbeat = time.monotonic()
         for delivery in deliveries:
             if time.monotonic() - heartbeat > settings.DIGEST_CLAIM_TIMEOUT / 4:
                 self.claims_refresh()  # a slow server is not a dead worker
                 heartbeat = time.monotonic()
-            self.send_one(delivery, sender, sent[delivery.subscription_id])
+            subscriber = delivery.subscription_id
+            self.send_one(delivery, sender, follows[subscriber], sent[subscriber])
             if self.bar is not None:
                 self.bar.update(1)
 
     def claims_refresh(self):
-        Delivery.objects.filter(
-            period=self.period.key, status=Delivery.Status.SENDING, claimed_by=self.worker
-        ).update(claimed_at=timezone.now())
+        with _writing():
+            Delivery.objects.filter(
+                period=self.period.key, status=Delivery.Status.SENDING, claimed_by=self.worker
+            ).update(claimed_at=timezone.now())
 
-    def compose(self, delivery, already_sent):
+    def compose(self, delivery, follows, already_sent):
         subscription = delivery.subscription
-        follows = subscription.follows.all()
         sections = self.content.sections_for(subscription, follows, already_sent)
         if not sections:
             return None, [], []
@@ -651,11 +667,11 @@ class PeriodSender:
         )
         return composed, [paper for section in sections for paper in section.papers], notes
 
-    def send_one(self, delivery, sender, already_sent):
+    def send_one(self, delivery, sender, follows, already_sent):
         subscription = delivery.subscription
         started = time.perf_counter()
         try:
-            composed, papers, notes = self.compose(delivery, already_sent)
+            composed, papers, notes = self.compose(delivery, follows, already_sent)
         except ValueError as exc:  # an address or header that cannot go on the wire
             delivery_bounce(delivery=delivery, error=f"cannot compose: {exc}")
             self.report.bounced += 1
@@ -692,7 +708,8 @@ class PeriodSender:
             # (a relay takes everything): bounces come back by mail (bounces.py).
             reset_bounces=subscription.bounce_count > 0 and not settings.DIGEST_BOUNCE_ADDRESS,
         )
-        notifications_mark_digested(notifications=notes)
+        if notes:
+            notifications_mark_digested(notifications=notes)
         self.report.sent += 1
 
 
