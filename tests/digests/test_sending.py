@@ -222,6 +222,29 @@ def test_it_adds_new_papers_for_followed_authors_and_categories(
     assert fan.index(ranked[0].title) < fan.index("For your topics")
 
 
+def test_it_counts_an_authors_merged_spellings_as_that_author(
+    smtp, load_day, subscriber, settings
+):
+    from dailypapers.papers.models import Author
+    from dailypapers.people.models import AuthorMerge
+
+    settings.DIGEST_TRENDING_LIMIT = 1
+    ranked = sorted(load_day("2025-12-30"), key=lambda paper: -paper.trending_score)
+    as_canonical, as_variant = ranked[-1], ranked[-2]
+    name = as_canonical.authors[0]["name"]
+    as_variant.authors = [{"name": "Q. Variant-Spelling"}]
+    as_variant.save()
+    canonical, _ = Author.objects.get_or_create(name=name)
+    variant, _ = Author.objects.get_or_create(name="Q. Variant-Spelling")
+    AuthorMerge.objects.create(variant=variant, canonical=canonical)
+    subscriber("canonical@example.org", follows=[("author", name)])
+    subscriber("variant@example.org", follows=[("author", "q. variant-spelling")])
+    digest_send(today=TUE)
+    for address in ("canonical@example.org", "variant@example.org"):
+        text = smtp.to(address)[0].part("plain")
+        assert as_canonical.title in text and as_variant.title in text, address
+
+
 def test_it_dry_runs_without_sending_or_recording(smtp, load_day, subscriber, monkeypatch):
     from dailypapers.digests import sending
 

@@ -18,7 +18,7 @@ from django.db.models import Q
 
 from dailypapers.papers.models import DailyEntry, Paper
 from dailypapers.papers.selectors import entries_between
-from dailypapers.people.selectors import same_author_names
+from dailypapers.people.models import AuthorMerge
 
 from .emails import Section
 from .models import Follow
@@ -160,7 +160,8 @@ class PeriodContent:
         if kind != Follow.Kind.AUTHOR:
             return index.get(value.lower(), [])[:limit]
         # an author's spellings merged by moderators count as that author
-        found = {p.pk: p for name in same_author_names(value) for p in index.get(name.lower(), [])}
+        names = self._spellings.get(value.lower(), {value.lower()})
+        found = {p.pk: p for name in names for p in index.get(name, [])}
         return sorted(
             found.values(), key=lambda p: (-p.trending_score, -p.published_at.timestamp())
         )[:limit]
@@ -189,6 +190,17 @@ class PeriodContent:
             Follow.Kind.CATEGORY: by_category,
             Follow.Kind.ORG: by_org,
         }
+
+    @functools.cached_property
+    def _spellings(self):
+        """{name: every spelling merged with it} (lower case), for the authors that have
+        merges: one query for the period, not three per followed author."""
+        groups = defaultdict(set)
+        for variant, canonical in AuthorMerge.objects.values_list(
+            "variant__name", "canonical__name"
+        ):
+            groups[canonical.lower()].update([variant.lower(), canonical.lower()])
+        return {name: group for group in groups.values() for name in group}
 
     def _new_q(self):
         """New to this subscriber's period: published on arXiv in the last few days, or
