@@ -213,6 +213,16 @@ def max_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def rss_kinds():
+    """{"RssAnon": MB, "RssFile": MB} now (file pages: the database read through mmap)."""
+    kinds = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("RssAnon", "RssFile"):
+            kinds[name] = int(value.split()[0]) / 1024
+    return kinds
+
+
 def cpu_seconds():
     """User + system CPU time of this process, all its threads."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -274,6 +284,7 @@ def ours_main(day, workers, profile, ready, go, out):
             "rss_before": rss_before,
             "rss_after": max_rss_mb(),
             "cpu": cpu_seconds() - cpu_before,
+            "rss_now": rss_kinds(),
         }
     )
 
@@ -446,9 +457,11 @@ def bench_database(ctx, args, label, port, count, sink_pid):
         )
         for n, result in enumerate(results):
             added = result["rss_after"] - result["rss_before"]
+            now = result["rss_now"]
             print(
                 f"          memory of process {n + 1}: peak {result['rss_after']:.0f} MB, "
-                f"{result['rss_before']:.0f} MB before the send: the send added {added:.0f} MB"
+                f"{result['rss_before']:.0f} MB before the send: the send added {added:.0f} MB "
+                f"(at the end: {', '.join(f'{k} {v:.0f} MB' for k, v in now.items())})"
             )
     mails = sent
     sink_before, cpu_before = process_cpu(sink_pid), cpu_seconds()
