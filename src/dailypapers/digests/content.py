@@ -236,13 +236,13 @@ class PeriodContent:
         seen = set(already_sent)
         sections = []
         if subscription.include_trending:
-            fresh = [paper for paper in self.trending if paper.pk not in seen]
+            fresh = [paper for paper in self.trending if paper.id not in seen]
             fresh = fresh[: self.trending_limit]
             if fresh:
                 sections.append(Section(heading="", papers=fresh))
-                seen.update(paper.pk for paper in fresh)
+                seen.update(paper.id for paper in fresh)
         for follow in follows:
-            fresh = [p for p in self.matches(follow.kind, follow.value) if p.pk not in seen]
+            fresh = [p for p in self.matches(follow.kind, follow.value) if p.id not in seen]
             fresh = fresh[: self.topic_limit]
             if fresh:
                 heading = (
@@ -251,5 +251,5 @@ class PeriodContent:
                     else f"{KIND_LABELS.get(follow.kind, follow.kind)} {follow.value}"
                 )
                 sections.append(Section(heading=heading, papers=fresh))
-                seen.update(paper.pk for paper in fresh)
+                seen.update(paper.id for paper in fresh)
         return sections

@@ -391,7 +391,7 @@ def _mark_sent_postgres(delivery, message_id, papers, sent_at):
                 message_id,
                 len(papers),
                 delivery.pk,
-                [paper.pk for paper in papers],
+                [paper.id for paper in papers],
             ],
         )
 
@@ -403,7 +403,7 @@ def _sent_papers_insert(cursor, delivery, papers):
     cursor.executemany(
         f"INSERT INTO {table} (subscription_id, paper_id, delivery_id) VALUES (%s, %s, %s)"
         " ON CONFLICT DO NOTHING",
-        [(delivery.subscription_id, paper.pk, delivery.pk) for paper in papers],
+        [(delivery.subscription_id, paper.id, delivery.id) for paper in papers],
     )
 
 
