@@ -44,7 +44,7 @@ from .emails import PLAIN_ADDRESS_RE, DigestComposer, site_domain
 from .models import Delivery, Follow, SentPaper, Subscription
 
 log = logging.getLogger(__name__)
-CLAIM_BATCH = 100
+CLAIM_BATCH = 50
 DRY_RUN_BATCH = 500
 MAX_WAIT_IN_RUN = 120  # seconds; later retries are left to the next (hourly) run
 FollowRow = namedtuple("FollowRow", "kind value")  # what composing needs of a Follow
