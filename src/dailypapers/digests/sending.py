@@ -59,10 +59,11 @@ def _writing():
     return _SQLITE_WRITER if connection.vendor == "sqlite" else contextlib.nullcontext()
 
 
-# While it sends, a SQLite connection reads through a small page cache and no memory map:
-# a send reads each subscriber's rows once, and the settings' 64 MB cache and 2 GB map
-# (for the site's pages) made the process grow with the list (bench/digest.py).
-SEND_CACHE_KIB = 8192
+# While it sends (and plans), a SQLite connection reads through a small page cache and no
+# memory map: the settings' 64 MB cache and 2 GB map (for the site's pages) made the
+# process grow with the list (bench/digest.py), and a bigger cache buys little here: in WAL
+# mode a connection drops its cache whenever another one has committed, once per mail.
+SEND_CACHE_KIB = 2048
 
 
 @contextlib.contextmanager
@@ -481,7 +482,8 @@ class DigestRun:
         if self.dry_run:
             return self.dry_run_period(period, content, composer)
         if plan:
-            deliveries_plan(period)
+            with _streaming_reads():
+                deliveries_plan(period)
         bar = self.progress(_due(period, timezone.now()).count()) if self.progress else None
         queue = DueQueue(period)
         senders = [
@@ -564,8 +566,20 @@ class DueQueue:
             return ids
 
     def _after(self, pk, now):
-        due = _due(self.period, now).filter(pk__gt=pk).order_by("pk")
-        return list(due.values_list("pk", flat=True)[:CLAIM_BATCH])
+        # Two reads, each a walk of the (period, status) index in id order that stops at
+        # the batch's size: one read with both conditions made the database collect every
+        # due row after `pk` and sort them, per batch (quadratic in the list).
+        stale = now - dt.timedelta(seconds=settings.DIGEST_CLAIM_TIMEOUT)
+        after = Delivery.objects.filter(period=self.period.key, pk__gt=pk).order_by("pk")
+        pending = after.filter(status=Delivery.Status.PENDING).filter(
+            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+        )
+        stale_claims = after.filter(status=Delivery.Status.SENDING, claimed_at__lt=stale)
+        ids = [
+            *pending.values_list("pk", flat=True)[:CLAIM_BATCH],
+            *stale_claims.values_list("pk", flat=True)[:CLAIM_BATCH],
+        ]
+        return sorted(ids)[:CLAIM_BATCH]
 
 
 class PeriodSender:
