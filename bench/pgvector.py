@@ -123,11 +123,12 @@ def main():
         with connection.cursor() as cursor:
             for start in range(0, n, 5000):
                 chunk = slice(start, start + 5000)
-                rows = [
-                    (int(pk), int(pk), contract, pgvector._literal(v))
-                    for pk, v in zip(ids[chunk], matrix[chunk], strict=True)
-                ]
-                cursor.execute(pgvector.UPSERT, [list(c) for c in zip(*rows, strict=True)])
+                pgvector.copy_binary(cursor, pgvector.TABLE, {
+                    "paper_id": (">i8", ids[chunk]),
+                    "embedding_id": (">i8", ids[chunk]),
+                    "contract": pgvector.text_column(contract, len(ids[chunk])),
+                    "embedding": pgvector.vector_column(matrix[chunk]),
+                })  # fmt: skip
         load_s = time.perf_counter() - started
         if args.ef_construction:
             pgvector.HNSW_EF_CONSTRUCTION = args.ef_construction

@@ -115,6 +115,36 @@ def test_it_catches_up_on_vectors_written_behind_its_back(pg, paper):
     assert store.search(store.vectors_of([made[1].pk])[1][0], 1)[0][0] == made[1].pk
 
 
+def test_it_builds_the_index_after_many_new_vectors_instead_of_growing_it(
+    pg, paper, make_paper, monkeypatch
+):
+    made = [paper(title=f"Graph transformers for molecules, part {n}") for n in range(3)]
+    store = current_store()
+    assert store.has_index()
+    monkeypatch.setattr(pgvector, "REBUILD_FROM", 4)
+    more = [make_paper(title=f"Sparse autoencoders for interpretability {n}") for n in range(8)]
+    during = []
+
+    def progress(_):
+        during.append((store.has_index(), pgvector.bulk_write_running()))
+
+    index_papers([p.pk for p in more], progress=progress, batch_size=3)
+    assert during == [(False, True)] * 3  # no graph to grow while the vectors go in
+    assert store.has_index() and not pgvector.bulk_write_running()
+    assert len(store) == 11
+    query = store.vectors_of([more[5].pk])[1][0]
+    assert "Index Scan using search_pgvector_hnsw" in store.explain(query)
+    assert store.search(query, 1)[0][0] == more[5].pk
+
+    during.clear()
+    index_papers([made[0].pk, *[p.pk for p in more]], progress=progress)
+    assert during == [(True, False)]  # nothing new to embed: the index stays
+    one = make_paper(title="Protein language models at scale")
+    index_papers([one.pk], progress=progress)
+    assert during[-1] == (True, False)  # a few vectors join the graph as before
+    assert store.search(store.vectors_of([one.pk])[1][0], 1)[0][0] == one.pk
+
+
 class TinyEmbedder(Embedder):
     """Another contract with other dimensions: the first 8 dims of the static model."""
 

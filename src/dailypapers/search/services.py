@@ -1,9 +1,11 @@
 """Writes of the search app: keeping the indexes in step with papers, members' feedback."""
 
+import contextlib
 import hashlib
 import logging
 
-from django.db import transaction
+import numpy as np
+from django.db import connection, transaction
 from django.db.models import F
 
 from dailypapers.papers.models import DailyEntry, Paper
@@ -21,7 +23,9 @@ class Superseded(Exception):
     """`search reindex` started after this index work was queued: it does the work."""
 
 
-def index_papers(paper_ids, *, embed=True, epoch=None, progress=None, publish=True):
+def index_papers(
+    paper_ids, *, embed=True, epoch=None, progress=None, publish=True, batch_size=BATCH
+):
     """Bring the keyword index and the embeddings of these papers up to date.
 
     New and changed papers are (re)indexed, hidden or deleted ones removed; a paper whose
@@ -29,21 +33,42 @@ def index_papers(paper_ids, *, embed=True, epoch=None, progress=None, publish=Tr
     signals after single saves. `epoch`: the reindex epoch when the work was queued; a
     later `search reindex` supersedes it (Superseded). `progress(n)` after each batch.
     `publish`: publish the vector graph when enough new vectors wait (not in a request).
+    `batch_size`: papers per transaction.
     Returns the number of papers indexed.
     """
     paper_ids = sorted({int(pk) for pk in paper_ids})
     indexed = 0
-    for start in range(0, len(paper_ids), BATCH):
-        if epoch is not None and epoch != reindex_epoch():
-            raise Superseded
-        batch = paper_ids[start : start + BATCH]
-        indexed += _index_batch(batch, embed=embed)
-        moved()
-        if embed and publish:
-            _publish_if_due()
-        if progress:
-            progress(len(batch))
+    with _bulk_vectors(paper_ids if embed else []):
+        for start in range(0, len(paper_ids), batch_size):
+            if epoch is not None and epoch != reindex_epoch():
+                raise Superseded
+            batch = paper_ids[start : start + batch_size]
+            indexed += _index_batch(batch, embed=embed)
+            moved()
+            if embed and publish:
+                _publish_if_due()
+            if progress:
+                progress(len(batch))
     return indexed
+
+
+def _bulk_vectors(paper_ids):
+    """Many papers to embed: pgvector's HNSW index is built after them, not grown."""
+    try:
+        embedder = get_embedder()
+    except EmbedderUnavailable:
+        embedder = None
+    if embedder is None or len(paper_ids) < pgvector.REBUILD_FROM or not pgvector.table_ready():
+        return contextlib.nullcontext()
+    # Papers re-announced with a vector already are not written again (text_hash).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FROM {PaperEmbedding._meta.db_table} "
+            "WHERE contract = %s AND paper_id = ANY(%s)",
+            [embedder.contract, list(paper_ids)],
+        )
+        count = len(paper_ids) - cursor.fetchone()[0]
+    return pgvector.bulk_write(embedder.contract, embedder.dims, count)
 
 
 def _state():
@@ -123,8 +148,33 @@ def _embed(papers):
     with transaction.atomic():
         # Delete and insert (not update) so the row id grows: see PaperEmbedding.
         PaperEmbedding.objects.filter(paper_id__in=[p.pk for p in papers]).delete()
-        PaperEmbedding.objects.bulk_create(rows)  # ids set on PostgreSQL, as mirror needs
+        if connection.vendor == "postgresql":
+            _copy_embeddings(rows, embedded)  # ~10x faster than bulk_create
+        else:
+            PaperEmbedding.objects.bulk_create(rows)
         pgvector.mirror(rows)
+
+
+def _copy_embeddings(rows, vectors):
+    """Insert PaperEmbedding rows with PostgreSQL's binary COPY, their ids (which mirror
+    needs) taken from the table's sequence first."""
+    table = PaperEmbedding._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [table, len(rows)],
+        )
+        ids = sorted(row[0] for row in cursor.fetchall())
+        for row, pk in zip(rows, ids, strict=True):
+            row.pk = pk
+        vectors = np.ascontiguousarray(vectors, dtype="<f4")  # stored little-endian
+        pgvector.copy_binary(cursor, table, {
+            "id": (">i8", ids),
+            "paper_id": (">i8", [row.paper_id for row in rows]),
+            "contract": pgvector.text_column(rows[0].contract, len(rows)),
+            "vector": (f"V{vectors.shape[1] * 4}", vectors.view(f"V{vectors.shape[1] * 4}")[:, 0]),
+            "text_hash": (">S16", [row.text_hash.encode() for row in rows]),
+        })  # fmt: skip
 
 
 def _publish_if_due():

@@ -61,15 +61,11 @@ class Command(BaseCommand):
         index = keyword.get_index()
         with index.bulk(), tqdm(total=len(ids), unit="paper", desc="indexing") as bar:
             index.clear()
-            for start in range(0, len(ids), batch):
-                chunk = ids[start : start + batch]
-                embed_chunk = [pk for pk in chunk if pk in to_embed]
-                if embed_chunk:
-                    index_papers(embed_chunk, embed=True, publish=False)
-                rest = [pk for pk in chunk if pk not in to_embed]
-                if rest:
-                    index_papers(rest, embed=False)
-                bar.update(len(chunk))
+            # The papers to embed in one call: when they are many, pgvector's HNSW index is
+            # built once after them rather than grown vector by vector.
+            index_papers(sorted(to_embed), publish=False, progress=bar.update, batch_size=batch)
+            rest = [pk for pk in ids if pk not in to_embed]
+            index_papers(rest, embed=False, progress=bar.update, batch_size=batch)
         if embedder is not None:
             vectors.reset_stores()
             store = vectors.get_store(embedder.contract, embedder.dims)
