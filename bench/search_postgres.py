@@ -56,7 +56,7 @@ def ready(*, vectors):
     store = pgvector.PgVectorStore(embedder.contract, embedder.dims)
     papers = Paper.objects.visible().count()
     documents = PostgresKeywordIndex().count()
-    if documents < papers:
+    if documents and documents < papers:
         sys.exit(f"{documents} of {papers} papers in search_pgdocument: index them first.")
     if vectors and not (pgvector.table_ready() and store.has_index()):
         sys.exit("no pgvector HNSW index for the current embedder: build it first.")
@@ -66,6 +66,10 @@ def ready(*, vectors):
     print(f"database: {papers:,} visible papers, {documents:,} full-text documents, "
           f"{len(store) if pgvector.table_ready() else 0:,} vectors in pgvector; "
           f"shared_buffers {buffers}")  # fmt: skip
+    if not documents:
+        print("no PostgreSQL full-text documents (the database was indexed for tantivy-follow): "
+              "its rows are left out")  # fmt: skip
+    return bool(documents)
 
 
 def follow_index(catch_up=True):
@@ -178,7 +182,7 @@ def main():
     database = os.environ.get("DATABASE_URL", "").rsplit("/", 1)[-1]
     setup(args.search_dir or Path(f"/tmp/dp-search-bench-pg-{database}"))
     modes = set(args.modes.split(","))
-    ready(vectors=bool(modes & {"semantic", "hybrid"}))
+    full_text = ready(vectors=bool(modes & {"semantic", "hybrid"}))
     follow_index(catch_up=not args.no_catch_up)
 
     from dailypapers.search.keyword import FOLLOW
@@ -193,6 +197,8 @@ def main():
     ]
     kinds = {"keyword": "keyword", "semantic": "semantic", "auto": "hybrid"}
     systems = [row for row in systems if kinds[row[2]] in modes]
+    if not full_text:
+        systems = [row for row in systems if row[1] != "auto"]
     print(f"\n{len(queries)} queries (titles, title fragments, topic sentences), end to end "
           f"through search_papers, each system warmed by a pass; load average "
           f"{os.getloadavg()[0]:.1f} at the start")  # fmt: skip

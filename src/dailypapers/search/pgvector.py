@@ -55,6 +55,7 @@ COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
 COPY_TRAILER = b"\xff\xff"
 
 _said = set()
+_bulk_contracts = set()  # of bulk writes running in this process (bulk_write)
 
 
 class PgVectorUnavailable(RuntimeError):
@@ -200,21 +201,25 @@ def bulk_write(contract, dims, count):
     """Around writing `count` vectors of a contract: from REBUILD_FROM vectors and a quarter
     of the table, the HNSW index is dropped first and built again after, under an advisory
     lock that keeps serving processes from building it meanwhile (their searches scan the
-    table exactly until it is back)."""
+    table exactly until it is back). Within another bulk write of the contract it does
+    nothing: the outer one builds."""
     store = PgVectorStore(contract, dims)
     if (
-        count < REBUILD_FROM or connection.vendor != "postgresql" or mode() == "memory"
+        contract in _bulk_contracts or count < REBUILD_FROM
+        or connection.vendor != "postgresql" or mode() == "memory"
         or not table_ready() or count < len(store) // 4
     ):  # fmt: skip
         yield
         return
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_lock(%s)", [BULK_LOCK])
+        _bulk_contracts.add(contract)
         try:
             cursor.execute(f"DROP INDEX IF EXISTS {store.index_name}")
             yield
             store.build_index()
         finally:
+            _bulk_contracts.discard(contract)
             cursor.execute("SELECT pg_advisory_unlock(%s)", [BULK_LOCK])
 
 
