@@ -224,10 +224,11 @@ def bulk_write(contract, dims, count):
 
 
 def bulk_write_running():
-    """Whether some process holds the index dropped for a bulk write."""
+    """Whether some process holds the index of this database dropped for a bulk write."""
     return _scalar(
         "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 0 "
-        "AND objid = %s AND objsubid = 1)",
+        "AND objid = %s AND objsubid = 1 AND database = "
+        "(SELECT oid FROM pg_database WHERE datname = current_database()))",
         [BULK_LOCK],
     )
 
