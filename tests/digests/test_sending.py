@@ -222,9 +222,7 @@ def test_it_adds_new_papers_for_followed_authors_and_categories(
     assert fan.index(ranked[0].title) < fan.index("For your topics")
 
 
-def test_it_counts_an_authors_merged_spellings_as_that_author(
-    smtp, load_day, subscriber, settings
-):
+def test_it_counts_an_authors_merged_spellings_as_that_author(smtp, load_day, subscriber, settings):
     from dailypapers.papers.models import Author
     from dailypapers.people.models import AuthorMerge
 
