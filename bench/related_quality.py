@@ -54,6 +54,14 @@ def judgements(query, keywords, authors, by_keyword):
     return grades
 
 
+def query_papers(keywords, authors, by_keyword, count):
+    """`count` seeded query papers among those with at least 3 graded papers."""
+    candidates = [
+        pid for pid in sorted(keywords) if len(judgements(pid, keywords, authors, by_keyword)) >= 3
+    ]
+    return random.Random(7).sample(candidates, min(count, len(candidates)))
+
+
 def ndcg(ranked, grades):
     dcg = sum(grades.get(pid, 0) / math.log2(i + 2) for i, pid in enumerate(ranked[:K]))
     ideal = sorted(grades.values(), reverse=True)[:K]
@@ -80,11 +88,7 @@ def main():
     for pid, words in keywords.items():
         for word in words:
             by_keyword[word].add(pid)
-    rng = random.Random(7)
-    candidates = [
-        pid for pid in sorted(keywords) if len(judgements(pid, keywords, authors, by_keyword)) >= 3
-    ]
-    queries = rng.sample(candidates, min(args.queries, len(candidates)))
+    queries = query_papers(keywords, authors, by_keyword, args.queries)
     papers = Paper.objects.in_bulk(queries, field_name="arxiv_id")
     id_of = dict(Paper.objects.values_list("pk", "arxiv_id"))
     bm25 = sq.bm25s_anchor(rows)

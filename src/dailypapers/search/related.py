@@ -41,7 +41,8 @@ NGRAMS = (1, 3)  # 1-3 word n-grams: 1-2 scored 0.177, 1-3 0.183 on the bench
 DF_SAMPLE = 2000  # random papers whose n-grams estimate document frequencies
 DF_MAX_AGE = 6 * 3600  # seconds before a process draws a new sample
 HASH_BUCKETS = 2**20
-ABSTRACT_CHARS = 1500  # as the embedder reads: the cost of the stage grows with the text
+ABSTRACT_CHARS = 1500
+MEANING_WEIGHT = 0.0  # as the embedder reads: the cost of the stage grows with the text
 
 
 def document_terms(text, searcher):
@@ -207,9 +208,18 @@ def _weighted(texts):
     return weigh(counts, idf_of(df + (counts > 0).sum(axis=0).A1, docs + len(texts)))
 
 
-def by_phrases(paper, candidates):
+def _standardised(values):
+    values = np.asarray(values, dtype=np.float64)
+    return (values - values.mean()) / (values.std() + 1e-9)
+
+
+def by_phrases(paper, candidates, meaning=None):
     """[paper id] of `candidates` ordered by the words and phrases they share with `paper`
-    (cosine of tf-idf over 1-3 word n-grams), best first; ties keep the given order."""
+    (cosine of tf-idf over 1-3 word n-grams), best first; ties keep the given order.
+
+    With `meaning` ({paper id: cosine of the papers' vectors}), the score is the phrase
+    cosine plus MEANING_WEIGHT x the vector cosine, both standardised over the pool (their
+    scales differ several-fold); a candidate without a vector counts as the pool's mean."""
     from dailypapers.papers.models import Paper
 
     texts = dict(
@@ -223,6 +233,10 @@ def by_phrases(paper, candidates):
         return []
     mine = f"{paper.title} {paper.abstract[:ABSTRACT_CHARS]}"
     matrix = _weighted([mine] + [texts[pk] for pk in pks])
-    cosine = (matrix[1:] @ matrix[0].T).toarray().ravel()
-    order = np.argsort(-cosine, kind="stable")
+    score = _standardised((matrix[1:] @ matrix[0].T).toarray().ravel())
+    if meaning and MEANING_WEIGHT:
+        known = [meaning[pk] for pk in pks if pk in meaning]
+        mean = float(np.mean(known)) if known else 0.0
+        score += MEANING_WEIGHT * _standardised([meaning.get(pk, mean) for pk in pks])
+    order = np.argsort(-score, kind="stable")
     return [pks[i] for i in order]

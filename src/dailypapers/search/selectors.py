@@ -300,11 +300,29 @@ def _related_ranking(paper, limit, since):
         log.info("related papers without meaning for %s: %s", paper.pk, exc)
     ranked = related.fuse(by_text, by_meaning)
     try:
-        ranked = related.by_phrases(paper, ranked)
+        ranked = related.by_phrases(paper, ranked, _meaning_cosines(paper, ranked))
     except Exception as exc:  # the fused order still answers
         log.warning("related papers without the phrase stage for %s: %s", paper.pk, exc)
     papers = _hydrate(ranked, Filters(published_after=since))[: limit + 5]
     return [(other.pk, related.reason(paper, other)) for other in papers]
+
+
+def _meaning_cosines(paper, pks):
+    """{paper id: cosine of its vector with the paper's} for the pks with a stored vector;
+    {} when the stage does not use them or no embedder answers."""
+    if not related.MEANING_WEIGHT or not pks:
+        return {}
+    try:
+        embedder = get_embedder()
+        if embedder is None:
+            return {}
+        found, vectors = get_store(embedder.contract, embedder.dims).vectors_of([paper.pk, *pks])
+    except Exception as exc:  # the phrases alone still rank
+        log.info("related papers without meaning cosines for %s: %s", paper.pk, exc)
+        return {}
+    if not found or found[0] != paper.pk:
+        return {}
+    return dict(zip(found[1:], (vectors[1:] @ vectors[0]).tolist(), strict=True))
 
 
 def _related_by_meaning(paper, k):
