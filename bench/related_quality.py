@@ -11,7 +11,7 @@ Metric: NDCG@20 over --queries seeded query papers that have at least 3 graded p
 The phrase stage (related.by_phrases) never sees ai_keywords either: it compares the
 papers' own titles and abstracts.
 
-    .venv/bin/python bench/related_quality.py [--queries 300] [--data-dir DIR]
+    .venv/bin/python bench/related_quality.py [--queries 200] [--data-dir DIR]
 """
 
 import argparse
@@ -72,7 +72,7 @@ def ndcg(ranked, grades):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default="/tmp/dp-related-bench")
-    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--queries", type=int, default=200)
     real_data.add_option(parser)
     args = parser.parse_args()
     sq.DATA = real_data.require(args.data, real_data.HF_DAYS)
