@@ -61,7 +61,7 @@ def test_it_recommends_from_upvotes_and_explains_why(load_real_papers, alice):
     assert len(picks) == 10
     chosen = {r.paper.pk for r in picks}
     assert not chosen & {p.pk for p in pruning[:5]}
-    assert all(r.reason.startswith("Because you upvoted “") for r in picks)
+    assert all(r.reason.startswith(("Because you upvoted “", "By ")) for r in picks)
     assert sum(about_pruning(r.paper) for r in picks) >= 5
 
 
@@ -213,5 +213,36 @@ def test_the_member_model_ranks_by_what_they_liked_and_names_it(paper):
     match = paper(title="Low-rank adaptation, revisited", abstract="Low-rank adaptation again.")
     other = paper(title="Graph colouring at scale", abstract="Colouring graphs in parallel.")
     model = selectors.recommend.MemberModel([p.pk for p in liked])
-    assert [pk for pk, _ in model.rank([other.pk, match.pk])] == [match.pk, other.pk]
+    assert [pk for pk, _, _ in model.rank([other.pk, match.pk])] == [match.pk, other.pk]
     assert model.phrases("Low-rank adaptation again.") == ["low rank adaptation"]
+
+
+def test_a_title_that_names_the_topic_holds_more_of_the_query(load_real_papers):
+    from dailypapers.search import acronyms, keyword
+    from dailypapers.search.query import parse
+
+    papers = load_real_papers()
+    acronyms.refresh()  # as a reindex does: "LMs" is searched as "language models" too
+    query = acronyms.expand(parse("making diffusion LMs decode faster"))
+    dimple, video = (
+        next(p for p in papers if p.title.startswith(start)) for start in ("Dimple", "Faster Video")
+    )
+    shares = keyword.get_index().title_shares(query, [dimple.pk, video.pk])
+    # Diffusion, language model, decoding against diffusion, faster: the rarest word of the
+    # query ("faster") is its aspect, not its topic.
+    assert 0 < shares[video.pk] < shares[dimple.pk] < 1
+
+
+def test_a_title_naming_the_topic_lifts_a_paper_among_flat_keyword_scores():
+    from dailypapers.search import fusion
+
+    keyword_hits = [(pk, 10.0 - pk * 0.01) for pk in range(1, 40)]
+    weight = fusion.WEIGHT * fusion.topic_likeness(keyword_hits)
+    similarities = {pk: 0.5 for pk in range(1, 40)}
+    plain = [pk for pk, _ in fusion.fuse(keyword_hits, similarities, weight=weight)]
+    assert plain[: fusion.KEEP] == [1, 2, 3, 4, 5]
+    shares = {30: 1.0, 31: 0.4, 2: 1.0}  # 30's title holds every word of the query, 31's some
+    fused = fusion.fuse(keyword_hits, similarities, weight=weight, title_shares=shares)
+    assert [pk for pk, _ in fused][: fusion.KEEP + 2] == [1, 2, 3, 4, 5, 30, 31]
+    known_item = [(1, 30.0)] + keyword_hits[1:]  # a standout hit: no topic, no lift
+    assert fusion.fuse(known_item, similarities, weight=0.0, title_shares=shares) == known_item

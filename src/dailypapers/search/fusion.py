@@ -24,6 +24,7 @@ WEIGHT = 1.5  # feedback similarity vs normalised keyword score, for a flat (top
 GATE_FROM = 0.7  # runner-up/top keyword score from which feedback gets a say
 POOL = 300  # keyword candidates re-ranked, and feedback neighbours brought in
 KEEP = 5  # the keyword engine's best matches keep their places
+TITLE_WEIGHT = 0.3  # a title holding all of a topic query's words, vs the top keyword score
 
 
 def topic_likeness(keyword_hits):
@@ -49,7 +50,7 @@ def feedback_vector(keyword_hits, vectors_by_pk):
     return vector / norm if norm > 0 else None
 
 
-def fuse(keyword_hits, similarities, *, weight, titled=frozenset()):
+def fuse(keyword_hits, similarities, *, weight, titled=frozenset(), title_shares=None):
     """[(pk, score)] best first.
 
     keyword_hits: [(pk, bm25)] best first (the candidate pool); similarities: {pk: cosine
@@ -64,18 +65,31 @@ def fuse(keyword_hits, similarities, *, weight, titled=frozenset()):
     ahead of the rest: a topic named in its own terms ("mixture of experts") is in their
     titles, and meaning had pushed other papers above them (named topics 0.886 -> 0.904,
     the other sets unchanged).
+
+    title_shares: {pk: share of the query's words its title holds} (keyword.title_shares).
+    Below the kept five, a paper whose title names the topic gains up to TITLE_WEIGHT, as
+    much as the query is topic-like: a paper about a topic names it in its title, one that
+    merely mentions its words often does not (R-precision: topics 0.553 -> 0.573, held-out
+    0.343 -> 0.351, paraphrased 0.474 -> 0.487, named the same; known items 0.9717 ->
+    0.9715, P@10 0.500 -> 0.486; letting it reorder the kept five cost known items 0.017).
     """
     if not keyword_hits or weight <= 0 or not similarities:
         return keyword_hits
     top = keyword_hits[0][1] or 1.0
-    keyword_score = {pk: score / top for pk, score in keyword_hits}
     floor = keyword_hits[-1][1] / top
+    # A title that names the topic: up to TITLE_WEIGHT more, as topic-like as the query.
+    title_weight = TITLE_WEIGHT * weight / WEIGHT
+    shares = title_shares or {}
+    keyword_score = {
+        pk: score / top + title_weight * shares.get(pk, 0.0) for pk, score in keyword_hits
+    }
     low, high = min(similarities.values()), max(similarities.values())
     span = (high - low) or 1.0
     kept = keyword_hits[:KEEP]
     rest = (set(keyword_score) | set(similarities)) - {pk for pk, _ in kept}
     fused = {
-        pk: keyword_score.get(pk, floor) + weight * (similarities.get(pk, low) - low) / span
+        pk: keyword_score.get(pk, floor + title_weight * shares.get(pk, 0.0))
+        + weight * (similarities.get(pk, low) - low) / span
         for pk in rest
     }
     return kept + sorted(fused.items(), key=lambda item: (item[0] not in titled, -item[1]))

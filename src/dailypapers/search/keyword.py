@@ -1,6 +1,6 @@
 """The keyword engine: a tantivy (Rust, BM25) index in a directory beside the database.
 
-Chosen by measurement (issue 3, and bench/search_speed.py): at a million papers tantivy
+Chosen by measurement (bench/search_speed.py): at a million papers tantivy
 answers OR-ed multi-term queries in ~12 ms where SQLite FTS5 needs 1.6 s, and it has
 field boosts, phrases and fuzzy terms built in. The database stays the truth: the index
 holds only what ranking and filtering need, results are read back from the database with
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 5
 TITLE_COVERAGE = 0.8  # share of the query's words a title must hold for the bonus (bench-tuned)
 COVERAGE_BOOST = 2.0
+TITLE_IDF_POWER = 0.5  # idf damped: the rarest word of a topic is often its aspect ("faster")
 MIN_COVERAGE_WORDS = 1
 MAX_COVERAGE_WORDS = 24
 # The coverage bonus is computed on this many of the best plain matches (second stage): in
@@ -364,6 +365,55 @@ class KeywordIndex:
             parts.append((Occur.Must, Query.all_query()))
         return Query.boolean_query(parts), narrowed
 
+    def title_shares(self, parsed: ParsedQuery, pks):
+        """{pk: share of the query's weight that the paper's title holds}, 0..1.
+
+        A paper whose title names what a topic query asks for is about it; one that only
+        mentions those words in its abstract often is not ("making diffusion LMs decode
+        faster" matched a video-generation abstract that says "diffusion" and "faster").
+        Each typed word counts its BM25 idf, stems compared; a typed acronym is held by
+        a title with either form, and counts as the commoner form (LMs as "language")."""
+        searcher = self.index.searcher()
+        docs = max(1, searcher.num_docs)
+
+        def stems(text):
+            return frozenset(
+                stem
+                for word in ANALYZERS["names"].analyze(text)
+                if word not in STOPWORDS
+                for stem in ANALYZERS["en"].analyze(word)
+            )
+
+        def weight(form):
+            idf = max(_idf(searcher.doc_freq("text", stem), docs) for stem in form)
+            return idf**TITLE_IDF_POWER
+
+        groups = []
+        for clause in parsed.should:
+            if clause.expansion or clause.field or not (own := stems(clause.text)):
+                continue
+            forms = [own] + [
+                long
+                for other in parsed.should
+                if other.expansion and other.of == clause.text and (long := stems(other.text))
+            ]
+            groups.append((min(weight(form) for form in forms), forms))
+        total = sum(w for w, _ in groups)
+        if not total:
+            return {}
+        # A query that is an acronym's long form is held whole by a title with the acronym.
+        short = stems(parsed.short_form) if parsed.short_form else None
+        shares = {}
+        for pk, title in _titles_of(list(pks)):
+            held = stems(title)
+            whole = short and short <= held
+            shares[pk] = (
+                1.0
+                if whole
+                else sum(w for w, forms in groups if any(f <= held for f in forms)) / total
+            )
+        return shares
+
     def _synonyms(self, typed, long, searcher):
         """(query or None, share of papers): a typed acronym and its long form as one word,
         as Lucene's SynonymQuery does: with the IDF of the papers that hold either form,
@@ -619,16 +669,17 @@ def _length(title):
 
 
 def _titles(hits):
-    """[(pk, title)] of the hits' papers. In plain SQL: through the ORM, 300 titles took
-    3.4 ms at 1M papers (p50), this way 1.1."""
-    if not hits:
+    return _titles_of([hit.pk for hit in hits])
+
+
+def _titles_of(pks):
+    """[(pk, title)] of the papers. In plain SQL: through the ORM, 300 titles took 3.4 ms
+    at 1M papers (p50), this way 1.1."""
+    if not pks:
         return []
-    marks = ", ".join(["%s"] * len(hits))
+    marks = ", ".join(["%s"] * len(pks))
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id, title FROM {Paper._meta.db_table} WHERE id IN ({marks})",
-            [hit.pk for hit in hits],
-        )
+        cursor.execute(f"SELECT id, title FROM {Paper._meta.db_table} WHERE id IN ({marks})", pks)
         return cursor.fetchall()
 
 

@@ -1,5 +1,6 @@
 """Reads of the search app: search, related papers, recommendations. Never raise on input."""
 
+import hashlib
 import logging
 import random
 from dataclasses import dataclass, field
@@ -197,7 +198,11 @@ def _with_meaning(parsed, hits, mode):
     labels, sims = store.search(feedback, fusion.POOL, coarse=True)
     similarities.update(zip(labels.tolist(), sims.tolist(), strict=True))
     titled = {hit.pk for hit in hits if hit.titled}
-    return fusion.fuse(keyword_hits, similarities, weight=weight, titled=titled)
+    shares = getattr(keyword.get_index(), "title_shares", None)  # tantivy only, for now
+    shares = shares(parsed, similarities.keys() | {pk for pk, _ in keyword_hits}) if shares else {}
+    return fusion.fuse(
+        keyword_hits, similarities, weight=weight, titled=titled, title_shares=shares
+    )
 
 
 def _hydrate(pks, filters):
@@ -342,6 +347,9 @@ RANDOM_NEGATIVES = 200
 LIKED_SEEDS = 30  # the most recent liked papers whose keyword neighbours are pooled
 LIKED_NEIGHBOURS = 50
 POOL = 600  # candidates the member's SVM re-ranks (recommend.py)
+AUTHOR_SEEDS = 10  # authors the member keeps liking whose newest papers join the pool
+SPARE_PICKS = 5  # picks kept beyond the limit: some may be hidden by the next visit
+FOR_YOU_CACHE_SECONDS = 24 * 3600
 RIDGE = 0.1  # strong enough that a few positives give a stable direction (tests)
 
 
@@ -364,14 +372,37 @@ def recommend_for(user, *, limit=20, topics=None):
     seen = set(positives) | negatives
     recommendations = []
     if positives:
-        try:
-            recommendations = _recommend_by_model(positives, negatives, seen, limit)
-        except Exception as exc:
-            log.warning("recommendations by model failed for %s: %s", user.pk, exc)
+        recommendations = _cached_picks(user, positives, negatives, limit)
     if len(recommendations) < limit:
         chosen = seen | {r.paper.pk for r in recommendations}
         recommendations += _recommend_by_topics(user, topics, chosen, limit - len(recommendations))
     return recommendations[:limit]
+
+
+def _cached_picks(user, positives, negatives, limit):
+    """The model's picks, cached per member until their likes, dislikes or the index change.
+
+    The key holds every liked and disliked paper (read anyway to train the model), so any
+    change to them, however made (a bulk delete, another process), is a new key; training
+    and ranking cost a second or two, a cached answer one query for the papers. Only ids
+    and reasons are cached: papers are read anew, so a paper hidden since never shows."""
+    signature = hashlib.blake2b(digest_size=16)
+    for pk, how in sorted(positives.items()):
+        signature.update(f"{pk}{how[0]},".encode())
+    for pk in sorted(negatives):
+        signature.update(f"-{pk},".encode())
+    key = f"foryou:{user.pk}:{limit}:{index_generation()}:{signature.hexdigest()}"
+    picks = cache.get(key)
+    if picks is None:
+        try:
+            picks = _recommend_by_model(positives, negatives, set(positives) | negatives, limit)
+        except Exception as exc:
+            log.warning("recommendations by model failed for %s: %s", user.pk, exc)
+            return []
+        cache.set(key, picks, FOR_YOU_CACHE_SECONDS)
+    reasons = dict(picks)
+    papers = _hydrate(list(reasons), Filters())[:limit]
+    return [Recommendation(paper=paper, reason=reasons[paper.pk]) for paper in papers]
 
 
 def _positives(user):
@@ -386,8 +417,9 @@ def _positives(user):
 
 
 def _recommend_by_model(positives, negatives, seen, limit):
-    """Candidates from the embedding model and the liked papers' keyword neighbours, ranked
-    by the member's tf-idf SVM (recommend.py); the fused order when the SVM cannot run."""
+    """[(paper id, reason)] best first: candidates from the embedding model and the liked
+    papers' keyword neighbours, ranked by the member's tf-idf SVM (recommend.py); the
+    fused order when the SVM cannot run."""
     embedder = get_embedder()
     if embedder is None:
         return []
@@ -402,15 +434,18 @@ def _recommend_by_model(positives, negatives, seen, limit):
     labels, _ = store.search(weights / max(np.linalg.norm(weights), 1e-12), POOL + len(seen))
     pks = [int(label) for label in labels if int(label) not in seen]
     pool = related.fuse(_liked_papers_neighbours(pos_ids, seen), pks)[: POOL + limit]
-    model = None
+    model, texts, by_author = None, {}, {}
     try:
         model = recommend.MemberModel(positives, negatives)
-        texts = dict(model.rank(pool))
-        pool = list(texts)
+        known = set(pool) | seen
+        pool += [pk for pk in model.authors.candidates(AUTHOR_SEEDS) if pk not in known]
+        ranked = model.rank(pool)
+        pool = [pk for pk, _, _ in ranked]
+        texts = {pk: text for pk, text, _ in ranked}
+        by_author = {pk: author for pk, _, author in ranked if author}
     except Exception as exc:  # too few papers to train on, or the sample failed
         log.info("recommendations without the member's SVM: %s", exc)
-        texts = {}
-    papers = _hydrate(pool, Filters())[:limit]
+    papers = _hydrate(pool, Filters())[: limit + SPARE_PICKS]
     if not papers:
         return []
     _, vectors = store.vectors_of([p.pk for p in papers])
@@ -422,10 +457,13 @@ def _recommend_by_model(positives, negatives, seen, limit):
         title = titles.get(anchor, "a paper")
         title = title if len(title) <= 90 else title[:89] + "…"
         reason = f"Because you {positives[anchor]} “{title}”"
+        if paper.pk in by_author:
+            name, liked, papers = by_author[paper.pk]
+            reason = f"By {name}: you liked {liked} of their {papers} papers"
         phrases = model.phrases(texts[paper.pk]) if model and paper.pk in texts else []
         if phrases:
             reason += ": " + ", ".join(f"“{phrase}”" for phrase in phrases)
-        recommendations.append(Recommendation(paper=paper, reason=reason))
+        recommendations.append((paper.pk, reason))
     return recommendations
 
 

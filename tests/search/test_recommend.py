@@ -1,0 +1,96 @@
+""" "For you": cached per member, recomputed when their signals or the index change, and
+the authors a member keeps liking."""
+
+import pytest
+
+from dailypapers.papers.services import vote_cast
+from dailypapers.search import paper_feedback, recommend, recommend_for, selectors
+from dailypapers.search.services import moved
+
+
+@pytest.fixture
+def computed(monkeypatch):
+    """Counts the model's (costly) runs behind recommend_for."""
+    runs = []
+    real = selectors._recommend_by_model
+
+    def counted(*args, **kwargs):
+        runs.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(selectors, "_recommend_by_model", counted)
+    return runs
+
+
+@pytest.fixture
+def pruning_fan(load_real_papers, alice):
+    """alice, who upvoted four papers about pruning; returns the papers."""
+    papers = load_real_papers()
+    pruning = [p for p in papers if "prun" in p.title.lower()]
+    for paper in pruning[:4]:
+        vote_cast(user=alice, paper=paper)
+    return papers
+
+
+def test_it_answers_a_second_visit_from_the_cache(pruning_fan, alice, computed):
+    first = recommend_for(alice, limit=10)
+    second = recommend_for(alice, limit=10)
+    assert len(computed) == 1
+    assert [(r.paper.pk, r.reason) for r in second] == [(r.paper.pk, r.reason) for r in first]
+
+
+def test_it_recomputes_when_likes_dislikes_or_the_index_change(pruning_fan, alice, computed):
+    picks = recommend_for(alice, limit=10)
+    vote_cast(user=alice, paper=picks[0].paper)
+    after_vote = recommend_for(alice, limit=10)
+    assert len(computed) == 2
+    assert picks[0].paper.pk not in {r.paper.pk for r in after_vote}
+    paper_feedback(user=alice, paper=after_vote[0].paper, kind="not_interested")
+    after_dislike = recommend_for(alice, limit=10)
+    assert len(computed) == 3
+    assert after_vote[0].paper.pk not in {r.paper.pk for r in after_dislike}
+    paper_feedback(user=alice, paper=after_vote[0].paper, kind="saved")  # same row, new kind
+    recommend_for(alice, limit=10)
+    assert len(computed) == 4
+    moved()
+    recommend_for(alice, limit=10)
+    assert len(computed) == 5
+
+
+def test_it_never_shows_a_paper_hidden_after_it_was_cached(pruning_fan, alice, computed):
+    picks = recommend_for(alice, limit=10)
+    picks[0].paper.hidden = True
+    picks[0].paper.save(update_fields=["hidden"])
+    again = recommend_for(alice, limit=10)
+    assert picks[0].paper.pk not in {r.paper.pk for r in again}
+    assert len(again) == 10
+
+
+def test_it_keeps_each_members_picks_apart(pruning_fan, alice, bob, computed):
+    recommend_for(alice, limit=10)
+    assert recommend_for(bob, limit=10, topics=[]) == []  # bob liked nothing
+
+
+def test_it_recommends_the_authors_a_member_keeps_liking(load_real_papers, alice):
+    papers = load_real_papers()
+    by_author = [p for p in papers if any(a["name"] == "Fei Huang" for a in p.authors)]
+    assert len(by_author) == 9
+    for paper in by_author[:5]:
+        vote_cast(user=alice, paper=paper)
+    picks = recommend_for(alice, limit=10)
+    theirs = [r for r in picks if any(a["name"] == "Fei Huang" for a in r.paper.authors)]
+    assert {r.paper.pk for r in theirs} == {p.pk for p in by_author[5:]}
+    assert all(r.reason.startswith("By Fei Huang: you liked 5 of their 9 papers") for r in theirs)
+
+
+def test_a_prolific_co_author_met_twice_is_not_followed(monkeypatch):
+    papers = {"Ada": 4, "Bo": 40, "Cy": 1}  # each author's papers in the index
+    monkeypatch.setattr(recommend, "_papers_by", lambda name: (papers[name], [name]))
+    interest = recommend.AuthorInterest(
+        [{"ada": "Ada", "bo": "Bo"}, {"ada": "Ada", "bo": "Bo"}, {"ada": "Ada", "cy": "Cy"}]
+    )
+    assert interest.candidates(5) == ["Ada", "Bo"]  # Cy: one liked paper says nothing
+    bonus, why = interest.best({"bo": "Bo", "ada": "Ada"})
+    assert (bonus, why) == (pytest.approx(3 / 6), ("Ada", 3, 4))  # 3 of 4 liked, +2 prior
+    assert interest.best({"bo": "Bo"})[0] == pytest.approx(2 / 42)
+    assert interest.best({"cy": "Cy"}) == (0.0, None)
