@@ -217,7 +217,7 @@ def test_the_member_model_ranks_by_what_they_liked_and_names_it(paper):
     assert model.phrases("Low-rank adaptation again.") == ["low rank adaptation"]
 
 
-def test_a_title_that_names_the_topic_holds_more_of_the_query(load_real_papers):
+def test_a_title_that_names_the_topic_holds_more_of_the_query(tantivy_engine, load_real_papers):
     from dailypapers.search import acronyms, keyword
     from dailypapers.search.query import parse
 
