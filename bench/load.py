@@ -293,7 +293,10 @@ def run_locust(options, env, work, label, url, seconds):
                "--users", str(options.users), "--spawn-rate", str(max(1, options.users // 5)),
                "--run-time", f"{seconds}s", "--host", url, "--csv", str(prefix),
                "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "10"]  # fmt: skip
-    locust_env = {**env, "DAILYPAPERS_LOAD_PLAN": str(work / "plan.json")}
+    # Each run submits its own half of the members' papers: the topology run submitting
+    # what the anchor run already put on today's page was refused (400), rightly.
+    locust_env = {**env, "DAILYPAPERS_LOAD_PLAN": str(work / "plan.json"),
+                  "DAILYPAPERS_LOAD_RUN": "0" if label == "anchor" else "1"}  # fmt: skip
     done = subprocess.run(command, env=locust_env, capture_output=True, text=True)
     rows = {row["Name"]: row for row in csv.DictReader(open(f"{prefix}_stats.csv"))}
     failures = list(csv.DictReader(open(f"{prefix}_failures.csv")))
