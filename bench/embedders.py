@@ -21,13 +21,11 @@ import os
 import statistics
 import sys
 import time
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 import real_data
 import related_quality as rq
-import search_quality as sq
 
 K = rq.K
 
@@ -108,28 +106,13 @@ def main():
     parser.add_argument("--meaning-weight", type=float, default=0.1)
     real_data.add_option(parser)
     args = parser.parse_args()
-    sq.DATA = real_data.require(args.data, real_data.HF_DAYS)
-    sq.setup_django(Path(args.data_dir))
-    rows, keywords, authors = rq.hf_rows()
-    build = sq.load_corpus(rows)
-    print(f"corpus: {len(rows)} HF daily papers; build/catch-up {build:.0f} s")
-
-    from dailypapers.papers.models import Paper
+    bench = rq.Bench(args)
     from dailypapers.search.embedders import make_embedder
 
-    by_keyword = defaultdict(set)
-    for pid, words in keywords.items():
-        for word in words:
-            by_keyword[word].add(pid)
-    queries = rq.query_papers(keywords, authors, by_keyword, args.queries)
-    papers = Paper.objects.in_bulk(queries, field_name="arxiv_id")
-    id_of = dict(Paper.objects.values_list("pk", "arxiv_id"))
-    bm25 = sq.bm25s_anchor(rows)
-    text = {row[0]: f"{row[1]} {row[2]}" for row in rows}
+    rows, id_of, queries, papers = bench.rows, bench.id_of, bench.queries, bench.papers
+    keywords, authors, by_keyword = bench.keywords, bench.authors, bench.by_keyword
     systems = {
-        "bm25s query-by-document (anchor)": lambda p: [
-            i for i in bm25(text[p.arxiv_id], K + 1) if i != p.arxiv_id
-        ]
+        "bm25s query-by-document (anchor)": bench.anchor,
     }
     speeds = {}
     for spec in args.embedders.split(","):

@@ -69,35 +69,47 @@ def ndcg(ranked, grades):
     return dcg / best if best else 0.0
 
 
+class Bench:
+    """The corpus (loaded and indexed in --data-dir), the query papers, their judgements'
+    inputs, and the bm25s anchor: what every related-papers bench shares."""
+
+    def __init__(self, args):
+        sq.DATA = real_data.require(args.data, real_data.HF_DAYS)
+        sq.setup_django(Path(args.data_dir))
+        self.rows, self.keywords, self.authors = hf_rows()
+        build = sq.load_corpus(self.rows)
+        print(f"corpus: {len(self.rows)} HF daily papers; build/catch-up {build:.0f} s")
+
+        from dailypapers.papers.models import Paper
+
+        self.by_keyword = defaultdict(set)
+        for pid, words in self.keywords.items():
+            for word in words:
+                self.by_keyword[word].add(pid)
+        self.queries = query_papers(self.keywords, self.authors, self.by_keyword, args.queries)
+        self.papers = Paper.objects.in_bulk(self.queries, field_name="arxiv_id")
+        self.id_of = dict(Paper.objects.values_list("pk", "arxiv_id"))
+        self._bm25 = sq.bm25s_anchor(self.rows)
+        self._text = {row[0]: f"{row[1]} {row[2]}" for row in self.rows}
+
+    def anchor(self, paper):
+        """bm25s with the paper's title and abstract as the query."""
+        return [i for i in self._bm25(self._text[paper.arxiv_id], K + 1) if i != paper.arxiv_id]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default="/tmp/dp-related-bench")
     parser.add_argument("--queries", type=int, default=200)
     real_data.add_option(parser)
     args = parser.parse_args()
-    sq.DATA = real_data.require(args.data, real_data.HF_DAYS)
-    sq.setup_django(Path(args.data_dir))
-    rows, keywords, authors = hf_rows()
-    build = sq.load_corpus(rows)
-    print(f"corpus: {len(rows)} HF daily papers; build/catch-up {build:.0f} s")
-
-    from dailypapers.papers.models import Paper
+    bench = Bench(args)
     from dailypapers.search import related, related_papers, selectors
 
-    by_keyword = defaultdict(set)
-    for pid, words in keywords.items():
-        for word in words:
-            by_keyword[word].add(pid)
-    queries = query_papers(keywords, authors, by_keyword, args.queries)
-    papers = Paper.objects.in_bulk(queries, field_name="arxiv_id")
-    id_of = dict(Paper.objects.values_list("pk", "arxiv_id"))
-    bm25 = sq.bm25s_anchor(rows)
-    text = {row[0]: f"{row[1]} {row[2]}" for row in rows}
-
+    id_of, queries, papers = bench.id_of, bench.queries, bench.papers
+    keywords, authors, by_keyword = bench.keywords, bench.authors, bench.by_keyword
     systems = {
-        "bm25s query-by-document (anchor)": lambda p: [
-            i for i in bm25(text[p.arxiv_id], K + 1) if i != p.arxiv_id
-        ],
+        "bm25s query-by-document (anchor)": bench.anchor,
         "ours: keywords only": lambda p: [id_of[pk] for pk in related.by_keywords(p, K)],
         "ours: vectors only": lambda p: [id_of[pk] for pk in selectors._related_by_meaning(p, K)],
         "ours: fused, before the phrase stage": lambda p: [
