@@ -110,3 +110,28 @@ def test_a_title_with_the_acronym_the_query_spells_out_is_titled(keyword_only, p
     parsed = acronyms.expand(parse("direct preference optimization"))
     hits, _ = pg.PostgresKeywordIndex().search(parsed, Filters(), limit=5)
     assert {hit.pk: hit.titled for hit in hits}[short_title.pk]
+
+
+def _planned_rows(table):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
+        return cursor.fetchone()[0]
+
+
+def test_a_bulk_index_renews_the_planners_statistics(keyword_only, make_paper, monkeypatch):
+    """Until autovacuum came by, the planner took freshly loaded papers for none and chose
+    plans that rescanned the index per paper: an author's papers took minutes."""
+    from dailypapers.search import index_papers
+
+    monkeypatch.setattr(pg, "ANALYZE_FROM", 20)
+    few = [make_paper(title=f"Graph networks, part {n}", authors=[{"name": "Grace Hopper"}])
+           for n in range(5)]  # fmt: skip
+    more = [make_paper(title=f"Protein folding, part {n}") for n in range(20)]
+    index_papers([p.pk for p in few + more])
+    assert _planned_rows("search_pgdocument") == 25  # the open transaction's rows count
+    assert _planned_rows("papers_paper") == 25
+    assert not pg.analyze_after_bulk(19)  # under ANALYZE_FROM: autovacuum's
+    monkeypatch.setattr(pg, "ANALYZE_FROM", 2)
+    assert not pg.analyze_after_bulk(2)  # under a tenth of the papers: autovacuum's
+    hits, total = search('au:"Grace Hopper"')
+    assert (total, sorted(h.pk for h in hits)) == (5, sorted(p.pk for p in few))

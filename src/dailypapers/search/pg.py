@@ -48,6 +48,8 @@ TYPO_PAPERS = 2  # a typed word in no more papers may be misspelt: titles are ma
 STALE_GROWTH = 0.2  # document frequencies are recounted once the index grew by this share
 COUNT_KEY = ""  # the row of search_pglexeme that holds the number of documents
 COLUMNS = {"title": "p.title", "abstract": "p.abstract", "authors": "p.authors::text"}
+ANALYZE_FROM = 1000  # papers indexed at once from which the planner's statistics are renewed
+ANALYZED_TABLES = ("papers_paper", "search_pgdocument", "search_pgvector", "search_paperembedding")
 
 
 @dataclass
@@ -136,6 +138,10 @@ class PostgresKeywordIndex:
         if conditions or newest:
             joins = "JOIN search_pgdocument d ON d.paper_id = g.paper_id " \
                     "JOIN papers_paper p ON p.id = g.paper_id"  # fmt: skip
+        # With no words (a field or filter alone: au:"Fei Huang") every document is found
+        # once: summing each paper's weights would aggregate the whole index first.
+        grouped = "(SELECT paper_id, sum(weight) AS weight FROM found GROUP BY paper_id)"
+        grouped = grouped if parsed.should else "found"
         sql = f"""
             WITH terms AS (
                 SELECT * FROM unnest(%s::text[], %s::tsquery[], %s::float8[], %s::bool[])
@@ -144,7 +150,7 @@ class PostgresKeywordIndex:
             found AS ({found}),
             pool AS (
                 SELECT g.paper_id, count(*) OVER () AS total
-                FROM (SELECT paper_id, sum(weight) AS weight FROM found GROUP BY paper_id) g
+                FROM {grouped} g
                 {joins}
                 WHERE {" AND ".join(conditions) or "true"}
                 ORDER BY {"d.published_at DESC" if newest else "g.weight DESC"}, g.paper_id
@@ -250,6 +256,31 @@ class PostgresKeywordIndex:
             return f"{COLUMNS[clause.field]} ILIKE %s", [_like(clause.text)]
         function = "phraseto_tsquery" if clause.phrase else "plainto_tsquery"
         return f"(d.document @@ {function}('english', %s))", [clause.text]
+
+
+def analyze_after_bulk(count):
+    """Renew the planner's statistics of the tables searches read after `count` papers
+    were indexed at once, when that is a tenth of them or more.
+
+    Autovacuum does the same, but on its own schedule: until then the planner takes the new
+    rows for an empty table, and chose nested loops that rescanned the whole index per
+    paper (an author's papers took minutes on a few thousand papers). ANALYZE also counts
+    the rows of the transaction it runs in, so a bulk write still open is measured."""
+    if connection.vendor != "postgresql" or count < ANALYZE_FROM:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'papers_paper'::regclass")
+        (known,) = cursor.fetchone()
+        if known > 0 and count < known / 10:
+            return False
+        tables = [t for t in ANALYZED_TABLES if _present_table(cursor, t)]
+        cursor.execute(f"ANALYZE {', '.join(tables)}")
+    return True
+
+
+def _present_table(cursor, name):
+    cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [name])
+    return cursor.fetchone()[0]
 
 
 def _terms(clauses):

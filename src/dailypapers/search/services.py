@@ -10,7 +10,7 @@ from django.db.models import F
 
 from dailypapers.papers.models import DailyEntry, Paper
 
-from . import keyword, pgvector, vectors
+from . import keyword, pg, pgvector, vectors
 from .embedders import EmbedderUnavailable, get_embedder, paper_text
 from .models import IndexState, PaperEmbedding, PaperFeedback
 
@@ -49,6 +49,7 @@ def index_papers(
                 _publish_if_due()
             if progress:
                 progress(len(batch))
+    pg.analyze_after_bulk(len(paper_ids))
     return indexed
 
 
