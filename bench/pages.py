@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/pages.py [--data DIR] [--keep DIR] [--server granian|waitress]
                                     [--workers 2] [--threads 4] [--seconds 10]
+                                    [--accept-encoding "gzip, deflate, br"]
 
 Builds once (kept in --keep DIR, default /tmp/dp-pages-bench) a SQLite site from the real
 data: every Hugging Face daily day of ../shared/data and the 74,728 arXiv listing records,
@@ -14,7 +15,9 @@ each right after loading hello the same way: on a shared machine whose load move
 page's ratio compares two figures taken a few seconds apart. Prints requests/s, p50 and
 p99 latency, and the ratio to that hello.
 Anonymous pages come from the page cache after the first request (as for real readers);
-"signed in" rows send a member's cookies (session and CSRF, as a browser does). Last, the
+"signed in" rows send a member's cookies (session and CSRF, as a browser does). Every
+request, hello's too, says "Accept-Encoding: gzip, deflate, br" as browsers and feed readers
+do (--accept-encoding "" for none): anonymous copies go out gzipped. Last, the
 cost of a page that is not in the cache (each address made new with ?_=N): median and max
 of 20 sequential requests.
 """
@@ -79,6 +82,7 @@ def main():
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--port", type=int, default=8287)
+    parser.add_argument("--accept-encoding", default="gzip, deflate, br")
     options = parser.parse_args()
     for port in (options.port, options.port + 1):
         if not real_data.port_is_free(port):
@@ -177,6 +181,8 @@ def stop(process):
 def wrk(options, port, path, connections, cookie=None):
     url = f"http://127.0.0.1:{port}{path}"
     command = ["wrk", "-t2", f"-c{connections}", f"-d{options.seconds}s", "--latency", url]
+    if options.accept_encoding:
+        command[1:1] = ["-H", f"Accept-Encoding: {options.accept_encoding}"]
     if cookie:
         command[1:1] = ["-H", f"Cookie: {cookie}"]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
@@ -219,7 +225,8 @@ def report(options, rows):
     if options.server == "waitress":
         shape = f"1 process x {options.workers * options.threads} threads"
     print(f"\n{options.server}, {shape}; wrk {options.seconds} s per row, each row's Django "
-          f"hello measured just before it; load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+          f"hello measured just before it; Accept-Encoding: {options.accept_encoding or '-'}; "
+          f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
     print(f"{'address':<26} {'conns':>5} {'hello/s':>8} {'req/s':>8} {'p50 ms':>8} "
           f"{'p99 ms':>8} {'x hello':>8} {'non-2xx':>8}")  # fmt: skip
     for label, connections, anchor, rate, p50, p99, errors in rows:

@@ -2,12 +2,13 @@
 generation: a vote, a new entry or an edit shows at once; 304 for a current copy."""
 
 import datetime as dt
+import gzip
 
 import pytest
 import time_machine
 from django.test import Client
 
-from dailypapers.caching import generation
+from dailypapers.caching import generation, middleware
 
 from .conftest import DAY
 from .test_votes import vote
@@ -36,6 +37,32 @@ def test_a_current_copy_gets_304(client, day_of_papers):
     by_date = client.get("/", headers={"If-Modified-Since": page["Last-Modified"]})
     assert by_etag.status_code == 304 and by_date.status_code == 304
     assert by_etag.content == b""
+
+
+@pytest.mark.parametrize("url", ["/", "/feeds/trending.rss"])
+def test_a_reader_who_accepts_gzip_gets_the_copy_gzipped(
+    client, day_of_papers, url, django_assert_max_num_queries
+):
+    plain = client.get(url)
+    with django_assert_max_num_queries(0):  # compressed once, when it was stored
+        packed = client.get(url, headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert packed["Content-Encoding"] == "gzip" and "Content-Encoding" not in plain
+    assert gzip.decompress(packed.content) == plain.content
+    assert int(packed["Content-Length"]) == len(packed.content) < len(plain.content) / 2
+    assert packed["ETag"] != plain["ETag"]  # two representations, two tags
+    assert "Accept-Encoding" in packed["Vary"] and "Accept-Encoding" in plain["Vary"]
+    again = client.get(url, headers={"Accept-Encoding": "gzip", "If-None-Match": packed["ETag"]})
+    assert again.status_code == 304
+
+
+def test_a_members_copy_is_never_gzipped(client, alice, day_of_papers):
+    """It holds their form token: compressed beside text an attacker chose, its length
+    would leak it (BREACH)."""
+    client.force_login(alice)
+    client.get("/")  # sets the CSRF cookie: not kept
+    for _ in range(2):  # made, then from the cache
+        page = client.get(f"/papers/date/{DAY}", headers={"Accept-Encoding": "gzip"})
+        assert "Content-Encoding" not in page and "Sign out" in page.content.decode()
 
 
 def test_a_vote_shows_on_the_cached_pages_at_once(client, alice, day_of_papers):
@@ -88,7 +115,8 @@ def test_pages_that_set_cookies_or_fail_are_not_kept(client, day_of_papers):
     from django.core.cache import cache
 
     value, _ = generation.current()
-    assert not [key for key in cache._cache if f"page:{value}:" in str(key)]  # noqa: SLF001
+    kept = f"page:{middleware.LAYOUT}:{value}:"
+    assert not [key for key in cache._cache if kept in str(key)]  # noqa: SLF001
 
 
 def test_a_member_gets_their_own_copy_and_never_another_members(
@@ -147,4 +175,5 @@ def test_a_session_without_a_member_is_not_kept(client, day_of_papers):
     from django.core.cache import cache
 
     value, _ = generation.current()
-    assert not [key for key in cache._cache if f"page:{value}:" in str(key)]  # noqa: SLF001
+    kept = f"page:{middleware.LAYOUT}:{value}:"
+    assert not [key for key in cache._cache if kept in str(key)]  # noqa: SLF001
