@@ -10,8 +10,9 @@ Rules (arxiv-sanity-lite's, extended to several sources):
 - the same record twice changes nothing and is counted as unchanged.
 
 Speed: records are handled in batches; each batch is one transaction with one query to
-find the stored papers, `executemany` inserts/updates (Django's bulk_create costs ~5x more
-per row) and authors linked in bulk. bench/ingest.py measures it.
+find the stored papers, then set-based writes (ingest/bulk.py: COPY on PostgreSQL,
+executemany and json_each on SQLite) for new papers, changed papers and author links.
+bench/ingest.py measures it.
 """
 
 import math
@@ -24,10 +25,11 @@ import orjson
 from django.db import connection, transaction
 
 from dailypapers.papers.arxiv_ids import InvalidArxivId, parse_arxiv_id
-from dailypapers.papers.models import Author, DailyEntry, Organization, Paper, PaperAuthor
+from dailypapers.papers.models import DailyEntry, Organization, Paper
 from dailypapers.papers.ranking import trending_score
 from dailypapers.papers.signals import papers_changed_on_commit
 
+from . import bulk
 from .records import DailyRecord, PaperRecord, Rejected
 
 BATCH_SIZE = 2000
@@ -266,19 +268,31 @@ def _upsert_papers(records, summary):
     ids = {arxiv_id: row["id"] for arxiv_id, row in stored.items()}
     written = {paper_id for paper_id, _ in updates}
     if inserts:
-        new_ids = _insert_papers(inserts)
+        new_ids = bulk.insert_papers(INSERT_COLUMNS, inserts)
         written.update(new_ids.values())
         summary.new += len(new_ids)
         summary.new_paper_ids.extend(new_ids.values())
         ids.update(new_ids)  # their score was computed on insert
+        _stored_meanwhile(inserts, new_ids, ids, relink, summary)
     if updates:
         _update_papers(updates, now)
     if relink:
-        _link_authors(
+        bulk.link_authors(
             {ids[arxiv_id]: names for arxiv_id, names in relink.items()},
             replace=[stored[arxiv_id]["id"] for arxiv_id in relink if arxiv_id in stored],
         )
     return ids, touched, written
+
+
+def _stored_meanwhile(inserts, new_ids, ids, relink, summary):
+    """Papers that a concurrent ingest (PostgreSQL) stored between our look-up and our
+    insert: theirs stands, with its authors; counted as unchanged."""
+    missing = [row[0] for row in inserts if row[0] not in new_ids]
+    if missing:
+        ids.update(bulk.select_papers(["arxiv_id", "id"], missing))
+        summary.unchanged += len(missing)
+        for arxiv_id in missing:
+            relink.pop(arxiv_id, None)
 
 
 def _latest_per_id(records, summary):
@@ -299,17 +313,32 @@ def _chunks(items, size=IN_CHUNK):
         yield items[start : start + size]
 
 
+STORED_COLUMNS = ["id", "arxiv_id", "local_upvotes", *PAPER_FIELDS]
+
+
 def _stored_papers(arxiv_ids):
-    """{arxiv_id: {field: value}} of the papers already stored; one cheap probe first,
-    because on a first import most batches find nothing."""
-    probe = f"SELECT arxiv_id, id FROM {_table(Paper)} WHERE arxiv_id"
-    found = [arxiv_id for arxiv_id, _ in _select_in(probe, arxiv_ids)]
+    """{arxiv_id: {field: value}} of the papers already stored, in one query, with values
+    as the ORM would give them (decoded by hand: the ORM's converters cost more than the
+    query on a re-import, where every paper is found)."""
     stored = {}
-    columns = ["id", "arxiv_id", "local_upvotes", *PAPER_FIELDS]
-    for chunk in _chunks(found):
-        for row in Paper.objects.filter(arxiv_id__in=chunk).values(*columns):
-            stored[row["arxiv_id"]] = row
+    for row in bulk.select_papers(STORED_COLUMNS, arxiv_ids):
+        paper = dict(zip(STORED_COLUMNS, row, strict=True))
+        for name in JSON_FIELDS:
+            if isinstance(paper[name], (str, bytes)):
+                paper[name] = orjson.loads(paper[name])
+        for name in DATETIME_FIELDS:
+            paper[name] = _aware(paper[name])
+        stored[paper["arxiv_id"]] = paper
     return stored
+
+
+def _aware(value):
+    """A stored datetime as an aware one (SQLite's raw cursor gives naive UTC, or text)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
 
 
 def _org_name(org):
@@ -494,13 +523,11 @@ def _merge_versions(old, new):
 
 def _json_and_datetime():
     """Value adapters for JSON and datetime columns on this database (what the fields'
-    get_db_prep_value does, without the per-value overhead)."""
-    if connection.vendor == "postgresql":
-        from psycopg.types.json import Jsonb as as_json
-    else:
+    get_db_prep_value does, without the per-value overhead). JSON goes as text on both
+    databases (COPY sends text anyway on PostgreSQL)."""
 
-        def as_json(value):  # orjson: a fifth of json.dumps's time, in the hot loop
-            return orjson.dumps(value).decode()
+    def as_json(value):  # orjson: a fifth of json.dumps's time, in the hot loop
+        return orjson.dumps(value).decode()
 
     adapt_datetime = connection.ops.adapt_datetimefield_value
 
@@ -522,69 +549,18 @@ def _table(model):
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def _insert_papers(params):
-    quoted = ", ".join(connection.ops.quote_name(column) for column in INSERT_COLUMNS)
-    placeholders = ", ".join(["%s"] * len(INSERT_COLUMNS))
-    sql = (
-        f"INSERT INTO {_table(Paper)} ({quoted}) VALUES ({placeholders}) "
-        "ON CONFLICT (arxiv_id) DO NOTHING"  # a concurrent ingest got there first
-    )
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
-    probe = f"SELECT arxiv_id, id FROM {_table(Paper)} WHERE arxiv_id"
-    return dict(_select_in(probe, [row[0] for row in params]))
-
-
 def _update_papers(updates, now):
     as_json, as_datetime = _json_and_datetime()
-    assignments = ", ".join(f"{connection.ops.quote_name(name)} = %s" for name in PAPER_FIELDS)
-    sql = f"UPDATE {_table(Paper)} SET {assignments}, modified_at = %s WHERE id = %s"
     modified = as_datetime(now)
-    params = [
-        [_adapt(name, merged[name], as_json, as_datetime) for name in PAPER_FIELDS]
-        + [modified, paper_id]
+    rows = [
+        (
+            paper_id,
+            *[_adapt(name, merged[name], as_json, as_datetime) for name in PAPER_FIELDS],
+            modified,
+        )  # fmt: skip
         for paper_id, merged in updates
     ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
-
-
-def _link_authors(authors_by_paper, *, replace):
-    """Author rows for every name, and PaperAuthor rows in paper order (replacing the old
-    ones of papers in `replace`). authors_by_paper: {paper id: [author names, in order]}.
-    Plain executemany with the names in hand: a third of the time of deriving them again
-    from the papers' JSON in SQL."""
-    author, links = _table(Author), _table(PaperAuthor)
-    names = sorted({name for names in authors_by_paper.values() for name in names})
-    with connection.cursor() as cursor:
-        for chunk in _chunks(replace):
-            placeholders = ", ".join(["%s"] * len(chunk))
-            cursor.execute(f"DELETE FROM {links} WHERE paper_id IN ({placeholders})", chunk)
-        cursor.executemany(
-            f"INSERT INTO {author} (name) VALUES (%s) ON CONFLICT (name) DO NOTHING",
-            [(name,) for name in names],
-        )
-    ids = dict(_select_in(f"SELECT name, id FROM {author} WHERE name", names))
-    rows = [
-        (paper_id, ids[name], position)
-        for paper_id, paper_names in authors_by_paper.items()
-        for position, name in enumerate(paper_names)
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {links} (paper_id, author_id, position) VALUES (%s, %s, %s)", rows
-        )
-
-
-def _select_in(sql, values):
-    """Rows of `sql IN (values)`, in chunks; raw because the ORM spends more time building
-    a 900-value IN than SQLite spends answering it."""
-    rows = []
-    with connection.cursor() as cursor:
-        for chunk in _chunks(values):
-            cursor.execute(f"{sql} IN ({', '.join(['%s'] * len(chunk))})", chunk)
-            rows.extend(cursor.fetchall())
-    return rows
+    bulk.update_papers([*PAPER_FIELDS, "modified_at"], rows)
 
 
 # Daily entries --------------------------------------------------------------------------
