@@ -7,13 +7,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from dailypapers.ingest import upsert
-from dailypapers.ingest.upsert import upsert_records
+from dailypapers.ingest.upsert import upsert_daily_records, upsert_records
 from dailypapers.papers.models import Author, Paper
+from dailypapers.papers.ranking import trending_score
 from dailypapers.search import embedders, index_papers
 from dailypapers.search.models import PaperEmbedding
 from dailypapers.search.tasks import collect_indexing
 
-from .test_upsert import authors_in_table, record
+from .test_upsert import authors_in_table, daily, record
 
 pytestmark = pytest.mark.django_db
 
@@ -26,9 +27,9 @@ def papers(prefix, count, version=1):
     ]  # fmt: skip
 
 
-def statements(records):
+def statements(records, upsert=upsert_records):
     with CaptureQueriesContext(connection) as captured:
-        summary = upsert_records(records)
+        summary = upsert(records)
     if connection.vendor == "postgresql":  # Django's cursor binds on the client: an
         # executemany there is a statement a row, which the server parses and plans anew
         assert not [query for query in captured if " times: " in query["sql"]]
@@ -49,6 +50,22 @@ def test_it_writes_a_batch_in_the_same_statements_whatever_its_size():
     paper = Paper.objects.get(arxiv_id="2612.01199")
     assert (paper.version, authors_in_table(paper)) == (2, ["Author 2612 1199 v2", "Ada Lovelace"])
     assert Author.objects.count() == 1 + 2 * (3 + 1200)
+
+
+def test_it_refreshes_the_trending_of_a_daily_import_in_the_same_statements():
+    def days(prefix, count, upvotes):
+        return [daily(f"{prefix}.{n:05d}", upvotes=upvotes + n) for n in range(count)]
+
+    statements(days("2611", 3, 5), upsert_daily_records)
+    statements(days("2612", 300, 5), upsert_daily_records)
+    few, _ = statements(days("2611", 3, 50), upsert_daily_records)  # more upvotes: new scores
+    many, summary = statements(days("2612", 300, 50), upsert_daily_records)
+
+    assert summary.updated == 300
+    assert few == many
+    paper = Paper.objects.get(arxiv_id="2612.00299")
+    featured = paper.daily_entries.get().submitted_at
+    assert paper.trending_score == pytest.approx(trending_score(upvotes=349, featured_at=featured))
 
 
 def test_a_paper_another_ingest_stored_meanwhile_stays_as_it_is(monkeypatch):

@@ -545,10 +545,6 @@ def _adapt(name, value, as_json, as_datetime):
     return value
 
 
-def _table(model):
-    return connection.ops.quote_name(model._meta.db_table)
-
-
 def _update_papers(updates, now):
     as_json, as_datetime = _json_and_datetime()
     modified = as_datetime(now)
@@ -626,9 +622,6 @@ def _refresh_trending(paper_ids):
             featured_at=row.get("featured_at", row["published_at"]),
         )
         if not math.isclose(score, row["trending_score"], abs_tol=1e-9):
-            changes.append((score, row["id"]))
+            changes.append((row["id"], score))
     if changes:
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                f"UPDATE {_table(Paper)} SET trending_score = %s WHERE id = %s", changes
-            )
+        bulk.update_papers(["trending_score"], changes)
