@@ -188,7 +188,29 @@ def load_corpus(rows, *, batch=5000):
             index_papers(missing[start : start + batch])
     if not Acronym.objects.exists():
         acronyms.refresh()
+    _link_authors()
     return time.perf_counter() - started
+
+
+def _link_authors(batch=5000):
+    """Author rows and links for every paper, as ingest writes them (For you's authors
+    stage reads them); once."""
+    from dailypapers.papers.models import Author, Paper, PaperAuthor
+
+    if PaperAuthor.objects.exists():
+        return
+    rows = list(Paper.objects.values_list("pk", "authors"))
+    names = {a["name"][:300] for _, authors in rows for a in authors}
+    Author.objects.bulk_create(
+        [Author(name=name) for name in names], batch_size=batch, ignore_conflicts=True
+    )
+    ids = dict(Author.objects.values_list("name", "pk"))
+    links = [
+        PaperAuthor(paper_id=pk, author_id=ids[a["name"][:300]], position=position)
+        for pk, authors in rows
+        for position, a in enumerate(authors)
+    ]
+    PaperAuthor.objects.bulk_create(links, batch_size=batch)
 
 
 def typo(word, rng):

@@ -18,8 +18,7 @@ from sklearn.svm import LinearSVC
 
 from dailypapers.papers.models import Paper
 
-from . import keyword, related
-from .query import parse
+from . import related
 
 SVM_C = 0.1  # bench/recommend_quality.py: 0.1 and 0.03 alike, 1.0 lower
 MAX_POSITIVES = 300  # the most recent likes train the model (a cost cap)
@@ -98,12 +97,15 @@ class AuthorInterest:
 
 
 def _papers_by(name):
-    """(how many papers the index has by `name`, the newest AUTHOR_PAPERS of them)."""
-    query = parse('au:"{}"'.format(name.replace('"', " ")))
-    hits, total = keyword.get_index().search(
-        query, keyword.Filters(), limit=AUTHOR_PAPERS, sort="newest"
-    )
-    return total, [hit.pk for hit in hits]
+    """(how many visible papers are by `name`, the newest AUTHOR_PAPERS of them).
+
+    Read from the author links ingest writes for every paper (PaperAuthor, indexed by
+    author), not through the keyword engine: an author-only query there has no word to
+    select papers by, and PostgreSQL's full-text engine answered it by scanning every
+    paper's authors (a statement that ran for minutes in CI)."""
+    papers = Paper.objects.visible().filter(author_set__name=name)
+    newest = papers.order_by("-published_at", "-pk").values_list("pk", flat=True)
+    return papers.count(), list(newest[:AUTHOR_PAPERS])
 
 
 class MemberModel:
