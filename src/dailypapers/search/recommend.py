@@ -20,7 +20,7 @@ from dailypapers.papers.models import Paper
 
 from . import related
 
-SVM_C = 0.1  # bench/recommend_quality.py: 0.1 and 0.03 alike, 1.0 lower
+SVM_C = 0.03  # bench/recommend_quality.py: with the candidates as negatives, 0.03 over 0.1
 MAX_POSITIVES = 300  # the most recent likes train the model (a cost cap)
 REASON_PHRASES = 2
 # A paper by an author the member keeps liking gets AUTHOR_BONUS x the share of that
@@ -110,16 +110,23 @@ def _papers_by(name):
 
 class MemberModel:
     """The member's linear SVM over tf-idf n-grams, plus the authors they keep liking;
-    raises ValueError when it cannot be trained."""
+    raises ValueError when it cannot be trained.
 
-    def __init__(self, positives, negatives=()):
+    Negatives: the papers the member marked "not interested", the random sample, and
+    `candidates` (the pool it will rank) that the member has not liked. arxiv-sanity-lite
+    trains on every paper not liked; the candidates are the near misses among them, the
+    papers that share the liked papers' words without being what the member likes, and
+    learning them sharpens the top of the ranking (bench/recommend_quality.py)."""
+
+    def __init__(self, positives, negatives=(), candidates=()):
         sample = related.corpus_sample()
         self.vectorizer = related._vectorizer()
         self.idf = related.idf_of(sample["df"], sample["docs"])
         _, liked, liked_authors = _papers(list(positives)[-MAX_POSITIVES:])
-        _, disliked, _ = _papers(list(negatives))
-        self.authors = AuthorInterest(liked_authors)
         positive_set = set(positives)
+        others = [pk for pk in candidates if pk not in positive_set and pk not in negatives]
+        _, disliked, _ = _papers([*negatives, *others])
+        self.authors = AuthorInterest(liked_authors)
         keep = [i for i, pk in enumerate(sample["pks"]) if pk not in positive_set]
         parts = [self.features(liked)]
         if disliked:

@@ -436,7 +436,7 @@ def _recommend_by_model(positives, negatives, seen, limit):
     pool = related.fuse(_liked_papers_neighbours(pos_ids, seen), pks)[: POOL + limit]
     model, texts, by_author = None, {}, {}
     try:
-        model = recommend.MemberModel(positives, negatives)
+        model = recommend.MemberModel(positives, negatives, candidates=pool)
         known = set(pool) | seen
         pool += [pk for pk in model.authors.candidates(AUTHOR_SEEDS) if pk not in known]
         ranked = model.rank(pool)
