@@ -95,6 +95,11 @@ class Bench:
         self.rows, self.keywords, self.authors = hf_rows()
         build = sq.load_corpus(self.rows)
         print(f"corpus: {len(self.rows)} HF daily papers; build/catch-up {build:.0f} s")
+        from dailypapers.search import keyword
+
+        index = keyword.get_index()
+        if hasattr(index, "statistics_are_stale") and index.statistics_are_stale():
+            index.refresh_statistics()  # PostgreSQL's word counts, as the index task learns them
 
         from dailypapers.papers.models import Paper
 

@@ -147,6 +147,17 @@ def test_related_papers_query_by_the_whole_paper_and_say_why(
     assert [p.pk for p in related_papers(anchor, limit=5)] == expected
 
 
+def test_related_papers_query_by_the_whole_paper_on_the_default_engine(load_real_papers):
+    # On PostgreSQL, its full-text index (related.by_postgres_text); elsewhere, tantivy.
+    papers = load_real_papers()
+    anchor = next(p for p in papers if p.arxiv_id == "2505.23807")  # layerwise pruning of LLMs
+    by_text = selectors.related.by_keywords(anchor, 10)
+    assert anchor.pk not in by_text and len(by_text) == 10
+    by_pk = {p.pk: p for p in papers}
+    assert sum(about_pruning(by_pk[pk]) for pk in by_text[:5]) >= 3
+    assert selectors.related.by_keywords(anchor, 3) == by_text[:3]
+
+
 def test_the_phrase_stage_ranks_shared_phrases_first_and_names_them(paper):
     anchor = paper(
         title="Low-rank adaptation for speech models",

@@ -30,6 +30,7 @@ from scipy.sparse import diags  # scikit-learn's own dependency
 from . import keyword
 
 QUERY_TERMS = 100  # distinctive stems of the paper that make its query (a cost cap)
+PG_QUERY_TERMS = 50  # the same on PostgreSQL, where each is a GIN lookup
 RRF_K = 60  # reciprocal-rank fusion constant (the usual one: flattens the top ranks)
 # The keyword ranking counts this many times the vector one: on bench/related_quality.py
 # the vectors alone are far weaker (NDCG@20 0.090 vs 0.14), and equal weights lost 0.02.
@@ -69,6 +70,8 @@ def document_terms(text, searcher):
 def by_keywords(paper, k):
     """[paper id] best first: BM25 with the paper's own text as the query, itself excluded."""
     index = keyword.get_index()
+    if not hasattr(index, "searcher"):  # PostgreSQL's full-text engine
+        return by_postgres_text(paper, k)
     searcher = index.searcher()
     terms = document_terms(f"{paper.title} {paper.abstract}", searcher)
     if not terms:
@@ -87,6 +90,54 @@ def by_keywords(paper, k):
     addresses = [address for _, address in result.hits]
     pks = searcher.fast_field_values("pk", addresses) if addresses else []
     return [int(pk) for pk in pks if int(pk) != paper.pk][:k]
+
+
+# The paper's terms as PostgreSQL's english configuration stems them, with their counts in
+# the paper and in the index (pg.py's search_pglexeme; the '' row counts the documents).
+PG_TERMS = """
+    SELECT l.lexeme, coalesce(array_length(l.positions, 1), 1), coalesce(s.papers, 0),
+        greatest(coalesce((SELECT papers FROM search_pglexeme WHERE lexeme = ''), 0), 1)
+    FROM unnest(to_tsvector('english', %s)) l
+    LEFT JOIN search_pglexeme s ON s.lexeme = l.lexeme
+"""
+# Papers that hold the most of those terms, each counted at its weight (GIN lookups).
+PG_RANKING = """
+    SELECT d.paper_id FROM unnest(%s::tsquery[], %s::float8[]) AS t(query, weight)
+    JOIN search_pgdocument d ON d.document @@ t.query
+    WHERE d.paper_id <> %s
+    GROUP BY d.paper_id ORDER BY sum(t.weight) DESC, d.paper_id LIMIT %s
+"""
+
+
+def by_postgres_text(paper, k):
+    """by_keywords on PostgreSQL's full-text index: the paper's PG_QUERY_TERMS most
+    distinctive lexemes (tf x BM25's idf); a paper scores the weights of those it holds.
+    Without it, related papers on PostgreSQL were vector neighbours re-ranked by phrases
+    alone: NDCG@20 0.137 on bench/related_quality.py, below the bm25s anchor's 0.154."""
+    from django.db import connection
+
+    from .pg import COMMON_SHARE, _tsquery
+
+    with connection.cursor() as cursor:
+        cursor.execute(PG_TERMS, [f"{paper.title} {paper.abstract}"])
+        rows = cursor.fetchall()
+    weighted = sorted(
+        (
+            ((1 + math.log(count)) * math.log(1 + (docs - papers + 0.5) / (papers + 0.5)), lexeme)
+            for lexeme, count, papers, docs in rows
+            # Words in many papers only cost GIN lookups at scale (pg.py's COMMON_SHARE).
+            if len(lexeme) > 2 and not lexeme.isdigit() and papers <= COMMON_SHARE * docs
+        ),
+        reverse=True,
+    )[:PG_QUERY_TERMS]
+    if not weighted:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            PG_RANKING,
+            [[_tsquery(lexeme) for _, lexeme in weighted], [w for w, _ in weighted], paper.pk, k],
+        )
+        return [pk for (pk,) in cursor.fetchall()]
 
 
 def fuse(keyword_ranking, meaning_ranking=()):
