@@ -19,6 +19,10 @@ SHARED_DATA_ABSENT = (
 
 # Playwright drives Django's live server from a thread: allow the ORM there.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# On PostgreSQL (libpq reads PGOPTIONS, in this process and the servers tests start): a
+# statement that runs for minutes is a bug, and pytest-timeout fails its test without
+# cancelling it, so its locks would block every test after it.
+os.environ.setdefault("PGOPTIONS", "-c statement_timeout=120s")
 
 
 @pytest.fixture(autouse=True)
