@@ -115,6 +115,28 @@ def test_it_never_double_sends_when_run_again(smtp, load_day, subscriber):
     assert sorted(m.to for m in smtp.received) == [f"s{n}@example.org" for n in range(3)]
 
 
+@pytest.mark.django_db(transaction=True)  # as in production: each mark is its own transaction
+def test_it_marks_each_digest_and_its_papers_in_one_transaction_of_its_own(
+    smtp, load_day, subscriber, settings
+):
+    settings.DIGEST_TRENDING_LIMIT = 4
+    load_day("2025-12-30", limit=5)
+    ada = subscriber("ada@example.org", bounce_count=1)
+    grace = subscriber("grace@example.org")
+
+    assert digest_send(today=TUE).sent == 2
+
+    for subscription in (ada, grace):
+        delivery = Delivery.objects.get(subscription=subscription)
+        assert delivery.status == Delivery.Status.SENT and delivery.num_papers == 4
+        assert delivery.message_id == message_id_for(delivery) and delivery.sent_at
+        sent = SentPaper.objects.filter(subscription=subscription)
+        assert sorted(sent.values_list("delivery_id", flat=True)) == [delivery.pk] * 4
+    ada.refresh_from_db()
+    assert ada.bounce_count == 0  # the server took it: the count starts again
+    assert digest_send(today=TUE).sent == 0 and len(smtp.received) == 2
+
+
 def test_it_lets_only_one_worker_claim_a_delivery(db, subscriber):
     delivery = Delivery.objects.create(subscription=subscriber("a@example.org"), period="x")
     assert delivery_claim(delivery_id=delivery.pk, worker="one")
