@@ -1,7 +1,7 @@
 """Benchmark: one day of personalised digests to N subscribers over SMTP.
 
     .venv/bin/python bench/digest.py [--subscribers 10000] [--day 2025-12-30]
-        [--processes 1,2] [--database sqlite|postgres|both] [--data DIR]
+        [--processes 1,2] [--workers 0,1] [--database sqlite|postgres|both] [--data DIR]
 
 Builds a database with one real day of papers: the Hugging Face daily papers of that day
 (featured, with their upvotes) and the arXiv listing records first listed that day (new
@@ -15,7 +15,8 @@ Then, on each database, in the same run:
   1. ours: `digest_send()` (plan, claim → compose → send → mark) in one child process per
      --processes (as `db_worker`s running the digest task), each with --workers SMTP
      connections (threads; default as DAILYPAPERS_DIGEST_WORKERS: 3). "1,2" runs once
-     with one process, then forgets what was sent and runs again with two;
+     with one process, then forgets what was sent and runs again with two; --workers 0,1
+     likewise runs with the default connections, then with one;
   2. the anchor: plain smtplib over one connection sending the same number of already
      built digests (the transport alone: no database, no composing), half before ours
      and half after, so that a change of the machine's load weighs on both.
@@ -322,17 +323,16 @@ def in_child(ctx, target, *args):
     return result
 
 
-def run_processes(ctx, args, count):
-    """`count` sending processes at once; (wall time, [their results])."""
+def run_processes(ctx, args, count, workers):
+    """`count` sending processes at once, each with `workers` connections; (wall time,
+    [their results])."""
     out = ctx.Queue()
     go = ctx.Event()
     children = []
     for n in range(count):
         ready = ctx.Event()
         profile = f"{args.profile}.{n}" if args.profile else None
-        child = ctx.Process(
-            target=ours_main, args=(args.day, args.workers, profile, ready, go, out)
-        )
+        child = ctx.Process(target=ours_main, args=(args.day, workers, profile, ready, go, out))
         child.start()
         children.append((child, ready))
     for _, ready in children:
@@ -434,23 +434,23 @@ def bench_database(ctx, args, label, port, count, sink_pid):
     # load drifts, and one side timed in a quieter spell would skew the ratio.
     first_half = run_smtplib(port, messages, args.subscribers // 2, sink_pid)
     rates = {}
-    for processes in args.processes:
+    for processes, workers in [(p, w) for w in args.workers for p in args.processes]:
         if rates:
             in_child(ctx, reset_main)
         received_before = count.value
         sink_before = process_cpu(sink_pid)
-        wall, results = run_processes(ctx, args, processes)
+        wall, results = run_processes(ctx, args, processes, workers)
         sink_cpu = process_cpu(sink_pid) - sink_before
         mails = sum(result["sent"] for result in results)
         received = count.value - received_before
-        rates[processes] = mails / wall
+        rates[processes, workers] = mails / wall
         compose = sum(r["compose"] for r in results)
         send = sum(r["send"] for r in results)
         busy = sum(r["busy"] for r in results)
         other = busy - compose - send
         cpu = sum(r["cpu"] for r in results)
         print(
-            f"ours:     {processes} process(es) x {args.workers or 'default'} connections: "
+            f"ours:     {processes} process(es) x {workers or 'default'} connections: "
             f"{mails} digests sent ({sum(r['empty'] for r in results)} empty) in {wall:.1f} s "
             f"= {mails / wall:.0f} mails/s; sink received {received}; "
             f"load average {os.getloadavg()[0]:.1f}"
@@ -487,9 +487,12 @@ def bench_database(ctx, args, label, port, count, sink_pid):
         f"          CPU per mail: smtplib {cpu / mails * 1000:.2f} ms, "
         f"the sink {sink_cpu / mails * 1000:.2f} ms"
     )
-    for processes, rate in rates.items():
+    for (processes, workers), rate in rates.items():
         ratio = rate / (mails / baseline)
-        print(f"ratio:    ours with {processes} process(es) at {ratio:.2f}x of smtplib")
+        print(
+            f"ratio:    ours with {processes} process(es) x {workers or 'default'} connections "
+            f"at {ratio:.2f}x of smtplib"
+        )
 
 
 def main():
@@ -497,7 +500,9 @@ def main():
     parser.add_argument("--subscribers", type=int, default=10_000)
     parser.add_argument("--day", default="2025-12-30")
     parser.add_argument(
-        "--workers", type=int, default=0, help="SMTP connections per process (0: the default)"
+        "--workers",
+        default="0",
+        help="SMTP connections per process (0: the default), several runs comma-separated",
     )
     parser.add_argument(
         "--processes",
@@ -513,10 +518,12 @@ def main():
     parser.add_argument("--profile", help="write a cProfile of each sending process to FILE.N")
     real_data.add_option(parser)
     args = parser.parse_args()
-    try:
-        args.processes = [int(n) for n in args.processes.split(",")]
-    except ValueError:
-        parser.error(f"--processes takes numbers like 1,2, not {args.processes!r}")
+    for option in ("processes", "workers"):
+        value = getattr(args, option)
+        try:
+            setattr(args, option, [int(n) for n in value.split(",")])
+        except ValueError:
+            parser.error(f"--{option} takes numbers like 1,2, not {value!r}")
     database_url = os.environ.pop("DATABASE_URL", "")
     args.database = args.database or ("both" if database_url else "sqlite")
     if args.database != "sqlite" and not database_url:
