@@ -171,3 +171,24 @@ def test_a_serving_process_follows_committed_changes_by_itself(following, make_p
         time.sleep(0.2)
     else:
         pytest.fail("the follower thread did not apply the change within 20 s")
+
+
+def test_it_stops_following_without_waiting_forever_for_a_busy_follower(monkeypatch, caplog):
+    """A follower stuck in a call (a database that does not answer) must not hang the
+    process that stops it: the wait is bounded, and says so."""
+    import threading
+
+    release = threading.Event()
+    stuck = threading.Thread(target=release.wait, args=(30,), daemon=True)
+    stuck.start()
+    monkeypatch.setattr(follow, "STOP_TIMEOUT", 0.2)
+    monkeypatch.setitem(follow._started, "/nowhere", (stuck, threading.Event()))
+    try:
+        started = time.monotonic()
+        follow.stop_following()
+        assert time.monotonic() - started < 5
+        assert "still busy" in caplog.text
+        assert follow._started == {}
+    finally:
+        release.set()
+        stuck.join(timeout=5)

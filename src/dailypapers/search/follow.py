@@ -253,6 +253,7 @@ def rebuild(index, *, fresh, pruned=0, progress=None):
 # --- the follower thread of a serving process ------------------------------------------------
 
 _started = {}  # index path -> (thread, its stop event)
+STOP_TIMEOUT = 30  # seconds stop_following waits for each thread
 _start_lock = threading.Lock()
 
 
@@ -277,9 +278,13 @@ def stop_following():
     with _start_lock:
         running = list(_started.values())
         _started.clear()
-    for thread, stop in running:
+    for _, stop in running:
         stop.set()
-        thread.join()
+    for thread, _ in running:
+        # Bounded: a follower stuck in a database call must not hang the caller (CI).
+        thread.join(timeout=STOP_TIMEOUT)
+        if thread.is_alive():
+            log.warning("keyword index: follower thread still busy after %s s", STOP_TIMEOUT)
 
 
 def _follow(index, stop):
