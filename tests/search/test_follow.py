@@ -156,6 +156,20 @@ def test_the_follow_command_builds_the_index_in_the_foreground(following, make_p
 
 
 @postgres_only
+def test_the_follow_command_counts_the_changes_it_catches_up_on(following, paper, capsys):
+    """Once the index is built, the bar counts the logged changes (a big ingest's), not
+    every paper of the database with no step."""
+    call_command("search", "follow", "--once")
+    capsys.readouterr()
+    for title in ("Sparse attention kernels", "Linear attention", "State space models"):
+        paper(title=title)
+    call_command("search", "follow", "--once")
+    out, err = capsys.readouterr()
+    assert "3 papers written; 3 documents" in out
+    assert "3/3" in err
+
+
+@postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_a_serving_process_follows_committed_changes_by_itself(following, make_paper):
     """The follower thread reads with its own connection: only committed papers."""

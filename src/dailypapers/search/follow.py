@@ -160,17 +160,41 @@ def advance(watermark, rows):
     return watermark
 
 
+def _pruned():
+    from .models import IndexState
+
+    pruned = IndexState.objects.filter(pk=1).values_list("keyword_changes_pruned", flat=True)
+    return pruned.first() or 0
+
+
+def must_rebuild(position, pruned):
+    return not position.built or position.watermark < pruned
+
+
+def pending(index):
+    """What catch_up has to go through, for a progress bar: every visible paper when it
+    builds the index first (the build then skips the log written before it), else the
+    changes logged since the watermark."""
+    from dailypapers.papers.models import Paper
+
+    position = Position.load(index.path)
+    if must_rebuild(position, _pruned()):
+        return Paper.objects.visible().count()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM search_keywordchange WHERE id > %s", [position.watermark]
+        )
+        return cursor.fetchone()[0]
+
+
 def catch_up(index, *, progress=None):
     """Apply the changes logged since the last call; returns the number of papers written.
     Indexes every visible paper first when the local index was never built or fell behind
-    the pruned log."""
-    from .models import IndexState
-
+    the pruned log. `progress(n)` after each batch of papers or changes."""
     position = Position.load(index.path)
-    pruned = IndexState.objects.filter(pk=1).values_list("keyword_changes_pruned", flat=True)
-    pruned = pruned.first() or 0
+    pruned = _pruned()
     written = 0
-    if not position.built or position.watermark < pruned:
+    if must_rebuild(position, pruned):
         written = rebuild(index, fresh=not position.built, pruned=pruned, progress=progress)
         position = Position.load(index.path)
     while True:
@@ -181,6 +205,8 @@ def catch_up(index, *, progress=None):
         new = [(change_id, paper_id) for change_id, paper_id, _ in rows if change_id not in applied]
         with index.local_bulk():  # one commit for the lot: a commit per batch re-merges
             written += _apply(index, [paper_id for _, paper_id in new])
+        if progress:
+            progress(len(rows))
         watermark = advance(position.watermark, [(row[0], row[2]) for row in rows])
         applied |= {change_id for change_id, _ in new}
         moved = watermark != position.watermark

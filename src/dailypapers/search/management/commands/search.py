@@ -94,8 +94,8 @@ class Command(BaseCommand):
         lock = follow.machine_lock(index.path)
         if lock is None:
             raise CommandError(f"Another process already follows the index in {index.path}.")
-        total = Paper.objects.visible().count()
-        with tqdm(total=total, unit="paper", desc="keyword index") as bar:
+        # every paper when the index is built first, else the changes logged since it
+        with tqdm(total=follow.pending(index), desc="keyword index") as bar:
             written = follow.catch_up(index, progress=bar.update)
         self.stdout.write(f"keyword index: {written} papers written; {index.count()} documents")
         while not once:
