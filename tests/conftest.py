@@ -101,3 +101,21 @@ def make_paper(db):
         return Paper.objects.create(**fields)
 
     return make
+
+
+@pytest.fixture
+def encoded(monkeypatch):
+    """The texts the embedder is asked to encode, in order."""
+    from dailypapers.search import embedders
+
+    texts = []
+    embedder = embedders.get_embedder()
+    original = embedder.encode
+
+    def encode(batch):
+        batch = list(batch)
+        texts.extend(batch)
+        return original(batch)
+
+    monkeypatch.setattr(embedder, "encode", encode)
+    return texts

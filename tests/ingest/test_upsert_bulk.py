@@ -10,7 +10,7 @@ from dailypapers.ingest import upsert
 from dailypapers.ingest.upsert import upsert_daily_records, upsert_records
 from dailypapers.papers.models import Author, Paper
 from dailypapers.papers.ranking import trending_score
-from dailypapers.search import embedders, index_papers
+from dailypapers.search import index_papers
 from dailypapers.search.models import PaperEmbedding
 from dailypapers.search.tasks import collect_indexing
 
@@ -86,20 +86,10 @@ def test_a_paper_another_ingest_stored_meanwhile_stays_as_it_is(monkeypatch):
 
 
 @pytest.fixture
-def encoded(settings, monkeypatch):
-    """The texts the embedder is asked to encode."""
+def encoded(encoded, settings):
+    """tests/conftest.py's, with the vectors in memory (on PostgreSQL too)."""
     settings.SEARCH_VECTOR_INDEX = "memory"
-    texts = []
-    embedder = embedders.get_embedder()
-    original = embedder.encode
-
-    def encode(batch):
-        batch = list(batch)
-        texts.extend(batch)
-        return original(batch)
-
-    monkeypatch.setattr(embedder, "encode", encode)
-    return texts
+    return encoded
 
 
 @pytest.fixture

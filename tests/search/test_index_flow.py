@@ -24,22 +24,6 @@ def in_memory_index(settings):
     settings.SEARCH_VECTOR_INDEX = "memory"  # on PostgreSQL with pgvector too
 
 
-@pytest.fixture
-def encoded(monkeypatch):
-    """The texts the embedder is asked to encode, in order."""
-    texts = []
-    embedder = embedders.get_embedder()
-    original = embedder.encode
-
-    def encode(batch):
-        batch = list(batch)
-        texts.extend(batch)
-        return original(batch)
-
-    monkeypatch.setattr(embedder, "encode", encode)
-    return texts
-
-
 @pytest.mark.django_db(transaction=True)
 def test_papers_are_searchable_as_soon_as_ingest_returns(sample_data):
     out = io.StringIO()

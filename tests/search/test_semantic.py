@@ -124,15 +124,21 @@ def test_it_counts_only_the_papers_meaning_ranked_among_the_matches():
     assert selectors._added_by_meaning([5, 6], {1}) == 2  # mode="semantic"
 
 
-def test_related_papers_query_by_the_whole_paper_and_say_why(
-    tantivy_engine, load_real_papers, monkeypatch
-):
-    papers = load_real_papers()
-    anchor = next(p for p in papers if p.arxiv_id == "2505.23807")  # layerwise pruning of LLMs
+def _queried_by_the_whole_paper(papers):
+    """The keyword engine's ten papers closest to a paper on layerwise pruning of LLMs, by
+    its whole text: most of the first five are about pruning too."""
+    anchor = next(p for p in papers if p.arxiv_id == "2505.23807")
     by_text = selectors.related.by_keywords(anchor, 10)
     assert anchor.pk not in by_text and len(by_text) == 10
     by_pk = {p.pk: p for p in papers}
     assert sum(about_pruning(by_pk[pk]) for pk in by_text[:5]) >= 3
+    return anchor, by_text
+
+
+def test_related_papers_query_by_the_whole_paper_and_say_why(
+    tantivy_engine, load_real_papers, monkeypatch
+):
+    anchor, by_text = _queried_by_the_whole_paper(load_real_papers())
     fused = related_papers(anchor, limit=5)
     assert all(p.related_reason.startswith(("Shares “", "Close in meaning")) for p in fused)
     assert any(p.related_reason.startswith("Shares “") for p in fused)
@@ -149,12 +155,7 @@ def test_related_papers_query_by_the_whole_paper_and_say_why(
 
 def test_related_papers_query_by_the_whole_paper_on_the_default_engine(load_real_papers):
     # On PostgreSQL, its full-text index (related.by_postgres_text); elsewhere, tantivy.
-    papers = load_real_papers()
-    anchor = next(p for p in papers if p.arxiv_id == "2505.23807")  # layerwise pruning of LLMs
-    by_text = selectors.related.by_keywords(anchor, 10)
-    assert anchor.pk not in by_text and len(by_text) == 10
-    by_pk = {p.pk: p for p in papers}
-    assert sum(about_pruning(by_pk[pk]) for pk in by_text[:5]) >= 3
+    anchor, by_text = _queried_by_the_whole_paper(load_real_papers())
     assert selectors.related.by_keywords(anchor, 3) == by_text[:3]
 
 
