@@ -1,3 +1,5 @@
+import datetime as dt
+
 import pytest
 
 pytestmark = pytest.mark.django_db
@@ -53,6 +55,18 @@ def test_it_gives_trending_with_scores_and_categories(client, days):
     scores = [item["trendingScore"] for item in trending]
     assert scores == sorted(scores, reverse=True) and len(scores) == 4
     assert client.get("/api/categories").json() == [{"id": "cs.CL", "papers": 4}]
+
+
+def test_trending_lists_a_paper_featured_twice_once_and_pages_without_overlap(
+    client, days, feature
+):
+    from .conftest import DAY
+
+    feature(days["mid"], DAY - dt.timedelta(days=1), hour=11)  # featured again, a day earlier
+    whole = [item["paper"]["id"] for item in client.get("/api/trending").json()]
+    assert len(whole) == len(set(whole)) == 4
+    pages = [client.get("/api/trending", {"p": p, "limit": 3}).json() for p in (0, 1)]
+    assert [item["paper"]["id"] for page in pages for item in page] == whole
 
 
 def test_it_renders_a_paper_as_markdown(client, days):
