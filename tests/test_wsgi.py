@@ -1,7 +1,17 @@
-"""The WSGI application loads every view as the server process starts."""
+"""The WSGI application loads every view, and opens search, as the server process starts."""
 
 import subprocess
 import sys
+
+ENV = {"PATH": "/usr/bin:/bin"}
+
+
+def _python(code, data_dir):
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env={**ENV, "DAILYPAPERS_DATA_DIR": str(data_dir)},
+        capture_output=True, text=True, check=True, timeout=120,
+    )  # fmt: skip
 
 
 def test_the_views_are_imported_with_the_application(tmp_path):
@@ -9,9 +19,20 @@ def test_the_views_are_imported_with_the_application(tmp_path):
         "import sys, dailypapers.wsgi; "
         "print('dailypapers.web.views' in sys.modules, 'sklearn' in sys.modules)"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        env={"DAILYPAPERS_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    assert out.split() == ["True", "True"]
+    done = _python(code, tmp_path)
+    assert done.stdout.split() == ["True", "True"]
+    # No tables yet: the server still starts, and says why search is not open.
+    assert "search not opened at start" in done.stderr
+
+
+def test_the_search_engines_are_open_before_the_first_request(tmp_path):
+    subprocess.run(
+        [sys.executable, "-m", "dailypapers", "migrate", "-v0"],
+        env={**ENV, "DAILYPAPERS_DATA_DIR": str(tmp_path)}, check=True, timeout=120,
+    )  # fmt: skip
+    code = (
+        "import dailypapers.wsgi; from dailypapers.search import embedders, vectors; "
+        "print(len(embedders._cache), len(vectors._stores))"
+    )
+    done = _python(code, tmp_path)
+    assert done.stdout.split() == ["1", "1"] and "not opened" not in done.stderr
