@@ -1,3 +1,4 @@
+import gc
 import logging
 import os
 
@@ -27,3 +28,7 @@ def _open_search():
 
 
 _open_search()
+
+# What the start loaded (about 190,000 objects) lives as long as the process: keep it out of
+# the collector's full passes, which otherwise stopped one request in ~50 for 100 ms.
+gc.freeze()
