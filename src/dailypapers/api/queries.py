@@ -138,15 +138,9 @@ def trending(*, offset, limit):
     if window is None:
         return []
     first, latest = window
-    # Order the window's entries by their keys alone and load the papers of one page:
-    # a window holds thousands of entries, a page 50 (the trending feed's miss: 13 -> 3 ms).
-    keys = selectors.entry_keys_between(first_day=first, last_day=latest, sort="trending")
-    page = keys[offset : offset + limit]
-    entries = DailyEntry.objects.filter(pk__in=page).select_related(
-        "paper", "paper__organization", "submitted_by"
+    return selectors.entries_page(
+        first_day=first, last_day=latest, sort="trending", offset=offset, limit=limit
     )
-    position = {pk: index for index, pk in enumerate(page)}
-    return sorted(entries, key=lambda entry: position[entry.pk])
 
 
 def categories():

@@ -115,8 +115,10 @@ class PaperFeed(Feed):
 
 
 def _entries(first_day, last_day, sort="upvotes"):
-    entries = selectors.entries_between(first_day=first_day, last_day=last_day, sort=sort)
-    return [(entry.paper, entry.submitted_at) for entry in list(entries[:FEED_SIZE])]
+    entries = selectors.entries_page(
+        first_day=first_day, last_day=last_day, sort=sort, limit=FEED_SIZE
+    )
+    return [(entry.paper, entry.submitted_at) for entry in entries]
 
 
 def _bad(message):

@@ -43,7 +43,7 @@ class Paper(models.Model):
     authors = models.JSONField(default=list, blank=True)
     author_set = models.ManyToManyField(Author, through="PaperAuthor", related_name="papers")
     categories = models.JSONField(default=list, blank=True)  # ["cs.CL", "cs.AI"]
-    primary_category = models.CharField(max_length=40, blank=True, db_index=True)
+    primary_category = models.CharField(max_length=40, blank=True)
     comment = models.TextField(blank=True)
     journal_ref = models.TextField(blank=True)
     doi = models.CharField(max_length=200, blank=True)
@@ -79,6 +79,9 @@ class Paper(models.Model):
     class Meta:
         indexes = [
             models.Index(F("published_at").desc(), name="paper_published_desc"),
+            # A category's newest papers (its feed, search's category filter) in index order:
+            # with the category alone, cs.CL's 20,000 papers were sorted for every feed.
+            models.Index("primary_category", F("published_at").desc(), name="paper_category_new"),
             # /stats counts papers ingested per day; new rows append at the end, so cheap.
             models.Index(fields=["created_at"], name="paper_created"),
         ]
