@@ -93,7 +93,7 @@ def main():
     env.pop("DATABASE_URL", None)
     env["DAILYPAPERS_API_RATE_ANON"] = "1000000"  # one client address asks for everything
     build(options, env)
-    paper = featured_paper(env)
+    paper, month = featured_paper(env)
     session = run_python(env, SESSION).strip().splitlines()[-1]
     urls = [
         ("daily page /", "/", None),
@@ -109,7 +109,7 @@ def main():
     ]
     rows = measure(options, env, urls)
     report(options, rows)
-    misses(options, env, paper)
+    misses(options, env, paper, month)
 
 
 def build(options, env):
@@ -133,8 +133,9 @@ def run_python(env, code):
 
 
 def featured_paper(env):
-    code = "from dailypapers.papers.models import DailyEntry as E; print(E.objects.order_by('-day', '-paper__imported_upvotes').first().paper.arxiv_id)"  # noqa: E501
-    return run_python(env, code).strip().splitlines()[-1]
+    """(the latest day's top paper, that day's month as YYYY-MM)."""
+    code = "from dailypapers.papers.models import DailyEntry as E; e = E.objects.order_by('-day', '-paper__imported_upvotes').first(); print(e.paper.arxiv_id, f'{e.day:%Y-%m}')"  # noqa: E501
+    return run_python(env, code).strip().splitlines()[-1].split()
 
 
 def start(options, env, kind, port):
@@ -234,7 +235,7 @@ def report(options, rows):
               f"{p99:>8.1f} {rate / anchor:>7.2f}x {errors:>8}")  # fmt: skip
 
 
-def misses(options, env, paper):
+def misses(options, env, paper, month):
     """Pages not in the cache: a new address each time (?_=N), one at a time."""
     site = start(options, env, "site", options.port)
     try:
@@ -243,6 +244,9 @@ def misses(options, env, paper):
         for label, path in (("daily page /", "/"), ("paper page", f"/papers/{paper}"),
                             ("/feeds/daily.atom", "/feeds/daily.atom"),
                             ("/feeds/trending.rss", "/feeds/trending.rss"),
+                            ("month feed", f"/feeds/month/{month}.atom"),
+                            ("category feed", "/feeds/category/cs.CL.atom"),
+                            ("search feed", f"/feeds/search.atom?{query}&"),
                             ("/search", f"/search?{query}&"),
                             ("/api/papers/search", f"/api/papers/search?{query}&")):  # fmt: skip
             times = []
