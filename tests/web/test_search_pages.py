@@ -47,6 +47,25 @@ def test_it_finds_papers_and_shows_them_like_the_daily_page(client, papers):
     assert 'type="application/atom+xml"' in body and "/feeds/search.atom?q=pruning" in body
 
 
+def test_a_hits_row_is_rendered_once_for_every_search_and_sends_visitors_back_to_theirs(
+    client, papers, django_assert_max_num_queries
+):
+    from urllib.parse import quote
+
+    from django.core.cache import cache
+
+    cache.clear()
+    first = client.get("/search", {"q": "pruning"}).content.decode()
+    assert "/accounts/login/?next=" + quote("/search?q=pruning") in first
+    # Another search finds the same paper: its row comes from the row cache, with this
+    # search as the page to come back to after signing in.
+    with django_assert_max_num_queries(2):
+        second = client.get("/search", {"q": "structured pruning"}).content.decode()
+    assert "Structured pruning of large language models" in second
+    assert "/accounts/login/?next=" + quote("/search?q=structured+pruning") in second
+    assert "dp-next-page-mark" not in first + second
+
+
 def test_it_says_which_acronyms_it_spelled_out(client, papers, make_paper):
     for i in range(2):
         make_paper(title=f"Graph learning {i}", abstract="Deep graph neural networks (GNNs).")

@@ -4,13 +4,16 @@ A row is the costly part of a listing page (~30 template lookups each, 50 a page
 changes only when its paper does: the cache key holds the paper's upvotes and comment count
 (written with UPDATE ... F(), which leaves modified_at alone), its modified_at (bumped by
 ingest, the admin and every save), and what differs between readers: voted or not, or, for
-visitors, the page to come back to after signing in. Rows hold no CSRF token (the vote
-buttons submit one shared form of the page), so members' rows are shared too.
+visitors, nothing: their rows hold a mark where the page to come back to after signing
+in goes, filled in when the page is put together, so one cached row serves every listing
+and every search. Rows hold no CSRF token (the vote buttons submit one shared form of the
+page), so members' rows are shared too.
 """
 
 import hashlib
 
 from django.core.cache import cache
+from django.template.defaultfilters import urlencode
 from django.template.loader import get_template
 from django.utils.safestring import mark_safe
 
@@ -19,6 +22,7 @@ from dailypapers.people.selectors import attach_author_links
 from dailypapers.thumbnails.selectors import thumbnail_image
 
 ROW_TIMEOUT = 24 * 3600  # an organisation renamed in the admin shows within a day
+NEXT_MARK = "dp-next-page-mark"  # survives the template's urlencode unchanged
 
 
 def rows_html(request, stamps, fetch, *, show_day=False):
@@ -31,7 +35,7 @@ def rows_html(request, stamps, fetch, *, show_day=False):
         return ""
     voted = _voted(request, [stamp[0] for stamp in stamps])
     signed_in = request.user.is_authenticated
-    reader = "member" if signed_in else f"visitor:{request.get_full_path()}"
+    reader = "member" if signed_in else "visitor"
     keys = {}
     for paper_id, upvotes, comments, modified, day in stamps:
         state = "voted" if paper_id in voted else reader
@@ -41,19 +45,25 @@ def rows_html(request, stamps, fetch, *, show_day=False):
     cached = cache.get_many(list(keys.values()))
     missing = [paper_id for paper_id, key in keys.items() if key not in cached]
     if missing:
-        template = get_template("web/_row.html")
-        fresh = {}
-        entries = fetch(missing)
-        attach_author_links([entry.paper for entry in entries.values()])
-        for paper_id, entry in entries.items():
-            entry.paper.voted = paper_id in voted
+        cached.update(_render(fetch(missing), keys, voted, signed_in, show_day))
+    html = "".join(cached.get(keys[stamp[0]], "") for stamp in stamps)
+    return mark_safe(html.replace(NEXT_MARK, urlencode(request.get_full_path())))
+
+
+def _render(entries, keys, voted, signed_in, show_day):
+    """{cache key: row HTML} of `entries` ({paper id: entry with its paper}), now cached."""
+    template = get_template("web/_row.html")
+    fresh = {}
+    attach_author_links([entry.paper for entry in entries.values()])
+    for paper_id, entry in entries.items():
+        entry.paper.voted = paper_id in voted
+        if not hasattr(entry.paper, "image"):  # else attached already (attach_thumbnails)
             entry.paper.image = thumbnail_image(entry.paper)  # its task touches modified_at
-            context = {"entry": entry, "paper": entry.paper, "show_day": show_day}
-            context.update(signed_in=signed_in, next=request.get_full_path())
-            fresh[keys[paper_id]] = template.render(context)
-        cache.set_many(fresh, ROW_TIMEOUT)
-        cached.update(fresh)
-    return mark_safe("".join(cached.get(keys[stamp[0]], "") for stamp in stamps))
+        context = {"entry": entry, "paper": entry.paper, "show_day": show_day}
+        context.update(signed_in=signed_in, next=NEXT_MARK)
+        fresh[keys[paper_id]] = template.render(context)
+    cache.set_many(fresh, ROW_TIMEOUT)
+    return fresh
 
 
 def _voted(request, paper_ids):

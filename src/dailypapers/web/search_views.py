@@ -19,6 +19,7 @@ from dailypapers.people.selectors import attach_author_links
 from dailypapers.search import paper_feedback, recommend_for, search_papers
 from dailypapers.thumbnails.selectors import attach_thumbnails
 
+from .rows import rows_html
 from .views import PER_PAGE, page_number, paper_or_404, safe_next, with_votes
 
 SORTS = {"relevance": "Relevance", "newest": "Newest", "upvotes": "Most upvoted"}
@@ -37,13 +38,13 @@ def search(request):
         results = search_papers(
             query, limit=PER_PAGE, offset=(page - 1) * PER_PAGE, sort=form["sort"], **filters
         )
-    rows = _rows(request, results.papers if results else [])
+    papers = results.papers if results else []
     context = {
         "query": query,
         "form": form,
         "sorts": SORTS,
         "results": results,
-        "entries": rows,
+        "rows": _cached_rows(request, papers),
         "offset": (page - 1) * PER_PAGE,
         "page": page,
         "has_more": bool(results) and results.total > page * PER_PAGE,
@@ -96,6 +97,18 @@ def _start_of(day_text, plus_days=0):
         return None
     day = dt.date.fromisoformat(day_text) + dt.timedelta(days=plus_days)
     return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+
+
+def _cached_rows(request, papers):
+    """The hits' rows as the listings render them, from the same row cache."""
+    papers_by_id = {paper.pk: paper for paper in papers}
+    stamps = [(p.pk, p.upvotes, p.num_comments, p.modified_at, None) for p in papers]
+
+    def fetch(paper_ids):
+        missing = attach_thumbnails([papers_by_id[pk] for pk in paper_ids])
+        return {paper.pk: SimpleNamespace(paper=paper, day=None) for paper in missing}
+
+    return rows_html(request, stamps, fetch)
 
 
 def _rows(request, papers):
