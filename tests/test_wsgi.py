@@ -31,9 +31,12 @@ def test_the_search_engines_are_open_before_the_first_request(tmp_path):
         env={**ENV, "DAILYPAPERS_DATA_DIR": str(tmp_path)}, check=True, timeout=120,
     )  # fmt: skip
     code = (
-        "import gc, dailypapers.wsgi; from dailypapers.search import embedders, vectors; "
-        "print(len(embedders._cache), len(vectors._stores), gc.get_freeze_count() > 100_000)"
+        "import gc, dailypapers.wsgi; from dailypapers.search import embedders, related, "
+        "vectors; print(len(embedders._cache), len(vectors._stores), "
+        "related._df['counts'] is not None or related._df['at'] > 0, "
+        "gc.get_freeze_count() > 100_000)"
     )
     done = _python(code, tmp_path)
-    # Search is open, and what the start loaded is kept out of the collector's full passes.
-    assert done.stdout.split() == ["1", "1", "True"] and "not opened" not in done.stderr
+    # Search and related papers' sample are ready, and what the start loaded is kept out
+    # of the collector's full passes.
+    assert done.stdout.split() == ["1", "1", "True", "True"] and "not opened" not in done.stderr
