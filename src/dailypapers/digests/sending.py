@@ -19,6 +19,7 @@ import contextlib
 import datetime as dt
 import logging
 import os
+import queue
 import smtplib
 import socket
 import threading
@@ -48,6 +49,15 @@ CLAIM_BATCH = 50
 DRY_RUN_BATCH = 500
 MAX_WAIT_IN_RUN = 120  # seconds; later retries are left to the next (hourly) run
 FollowRow = namedtuple("FollowRow", "kind value")  # what composing needs of a Follow
+# A delivery ready to send: composed is None for an empty digest; error says why it
+# cannot be composed (a permanent failure).
+Prepared = namedtuple("Prepared", "delivery composed papers notes error")
+# Mails composed ahead of the sending thread: enough to cover a batch's claim and load,
+# few enough that memory stays flat whatever the list's size.
+PREPARED_AHEAD = 32
+PREPARER_STOP_TIMEOUT = 60  # seconds: the preparer checks for a stop between queries
+_DRAINED = object()  # in the prepared stream: nothing due now (see PeriodSender.prepared)
+_DONE = object()
 
 # SQLite has one writer at a time, and a connection that finds the write lock taken sleeps
 # in its busy handler (1, 2, 5, 10 ms ...) however soon the lock frees. The senders of one
@@ -104,6 +114,14 @@ def _marks_without_waiting_for_disk():
         # A connection that broke mid-run is closed anyway: keep the run's own error.
         with contextlib.suppress(db.DatabaseError), connection.cursor() as cursor:
             cursor.execute("RESET synchronous_commit")
+
+
+def _can_prepare_ahead():
+    """A preparing thread needs its own connection to see the same rows: not so inside a
+    transaction (as in most tests) or with an in-memory SQLite database."""
+    if connection.in_atomic_block:
+        return False
+    return not (connection.vendor == "sqlite" and connection.is_in_memory_db())
 
 
 class SmtpUnavailable(Exception):
@@ -698,6 +716,8 @@ class PeriodSender:
         self.worker = _worker_id()
         self.report = RunReport()
         self.error = None
+        self.stop = threading.Event()  # the sending thread is done: the preparer stops
+        self.drained = threading.Event()  # the sender has handled everything handed over
 
     def run_in_thread(self):
         try:
@@ -712,22 +732,114 @@ class PeriodSender:
         started = time.perf_counter()
         try:
             with _streaming_reads(), _marks_without_waiting_for_disk():
-                self.send_due(sender)
+                if _can_prepare_ahead():
+                    self.send_with_preparer(sender)
+                else:
+                    self.send_all(self.prepared(wire=sender.smtp), sender)
         finally:
             sender.close()
             self.report.worker_seconds += time.perf_counter() - started
 
-    def send_due(self, sender):
-        while True:
-            now = timezone.now()
-            ids = self.queue.take(now)
-            if ids:
-                self.send_batch(ids, sender)
+    def send_with_preparer(self, sender):
+        """Claim, load and compose in a thread of their own, up to PREPARED_AHEAD mails
+        ahead: while this thread waits for the server's replies (the socket wait releases
+        the GIL), the next digests are being built, as the anchor of bench/digest.py has
+        them ready. This thread still marks each mail before sending the next."""
+        ahead = queue.Queue(maxsize=PREPARED_AHEAD)
+        preparer = threading.Thread(target=self.prepare_into, args=(ahead, sender.smtp))
+        preparer.start()
+        finished = False
+        try:
+            self.send_all(self.taken_from(ahead, preparer), sender)
+            finished = True
+        finally:
+            self.stop.set()
+            preparer.join(timeout=PREPARER_STOP_TIMEOUT)
+            if preparer.is_alive():
+                log.warning("digest preparer still busy %ss after the stop", PREPARER_STOP_TIMEOUT)
+            if not finished:
+                self.claims_release()
+
+    def prepare_into(self, ahead, wire):
+        """The preparing thread: everything `prepared` yields goes into `ahead`, then
+        _DONE, or the exception that stopped it."""
+        try:
+            with _streaming_reads(), _marks_without_waiting_for_disk():
+                for item in self.prepared(wire=wire):
+                    if item is _DRAINED:
+                        self.drained.clear()
+                    if not self.hand(ahead, item):
+                        return
+                    if item is _DRAINED and not self.wait_drained():
+                        return
+            self.hand(ahead, _DONE)
+        except Exception as exc:
+            self.hand(ahead, exc)
+        finally:
+            db.connection.close()  # the thread's own database connection
+
+    def hand(self, ahead, item):
+        """Put `item` in the bounded queue; False if the sender stopped meanwhile."""
+        while not self.stop.is_set():
+            try:
+                ahead.put(item, timeout=0.5)
+                return True
+            except queue.Full:
                 continue
-            wait = self.next_retry_in(now)
+        return False
+
+    def wait_drained(self):
+        while not self.stop.is_set():
+            if self.drained.wait(0.5):
+                return True
+        return False
+
+    def taken_from(self, ahead, preparer):
+        """The prepared mails, as the preparing thread hands them over."""
+        while True:
+            try:
+                item = ahead.get(timeout=1)
+            except queue.Empty:
+                if not preparer.is_alive():
+                    raise RuntimeError("the digest preparer stopped without a word") from None
+                continue
+            if item is _DONE:
+                return
+            if item is _DRAINED:
+                self.drained.set()  # everything prepared before it is sent and marked
+            elif isinstance(item, Exception):
+                raise item
+            else:
+                yield item
+
+    def send_all(self, items, sender):
+        heartbeat = time.monotonic()
+        for item in items:
+            if item is _DRAINED:
+                continue
+            if time.monotonic() - heartbeat > settings.DIGEST_CLAIM_TIMEOUT / 4:
+                self.claims_refresh()  # a slow server is not a dead worker
+                heartbeat = time.monotonic()
+            self.send_one(item, sender)
+            if self.bar is not None:
+                self.bar.update(1)
+
+    def prepared(self, *, wire):
+        """Each due delivery claimed, loaded and composed (with its bytes for the wire if
+        `wire`), batch after batch; _DRAINED when nothing is due, after which the
+        consumer must have sent and marked everything before it: then retries that came
+        due meanwhile are waited for, or the run ends."""
+        while True:
+            ids = self.queue.take(timezone.now())
+            if ids:
+                yield from self.prepare_batch(ids, wire)
+                continue
+            yield _DRAINED
+            wait = self.next_retry_in(timezone.now())
             if wait is None:
-                break
-            time.sleep(wait)
+                return
+            if self.stop.wait(wait):
+                return
 
     def next_retry_in(self, now):
         """Seconds until a delivery of this period comes due again (a retry, or a claim
@@ -779,21 +891,36 @@ class PeriodSender:
             sent[subscription_id].add(paper_id)
         return deliveries, follows, sent
 
-    def send_batch(self, ids, sender):
+    def prepare_batch(self, ids, wire):
         won, skipped = deliveries_claim(ids=ids, worker=self.worker, kind=self.period.kind)
         self.report.skipped += skipped
         if not won:
             return  # another process has them, or the subscribers left meanwhile
         deliveries, follows, sent = self.load(won)
-        heartbeat = time.monotonic()
         for delivery in deliveries:
-            if time.monotonic() - heartbeat > settings.DIGEST_CLAIM_TIMEOUT / 4:
-                self.claims_refresh()  # a slow server is not a dead worker
-                heartbeat = time.monotonic()
             subscriber = delivery.subscription_id
-            self.send_one(delivery, sender, follows[subscriber], sent[subscriber])
-            if self.bar is not None:
-                self.bar.update(1)
+            yield self.prepare(delivery, follows[subscriber], sent[subscriber], wire)
+
+    def prepare(self, delivery, follows, already_sent, wire):
+        started = time.perf_counter()
+        try:
+            composed, papers, notes = self.compose(delivery, follows, already_sent)
+        except ValueError as exc:  # an address or header that cannot go on the wire
+            return Prepared(delivery, None, (), (), f"cannot compose: {exc}")
+        if composed is not None and wire and composed.to.isascii():
+            # The bytes smtp_sendmail will send: the 8bit form, else the 7bit one.
+            if composed.raw_8bit is None:
+                composed.raw  # noqa: B018 (a cached property, computed here)
+        self.report.compose_seconds += time.perf_counter() - started
+        return Prepared(delivery, composed, papers, notes, "")
+
+    def claims_release(self):
+        """Give back the deliveries claimed and prepared but not sent, for other workers
+        or the next run (not counted as attempts)."""
+        with contextlib.suppress(db.DatabaseError), _writing():
+            Delivery.objects.filter(
+                period=self.period.key, status=Delivery.Status.SENDING, claimed_by=self.worker
+            ).update(status=Delivery.Status.PENDING, attempts=F("attempts") - 1)
 
     def claims_refresh(self):
         with _writing():
@@ -822,21 +949,18 @@ class PeriodSender:
         )
         return composed, [paper for section in sections for paper in section.papers], notes
 
-    def send_one(self, delivery, sender, follows, already_sent):
+    def send_one(self, prepared, sender):
+        delivery, composed, papers, notes, error = prepared
         subscription = delivery.subscription
-        started = time.perf_counter()
-        try:
-            composed, papers, notes = self.compose(delivery, follows, already_sent)
-        except ValueError as exc:  # an address or header that cannot go on the wire
-            delivery_bounce(delivery=delivery, error=f"cannot compose: {exc}")
+        if error:
+            delivery_bounce(delivery=delivery, error=error)
             self.report.bounced += 1
             return
-        composed_at = time.perf_counter()
-        self.report.compose_seconds += composed_at - started
         if composed is None:
             delivery_mark(delivery=delivery, status=Delivery.Status.EMPTY)
             self.report.empty += 1
             return
+        started = time.perf_counter()
         try:
             sender.send(composed)
         except SmtpUnavailable:
@@ -854,7 +978,7 @@ class PeriodSender:
                 self.report.retried += 1
             return
         finally:
-            self.report.send_seconds += time.perf_counter() - composed_at
+            self.report.send_seconds += time.perf_counter() - started
         delivery_mark_sent(
             delivery=delivery,
             message_id=composed.headers["Message-ID"],
