@@ -399,13 +399,15 @@ def samples_main(day, out):
 
 
 class Postgres:
-    """A throwaway database on the server of DATABASE_URL, dropped afterwards."""
+    """A throwaway database on the server of DATABASE_URL, dropped afterwards; or, with
+    `name` (--workdir), one kept for the next run."""
 
-    def __init__(self, url):
+    def __init__(self, url, name=None):
         from urllib.parse import urlsplit
 
         self.url = url
-        self.name = f"dp_bench_digest_{os.getpid()}"
+        self.keep = name is not None
+        self.name = name or f"dp_bench_digest_{os.getpid()}"
         self.bench_url = urlsplit(url)._replace(path=f"/{self.name}").geturl()
 
     def admin(self, sql):
@@ -415,20 +417,40 @@ class Postgres:
             conn.execute(sql)
 
     def __enter__(self):
-        self.admin(f"CREATE DATABASE {self.name}")
+        import psycopg
+
+        try:
+            self.admin(f"CREATE DATABASE {self.name}")
+        except psycopg.errors.DuplicateDatabase:
+            if not self.keep:
+                raise
         return self.bench_url
 
     def __exit__(self, *exc):
-        self.admin(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
+        if not self.keep:
+            self.admin(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
 
 
-def bench_database(ctx, args, label, port, count, sink_pid):
+def bench_database(ctx, args, label, port, count, sink_pid, marker):
     print(f"--- {label}")
-    papers, featured, follows, setup = in_child(ctx, setup_main, args.day, args.subscribers, DATA)
+    wanted = {"day": args.day, "subscribers": args.subscribers}
+    if marker.exists() and json.loads(marker.read_text())["wanted"] == wanted:
+        papers, featured, follows, setup = json.loads(marker.read_text())["setup"]
+        in_child(ctx, reset_main)
+        print(f"setup: reused from {marker.parent} (built in {setup:.1f} s)")
+    else:
+        papers, featured, follows, setup = in_child(
+            ctx, setup_main, args.day, args.subscribers, DATA
+        )
+        marker.write_text(
+            json.dumps({"wanted": wanted, "setup": [papers, featured, follows, setup]})
+        )
     print(
         f"setup: {papers} papers of {args.day} ({featured} featured), "
-        f"{args.subscribers} subscribers with {follows} follows, in {setup:.1f} s"
+        f"{args.subscribers} subscribers with {follows} follows"
     )
+    if args.setup_only:
+        return
     messages = in_child(ctx, samples_main, args.day)
     # The anchor sends half its mails before ours and half after: on a shared machine the
     # load drifts, and one side timed in a quieter spell would skew the ratio.
@@ -515,6 +537,16 @@ def main():
         help="default: both when DATABASE_URL is set, else sqlite",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument(
+        "--workdir",
+        help="keep the databases in DIR (PostgreSQL: a database named after it) and reuse "
+        "them when a later run asks for the same --subscribers and --day",
+    )
+    parser.add_argument(
+        "--setup-only",
+        action="store_true",
+        help="build the databases and stop (with --workdir: a later timed run skips the setup)",
+    )
     parser.add_argument("--profile", help="write a cProfile of each sending process to FILE.N")
     real_data.add_option(parser)
     args = parser.parse_args()
@@ -533,7 +565,12 @@ def main():
     global DATA
     DATA = real_data.require(args.data, f"{real_data.HF_DAYS}/{args.day}.json", real_data.LISTINGS)
 
-    workdir = Path(tempfile.mkdtemp(prefix="dp-bench-digest-"))
+    if args.workdir:
+        workdir = Path(args.workdir).resolve()
+        workdir.mkdir(parents=True, exist_ok=True)
+        args.keep = True
+    else:
+        workdir = Path(tempfile.mkdtemp(prefix="dp-bench-digest-"))
     port = free_port()
     os.environ.update(
         DJANGO_SETTINGS_MODULE="dailypapers.settings",
@@ -552,14 +589,18 @@ def main():
     try:
         if args.database in ("sqlite", "both"):
             os.environ["DAILYPAPERS_DATA_DIR"] = str(workdir / "sqlite")
-            bench_database(ctx, args, "SQLite (file, WAL)", port, count, sink.pid)
+            bench_database(
+                ctx, args, "SQLite (file, WAL)", port, count, sink.pid, workdir / "sqlite.json"
+            )
         if args.database in ("postgres", "both"):
             os.environ["DAILYPAPERS_DATA_DIR"] = str(workdir / "postgres")
             os.environ["DAILYPAPERS_SEARCH_DIR"] = str(workdir / "search-postgres")
-            with Postgres(database_url) as url:
+            kept = f"dp_bench_digest_{workdir.name}".replace("-", "_") if args.workdir else None
+            with Postgres(database_url, kept) as url:
                 os.environ["DATABASE_URL"] = url
                 try:
-                    bench_database(ctx, args, "PostgreSQL", port, count, sink.pid)
+                    marker = workdir / "postgres.json"
+                    bench_database(ctx, args, "PostgreSQL", port, count, sink.pid, marker)
                 finally:
                     os.environ.pop("DATABASE_URL")
         print(f"load average {os.getloadavg()[0]:.1f} at the end")

@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from dailypapers.digests import sending
 from dailypapers.digests.models import Delivery, SentPaper, Subscription
 from dailypapers.digests.sending import (
     delivery_claim,
@@ -208,6 +209,59 @@ def test_it_stops_without_burning_attempts_when_the_server_is_down(
     assert "cannot connect" in report.aborted
     delivery = Delivery.objects.get()
     assert (delivery.status, delivery.attempts) == ("pending", 0)
+
+
+@pytest.fixture
+def preparers(monkeypatch):
+    """How many preparing threads ran (composing ahead of the sending thread)."""
+    started = []
+    prepare_into = sending.PeriodSender.prepare_into
+
+    def counted(self, *args):
+        started.append(self.worker)
+        return prepare_into(self, *args)
+
+    monkeypatch.setattr(sending.PeriodSender, "prepare_into", counted)
+    return started
+
+
+@pytest.mark.django_db(transaction=True)  # committed rows: a preparing thread can see them
+def test_it_composes_ahead_in_a_thread_and_still_retries_and_marks_each_digest(
+    smtp, load_day, subscriber, preparers
+):
+    load_day("2025-12-30", limit=5)
+    addresses = [f"s{n}@example.org" for n in range(6)]
+    for address in addresses:
+        subscriber(address)
+    smtp.rcpt_replies["s1@example.org"] = ["451 4.3.0 try again later", "421 4.7.0 busy"]
+    smtp.drop_on_mail = {3}
+
+    report = digest_send(today=TUE, workers=1)
+
+    # An in-memory SQLite database is private to its connection: no thread there.
+    assert len(preparers) == (1 if sending._can_prepare_ahead() else 0)
+    assert sorted(m.to for m in smtp.received) == addresses
+    assert report.sent == 6 and report.retried == 3
+    for delivery in Delivery.objects.all():
+        assert delivery.status == "sent"
+        assert SentPaper.objects.filter(delivery=delivery).count() == delivery.num_papers > 0
+    assert Delivery.objects.get(subscription__email="s1@example.org").attempts == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_gives_back_the_digests_composed_ahead_when_the_server_is_down(
+    smtp, load_day, subscriber, settings, preparers
+):
+    load_day("2025-12-30", limit=3)
+    for n in range(4):
+        subscriber(f"s{n}@example.org")
+    settings.MAILERS["default"]["OPTIONS"]["port"] = 1  # nothing listens there
+    report = digest_send(today=TUE, workers=1)
+    assert "cannot connect" in report.aborted
+    assert len(preparers) == (1 if sending._can_prepare_ahead() else 0)
+    rows = Delivery.objects.values_list("status", "attempts", "claimed_by")
+    assert sorted(status for status, _, _ in rows) == ["pending"] * 4
+    assert [attempts for _, attempts, _ in rows] == [0] * 4
 
 
 def test_it_skips_a_subscriber_who_unsubscribed_after_planning(smtp, load_day, subscriber):

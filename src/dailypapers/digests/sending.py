@@ -736,6 +736,9 @@ class PeriodSender:
                     self.send_with_preparer(sender)
                 else:
                     self.send_all(self.prepared(wire=sender.smtp), sender)
+        except BaseException:
+            self.claims_release()
+            raise
         finally:
             sender.close()
             self.report.worker_seconds += time.perf_counter() - started
@@ -748,17 +751,13 @@ class PeriodSender:
         ahead = queue.Queue(maxsize=PREPARED_AHEAD)
         preparer = threading.Thread(target=self.prepare_into, args=(ahead, sender.smtp))
         preparer.start()
-        finished = False
         try:
             self.send_all(self.taken_from(ahead, preparer), sender)
-            finished = True
         finally:
             self.stop.set()
             preparer.join(timeout=PREPARER_STOP_TIMEOUT)
             if preparer.is_alive():
                 log.warning("digest preparer still busy %ss after the stop", PREPARER_STOP_TIMEOUT)
-            if not finished:
-                self.claims_release()
 
     def prepare_into(self, ahead, wire):
         """The preparing thread: everything `prepared` yields goes into `ahead`, then
@@ -915,8 +914,8 @@ class PeriodSender:
         return Prepared(delivery, composed, papers, notes, "")
 
     def claims_release(self):
-        """Give back the deliveries claimed and prepared but not sent, for other workers
-        or the next run (not counted as attempts)."""
+        """After an error that stops this sender: give back the deliveries it claimed but
+        did not send, for other workers or the next run (not counted as attempts)."""
         with contextlib.suppress(db.DatabaseError), _writing():
             Delivery.objects.filter(
                 period=self.period.key, status=Delivery.Status.SENDING, claimed_by=self.worker
