@@ -4,8 +4,11 @@
   constraint makes a second run, a second worker or a restart find the same rows.
 - claim: a conditional UPDATE (pending and due, or claimed by a worker that has been
   silent for DIGEST_CLAIM_TIMEOUT) that only one worker can win.
+- prepare: a thread per connection claims, loads and composes up to PREPARED_AHEAD mails
+  ahead, so that composing overlaps the wait for the server's replies.
 - send over one SMTP connection from MAILERS["default"], then mark sent and record the
-  papers in the same transaction, so they are never sent to this subscriber again.
+  papers in the same transaction, so they are never sent to this subscriber again; the
+  mark is written before the next mail is sent.
 
 A transient failure (4xx, dropped connection, timeout) puts the row back with a doubling
 delay; a permanent one (5xx) marks it bounced and counts towards the subscription's
