@@ -16,6 +16,7 @@ The n-grams' document frequencies come from a random sample of the corpus (hashe
 memory stays fixed), refreshed every few hours per process.
 """
 
+import functools
 import math
 import random
 import threading
@@ -154,11 +155,9 @@ def shared_phrases(paper, other):
     inside a phrase already chosen is not repeated."""
     from sklearn.utils import murmurhash3_32
 
-    analyze = _vectorizer().build_analyzer()
-    common = set(analyze(f"{paper.title} {paper.abstract}")) & set(
-        analyze(f"{other.title} {other.abstract}")
+    common = _phrases(f"{paper.title} {paper.abstract}") & _phrases(
+        f"{other.title} {other.abstract}"
     )
-    common = {term for term in common if not term.isdigit() and len(term) > 2}
     counts, _ = document_frequencies()
 
     def rarity(term):  # rarer first; among equally rare, the longer phrase
@@ -173,6 +172,13 @@ def shared_phrases(paper, other):
     return chosen
 
 
+@functools.lru_cache(maxsize=256)
+def _phrases(text):
+    """The text's words and phrases (1-3 words) that can be a reason. Cached: a page asks
+    for the same paper's against each of its ~20 related papers."""
+    return frozenset(t for t in _analyzer()(text) if not t.isdigit() and len(t) > 2)
+
+
 def reason(paper, other):
     """Why `other` is related to `paper`: the phrases they share, else closeness in meaning."""
     shared = shared_phrases(paper, other)
@@ -185,6 +191,12 @@ def reason(paper, other):
 
 _df_lock = threading.Lock()
 _df = {"pks": [], "counts": None, "df": None, "docs": 0, "at": 0.0}
+
+
+@functools.cache
+def _analyzer():
+    """The vectorizer's analyzer, built once (each build re-checks the stop-word list)."""
+    return _vectorizer().build_analyzer()
 
 
 def _vectorizer():
