@@ -2,7 +2,8 @@
 (a linear SVM on tf-idf of the member's liked papers), in one run.
 
 Corpus: the Hugging Face daily papers in ../shared/data (the related_quality.py database).
-Simulated members (seeded), two kinds, reported apart:
+Simulated members, two kinds, reported apart (they and the random sample of papers are
+seeded: two runs give one figure):
   one-keyword  each follows one HF ai_keyword held by 12..200 papers; their likes are
                those papers.
   mixed        each has 2-3 interests, each an ai_keyword (as above) or an author with
@@ -33,6 +34,7 @@ import related_quality as rq
 import search_quality as sq
 
 K = 10
+SEED = 11  # members, their held-out likes, the random sample of papers
 KEYWORD_PAPERS = (12, 200)  # an ai_keyword held by this many papers is an interest
 AUTHOR_PAPERS = (8, 60)  # an author with this many papers is an interest
 
@@ -56,7 +58,8 @@ def svm_anchor(rows):
 
     def recommend(liked):
         labels = [1 if pid in liked else 0 for pid in ids]
-        model = LinearSVC(class_weight="balanced", C=0.01, max_iter=10000).fit(matrix, labels)
+        model = LinearSVC(class_weight="balanced", C=0.01, max_iter=10000, random_state=0)
+        model.fit(matrix, labels)
         order = (-model.decision_function(matrix)).argsort()
         return [ids[i] for i in order if ids[i] not in liked][:K]
 
@@ -118,8 +121,12 @@ def main():
     from django.core.cache import cache
 
     from dailypapers.papers.models import Paper, Vote
-    from dailypapers.search import recommend_for
+    from dailypapers.search import recommend_for, related
 
+    # The random sample (document frequencies, the SVM's random negatives) drawn the same
+    # way each run: two runs give one figure.
+    related.SAMPLE_SEED = SEED
+    related.forget_frequencies()
     pool = interests(keywords, authors)
     print(f"interests: {len(pool['keyword'])} ai_keywords with {KEYWORD_PAPERS[0]}-"
           f"{KEYWORD_PAPERS[1]} papers, {len(pool['author'])} authors with "
@@ -131,7 +138,9 @@ def main():
     User = get_user_model()
     uncached, cached, example = [], [], None
     cache.clear()
-    for n, (kind, _, liked, held_out) in enumerate(members(pool, args.members, random.Random(11))):
+    for n, (kind, _, liked, held_out) in enumerate(
+        members(pool, args.members, random.Random(SEED))
+    ):
         user, _ = User.objects.get_or_create(username=f"bench-member-{n}")
         Vote.objects.filter(user=user).delete()
         Vote.objects.bulk_create([Vote(user=user, paper_id=pk_of[pid]) for pid in liked])

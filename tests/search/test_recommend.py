@@ -97,16 +97,18 @@ def test_it_recommends_the_authors_a_member_keeps_liking(load_real_papers, alice
     assert all(r.reason.startswith("By Fei Huang: you liked 5 of their 9 papers") for r in theirs)
 
 
-def test_a_prolific_co_author_met_twice_is_not_followed(monkeypatch):
-    papers = {"Ada": 4, "Bo": 40, "Cy": 1}  # each author's papers in the index
+def test_a_prolific_co_author_counts_little_and_one_met_twice_not_at_all(monkeypatch):
+    papers = {"Ada": 4, "Bo": 40, "Cy": 1, "Dee": 3}  # each author's papers in the index
     monkeypatch.setattr(recommend, "_papers_by", lambda name: (papers[name], [name]))
+    ada_bo = {"ada": "Ada", "bo": "Bo"}
     interest = recommend.AuthorInterest(
-        [{"ada": "Ada", "bo": "Bo"}, {"ada": "Ada", "bo": "Bo"}, {"ada": "Ada", "cy": "Cy"}]
+        [ada_bo, ada_bo, {**ada_bo, "dee": "Dee"}, {"dee": "Dee", "cy": "Cy"}]
     )
-    assert interest.candidates(5) == ["Ada", "Bo"]  # Cy: one liked paper says nothing
+    assert interest.candidates(5) == ["Ada", "Bo"]  # Dee: 2 liked papers, Cy: 1
     bonus, why = interest.best({"bo": "Bo", "ada": "Ada"})
     assert (bonus, why) == (pytest.approx(3 / 6), ("Ada", 3, 4))  # 3 of 4 liked, +2 prior
-    assert interest.best({"bo": "Bo"})[0] == pytest.approx(2 / 42)
+    assert interest.best({"bo": "Bo"})[0] == pytest.approx(3 / 42)
+    assert interest.best({"dee": "Dee"}) == (0.0, None)
     assert interest.best({"cy": "Cy"}) == (0.0, None)
 
 
@@ -125,3 +127,23 @@ def test_it_counts_an_authors_visible_papers_from_their_author_links(
         total, newest = recommend._papers_by("Fei Huang")
     assert total == 8
     assert newest == [p.pk for p in reversed(theirs[:-1])]
+
+
+def test_a_seeded_sample_gives_the_same_picks_in_a_fresh_process(pruning_fan, alice, monkeypatch):
+    """bench/recommend_quality.py seeds the random sample so two runs give one figure: a
+    new draw (as in a new process) with the same seed must not change the picks."""
+    from django.core.cache import cache
+
+    from dailypapers.search import related
+
+    monkeypatch.setattr(related, "SAMPLE_SEED", 3)
+    monkeypatch.setattr(related, "DF_SAMPLE", 30)  # fewer than the papers: a real draw
+    runs = []
+    for _ in range(2):
+        related.forget_frequencies()
+        cache.clear()
+        sample = related.corpus_sample()["pks"]
+        runs.append((sample, [r.paper.pk for r in recommend_for(alice, limit=10)]))
+    related.forget_frequencies()
+    assert runs[0][0] and len(runs[0][1]) == 10
+    assert runs[0] == runs[1]

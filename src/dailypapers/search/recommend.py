@@ -26,7 +26,9 @@ REASON_PHRASES = 2
 # A paper by an author the member keeps liking gets AUTHOR_BONUS x the share of that
 # author's papers they liked (AuthorInterest) added to the SVM's score.
 AUTHOR_BONUS = 0.5
-AUTHOR_MIN_LIKES = 2
+# A person liked 3 times is followed; twice is often a co-author met among the papers
+# liked for their topic (bench/recommend_quality.py: 3 over 2 gained on both member kinds).
+AUTHOR_MIN_LIKES = 3
 AUTHOR_PRIOR = 2  # papers added to an author's count: 2 of 2 liked is a share of 0.5
 AUTHORS_CHECKED = 30  # the most liked authors whose papers are counted (a query each)
 AUTHOR_PAPERS = 30  # the newest papers of each followed author join the candidates
@@ -136,7 +138,7 @@ class MemberModel:
         labels = [1] * len(liked) + [0] * (len(disliked) + len(keep))
         if not liked or len(labels) == len(liked):
             raise ValueError("the model needs liked papers and other papers")
-        self.svm = LinearSVC(class_weight="balanced", C=SVM_C, max_iter=10000)
+        self.svm = LinearSVC(class_weight="balanced", C=SVM_C, max_iter=10000, random_state=0)
         self.svm.fit(vstack(parts).tocsr(), labels)
 
     def features(self, texts):

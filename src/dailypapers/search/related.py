@@ -42,6 +42,7 @@ POOL_BY_MEANING = 30  # vector candidates added to them
 NGRAMS = (1, 3)  # 1-3 word n-grams: 1-2 scored 0.177, 1-3 0.183 on the bench
 DF_SAMPLE = 2000  # random papers whose n-grams estimate document frequencies
 DF_MAX_AGE = 6 * 3600  # seconds before a process draws a new sample
+SAMPLE_SEED = None  # None: a new sample each draw; benches set a number to repeat a figure
 HASH_BUCKETS = 2**20
 ABSTRACT_CHARS = 1500
 MEANING_WEIGHT = 0.0  # as the embedder reads: the cost of the stage grows with the text
@@ -216,7 +217,7 @@ def _sample(count):
     if bounds["low"] is None:
         return [], []
     span = range(bounds["low"], bounds["high"] + 1)
-    picks = random.Random().sample(span, min(count, len(span)))
+    picks = random.Random(SAMPLE_SEED).sample(span, min(count, len(span)))
     rows = Paper.objects.visible().filter(pk__in=picks).values_list("pk", "title", "abstract")
     return [pk for pk, _, _ in rows], [f"{t} {a[:ABSTRACT_CHARS]}" for _, t, a in rows]
 
