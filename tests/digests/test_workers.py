@@ -19,8 +19,11 @@ from aiosmtpd.controller import Controller
 from tests.conftest import REPO, SAMPLE_DATA
 from tests.digests.conftest import free_port
 
-SUBSCRIBERS = 150
-KILL_AT = 40  # the MAIL FROM at which the worker sending it is killed
+# Six batches of 50: a worker claims up to a batch ahead of what it sends (its preparing
+# thread), so with fewer, the first worker up could hold most of the day before the
+# second had started.
+SUBSCRIBERS = 300
+KILL_AT = 120  # the MAIL FROM at which the worker sending it is killed
 
 SEED = r"""
 import datetime as dt, json, sys
