@@ -186,3 +186,47 @@ def test_common_words_rank_papers_but_do_not_select_them(tantivy_engine, paper):
     assert total == 26 and hits[0].pk == pruned.pk
     hits, total = engine.search(parsed, keyword.Filters(), limit=1)
     assert total == 1 and [hit.pk for hit in hits] == [pruned.pk]
+
+
+def test_a_paper_holding_the_querys_words_side_by_side_ranks_first(tantivy_engine, paper):
+    """Proximity: the same words, each once; the paper that holds them as the query has
+    them ("chain of thought", "reward model") ranks above the one that scatters them, which
+    plain BM25 puts first (its text is shorter)."""
+    from dailypapers.search import keyword
+    from dailypapers.search.query import parse
+
+    together = paper(
+        title="Sampling study",
+        abstract="We sample a chain of thought and score it with a reward model, on maths.",
+    )
+    apart = paper(title="Sampling study", abstract="The thought of a model: a reward chain.")
+    for number in range(20):  # the words are rare, as in a real corpus
+        paper(title=f"Graph coloring, part {number}", abstract="On planar graphs.")
+    engine = keyword.get_index()
+
+    def ranked(boost):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(keyword, "PROXIMITY_BOOST", boost)
+            hits, _ = engine.search(
+                parse("chain of thought reward model"), keyword.Filters(), limit=2
+            )
+        return [hit.pk for hit in hits]
+
+    assert ranked(0.0) == [apart.pk, together.pk]
+    assert ranked(1.0) == [together.pk, apart.pk]
+
+
+def test_only_the_best_candidates_are_read_for_the_proximity_bonus(
+    tantivy_engine, paper, monkeypatch
+):
+    from dailypapers.search import keyword
+    from dailypapers.search.query import parse
+
+    for number in range(5):
+        paper(title=f"Paper {number}", abstract=f"Chain of thought, part {number}.")
+    read = []
+    texts = keyword._texts
+    monkeypatch.setattr(keyword, "_texts", lambda pks: read.append(len(pks)) or texts(pks))
+    monkeypatch.setattr(keyword, "PROXIMITY_POOL", 3)
+    hits, _ = keyword.get_index().search(parse("chain of thought"), keyword.Filters(), limit=5)
+    assert read == [3] and len(hits) == 5

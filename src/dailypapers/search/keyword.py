@@ -39,6 +39,8 @@ MAX_COVERAGE_WORDS = 24
 # The coverage bonus is computed on this many of the best plain matches (second stage): in
 # the tantivy query it cost 4x a plain union at 1M papers (it scored every title).
 RESCORE_POOL = 300
+PROXIMITY_POOL = 30  # the best of those that get the bonus of the query's pairs (Proximity)
+PROXIMITY_BOOST = 1.0  # a pair of adjacent query words held side by side: its rarer idf x this
 # Words in more than this share of the papers ("model", "learning") do not decide which
 # papers match, only how they rank: tantivy-py scores every document of every posting
 # list (no top-k pruning), and one such word costs ~10 ms at 1M papers (build_query).
@@ -138,6 +140,7 @@ def _analyzers():
 
 
 ANALYZERS = _analyzers()
+STOP_STEMS = frozenset(stem for word in STOPWORDS for stem in ANALYZERS["en"].analyze(word))
 FIELD_ANALYZER = {"title": "en", "abstract": "en", "text": "en", "authors": "names"}
 
 
@@ -303,7 +306,10 @@ class KeywordIndex:
         scores = [score if sort != "newest" else 0.0 for score, _ in result.hits]
         hits = [Hit(pk=pk, score=float(sc)) for pk, sc in zip(pks, scores, strict=True)]
         if coverage:
-            hits = coverage.rescore(hits)[: max(1, limit)]
+            hits = coverage.rescore(hits)
+            if proximity := Proximity.of(parsed, searcher):
+                hits = proximity.rescore(hits)
+            hits = hits[: max(1, limit)]
         return hits, result.count
 
     def build_query(self, parsed: ParsedQuery, filters: Filters, *, narrow=True):
@@ -662,6 +668,63 @@ class TitleCoverage:
         # a fuzzy match scores a constant, as tantivy's fuzzy queries do.
         norm = (BM25_K1 + 1) / (1 + BM25_K1 * (1 - BM25_B + BM25_B * relative_length))
         return COVERAGE_BOOST * (norm * sum(self.idf[word] for word in exact) + fuzzy)
+
+
+class Proximity:
+    """A bonus for papers whose text holds two of the query's adjacent words side by side
+    ("chain of thought", "low-rank adaptation"; stop words left out of both): a paper that
+    holds the query's phrases is about them, one that holds its words apart may only
+    mention them. Each pair counts its rarer word's idf.
+
+    For the best PROXIMITY_POOL candidates only, from their text in the database: a known
+    item that the bonus can lift is among them. As phrase queries in tantivy, this cost
+    0.4-2 ms a pair at 1M papers; this way ~0.1 ms a paper."""
+
+    def __init__(self, pairs):
+        self.pairs = pairs  # {(stem, next stem): weight}
+
+    @classmethod
+    def of(cls, parsed: ParsedQuery, searcher):
+        if not PROXIMITY_BOOST:
+            return None
+        stems = _stems(" ".join(c.text for c in parsed.should if not c.expansion and not c.field))
+        docs = max(1, searcher.num_docs)
+        idf = {stem: _idf(searcher.doc_freq("text", stem), docs) for stem in set(stems)}
+        pairs = {
+            (first, second): PROXIMITY_BOOST * min(idf[first], idf[second])
+            for first, second in zip(stems, stems[1:], strict=False)
+            if first != second
+        }
+        return cls(pairs) if pairs else None
+
+    def rescore(self, hits):
+        """The hits with their bonus added, best first."""
+        head = hits[:PROXIMITY_POOL]
+        texts = dict(_texts([hit.pk for hit in head]))
+        rescored = []
+        for hit in head:
+            stems = _stems(texts.get(hit.pk, ""))
+            held = set(zip(stems, stems[1:], strict=False))
+            bonus = sum(weight for pair, weight in self.pairs.items() if pair in held)
+            rescored.append(Hit(pk=hit.pk, score=hit.score + bonus, titled=hit.titled))
+        rescored.sort(key=lambda hit: hit.score, reverse=True)
+        return rescored + hits[PROXIMITY_POOL:]
+
+
+def _stems(text):
+    """The text's stems as the index makes them, stop words left out."""
+    return [stem for stem in ANALYZERS["en"].analyze(text) if stem not in STOP_STEMS]
+
+
+def _texts(pks):
+    """[(pk, title and abstract)] of the papers."""
+    if not pks:
+        return []
+    marks = ", ".join(["%s"] * len(pks))
+    sql = f"SELECT id, title || ' ' || abstract FROM {Paper._meta.db_table} WHERE id IN ({marks})"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, pks)
+        return cursor.fetchall()
 
 
 def _length(title):
