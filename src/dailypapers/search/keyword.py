@@ -703,7 +703,7 @@ class Proximity:
         texts = dict(_texts([hit.pk for hit in head]))
         rescored = []
         for hit in head:
-            stems = _stems(texts.get(hit.pk, ""))
+            stems = _stems(texts.get(hit.pk) or "")
             held = set(zip(stems, stems[1:], strict=False))
             bonus = sum(weight for pair, weight in self.pairs.items() if pair in held)
             rescored.append(Hit(pk=hit.pk, score=hit.score + bonus, titled=hit.titled))
@@ -721,7 +721,8 @@ def _texts(pks):
     if not pks:
         return []
     marks = ", ".join(["%s"] * len(pks))
-    sql = f"SELECT id, title || ' ' || abstract FROM {Paper._meta.db_table} WHERE id IN ({marks})"
+    table = Paper._meta.db_table
+    sql = f"SELECT id, title || ' ' || coalesce(abstract, '') FROM {table} WHERE id IN ({marks})"
     with connection.cursor() as cursor:
         cursor.execute(sql, pks)
         return cursor.fetchall()

@@ -228,7 +228,7 @@ class PostgresKeywordIndex:
             cursor.execute(sql, values)
             rows = cursor.fetchall()
         hits = [Hit(pk=pk, score=float(score), titled=titled) for pk, score, titled, _ in rows]
-        if not newest and keyword.PROXIMITY_BOOST:
+        if not newest and weights and keyword.PROXIMITY_BOOST:
             hits = self._proximity(hits, words, weights)[: max(1, limit)]
         return hits, rows[0][3] if rows else 0
 
