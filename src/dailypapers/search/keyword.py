@@ -681,20 +681,33 @@ class Proximity:
     0.4-2 ms a pair at 1M papers; this way ~0.1 ms a paper."""
 
     def __init__(self, pairs):
-        self.pairs = pairs  # {(stem, next stem): weight}
+        self.pairs = pairs  # [({(stem, next stem), ...: either form of the pair}, weight)]
 
     @classmethod
     def of(cls, parsed: ParsedQuery, searcher):
+        """An acronym typed ("LMs") also pairs through its long form ("diffusion language"),
+        as the engine scores both forms as one word."""
         if not PROXIMITY_BOOST:
             return None
-        stems = _stems(" ".join(c.text for c in parsed.should if not c.expansion and not c.field))
+        long_forms = {}
+        for clause in parsed.should:
+            if clause.expansion and clause.of and (stems := _stems(clause.text)):
+                long_forms.setdefault(clause.of, []).append((stems[0], stems[-1]))
+        words = []  # [(stem, [(first stem, last stem) of each form])]
+        for clause in parsed.should:
+            if clause.expansion or clause.field:
+                continue
+            stems = _stems(clause.text)
+            extra = long_forms.get(clause.text, []) if len(stems) == 1 else []
+            words += [(stem, [(stem, stem), *extra]) for stem in stems]
         docs = max(1, searcher.num_docs)
-        idf = {stem: _idf(searcher.doc_freq("text", stem), docs) for stem in set(stems)}
-        pairs = {
-            (first, second): PROXIMITY_BOOST * min(idf[first], idf[second])
-            for first, second in zip(stems, stems[1:], strict=False)
+        idf = {stem: _idf(searcher.doc_freq("text", stem), docs) for stem, _ in words}
+        pairs = [
+            ({(a[1], b[0]) for a in first_forms for b in second_forms},
+             PROXIMITY_BOOST * min(idf[first], idf[second]))
+            for (first, first_forms), (second, second_forms) in zip(words, words[1:], strict=False)
             if first != second
-        }
+        ]  # fmt: skip
         return cls(pairs) if pairs else None
 
     def rescore(self, hits):
@@ -705,7 +718,7 @@ class Proximity:
         for hit in head:
             stems = _stems(texts.get(hit.pk) or "")
             held = set(zip(stems, stems[1:], strict=False))
-            bonus = sum(weight for pair, weight in self.pairs.items() if pair in held)
+            bonus = sum(weight for forms, weight in self.pairs if forms & held)
             rescored.append(Hit(pk=hit.pk, score=hit.score + bonus, titled=hit.titled))
         rescored.sort(key=lambda hit: hit.score, reverse=True)
         return rescored + hits[PROXIMITY_POOL:]
