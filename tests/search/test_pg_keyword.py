@@ -3,7 +3,7 @@
 import pytest
 from django.db import connection
 
-from dailypapers.search import keyword, pg, tasks
+from dailypapers.search import pg, tasks
 from dailypapers.search.keyword import Filters
 from dailypapers.search.query import parse
 
@@ -137,24 +137,3 @@ def test_a_bulk_index_renews_the_planners_statistics(keyword_only, make_paper, m
     assert not pg.analyze_after_bulk(2)  # under a tenth of the papers: autovacuum's
     hits, total = search('au:"Grace Hopper"')
     assert (total, sorted(h.pk for h in hits)) == (5, sorted(p.pk for p in few))
-
-
-def test_a_paper_holding_the_querys_words_side_by_side_ranks_first(
-    keyword_only, paper, monkeypatch
-):
-    """As in the tantivy engine (keyword.Proximity): the same words, each once; plain BM25
-    puts the paper that scatters them first (it holds "reward" twice)."""
-    together = paper(
-        title="Sampling study", abstract="A chain of thought scored by a reward model."
-    )
-    apart = paper(
-        title="Sampling study", abstract="The thought of a model: a reward chain, rewarded."
-    )
-    for number in range(20):  # the words are rare, as in a real corpus
-        paper(title=f"Graph coloring, part {number}", abstract="On planar graphs.")
-    pg.PostgresKeywordIndex().refresh_statistics()
-    hits, _ = search("chain of thought reward model", limit=1)
-    assert [hit.pk for hit in hits] == [together.pk]
-    monkeypatch.setattr(keyword, "PROXIMITY_BOOST", 0.0)
-    hits, _ = search("chain of thought reward model", limit=2)
-    assert [hit.pk for hit in hits] == [apart.pk, together.pk]

@@ -16,12 +16,10 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
-from . import keyword
 from .keyword import (
     BM25_K1,
     EXPANSION_BOOST,
     MIN_COVERAGE_WORDS,
-    PROXIMITY_POOL,
     RESCORE_POOL,
     STOPWORDS,
     TITLE_COVERAGE,
@@ -114,36 +112,6 @@ class PostgresKeywordIndex:
                 return hits, total
         return self._search(parsed, filters, terms, ranked, limit, sort)
 
-    def _proximity(self, hits, words, weights):
-        """The hits with keyword.Proximity's bonus on the best PROXIMITY_POOL: each pair of
-        the query's adjacent lexemes that a paper holds as the query does (its stop words'
-        places kept) adds the rarer one's weight."""
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT lexeme, unnest(positions) AS at FROM unnest(to_tsvector('english', %s)) "
-                "ORDER BY at",
-                [words],
-            )
-            pairs = _pairs(cursor.fetchall(), weights)
-            head = hits[:PROXIMITY_POOL]
-            if not pairs or not head:
-                return hits
-            cursor.execute(
-                """
-                SELECT d.paper_id, sum(q.weight) FROM search_pgdocument d
-                CROSS JOIN unnest(%s::tsquery[], %s::float8[]) AS q(query, weight)
-                WHERE d.paper_id = ANY(%s) AND d.document @@ q.query GROUP BY d.paper_id
-                """,
-                [list(pairs), list(pairs.values()), [hit.pk for hit in head]],
-            )
-            bonus = dict(cursor.fetchall())
-        rescored = [
-            Hit(pk=hit.pk, score=hit.score + bonus.get(hit.pk, 0.0), titled=hit.titled)
-            for hit in head
-        ]
-        rescored.sort(key=lambda hit: hit.score, reverse=True)
-        return rescored + hits[PROXIMITY_POOL:]
-
     def _search(self, parsed, filters, terms, selecting, limit, sort):
         """Two stages, as in the tantivy engine. The GIN indexes find the papers that hold
         a selecting word, in the text or also in the title, and sum those words' weights;
@@ -222,14 +190,12 @@ class PostgresKeywordIndex:
             [lexeme in selects for lexeme in weights],
             *found_params, *params, max(limit, RESCORE_POOL),
             sum(weights.values()) or 1.0, words, needed, needed, typed, needed, short,
-            max(1, limit, 0 if newest else PROXIMITY_POOL),
+            max(1, limit),
         ]  # fmt: skip
         with connection.cursor() as cursor:
             cursor.execute(sql, values)
             rows = cursor.fetchall()
         hits = [Hit(pk=pk, score=float(score), titled=titled) for pk, score, titled, _ in rows]
-        if not newest and weights and keyword.PROXIMITY_BOOST:
-            hits = self._proximity(hits, words, weights)[: max(1, limit)]
         return hits, rows[0][3] if rows else 0
 
     def _conditions(self, parsed, filters):
@@ -376,17 +342,6 @@ def _first_stage(parsed, terms, weights, words):
     # The few titles found this way all go on to the second stage.
     sql += "UNION ALL SELECT paper_id, %s FROM search_pgdocument WHERE lower(title) %% lower(%s)"
     return sql, [sum(weights.values()), words]
-
-
-def _pairs(lexemes, weights):
-    """{tsquery of two adjacent lexemes at their distance: weight} from [(lexeme, position)]
-    in order."""
-    pairs = {}
-    for (first, at), (second, then) in zip(lexemes, lexemes[1:], strict=False):
-        if first != second and first in weights and second in weights:
-            query = f"{_tsquery(first)} <{then - at}> {_tsquery(second)}"
-            pairs[query] = keyword.PROXIMITY_BOOST * min(weights[first], weights[second])
-    return pairs
 
 
 def _tsquery(lexeme):
