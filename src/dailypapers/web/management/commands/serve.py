@@ -103,6 +103,9 @@ class Command(BaseCommand):
             backpressure=64,  # requests queue in the kernel, not in a worker's memory
             log_enabled=False,
             respawn_failed_workers=True,
+            # A stop that reaches a worker while it still loads the app (wsgi.py opens
+            # search, seconds) is lost, and granian would wait for that worker forever.
+            workers_kill_timeout=10,
         ).serve()
 
     def serve_waitress(self, options):
