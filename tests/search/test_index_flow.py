@@ -2,9 +2,11 @@
 ingest indexes its own papers, reindex supersedes queued work, unchanged text is never
 re-embedded, requests leave a big backlog to the refresher, published graphs are picked up."""
 
+import fcntl
 import io
 import threading
 import time
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -177,20 +179,56 @@ def _count_after_commit(queue):
     queue.put(keyword.get_index().count())
 
 
+def _count(queue):
+    from dailypapers.search import keyword
+
+    queue.put(keyword.get_index().count())
+
+
+@contextmanager
+def forked(target):
+    """A forked child running target(queue); killed after 30 s whatever happens, so that
+    a child stuck in tantivy fails the test instead of hanging it (a stuck child holds
+    tantivy's lock, and the parent's next commit would wait on it in native code, where
+    pytest-timeout cannot interrupt it)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=target, args=(queue,), daemon=True)
+    child.start()
+    watchdog = threading.Timer(30, child.kill)
+    watchdog.start()
+    try:
+        yield queue
+    finally:
+        watchdog.cancel()
+        child.kill()
+        child.join(10)
+
+
 def test_a_forked_server_worker_sees_commits_made_after_the_fork(tantivy_engine, make_paper):
     """granian and gunicorn fork their workers from a parent that opened the index; the
     reader's reload thread does not survive a fork, so each worker opens its own."""
-    import multiprocessing
-
     from dailypapers.search import keyword
 
     assert keyword.get_index().count() == 0  # the parent has the index open
-    context = multiprocessing.get_context("fork")
-    queue = context.Queue()
-    child = context.Process(target=_count_after_commit, args=(queue,))
-    child.start()
-    paper = make_paper(title=TOPICS[0])
-    keyword.get_index().write(add=[keyword.paper_document(paper, featured=False)])
+    with forked(_count_after_commit) as queue:
+        paper = make_paper(title=TOPICS[0])
+        keyword.get_index().write(add=[keyword.paper_document(paper, featured=False)])
+        assert queue.get(timeout=20) == 1
 
-    assert queue.get(timeout=20) == 1
-    child.join(10)
+
+def test_a_worker_forked_while_tantivy_held_its_lock_opens_the_index(tantivy_engine, make_paper):
+    """flock() locks belong to the open file: a child forked while a thread of the parent
+    held tantivy's meta lock (its reader reloading) inherits the lock, and without closing
+    it the child's own open of the index waits forever."""
+    from dailypapers.search import keyword
+
+    index = keyword.get_index()
+    index.write(add=[keyword.paper_document(make_paper(title=TOPICS[0]), featured=False)])
+    with open(index.path / ".tantivy-meta.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # as tantivy's reload thread holds it
+        with forked(_count) as queue:
+            lock.close()  # the parent's thread is done with it
+            assert queue.get(timeout=20) == 1

@@ -76,6 +76,7 @@ STOPWORDS = frozenset(
 
 _lock = threading.Lock()
 _indexes = {}
+TANTIVY_LOCK_FILES = frozenset({".tantivy-meta.lock", ".tantivy-writer.lock"})
 
 
 def _forget_after_fork():
@@ -85,6 +86,27 @@ def _forget_after_fork():
     global _lock
     _lock = threading.Lock()
     _indexes.clear()
+    _close_inherited_tantivy_locks()
+
+
+def _close_inherited_tantivy_locks():
+    """Close the lock files that a parent's tantivy thread held at the fork.
+
+    tantivy locks with flock(), which belongs to the open file, not to a process: a child
+    forked while the parent's reload thread held the meta lock keeps that lock for its
+    whole life, though no thread of the child will ever release it. Its own open of the
+    index then waits on it forever, and so does the parent's next commit. Linux only
+    (/proc); elsewhere a server does not fork from a parent that searched."""
+    fds = Path("/proc/self/fd")
+    if not fds.is_dir():
+        return
+    for fd in fds.iterdir():
+        try:
+            held = os.readlink(fd)
+        except OSError:  # closed meanwhile, or the listing's own descriptor
+            continue
+        if Path(held).name in TANTIVY_LOCK_FILES:
+            os.close(int(fd.name))
 
 
 os.register_at_fork(after_in_child=_forget_after_fork)
