@@ -3,6 +3,7 @@ under tests/data (enough for the default run on a fresh clone) and, for the few 
 need the full sets, ../shared/data (those skip when it is absent)."""
 
 import datetime as dt
+import faulthandler
 import os
 from pathlib import Path
 
@@ -51,6 +52,25 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "shared_data: needs the full real data set in ../shared/data (skips if absent)"
     )
+    global _real_stderr
+    _real_stderr = os.dup(2)  # here fd 2 is still the terminal (or CI's log), not a capture
+
+
+# pytest-timeout's signal reaches a test only between Python bytecodes: a test stuck in
+# native code (a lock in a Rust library) would hang the run until CI's own limit, with no
+# clue where. faulthandler's watchdog is a C thread: past this it prints every thread's
+# stack and ends the run.
+NATIVE_HANG_SECONDS = 420
+_real_stderr = 2
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    faulthandler.dump_traceback_later(NATIVE_HANG_SECONDS, exit=True, file=_real_stderr)
+    try:
+        return (yield)
+    finally:
+        faulthandler.cancel_dump_traceback_later()
 
 
 def pytest_runtest_setup(item):
