@@ -16,24 +16,16 @@ ENTRY_ORDER = {
 def entries_between(*, first_day, last_day, sort="upvotes"):
     """Daily entries of the days first_day..last_day (inclusive), best first.
 
-    One entry per paper (its first day in the period). `sort`: "upvotes" (imported plus
+    One entry per paper (its first in that order). `sort`: "upvotes" (imported plus
     local; ties by submission time), "trending" (stored score) or "publishedAt" (newest
     arXiv date first). The paper and its organisation come in the same query.
     """
-    entries = (
-        DailyEntry.objects.filter(day__gte=first_day, day__lte=last_day, paper__hidden=False)
-        .select_related("paper", "paper__organization", "submitted_by")
-        .order_by(*ENTRY_ORDER[sort])
+    entries = _period_entries(first_day, last_day, sort).select_related(
+        "paper", "paper__organization", "submitted_by"
     )
     if first_day == last_day:
         return entries
-    seen = set()
-    unique = []
-    for entry in entries:
-        if entry.paper_id not in seen:
-            seen.add(entry.paper_id)
-            unique.append(entry)
-    return unique
+    return _once_per_paper(entries, paper_of=lambda entry: entry.paper_id)
 
 
 def entries_page(*, first_day, last_day, sort="upvotes", offset=0, limit=50):
@@ -53,18 +45,8 @@ def entries_page(*, first_day, last_day, sort="upvotes", offset=0, limit=50):
 
 def entry_keys_between(*, first_day, last_day, sort="upvotes"):
     """The primary keys of entries_between's entries, in its order (one light query)."""
-    entries = (
-        DailyEntry.objects.filter(day__gte=first_day, day__lte=last_day, paper__hidden=False)
-        .order_by(*ENTRY_ORDER[sort])
-        .values_list("pk", "paper_id")
-    )
-    seen = set()
-    keys = []
-    for pk, paper_id in entries:
-        if paper_id not in seen:
-            seen.add(paper_id)
-            keys.append(pk)
-    return keys
+    keys = _period_entries(first_day, last_day, sort).values_list("pk", "paper_id")
+    return [pk for pk, _ in _once_per_paper(keys, paper_of=lambda key: key[1])]
 
 
 def period_stamps(*, first_day, last_day, sort="upvotes"):
@@ -73,19 +55,28 @@ def period_stamps(*, first_day, last_day, sort="upvotes"):
     Light enough for a month of entries (no paper text, no JSON decoding): the pages show
     one page of them and fetch the full rows of that page only (see day_stamps).
     """
-    entries = (
-        DailyEntry.objects.filter(day__gte=first_day, day__lte=last_day, paper__hidden=False)
-        .order_by(*ENTRY_ORDER[sort])
-        .values_list(
-            "paper_id", "paper__upvotes", "paper__num_comments", "paper__modified_at", "day"
-        )
+    stamps = _period_entries(first_day, last_day, sort).values_list(
+        "paper_id", "paper__upvotes", "paper__num_comments", "paper__modified_at", "day"
     )
+    return _once_per_paper(stamps, paper_of=lambda stamp: stamp[0])
+
+
+def _period_entries(first_day, last_day, sort):
+    return DailyEntry.objects.filter(
+        day__gte=first_day, day__lte=last_day, paper__hidden=False
+    ).order_by(*ENTRY_ORDER[sort])
+
+
+def _once_per_paper(rows, *, paper_of):
+    """The first row of each paper, in order: a paper featured on several days of a
+    period is listed once."""
     seen = set()
     unique = []
-    for stamp in entries:
-        if stamp[0] not in seen:
-            seen.add(stamp[0])
-            unique.append(stamp)
+    for row in rows:
+        paper = paper_of(row)
+        if paper not in seen:
+            seen.add(paper)
+            unique.append(row)
     return unique
 
 
