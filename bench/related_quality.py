@@ -129,6 +129,15 @@ def main():
 
     id_of, queries, papers = bench.id_of, bench.queries, bench.papers
     keywords, authors, by_keyword = bench.keywords, bench.authors, bench.by_keyword
+
+    def phrases_alone(p):  # the phrase stage without the keyword score and the meaning
+        weights = related.KEYWORD_SCORE_WEIGHT, related.MEANING_WEIGHT
+        related.KEYWORD_SCORE_WEIGHT = related.MEANING_WEIGHT = 0.0
+        try:
+            return [id_of[pk] for pk, _ in selectors._related_ranking(p, K, None)][:K]
+        finally:
+            related.KEYWORD_SCORE_WEIGHT, related.MEANING_WEIGHT = weights
+
     systems = {
         "bm25s query-by-document (anchor)": bench.anchor,
         "ours: keywords only": lambda p: [id_of[pk] for pk in related.by_keywords(p, K)],
@@ -140,6 +149,7 @@ def main():
                 selectors._related_by_meaning(p, related.POOL_BY_MEANING),
             )
         ],
+        "ours: phrase stage, phrases alone": phrases_alone,
         "ours: related_papers (+ phrase stage)": lambda p: [
             x.arxiv_id for x in related_papers(p, limit=K)
         ],

@@ -148,8 +148,9 @@ def test_related_papers_query_by_the_whole_paper_and_say_why(
 
     monkeypatch.setattr(selectors, "get_embedder", broken)  # keywords alone still answer
     cache.clear()  # the ranking above is cached
-    pool = selectors.related.by_keywords(anchor, selectors.related.POOL_BY_TEXT)
-    expected = selectors.related.by_phrases(anchor, pool)[:5]
+    scored = selectors.related.scored_by_keywords(anchor, selectors.related.POOL_BY_TEXT)
+    pool = [pk for pk, _ in scored]
+    expected = selectors.related.by_phrases(anchor, pool, keyword_scores=dict(scored))[:5]
     assert [p.pk for p in related_papers(anchor, limit=5)] == expected
 
 
@@ -157,6 +158,10 @@ def test_related_papers_query_by_the_whole_paper_on_the_default_engine(load_real
     # On PostgreSQL, its full-text index (related.by_postgres_text); elsewhere, tantivy.
     anchor, by_text = _queried_by_the_whole_paper(load_real_papers())
     assert selectors.related.by_keywords(anchor, 3) == by_text[:3]
+    scored = selectors.related.scored_by_keywords(anchor, 10)
+    assert [pk for pk, _ in scored] == by_text  # with their scores, best first
+    scores = [score for _, score in scored]
+    assert scores == sorted(scores, reverse=True) and scores[-1] > 0
 
 
 def test_the_phrase_stage_ranks_shared_phrases_first_and_names_them(paper):
@@ -194,6 +199,25 @@ def test_the_phrase_stage_weighs_in_meaning_when_asked(paper, monkeypatch):
     monkeypatch.setattr(selectors.related, "MEANING_WEIGHT", 0.1)
     assert selectors.related.by_phrases(anchor, pks, meaning) == pks[::-1]
     assert selectors.related.by_phrases(anchor, pks, {}) == pks  # no vectors: phrases alone
+
+
+def test_the_phrase_stage_keeps_the_keyword_score_beside_the_phrases(paper, monkeypatch):
+    anchor = paper(title="Protein folding with diffusion", abstract="Diffusion folds proteins.")
+    twins = [
+        paper(title=f"Protein structure study {i}", abstract="Protein structures studied.")
+        for i in range(3)
+    ]  # the phrases alone tie them
+    pks = [twin.pk for twin in twins]
+    scores = {pks[0]: 2.0, pks[1]: 9.0}  # pks[2] is a vector neighbour: the lowest score
+    monkeypatch.setattr(selectors.related, "MEANING_WEIGHT", 0.0)
+    assert selectors.related.by_phrases(anchor, pks, keyword_scores=scores) == [
+        pks[1], pks[0], pks[2]
+    ]  # fmt: skip
+    monkeypatch.setattr(selectors.related, "MEANING_WEIGHT", 0.1)
+    meaning = {pks[0]: 0.1, pks[1]: 0.1, pks[2]: 0.9}  # meaning alone would put pks[2] first
+    assert selectors.related.by_phrases(anchor, pks, meaning, scores)[0] == pks[1]
+    monkeypatch.setattr(selectors.related, "KEYWORD_SCORE_WEIGHT", 0.0)
+    assert selectors.related.by_phrases(anchor, pks, meaning, scores)[0] == pks[2]
 
 
 def test_fusion_rewards_papers_both_engines_rank():

@@ -14,6 +14,15 @@ adaptation", "direct preference optimization"); single stems lose that. On
 bench/related_quality.py it lifted NDCG@20 from 0.156 (fused) to 0.18 (see docs/related.md).
 The n-grams' document frequencies come from a random sample of the corpus (hashed, so
 memory stays fixed), refreshed every few hours per process.
+
+The stage's score keeps the other views beside the phrases, each standardised over the
+pool (their scales differ): + KEYWORD_SCORE_WEIGHT x the BM25 score of the query by the
+whole paper, the reference that expert judgements rate above our vector neighbours
+(0.544 vs 0.461), + MEANING_WEIGHT x the cosine of the papers' vectors, which finds the
+related papers that word their topic differently. The bench's relevance comes from the
+abstracts' key phrases, so it cannot reward either (both neutral there, docs/related.md);
+they are weighted below the phrases for that reason, and meaning lowest, as the default
+embedder is the weakest of the three views.
 """
 
 import functools
@@ -45,7 +54,8 @@ DF_MAX_AGE = 6 * 3600  # seconds before a process draws a new sample
 SAMPLE_SEED = None  # None: a new sample each draw; benches set a number to repeat a figure
 HASH_BUCKETS = 2**20
 ABSTRACT_CHARS = 1500
-MEANING_WEIGHT = 0.0  # as the embedder reads: the cost of the stage grows with the text
+KEYWORD_SCORE_WEIGHT = 0.5  # the BM25 score in the phrase stage (module docstring)
+MEANING_WEIGHT = 0.1  # the vector cosine in the phrase stage; 0.25 cost 0.005 on the bench
 
 
 def document_terms(text, searcher):
@@ -71,6 +81,11 @@ def document_terms(text, searcher):
 
 def by_keywords(paper, k):
     """[paper id] best first: BM25 with the paper's own text as the query, itself excluded."""
+    return [pk for pk, _ in scored_by_keywords(paper, k)]
+
+
+def scored_by_keywords(paper, k):
+    """[(paper id, score)] best first: by_keywords with each paper's score."""
     index = keyword.get_index()
     if not hasattr(index, "searcher"):  # PostgreSQL's full-text engine
         return by_postgres_text(paper, k)
@@ -91,7 +106,8 @@ def by_keywords(paper, k):
     result = searcher.search(query, limit=k + 1)
     addresses = [address for _, address in result.hits]
     pks = searcher.fast_field_values("pk", addresses) if addresses else []
-    return [int(pk) for pk in pks if int(pk) != paper.pk][:k]
+    scored = zip(pks, (score for score, _ in result.hits), strict=True)
+    return [(int(pk), score) for pk, score in scored if int(pk) != paper.pk][:k]
 
 
 # The paper's terms as PostgreSQL's english configuration stems them, with their counts in
@@ -104,7 +120,7 @@ PG_TERMS = """
 """
 # Papers that hold the most of those terms, each counted at its weight (GIN lookups).
 PG_RANKING = """
-    SELECT d.paper_id FROM unnest(%s::tsquery[], %s::float8[]) AS t(query, weight)
+    SELECT d.paper_id, sum(t.weight) FROM unnest(%s::tsquery[], %s::float8[]) AS t(query, weight)
     JOIN search_pgdocument d ON d.document @@ t.query
     WHERE d.paper_id <> %s
     GROUP BY d.paper_id ORDER BY sum(t.weight) DESC, d.paper_id LIMIT %s
@@ -112,7 +128,7 @@ PG_RANKING = """
 
 
 def by_postgres_text(paper, k):
-    """by_keywords on PostgreSQL's full-text index: the paper's PG_QUERY_TERMS most
+    """scored_by_keywords on PostgreSQL's full-text index: the paper's PG_QUERY_TERMS most
     distinctive lexemes (tf x BM25's idf); a paper scores the weights of those it holds.
     Without it, related papers on PostgreSQL were vector neighbours re-ranked by phrases
     alone: NDCG@20 0.137 on bench/related_quality.py, below the bm25s anchor's 0.154."""
@@ -139,7 +155,7 @@ def by_postgres_text(paper, k):
             PG_RANKING,
             [[_tsquery(lexeme) for _, lexeme in weighted], [w for w, _ in weighted], paper.pk, k],
         )
-        return [pk for (pk,) in cursor.fetchall()]
+        return [(pk, score) for pk, score in cursor.fetchall()]
 
 
 def fuse(keyword_ranking, meaning_ranking=()):
@@ -277,13 +293,16 @@ def _standardised(values):
     return (values - values.mean()) / (values.std() + 1e-9)
 
 
-def by_phrases(paper, candidates, meaning=None):
+def by_phrases(paper, candidates, meaning=None, keyword_scores=None):
     """[paper id] of `candidates` ordered by the words and phrases they share with `paper`
     (cosine of tf-idf over 1-3 word n-grams), best first; ties keep the given order.
 
-    With `meaning` ({paper id: cosine of the papers' vectors}), the score is the phrase
-    cosine plus MEANING_WEIGHT x the vector cosine, both standardised over the pool (their
-    scales differ several-fold); a candidate without a vector counts as the pool's mean."""
+    With `keyword_scores` ({paper id: BM25 score of the query by the paper}) and `meaning`
+    ({paper id: cosine of the papers' vectors}), the score adds KEYWORD_SCORE_WEIGHT x the
+    first and MEANING_WEIGHT x the second, each standardised over the pool like the phrase
+    cosine (their scales differ several-fold). A candidate the keyword query did not
+    return (a vector neighbour) counts as the pool's lowest keyword score; one without a
+    vector, as the pool's mean cosine."""
     from dailypapers.papers.models import Paper
 
     texts = dict(
@@ -298,6 +317,11 @@ def by_phrases(paper, candidates, meaning=None):
     mine = f"{paper.title} {paper.abstract[:ABSTRACT_CHARS]}"
     matrix = _weighted([mine] + [texts[pk] for pk in pks])
     score = _standardised((matrix[1:] @ matrix[0].T).toarray().ravel())
+    if keyword_scores and KEYWORD_SCORE_WEIGHT:
+        lowest = min(keyword_scores.values())
+        score += KEYWORD_SCORE_WEIGHT * _standardised(
+            [keyword_scores.get(pk, lowest) for pk in pks]
+        )
     if meaning and MEANING_WEIGHT:
         known = [meaning[pk] for pk in pks if pk in meaning]
         mean = float(np.mean(known)) if known else 0.0

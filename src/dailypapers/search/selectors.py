@@ -294,18 +294,19 @@ def related_papers(paper, *, limit=10, since=None):
 def _related_ranking(paper, limit, since):
     """[(paper id, reason)] for related_papers, a few more than asked (some may be hidden)."""
     k = limit * (10 if since else 3) + 1
-    by_text, by_meaning = [], []
+    scored, by_meaning = [], []
     try:
-        by_text = related.by_keywords(paper, max(k, related.POOL_BY_TEXT))
+        scored = related.scored_by_keywords(paper, max(k, related.POOL_BY_TEXT))
     except Exception as exc:
         log.info("related papers without keywords for %s: %s", paper.pk, exc)
     try:
         by_meaning = _related_by_meaning(paper, max(k, related.POOL_BY_MEANING))
     except Exception as exc:
         log.info("related papers without meaning for %s: %s", paper.pk, exc)
-    ranked = related.fuse(by_text, by_meaning)
+    ranked = related.fuse([pk for pk, _ in scored], by_meaning)
     try:
-        ranked = related.by_phrases(paper, ranked, _meaning_cosines(paper, ranked))
+        meaning = _meaning_cosines(paper, ranked)
+        ranked = related.by_phrases(paper, ranked, meaning, dict(scored))
     except Exception as exc:  # the fused order still answers
         log.warning("related papers without the phrase stage for %s: %s", paper.pk, exc)
     papers = _hydrate(ranked, Filters(published_after=since))[: limit + 5]
