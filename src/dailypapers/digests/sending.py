@@ -214,7 +214,7 @@ def _angle(address):
     return f"<{address}>" if PLAIN_ADDRESS_RE.fullmatch(address) else smtplib.quoteaddr(address)
 
 
-def smtp_sendmail(smtp, envelope_from, to, raw, raw_8bit=None):
+def smtp_sendmail(smtp, envelope_from, to, raw, raw_8bit=None, before_body=None):
     """smtplib's sendmail for one recipient and prepared bytes, without its per-message
     regular expression over the whole message for dot-stuffing (half a millisecond per
     36 KB digest in bench/digest.py): bytes.find skips messages with no line to quote.
@@ -222,7 +222,11 @@ def smtp_sendmail(smtp, envelope_from, to, raw, raw_8bit=None):
     `raw` and `raw_8bit` are bytes or callables that return them (a digest's wire forms
     are built on demand). `raw_8bit` (the same message with 8bit parts) is sent instead of
     `raw` when the server offers 8BITMIME (RFC 6152), declared with BODY=8BITMIME: about
-    half the lines of quoted-printable, which the server takes markedly faster."""
+    half the lines of quoted-printable, which the server takes markedly faster.
+
+    `before_body` is called once the server is ready for the message and before it is
+    sent: the server takes a message only when its body ends, so whatever must be done
+    before the next mail is accepted can wait until then (PeriodSender's marks)."""
     smtp.ehlo_or_helo_if_needed()
     options = []
     if raw_8bit is not None and smtp.does_esmtp and smtp.has_extn("8bitmime"):
@@ -248,6 +252,12 @@ def smtp_sendmail(smtp, envelope_from, to, raw, raw_8bit=None):
     if code != 354:
         _smtp_abandon(smtp, code)
         raise smtplib.SMTPDataError(code, reply)
+    if before_body is not None:
+        try:
+            before_body()
+        except BaseException:
+            smtp.close()  # a dropped connection in the middle of DATA: the server discards it
+            raise
     if raw.startswith(b".") or b"\n." in raw:
         raw = smtplib._quote_periods(raw)
     if not raw.endswith(b"\r\n"):
@@ -274,7 +284,7 @@ class Sender:
             self.backend.prep_address(settings.DEFAULT_FROM_EMAIL) if self.smtp else ""
         )
 
-    def send(self, composed):
+    def send(self, composed, before_body=None):
         if self.interval:
             wait = self.last + self.interval - time.monotonic()
             if wait > 0:
@@ -295,9 +305,15 @@ class Sender:
                     composed.to,
                     lambda: composed.raw,
                     lambda: composed.raw_8bit,
+                    before_body,
                 )
             else:  # other backends (console, anymail), or an address that needs encoding
+                if before_body is not None:
+                    before_body()
                 self.backend.send_messages([composed.as_django_message()])
+        except db.DatabaseError:  # a mark that failed before this mail's body (MarkAhead)
+            self.close()
+            raise
         except smtplib.SMTPSenderRefused as exc:
             self.close()
             raise SmtpUnavailable(f"the SMTP server refuses our sender address: {exc}") from exc
@@ -514,6 +530,77 @@ def _mark_sent_postgres(delivery, message_id, papers, sent_at):
                 [paper.id for paper in papers],
             ],
         )
+
+
+class MarkAhead:
+    """PostgreSQL: a mail's mark sent to the server without waiting for its answer, which
+    is read just before the next mail's body goes out (smtp_sendmail's `before_body`). The
+    mark's round trip then overlaps the next mail's MAIL, RCPT and DATA commands instead of
+    holding up the connection, and the rule stays: a mail is marked before the next one can
+    be accepted (a server takes a message only when its body ends).
+
+    The statement is prepared once per database connection and its parameters go as text,
+    straight to libpq: psycopg's query conversion and Django's cursor wrappers were most of
+    the mark's CPU (bench/digest.py)."""
+
+    NAME = b"dailypapers_digest_mark"
+    SQL = (
+        "WITH marked AS (UPDATE {deliveries} SET status = $1, sent_at = $2, message_id = $3,"
+        " num_papers = $4, error = '' WHERE id = $5 RETURNING id, subscription_id)"
+        " INSERT INTO {sent_papers} (subscription_id, paper_id, delivery_id)"
+        " SELECT marked.subscription_id, paper_id, marked.id"
+        " FROM marked, unnest($6::bigint[]) AS paper_id ON CONFLICT DO NOTHING"
+    )
+
+    def __init__(self):
+        self.prepared_on = None  # the libpq connection the statement is prepared on
+        self.waiting = None  # the libpq connection whose answer is still to read
+
+    def start(self, *, delivery, message_id, papers):
+        from psycopg import generators, waiting
+
+        self.finish()
+        connection.ensure_connection()
+        pgconn = connection.connection.pgconn
+        params = [
+            Delivery.Status.SENT.value.encode(),
+            timezone.now().isoformat().encode(),
+            message_id.encode(),
+            str(len(papers)).encode(),
+            str(int(delivery.pk)).encode(),
+            ("{" + ",".join(str(int(paper.id)) for paper in papers) + "}").encode(),
+        ]
+        with connection.wrap_database_errors:
+            if pgconn is not self.prepared_on:
+                self.prepare(pgconn)
+            pgconn.send_query_prepared(self.NAME, params)
+            self.waiting = pgconn
+            waiting.wait(generators.send(pgconn), pgconn.socket)
+
+    def finish(self):
+        """Wait for the answer of the mark in flight, if any; raises if it failed."""
+        from psycopg import errors, generators, pq, waiting
+
+        pgconn, self.waiting = self.waiting, None
+        if pgconn is None:
+            return
+        with connection.wrap_database_errors:
+            for result in waiting.wait(generators.fetch_many(pgconn), pgconn.socket):
+                if result.status != pq.ExecStatus.COMMAND_OK:
+                    raise errors.error_from_result(result)
+
+    def prepare(self, pgconn):
+        from psycopg import errors, pq
+
+        sql = self.SQL.format(
+            deliveries=connection.ops.quote_name(Delivery._meta.db_table),
+            sent_papers=connection.ops.quote_name(SentPaper._meta.db_table),
+        )
+        result = pgconn.prepare(self.NAME, sql.encode())
+        already = result.error_field(pq.DiagnosticField.SQLSTATE) == b"42P05"  # a reused session
+        if result.status != pq.ExecStatus.COMMAND_OK and not already:
+            raise errors.error_from_result(result)
+        self.prepared_on = pgconn
 
 
 def _sent_papers_insert(cursor, delivery, papers):
@@ -739,6 +826,7 @@ class PeriodSender:
         self.error = None
         self.stop = threading.Event()  # the sending thread is done: the preparer stops
         self.drained = threading.Event()  # the sender has handled everything handed over
+        self.mark_ahead = None  # a MarkAhead on PostgreSQL with a preparing thread
 
     def run_in_thread(self):
         try:
@@ -772,6 +860,8 @@ class PeriodSender:
         ahead = queue.Queue(maxsize=PREPARED_AHEAD)
         preparer = threading.Thread(target=self.prepare_into, args=(ahead, sender.smtp))
         preparer.start()
+        if connection.vendor == "postgresql":
+            self.mark_ahead = MarkAhead()
         try:
             self.send_all(self.taken_from(ahead, preparer), sender)
         finally:
@@ -826,6 +916,7 @@ class PeriodSender:
             if item is _DONE:
                 return
             if item is _DRAINED:
+                self.marks_finish()
                 self.drained.set()  # everything prepared before it is sent and marked
             elif isinstance(item, Exception):
                 raise item
@@ -834,15 +925,24 @@ class PeriodSender:
 
     def send_all(self, items, sender):
         heartbeat = time.monotonic()
-        for item in items:
-            if item is _DRAINED:
-                continue
-            if time.monotonic() - heartbeat > settings.DIGEST_CLAIM_TIMEOUT / 4:
-                self.claims_refresh()  # a slow server is not a dead worker
-                heartbeat = time.monotonic()
-            self.send_one(item, sender)
-            if self.bar is not None:
-                self.bar.update(1)
+        try:
+            for item in items:
+                if item is _DRAINED:
+                    continue
+                if time.monotonic() - heartbeat > settings.DIGEST_CLAIM_TIMEOUT / 4:
+                    self.claims_refresh()  # a slow server is not a dead worker
+                    heartbeat = time.monotonic()
+                self.send_one(item, sender)
+                if self.bar is not None:
+                    self.bar.update(1)
+        finally:
+            self.marks_finish()  # the last mail's mark (on an error too: that mail went out)
+
+    def marks_finish(self):
+        """Before anything else uses this thread's database connection, or the next mail
+        can be accepted: the mark still in flight (MarkAhead) is done."""
+        if self.mark_ahead is not None:
+            self.mark_ahead.finish()
 
     def prepared(self, *, wire):
         """Each due delivery claimed, loaded and composed (with its bytes for the wire if
@@ -938,11 +1038,13 @@ class PeriodSender:
         """After an error that stops this sender: give back the deliveries it claimed but
         did not send, for other workers or the next run (not counted as attempts)."""
         with contextlib.suppress(db.DatabaseError), _writing():
+            self.marks_finish()
             Delivery.objects.filter(
                 period=self.period.key, status=Delivery.Status.SENDING, claimed_by=self.worker
             ).update(status=Delivery.Status.PENDING, attempts=F("attempts") - 1)
 
     def claims_refresh(self):
+        self.marks_finish()
         with _writing():
             Delivery.objects.filter(
                 period=self.period.key, status=Delivery.Status.SENDING, claimed_by=self.worker
@@ -972,6 +1074,8 @@ class PeriodSender:
     def send_one(self, prepared, sender):
         delivery, composed, papers, notes, error = prepared
         subscription = delivery.subscription
+        if error or composed is None:
+            self.marks_finish()
         if error:
             delivery_bounce(delivery=delivery, error=error)
             self.report.bounced += 1
@@ -982,11 +1086,15 @@ class PeriodSender:
             return
         started = time.perf_counter()
         try:
-            sender.send(composed)
+            sender.send(composed, before_body=self.marks_finish)
+        except db.DatabaseError:
+            raise  # the previous mail's mark failed: stop, as a failed mark does
         except SmtpUnavailable:
+            self.marks_finish()
             delivery_retry_later(delivery=delivery, error="SMTP unavailable", count_attempt=False)
             raise
         except Exception as exc:
+            self.marks_finish()
             kind, error = classify_error(exc, subscription.email)
             log.warning("digest %s to subscription %s: %s", delivery.period, subscription.pk, error)
             if kind == "permanent":
@@ -999,13 +1107,17 @@ class PeriodSender:
             return
         finally:
             self.report.send_seconds += time.perf_counter() - started
+        # With VERP, the server taking a digest says nothing about its delivery (a relay
+        # takes everything): bounces come back by mail (bounces.py).
+        reset_bounces = subscription.bounce_count > 0 and not settings.DIGEST_BOUNCE_ADDRESS
+        message_id = composed.headers["Message-ID"]
+        if self.mark_ahead is not None and not reset_bounces and not notes:
+            self.mark_ahead.start(delivery=delivery, message_id=message_id, papers=papers)
+            self.report.sent += 1
+            return
+        self.marks_finish()
         delivery_mark_sent(
-            delivery=delivery,
-            message_id=composed.headers["Message-ID"],
-            papers=papers,
-            # With VERP, the server taking a digest says nothing about its delivery
-            # (a relay takes everything): bounces come back by mail (bounces.py).
-            reset_bounces=subscription.bounce_count > 0 and not settings.DIGEST_BOUNCE_ADDRESS,
+            delivery=delivery, message_id=message_id, papers=papers, reset_bounces=reset_bounces
         )
         if notes:
             notifications_mark_digested(notifications=notes)
