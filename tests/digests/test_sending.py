@@ -450,3 +450,32 @@ def test_it_adds_new_papers_of_followed_organisations(smtp, load_day, subscriber
     fan = smtp.to("fan@example.org")[0].part("plain")
     assert "For your topics: organisation inclusionAI" in fan and theirs.title in fan
     assert papers[-2].title not in fan
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_mark_refused_by_postgresql_stops_the_sender_before_the_next_mail_is_taken(
+    smtp, load_day, subscriber, monkeypatch
+):
+    """On PostgreSQL a mark's answer is read while the next mail is under way (MarkAhead):
+    a mark that fails must still stop the sender before that next mail's body ends."""
+    from django.db import DatabaseError, connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the mark read ahead is PostgreSQL's (DATABASE_URL=postgres://...)")
+    load_day("2025-12-30", limit=3)
+    for n in range(4):
+        subscriber(f"s{n}@example.org")
+    # A statement that takes the mark's parameters and fails when it runs (its own name:
+    # prepared statements outlive the test on this connection).
+    monkeypatch.setattr(sending.MarkAhead, "NAME", b"dailypapers_test_broken_mark")
+    monkeypatch.setattr(
+        sending.MarkAhead,
+        "SQL",
+        "UPDATE {deliveries} SET num_papers = 1 / 0 WHERE id = $5"
+        " AND ($1::text || $2::text || $3::text || $4::text || $6::text) IS NOT NULL",
+    )
+    with pytest.raises(DatabaseError, match="division by zero"):
+        digest_send(today=TUE, workers=1)
+    assert len(smtp.received) == 1  # the second mail was cut off before its end
+    rows = Delivery.objects.values_list("status", "attempts")
+    assert sorted(rows) == [("pending", 0)] * 4  # given back: the first goes out again
