@@ -8,7 +8,8 @@
   ahead, so that composing overlaps the wait for the server's replies.
 - send over one SMTP connection from MAILERS["default"], then mark sent and record the
   papers in the same transaction, so they are never sent to this subscriber again; the
-  mark is written before the next mail is sent.
+  mark is done before the server can take the next mail (on PostgreSQL its answer is read
+  while the next mail's first commands go out: MarkAhead).
 
 A transient failure (4xx, dropped connection, timeout) puts the row back with a doubling
 delay; a permanent one (5xx) marks it bounced and counts towards the subscription's
