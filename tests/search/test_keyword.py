@@ -230,3 +230,27 @@ def test_only_the_best_candidates_are_read_for_the_proximity_bonus(
     monkeypatch.setattr(keyword, "PROXIMITY_POOL", 3)
     hits, _ = keyword.get_index().search(parse("chain of thought"), keyword.Filters(), limit=5)
     assert read == [3] and len(hits) == 5
+
+
+def test_the_hybrids_wider_pool_starts_with_the_keyword_page(tantivy_engine, paper):
+    """The hybrid asks for a pool of 300, more than the rare word's matches: the fallback
+    adds the papers that hold only the common words. A title holding those (a coverage
+    bonus) took the first place from the paper that holds the rare word, which a page of
+    keyword results shows first ("... multimodal LLMs MLLMs ..." lost its known item)."""
+    from dailypapers.search import keyword
+    from dailypapers.search.query import parse
+
+    for number in range(100):
+        paper(title=f"Unrelated study {number}", abstract="Something else entirely.")
+    for number in range(10):  # the common words, in ~10% of the papers
+        paper(title=f"Study {number}", abstract="Large language model reasoning.")
+    titled = paper(title="Large language model reasoning", abstract="A survey.")
+    pruned = paper(title="Sparsity", abstract="Pruning a large language model for reasoning.")
+    engine, parsed = keyword.get_index(), parse("large language model reasoning pruning")
+
+    def first(**pages):
+        hits, total = engine.search(parsed, keyword.Filters(), limit=50, enough=50, **pages)
+        return hits[0].pk, len(hits), total
+
+    assert first(page=1) == (pruned.pk, 12, 12)  # the page's paper first, then the pool
+    assert first() == (titled.pk, 12, 12)  # ranked together: the title's bonus wins

@@ -1,6 +1,7 @@
 import datetime as dt
 
 import numpy as np
+import pytest
 from django.core.cache import cache
 
 from dailypapers.papers.services import vote_cast
@@ -277,8 +278,38 @@ def test_a_title_naming_the_topic_lifts_a_paper_among_flat_keyword_scores():
     similarities = {pk: 0.5 for pk in range(1, 40)}
     plain = [pk for pk, _ in fusion.fuse(keyword_hits, similarities, weight=weight)]
     assert plain[: fusion.KEEP] == [1, 2, 3, 4, 5]
-    shares = {30: 1.0, 31: 0.4, 2: 1.0}  # 30's title holds every word of the query, 31's some
+    # 30's title holds every word of the query, 31's some; the kept five some too
+    shares = {30: 1.0, 31: 0.4, 2: 1.0} | {pk: 0.2 for pk in (1, 3, 4, 5)}
     fused = fusion.fuse(keyword_hits, similarities, weight=weight, title_shares=shares)
     assert [pk for pk, _ in fused][: fusion.KEEP + 2] == [1, 2, 3, 4, 5, 30, 31]
     known_item = [(1, 30.0)] + keyword_hits[1:]  # a standout hit: no topic, no lift
     assert fusion.fuse(known_item, similarities, weight=0.0, title_shares=shares) == known_item
+
+
+def test_a_top_keyword_match_far_from_the_topic_and_not_named_by_its_title_goes_last():
+    """ "making diffusion LMs decode faster" kept a video-generation paper third on the demo:
+    among flat scores its abstract held the words, its title none of them."""
+    from dailypapers.search import fusion
+
+    keyword_hits = [(pk, 10.0 - pk * 0.01) for pk in range(1, 40)]
+    weight = fusion.WEIGHT * fusion.topic_likeness(keyword_hits)
+    similarities = {pk: 0.5 for pk in range(1, 40)} | {3: 0.1}  # 3 is far from the topic
+    shares = {pk: 0.5 for pk in (1, 2, 4, 5, 6, 7)}  # 3's title holds none of the words
+    order = [pk for pk, _ in fusion.fuse(keyword_hits, similarities, weight=weight,
+                                          title_shares=shares)]  # fmt: skip
+    assert order[:5] == [1, 2, 4, 5, 3]  # last of the five; the others keep their order
+    # No title shares (PostgreSQL's engine): the five keep their places as before.
+    plain = [pk for pk, _ in fusion.fuse(keyword_hits, similarities, weight=weight)]
+    assert plain[:5] == [1, 2, 3, 4, 5]
+
+
+def test_the_gate_reads_the_words_matches_without_the_proximity_bonus():
+    """A pair held side by side lifts a few papers of a topic: the list is as flat as ever."""
+    from dailypapers.search import fusion
+    from dailypapers.search.keyword import Hit
+
+    flat = [Hit(pk=pk, score=10.0 - pk * 0.01) for pk in range(1, 40)]
+    lifted = [Hit(pk=1, score=19.99, proximity=10.0), *flat[1:]]
+    assert fusion.topic_likeness([(h.pk, h.score) for h in lifted]) == 0.0
+    assert fusion.word_scores(lifted)[0] == (1, pytest.approx(9.99))
+    assert fusion.topic_likeness(fusion.word_scores(lifted)) > 0.9

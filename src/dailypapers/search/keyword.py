@@ -117,6 +117,7 @@ class Hit:
     pk: int
     score: float
     titled: bool = False  # the title holds most of the query's words (TitleCoverage)
+    proximity: float = 0.0  # the part of `score` that is the Proximity bonus
 
 
 @dataclass
@@ -300,7 +301,7 @@ class KeywordIndex:
     def count(self):
         return self.index.searcher().num_docs
 
-    def search(self, parsed, filters, *, limit, sort="relevance", enough=None):
+    def search(self, parsed, filters, *, limit, sort="relevance", enough=None, page=None):
         """(hits best first, total matches). Sort "newest" is done by the index itself.
 
         Two stages for relevance: the index ranks the matches with plain term queries,
@@ -309,7 +310,13 @@ class KeywordIndex:
         enough: when the rarer words match fewer papers than this (default: limit), the
         common words select papers too (see build_query). A page needs a page of papers,
         the hybrid a pool; the fallback, a search of every word, cost up to 22 ms at 1M
-        papers for 6% of the queries when a page asked for the whole pool of 300."""
+        papers for 6% of the queries when a page asked for the whole pool of 300.
+
+        page: the page a keyword search would show (default: limit). When the rarer words
+        match a page of papers, those come first, ranked as that page ranks them, and the
+        papers the fallback adds follow: the hybrid widens the keyword results, it does
+        not replace them. Ranked together, a paper without the rare word ("MLLMs") but
+        with the common ones in its title took the first places from the known item."""
         searcher = self.index.searcher()
         coverage = TitleCoverage.of(parsed, searcher) if sort == "relevance" else None
         fetch = max(1, max(limit, RESCORE_POOL) if coverage else limit)
@@ -320,9 +327,20 @@ class KeywordIndex:
         if query is None:
             return [], 0
         result = searcher.search(query, limit=fetch, count=True, **kwargs)
+        first = []
         if narrowed and result.count < (limit if enough is None else enough):
+            if result.count >= (limit if page is None else page):
+                first = self._ranked(parsed, searcher, result, sort, coverage)
             query, _ = self.build_query(parsed, filters, narrow=False)
             result = searcher.search(query, limit=fetch, count=True, **kwargs)
+        hits = self._ranked(parsed, searcher, result, sort, coverage)
+        if first:
+            held = {hit.pk for hit in first}
+            hits = first + [hit for hit in hits if hit.pk not in held]
+        return (hits[: max(1, limit)] if coverage else hits), result.count
+
+    def _ranked(self, parsed, searcher, result, sort, coverage):
+        """The result's hits, best first, with their bonuses when `coverage`."""
         addresses = [address for _, address in result.hits]
         pks = searcher.fast_field_values("pk", addresses) if addresses else []
         scores = [score if sort != "newest" else 0.0 for score, _ in result.hits]
@@ -331,8 +349,7 @@ class KeywordIndex:
             hits = coverage.rescore(hits)
             if proximity := Proximity.of(parsed, searcher):
                 hits = proximity.rescore(hits)
-            hits = hits[: max(1, limit)]
-        return hits, result.count
+        return hits
 
     def build_query(self, parsed: ParsedQuery, filters: Filters, *, narrow=True):
         """(the first stage's query, whether it was narrowed), or (None, False).
@@ -741,7 +758,9 @@ class Proximity:
             stems = _stems(texts.get(hit.pk) or "")
             held = set(zip(stems, stems[1:], strict=False))
             bonus = sum(weight for forms, weight in self.pairs if forms & held)
-            rescored.append(Hit(pk=hit.pk, score=hit.score + bonus, titled=hit.titled))
+            rescored.append(
+                Hit(pk=hit.pk, score=hit.score + bonus, titled=hit.titled, proximity=bonus)
+            )
         rescored.sort(key=lambda hit: hit.score, reverse=True)
         return rescored + hits[PROXIMITY_POOL:]
 

@@ -96,21 +96,28 @@ class PostgresKeywordIndex:
             cursor.execute("SELECT count(*) FROM search_pgdocument")
             return cursor.fetchone()[0]
 
-    def search(self, parsed, filters, *, limit, sort="relevance", enough=None):
+    def search(self, parsed, filters, *, limit, sort="relevance", enough=None, page=None):
         """(hits, total). As in the tantivy engine, common words ("model") only rank the
         papers that match a rarer word: ranking every paper that holds "model" took 2.8 s
         a query at 78k papers. When that leaves fewer than `enough` (default: limit),
-        every word selects again."""
+        every word selects again, after the rarer words' matches when those fill `page`."""
         ranked = [c for c in parsed.should if c.text.lower() not in STOPWORDS] or parsed.should
         terms = _terms(ranked)
         selecting = ranked
         if sort != "newest":
             selecting = [c for c in ranked if not all(t.common for t in terms.get(id(c), []))]
+        first = []
         if selecting and len(selecting) < len(ranked):
             hits, total = self._search(parsed, filters, terms, selecting, limit, sort)
             if total >= (limit if enough is None else enough):
                 return hits, total
-        return self._search(parsed, filters, terms, ranked, limit, sort)
+            if total >= (limit if page is None else page):
+                first = hits  # a page of keyword results: first (see KeywordIndex.search)
+        hits, total = self._search(parsed, filters, terms, ranked, limit, sort)
+        if first:
+            held = {hit.pk for hit in first}
+            hits = (first + [hit for hit in hits if hit.pk not in held])[:limit]
+        return hits, total
 
     def _search(self, parsed, filters, terms, selecting, limit, sort):
         """Two stages, as in the tantivy engine. The GIN indexes find the papers that hold

@@ -102,7 +102,7 @@ def search_papers(
         # hybrid wants a whole pool (fewer, and every word selects: KeywordIndex.search).
         enough = pool if semantic_wanted else limit
         hits, total = keyword.get_index().search(
-            parsed, filters, limit=pool, sort=sort, enough=enough
+            parsed, filters, limit=pool, sort=sort, enough=enough, page=need
         )
     except Exception:
         log.exception("keyword search failed for %r", parsed.text[:200])
@@ -186,7 +186,7 @@ def _with_meaning(parsed, hits, mode):
         labels, sims = store.search(embedder.encode([parsed.free_text])[0], fusion.POOL)
         nearest = [(int(pk), float(sim)) for pk, sim in zip(labels, sims, strict=True)]
         return nearest if mode == "semantic" else [h for h in nearest if h[1] >= SEMANTIC_MIN]
-    weight = fusion.WEIGHT * fusion.topic_likeness(keyword_hits)
+    weight = fusion.WEIGHT * fusion.topic_likeness(fusion.word_scores(hits))
     if not parsed.is_plain or weight == 0:
         return keyword_hits
     found, vectors = store.vectors_of([pk for pk, _ in keyword_hits])
