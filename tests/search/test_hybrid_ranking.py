@@ -26,3 +26,17 @@ def test_it_keeps_a_known_item_first(load_real_papers):
     target = next(p for p in papers if "prun" in p.title.lower())
     words = " ".join(target.title.split()[:6])
     assert search_papers(words).papers[0] == target
+
+
+def test_the_first_results_do_not_depend_on_the_page_size(load_real_papers):
+    """The hybrid's pool starts with a keyword page of at least 20 (selectors.PAGE): with
+    the request's own limit, a short page could start from other candidates."""
+    load_real_papers()
+    for query in (
+        "making diffusion LMs decode faster",
+        "removing weights from LLMs to make them smaller",
+        "speculative decoding with a draft model",
+        "reward models for reasoning",
+    ):
+        short = [paper.pk for paper in search_papers(query, limit=5).papers]
+        assert short == [paper.pk for paper in search_papers(query, limit=20).papers[:5]]

@@ -25,6 +25,11 @@ SORTS = ("relevance", "newest", "upvotes")
 MAX_LIMIT = 100
 MAX_OFFSET = 2000
 SORT_POOL = 1000  # the most relevant matches that "upvotes" re-sorts
+# The hybrid's pool starts with a keyword page of at least this many papers (the default
+# page): with the request's own limit, a page of 6 began with the 10 papers that hold the
+# query's rarest word ("faster": video papers), a page of 20 did not, so the first
+# results changed with the page size.
+PAGE = 20
 SEMANTIC_MIN = 0.45  # query cosine below which a paper is not "about" it (bench-tuned)
 SEMANTIC_OFF = "Semantic search is unavailable; showing keyword results."
 TOO_DEEP = "Results stop after the first 2,000; refine the search to see others."
@@ -102,7 +107,7 @@ def search_papers(
         # hybrid wants a whole pool (fewer, and every word selects: KeywordIndex.search).
         enough = pool if semantic_wanted else limit
         hits, total = keyword.get_index().search(
-            parsed, filters, limit=pool, sort=sort, enough=enough, page=need
+            parsed, filters, limit=pool, sort=sort, enough=enough, page=max(need, PAGE)
         )
     except Exception:
         log.exception("keyword search failed for %r", parsed.text[:200])
