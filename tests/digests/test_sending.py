@@ -479,3 +479,38 @@ def test_a_mark_refused_by_postgresql_stops_the_sender_before_the_next_mail_is_t
     assert len(smtp.received) == 1  # the second mail was cut off before its end
     rows = Delivery.objects.values_list("status", "attempts")
     assert sorted(rows) == [("pending", 0)] * 4  # given back: the first goes out again
+
+
+def test_each_batch_of_due_deliveries_is_an_index_walk_that_never_sorts(db, subscriber):
+    """The statistics are taken while the table is empty, as on a fresh install's first
+    day or before a new period's plan: unless the plan refreshes them, PostgreSQL read and
+    sorted every due row for each batch of 50 (15 ms a batch at 100,000 rows)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from dailypapers.digests.content import daily_period
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    Subscription.objects.bulk_create(
+        Subscription(
+            email=f"r{n}@example.org",
+            frequency="daily",
+            status=Subscription.Status.ACTIVE,
+            confirmed_at=timezone.now(),
+        )
+        for n in range(2 * sending.ANALYZE_AFTER_PLANNING)
+    )
+    period = daily_period(TUE)
+    assert sending.deliveries_plan(period) == 2 * sending.ANALYZE_AFTER_PLANNING
+    queue = sending.DueQueue(period)
+    with CaptureQueriesContext(connection) as reads:
+        assert len(queue.take(timezone.now())) == sending.CLAIM_BATCH
+    # The pending read, then the stale claims' (which may sort: only claimed rows, a few
+    # batches at most).
+    pending, _ = reads.captured_queries
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {pending['sql']}")
+        plan = "\n".join(str(row) for row in cursor.fetchall())
+    assert "Sort" not in plan and "TEMP B-TREE" not in plan, plan

@@ -51,6 +51,8 @@ from .models import Delivery, Follow, SentPaper, Subscription
 
 log = logging.getLogger(__name__)
 CLAIM_BATCH = 50
+# A plan that adds this many deliveries refreshes PostgreSQL's statistics of the table.
+ANALYZE_AFTER_PLANNING = 1000
 DRY_RUN_BATCH = 500
 MAX_WAIT_IN_RUN = 120  # seconds; later retries are left to the next (hourly) run
 FollowRow = namedtuple("FollowRow", "kind value")  # what composing needs of a Follow
@@ -361,7 +363,15 @@ def deliveries_plan(period):
                 period.kind,
             ],
         )
-        return cursor.rowcount
+        planned = cursor.rowcount
+        if connection.vendor == "postgresql" and planned >= ANALYZE_AFTER_PLANNING:
+            # Until the statistics hold the new period's rows (a fresh install's first
+            # day, a new period that autovacuum has not analysed yet), PostgreSQL reads
+            # each batch of DueQueue by the (period, status) index and sorts every due
+            # row by id: 15 ms a batch at 100,000 rows, against 0.05 ms once analysed.
+            # (SQLite's indexes end with the rowid: its walk is in id order anyway.)
+            cursor.execute(f"ANALYZE {delivery}")
+        return planned
 
 
 def _due_q(now):
