@@ -481,7 +481,7 @@ def test_a_mark_refused_by_postgresql_stops_the_sender_before_the_next_mail_is_t
     assert sorted(rows) == [("pending", 0)] * 4  # given back: the first goes out again
 
 
-def test_each_batch_of_due_deliveries_is_an_index_walk_that_never_sorts(db, subscriber):
+def test_each_batch_of_due_deliveries_is_an_index_walk_that_never_sorts(db):
     """The statistics are taken while the table is empty, as on a fresh install's first
     day or before a new period's plan: unless the plan refreshes them, PostgreSQL read and
     sorted every due row for each batch of 50 (15 ms a batch at 100,000 rows)."""
