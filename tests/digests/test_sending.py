@@ -514,3 +514,39 @@ def test_each_batch_of_due_deliveries_is_an_index_walk_that_never_sorts(db):
         cursor.execute(f"EXPLAIN {pending['sql']}")
         plan = "\n".join(str(row) for row in cursor.fetchall())
     assert "Sort" not in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_a_mail_updates_only_the_indexes_that_reads_use(db):
+    """Each sent paper is a row in the (subscription, paper) unique index and the delivery
+    index. An index by paper alone put a digest's dozen rows on a dozen different pages,
+    each written again at every mark (half the mark's CPU on SQLite, bench/digest.py), and
+    one by subscription alone repeated the unique indexes' first column."""
+    from django.db import connection
+
+    def indexed_columns(model):
+        with connection.cursor() as cursor:
+            found = connection.introspection.get_constraints(cursor, model._meta.db_table)
+        return sorted(
+            {
+                tuple(c["columns"])
+                for c in found.values()
+                if (c["index"] or c["unique"]) and not c["primary_key"]
+            }
+        )
+
+    assert indexed_columns(SentPaper) == [("delivery_id",), ("subscription_id", "paper_id")]
+    assert indexed_columns(Delivery) == [("period", "status"), ("subscription_id", "period")]
+
+
+def test_deleting_a_paper_forgets_that_it_was_sent(smtp, load_day, subscriber, settings):
+    settings.DIGEST_TRENDING_LIMIT = 3
+    papers = load_day("2025-12-30")
+    ada = subscriber("ada@example.org")
+    digest_send(today=TUE)
+    sent = SentPaper.objects.filter(subscription=ada)
+    paper = next(p for p in papers if p.pk == sent.first().paper_id)
+
+    paper.delete()
+
+    assert sent.count() == 2
+    assert not sent.filter(paper_id=paper.pk).exists()

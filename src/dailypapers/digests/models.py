@@ -107,8 +107,9 @@ class Delivery(models.Model):
         BOUNCED = "bounced", "Refused permanently (5xx)"
         FAILED = "failed", "Gave up after retries"
 
+    # No index of its own: the unique (subscription, period) index starts with it.
     subscription = models.ForeignKey(
-        Subscription, on_delete=models.CASCADE, related_name="deliveries"
+        Subscription, on_delete=models.CASCADE, related_name="deliveries", db_index=False
     )
     period = models.CharField(max_length=10)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
@@ -141,7 +142,9 @@ class SentPaper(models.Model):
     subscription = models.ForeignKey(
         Subscription, on_delete=models.CASCADE, related_name="sent_papers", db_index=False
     )
-    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="+")
+    # No index by paper either: a digest's papers would land on a dozen different pages of
+    # it, a dozen page writes more per mail, and only deleting a paper (rare) reads by it.
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="+", db_index=False)
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="papers")
 
     class Meta:
