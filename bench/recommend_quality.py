@@ -17,7 +17,7 @@ predictable from text (the SVM anchor sees text only, ours sees the authors too)
 Cost: recommend_for's wall clock per member, uncached (the first visit after the
 member's likes or the index changed) and cached (every other visit).
 
-    .venv/bin/python bench/recommend_quality.py [--members 40] [--data-dir DIR]
+    .venv/bin/python bench/recommend_quality.py [--members 40] [--seed 11] [--data-dir DIR]
 """
 
 import argparse
@@ -34,7 +34,7 @@ import related_quality as rq
 import search_quality as sq
 
 K = 10
-SEED = 11  # members, their held-out likes, the random sample of papers
+SEED = 11  # members, their held-out likes, the random sample of papers (--seed)
 KEYWORD_PAPERS = (12, 200)  # an ai_keyword held by this many papers is an interest
 AUTHOR_PAPERS = (8, 60)  # an author with this many papers is an interest
 
@@ -110,6 +110,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default="/tmp/dp-related-bench")
     parser.add_argument("--members", type=int, default=40, help="members of each kind")
+    parser.add_argument("--seed", type=int, default=SEED, help="members and random sample")
     real_data.add_option(parser)
     args = parser.parse_args()
     sq.DATA = real_data.require(args.data, real_data.HF_DAYS)
@@ -125,7 +126,7 @@ def main():
 
     # The random sample (document frequencies, the SVM's random negatives) drawn the same
     # way each run: two runs give one figure.
-    related.SAMPLE_SEED = SEED
+    related.SAMPLE_SEED = args.seed
     related.forget_frequencies()
     pool = interests(keywords, authors)
     print(f"interests: {len(pool['keyword'])} ai_keywords with {KEYWORD_PAPERS[0]}-"
@@ -139,7 +140,7 @@ def main():
     uncached, cached, example = [], [], None
     cache.clear()
     for n, (kind, _, liked, held_out) in enumerate(
-        members(pool, args.members, random.Random(SEED))
+        members(pool, args.members, random.Random(args.seed))
     ):
         user, _ = User.objects.get_or_create(username=f"bench-member-{n}")
         Vote.objects.filter(user=user).delete()
@@ -154,7 +155,8 @@ def main():
         example = example or f"{picks[0].paper.title[:60]}: {picks[0].reason[:140]}"
         results[kind, systems[0]].append(scores(svm(liked), held_out))
         results[kind, systems[1]].append(scores(ours, held_out))
-    print(f"members: {args.members} of each kind, 30% of likes held out; recommend_for p50 "
+    print(f"members: {args.members} of each kind (seed {args.seed}), 30% of likes held out; "
+          f"recommend_for p50 "
           f"{statistics.median(uncached) * 1000:.0f} ms uncached, "
           f"{statistics.median(cached) * 1000:.1f} ms cached")  # fmt: skip
     print(f"a pick and its reason: {example}")

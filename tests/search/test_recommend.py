@@ -1,6 +1,7 @@
 """ "For you": cached per member, recomputed when their signals or the index change, and
 the authors a member keeps liking."""
 
+import numpy as np
 import pytest
 
 from dailypapers.papers.models import Author, PaperAuthor
@@ -147,3 +148,49 @@ def test_a_seeded_sample_gives_the_same_picks_in_a_fresh_process(pruning_fan, al
     related.forget_frequencies()
     assert runs[0][0] and len(runs[0][1]) == 10
     assert runs[0] == runs[1]
+
+
+def test_it_finds_the_phrase_most_likes_hold_and_the_corpus_rarely_does():
+    from dailypapers.search import related
+
+    df = np.zeros(related.HASH_BUCKETS, dtype=np.int32)
+    df[recommend._bucket("models")] = 900  # of 1,000 sampled papers
+    df[recommend._bucket("reward")] = 60
+    liked = [
+        "Reward hacking in language models",
+        "Detecting reward hacking of judges with models",
+        "Mitigating reward hacking for models",
+        "Sparse models everywhere",
+    ]
+    interest = recommend.InterestPhrase(liked, df, 1000)
+    assert (interest.phrase, interest.liked, interest.of) == ("reward hacking", 3, 4)
+    assert interest.share == pytest.approx(0.75)
+    texts = ["A study of reward hacking", "Reward models", "Hacking reward"]
+    counts = related._vectorizer().transform(texts)
+    assert interest.held(counts).tolist() == [True, False, False]
+
+
+def test_no_phrase_is_an_interest_when_few_likes_hold_it():
+    from dailypapers.search import related
+
+    df = np.zeros(related.HASH_BUCKETS, dtype=np.int32)
+    hacking = ["Reward hacking in judges", "Reward hacking in agents"]
+    assert recommend.InterestPhrase(hacking, df, 1000).phrase is None  # 2 likes: too few
+    split = hacking + ["Pruning nets", "Pruning layers", "Sparse attention", "Dense retrieval"]
+    assert recommend.InterestPhrase(split, df, 1000).phrase is None  # a third hold each
+    assert recommend.InterestPhrase(hacking * 2, df, 1000).phrase == "reward hacking"
+
+
+def test_it_ranks_the_papers_on_the_members_interest_first_and_says_so(load_real_papers, alice):
+    papers = load_real_papers()
+    on_it = {  # as the model reads a paper: its title and the start of its abstract
+        p.pk for p in papers if "test-time scaling" in f"{p.title} {p.abstract[:1500]}".lower()
+    }
+    for pk in sorted(on_it)[:5]:
+        vote_cast(user=alice, paper=next(p for p in papers if p.pk == pk))
+    picks = recommend_for(alice, limit=10)
+    said = "On “test time scaling”, like 5 of the 5 papers you liked"
+    assert [r.paper.pk in on_it for r in picks[:4]] == [True] * 4
+    for pick in picks:
+        if pick.paper.pk in on_it:  # the phrase named once, not again among the pick's
+            assert pick.reason.startswith(said) and pick.reason.count("test time scaling") == 1

@@ -62,7 +62,7 @@ def test_it_recommends_from_upvotes_and_explains_why(load_real_papers, alice):
     assert len(picks) == 10
     chosen = {r.paper.pk for r in picks}
     assert not chosen & {p.pk for p in pruning[:5]}
-    assert all(r.reason.startswith(("Because you upvoted “", "By ")) for r in picks)
+    assert all(r.reason.startswith(("Because you upvoted “", "By ", "On “")) for r in picks)
     assert sum(about_pruning(r.paper) for r in picks) >= 5
 
 
@@ -250,7 +250,7 @@ def test_the_member_model_ranks_by_what_they_liked_and_names_it(paper):
     match = paper(title="Low-rank adaptation, revisited", abstract="Low-rank adaptation again.")
     other = paper(title="Graph colouring at scale", abstract="Colouring graphs in parallel.")
     model = selectors.recommend.MemberModel([p.pk for p in liked])
-    assert [pk for pk, _, _ in model.rank([other.pk, match.pk])] == [match.pk, other.pk]
+    assert [pk for pk, *_ in model.rank([other.pk, match.pk])] == [match.pk, other.pk]
     assert model.phrases("Low-rank adaptation again.") == ["low rank adaptation"]
 
 

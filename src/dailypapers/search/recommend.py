@@ -8,6 +8,10 @@ nearest papers (selectors._recommend_by_model). Features are related.py's: hashe
 n-grams, sublinear tf x idf from the per-process random sample of the corpus, whose papers
 are also the SVM's negatives. Each pick's reason names the liked paper closest to it and the
 phrases that weigh most for it in the member's model.
+
+The SVM at C = 0.03 spreads its weight over many n-grams, so a member whose likes nearly all
+share one phrase ("reward hacking") still sees papers that only share their vocabulary
+ranked first. InterestPhrase finds that phrase and gives its holders a bonus.
 """
 
 from collections import Counter
@@ -32,6 +36,16 @@ AUTHOR_MIN_LIKES = 3
 AUTHOR_PRIOR = 2  # papers added to an author's count: 2 of 2 liked is a share of 0.5
 AUTHORS_CHECKED = 30  # the most liked authors whose papers are counted (a query each)
 AUTHOR_PAPERS = 30  # the newest papers of each followed author join the candidates
+# The interest phrase: held by at least INTEREST_MIN_SHARE of the liked papers (and at
+# least INTEREST_MIN_LIKES of them), the most over-represented there against the random
+# sample (InterestPhrase). A paper holding it gets INTEREST_BONUS x the share of likes
+# holding it, in units of the spread (standard deviation) of the SVM's scores over the
+# pool; a paper by a followed author gets the whole bonus (bench/recommend_quality.py:
+# without it, the phrase pushed a followed author's papers down and members with a few
+# interests lost).
+INTEREST_BONUS = 2.0
+INTEREST_MIN_SHARE = 0.5
+INTEREST_MIN_LIKES = 3
 
 
 def _papers(pks):
@@ -84,9 +98,10 @@ class AuthorInterest:
             self.shown[name] = (shown[name], counts[name], total)
 
     def candidates(self, count):
-        """The newest papers of the `count` authors most liked (by share), best first."""
+        """The newest papers of the `count` authors most liked (by share), best first, once
+        each (a paper by two of them would take two of the spare picks)."""
         ranked = sorted(self.rate, key=lambda name: (-self.rate[name], name))[:count]
-        return [pk for name in ranked for pk in self.papers[name]]
+        return list(dict.fromkeys(pk for name in ranked for pk in self.papers[name]))
 
     def best(self, names):
         """(bonus, (name as written, papers liked, papers)) for the most liked of `names`;
@@ -110,6 +125,71 @@ def _papers_by(name):
     return papers.count(), list(newest[:AUTHOR_PAPERS])
 
 
+class InterestPhrase:
+    """The one phrase (1-3 words) most of the member's likes hold and the corpus rarely
+    does: of the phrases held by at least INTEREST_MIN_SHARE of the liked papers, the one
+    with the highest share x log(lift), lift = its share among the likes / its share in
+    the random sample. `phrase` is None when no phrase is held by enough likes (most
+    members of several interests).
+
+    A reader who upvotes papers on "direct preference optimization" wants the next paper
+    on it; the SVM, regularised, weighs that phrase no more than the many words those
+    papers also use, and ranks papers that merely sound alike level with it."""
+
+    def __init__(self, liked, df, docs, counts=None):
+        """`counts`: the liked texts' hashed n-gram counts, when the caller has them (the
+        analysis is most of the cost: about 1 ms a paper)."""
+        self.phrase, self.share, self.liked, self.bucket = None, 0.0, 0, None
+        self.of = len(liked)  # the liked papers counted (the model's, MAX_POSITIVES at most)
+        if counts is None:
+            counts = related._vectorizer().transform(liked)
+        counts = counts.tocsr()
+        counts.sum_duplicates()
+        buckets, held = np.unique(counts.indices, return_counts=True)
+        enough = held >= max(INTEREST_MIN_LIKES, INTEREST_MIN_SHARE * len(liked))
+        buckets, share = buckets[enough], held[enough] / max(len(liked), 1)
+        # Its term in the divergence of the likes from the corpus: share x log(lift).
+        # Lift alone preferred a rarer phrase held by fewer likes ("reasoning test" in
+        # 3 of 5 likes over "test time scaling" in all 5).
+        weight = share * np.log(share * (docs + 1) / (df[buckets] + 1))
+        while len(buckets) and weight.max() > 0:
+            best = weight >= weight.max() - 1e-12
+            term = self._named(liked, counts, set(buckets[best].tolist()))
+            if term:
+                self.phrase, self.bucket = term, _bucket(term)
+                self.share = float(share[buckets == self.bucket][0])
+                self.liked = round(self.share * len(liked))
+                return
+            buckets, share, weight = buckets[~best], share[~best], weight[~best]
+
+    @staticmethod
+    def _named(liked, counts, buckets):
+        """The phrase of `buckets` (equally weighted) that can be an interest, read from
+        the first liked text holding one: the longest, then the first in order (of equal
+        weight, the phrase says more than its word); None when all are numbers or short."""
+        row = next(i for i in range(counts.shape[0]) if buckets & set(counts[i].indices))
+        terms = [t for t in _terms(liked[row]) if _bucket(t) in buckets]
+        return min(terms, key=lambda t: (-t.count(" "), t), default=None)
+
+    def held(self, counts):
+        """For each row of hashed n-gram counts (or their tf-idf), whether it holds the
+        phrase (its bucket: a collision is one in a million buckets)."""
+        if self.bucket is None:
+            return np.zeros(counts.shape[0], dtype=bool)
+        return counts[:, self.bucket].toarray().ravel() > 0
+
+
+def _terms(text):
+    """The words and phrases of `text` that can be an interest (as related.py's reasons)."""
+    return {t for t in related._analyzer()(text) if len(t) > 2 and not t.isdigit()}
+
+
+def _bucket(term):
+    from sklearn.utils import murmurhash3_32
+
+    return abs(murmurhash3_32(term, seed=0)) % related.HASH_BUCKETS
+
+
 class MemberModel:
     """The member's linear SVM over tf-idf n-grams, plus the authors they keep liking;
     raises ValueError when it cannot be trained.
@@ -129,8 +209,10 @@ class MemberModel:
         others = [pk for pk in candidates if pk not in positive_set and pk not in negatives]
         _, disliked, _ = _papers([*negatives, *others])
         self.authors = AuthorInterest(liked_authors)
+        liked_counts = self.vectorizer.transform(liked)
+        self.interest = InterestPhrase(liked, sample["df"], sample["docs"], liked_counts)
         keep = [i for i, pk in enumerate(sample["pks"]) if pk not in positive_set]
-        parts = [self.features(liked)]
+        parts = [related.weigh(liked_counts, self.idf)]
         if disliked:
             parts.append(self.features(disliked))
         if keep and sample["counts"] is not None:
@@ -145,15 +227,24 @@ class MemberModel:
         return related.weigh(self.vectorizer.transform(texts), self.idf)
 
     def rank(self, pks):
-        """[(paper id, text, (author, papers liked, papers) or None)] of pks, best first:
-        the SVM's score plus AUTHOR_BONUS x the share of an author's papers liked."""
+        """[(paper id, text, (author, papers liked, papers) or None, holds the interest
+        phrase)] of pks, best first: the SVM's score plus AUTHOR_BONUS x the share of an
+        author's papers liked plus the interest bonus (INTEREST_BONUS)."""
         pks, texts, authors = _papers(pks)
         if not pks:
             return []
-        scores = self.svm.decision_function(self.features(texts))
+        features = self.features(texts)
+        svm = self.svm.decision_function(features)
         by = [self.authors.best(names) for names in authors]
-        scores = scores + AUTHOR_BONUS * np.array([bonus for bonus, _ in by])
-        return [(pks[i], texts[i], by[i][1]) for i in np.argsort(-scores, kind="stable")]
+        followed = np.array([bonus for bonus, _ in by])
+        held = self.interest.held(features)
+        scores = svm + AUTHOR_BONUS * followed
+        if self.interest.phrase:
+            interest = np.where(held, self.interest.share, 0.0)
+            interest[followed > 0] = 1.0
+            scores += INTEREST_BONUS * svm.std() * interest
+        order = np.argsort(-scores, kind="stable")
+        return [(pks[i], texts[i], by[i][1], bool(held[i])) for i in order]
 
     def phrases(self, text):
         """The words and phrases of `text` that count most for this member, strongest first."""

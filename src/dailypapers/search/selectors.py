@@ -440,15 +440,16 @@ def _recommend_by_model(positives, negatives, seen, limit):
     labels, _ = store.search(weights / max(np.linalg.norm(weights), 1e-12), POOL + len(seen))
     pks = [int(label) for label in labels if int(label) not in seen]
     pool = related.fuse(_liked_papers_neighbours(pos_ids, seen), pks)[: POOL + limit]
-    model, texts, by_author = None, {}, {}
+    model, texts, by_author, on_interest = None, {}, {}, set()
     try:
         model = recommend.MemberModel(positives, negatives, candidates=pool)
         known = set(pool) | seen
         pool += [pk for pk in model.authors.candidates(AUTHOR_SEEDS) if pk not in known]
         ranked = model.rank(pool)
-        pool = [pk for pk, _, _ in ranked]
-        texts = {pk: text for pk, text, _ in ranked}
-        by_author = {pk: author for pk, _, author in ranked if author}
+        pool = [pk for pk, _, _, _ in ranked]
+        texts = {pk: text for pk, text, _, _ in ranked}
+        by_author = {pk: author for pk, _, author, _ in ranked if author}
+        on_interest = {pk for pk, _, _, held in ranked if held}
     except Exception as exc:  # too few papers to train on, or the sample failed
         log.info("recommendations without the member's SVM: %s", exc)
     papers = _hydrate(pool, Filters())[: limit + SPARE_PICKS]
@@ -463,14 +464,23 @@ def _recommend_by_model(positives, negatives, seen, limit):
         title = titles.get(anchor, "a paper")
         title = title if len(title) <= 90 else title[:89] + "…"
         reason = f"Because you {positives[anchor]} “{title}”"
+        phrases = model.phrases(texts[paper.pk]) if model and paper.pk in texts else []
         if paper.pk in by_author:
             name, liked, papers = by_author[paper.pk]
             reason = f"By {name}: you liked {liked} of their {papers} papers"
-        phrases = model.phrases(texts[paper.pk]) if model and paper.pk in texts else []
+        elif paper.pk in on_interest:
+            reason = _interest_reason(model.interest)
+            phrases = [p for p in phrases if f" {p} " not in f" {model.interest.phrase} "]
         if phrases:
             reason += ": " + ", ".join(f"“{phrase}”" for phrase in phrases)
         recommendations.append((paper.pk, reason))
     return recommendations
+
+
+def _interest_reason(interest):
+    """The reason of a pick holding the member's interest phrase (recommend.InterestPhrase):
+    the phrase, and how many of the papers they liked hold it."""
+    return f"On “{interest.phrase}”, like {interest.liked} of the {interest.of} papers you liked"
 
 
 def _liked_papers_neighbours(pos_ids, seen):
