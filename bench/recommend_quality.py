@@ -2,13 +2,17 @@
 (a linear SVM on tf-idf of the member's liked papers), in one run.
 
 Corpus: the Hugging Face daily papers in ../shared/data (the related_quality.py database).
-Simulated members, two kinds, reported apart (they and the random sample of papers are
+Simulated members, four kinds, reported apart (they and the random sample of papers are
 seeded: two runs give one figure):
   one-keyword  each follows one HF ai_keyword held by 12..200 papers; their likes are
                those papers.
   mixed        each has 2-3 interests, each an ai_keyword (as above) or an author with
                8..60 papers; their likes are the union: a reader who follows a few topics
                and a few people.
+  one-author   each likes the papers of one author with 8..60 papers.
+  one-category each likes the papers of one arXiv category (any of a paper's categories,
+               from the arXiv listings of ../shared/data, which hold a third of the HF
+               papers) held by 12..200 papers: a field, broader than a keyword.
 70% of each member's likes are upvotes, the other 30% are held out; a pick is relevant
 when it is a held-out like. Metrics: precision@10 and nDCG@10.
 Limits: ai_keywords come from the abstracts, which favours word-based methods (the SVM);
@@ -17,7 +21,8 @@ predictable from text (the SVM anchor sees text only, ours sees the authors too)
 Cost: recommend_for's wall clock per member, uncached (the first visit after the
 member's likes or the index changed) and cached (every other visit).
 
-    .venv/bin/python bench/recommend_quality.py [--members 40] [--seed 11] [--data-dir DIR]
+    .venv/bin/python bench/recommend_quality.py [--members 40] [--seed 11] [--kinds KIND,...]
+        [--data-dir DIR]
 """
 
 import argparse
@@ -37,6 +42,8 @@ K = 10
 SEED = 11  # members, their held-out likes, the random sample of papers (--seed)
 KEYWORD_PAPERS = (12, 200)  # an ai_keyword held by this many papers is an interest
 AUTHOR_PAPERS = (8, 60)  # an author with this many papers is an interest
+CATEGORY_PAPERS = (12, 200)  # an arXiv category with this many papers is an interest
+KINDS = ("one-keyword", "mixed", "one-author", "one-category")
 
 
 def scores(picks, held_out):
@@ -66,16 +73,28 @@ def svm_anchor(rows):
     return recommend
 
 
-def interests(keywords, authors):
+def categories_of(ids):
+    """{arXiv id: [categories]} of the papers of `ids` found in the arXiv listings."""
+    import gzip
+    import json
+
+    found = {}
+    with gzip.open(sq.DATA / real_data.LISTINGS, "rt") as lines:
+        for line in lines:
+            record = json.loads(line)
+            if record["id"] in ids:
+                found[record["id"]] = record["categories"]
+    return found
+
+
+def interests(keywords, authors, categories):
     """{kind: {name: set of arXiv ids}} of the interests a member may have."""
-    by = {"keyword": defaultdict(set), "author": defaultdict(set)}
-    for pid, words in keywords.items():
-        for word in words:
-            by["keyword"][word].add(pid)
-    for pid, names in authors.items():
-        for name in names:
-            by["author"][name].add(pid)
-    bounds = {"keyword": KEYWORD_PAPERS, "author": AUTHOR_PAPERS}
+    by = {"keyword": defaultdict(set), "author": defaultdict(set), "category": defaultdict(set)}
+    for kind, held in (("keyword", keywords), ("author", authors), ("category", categories)):
+        for pid, names in held.items():
+            for name in names:
+                by[kind][name].add(pid)
+    bounds = {"keyword": KEYWORD_PAPERS, "author": AUTHOR_PAPERS, "category": CATEGORY_PAPERS}
     return {
         kind: {name: ps for name, ps in found.items() if low <= len(ps) <= high}
         for kind, found in by.items()
@@ -97,6 +116,21 @@ def members(pool, count, rng):
             chosen.append((kind, name))
         likes = set().union(*(pool[kind][name] for kind, name in chosen))
         out.append(("mixed", " + ".join(f"{k} {n!r}" for k, n in chosen), likes))
+    return _split(out, rng)
+
+
+def single_members(pool, count, rng):
+    """[(label, liked, held out)]: `count` one-author members, then `count` one-category
+    ones (a generator of their own: the other kinds' members do not change with these)."""
+    out = []
+    for kind in ("author", "category"):
+        for name in rng.sample(sorted(pool[kind]), min(count, len(pool[kind]))):
+            out.append((f"one-{kind}", f"{kind} {name!r}", set(pool[kind][name])))
+    return _split(out, rng)
+
+
+def _split(out, rng):
+    """The members' likes split 70 / 30 into upvotes and held-out likes."""
     split = []
     for kind, label, likes in out:
         likes = sorted(likes)
@@ -111,12 +145,14 @@ def main():
     parser.add_argument("--data-dir", default="/tmp/dp-related-bench")
     parser.add_argument("--members", type=int, default=40, help="members of each kind")
     parser.add_argument("--seed", type=int, default=SEED, help="members and random sample")
+    parser.add_argument("--kinds", default=",".join(KINDS), help="the kinds of member measured")
     real_data.add_option(parser)
     args = parser.parse_args()
     sq.DATA = real_data.require(args.data, real_data.HF_DAYS)
     sq.setup_django(Path(args.data_dir))
     rows, keywords, authors = rq.hf_rows()
     sq.load_corpus(rows)
+    categories = categories_of({row[0] for row in rows})
 
     from django.contrib.auth import get_user_model
     from django.core.cache import cache
@@ -128,10 +164,12 @@ def main():
     # way each run: two runs give one figure.
     related.SAMPLE_SEED = args.seed
     related.forget_frequencies()
-    pool = interests(keywords, authors)
+    pool = interests(keywords, authors, categories)
     print(f"interests: {len(pool['keyword'])} ai_keywords with {KEYWORD_PAPERS[0]}-"
           f"{KEYWORD_PAPERS[1]} papers, {len(pool['author'])} authors with "
-          f"{AUTHOR_PAPERS[0]}-{AUTHOR_PAPERS[1]} papers")  # fmt: skip
+          f"{AUTHOR_PAPERS[0]}-{AUTHOR_PAPERS[1]} papers, {len(pool['category'])} arXiv "
+          f"categories with {CATEGORY_PAPERS[0]}-{CATEGORY_PAPERS[1]} papers "
+          f"({len(categories)} papers with categories)")  # fmt: skip
     pk_of = dict(Paper.objects.values_list("arxiv_id", "pk"))
     svm = svm_anchor(rows)
     systems = ("arxiv-sanity-lite SVM (anchor)", "ours: recommend_for")
@@ -139,9 +177,13 @@ def main():
     User = get_user_model()
     uncached, cached, example = [], [], None
     cache.clear()
-    for n, (kind, _, liked, held_out) in enumerate(
-        members(pool, args.members, random.Random(args.seed))
-    ):
+    everyone = members(pool, args.members, random.Random(args.seed)) + single_members(
+        pool, args.members, random.Random(args.seed + 1)
+    )
+    kinds = [kind for kind in KINDS if kind in args.kinds.split(",")]
+    for n, (kind, _, liked, held_out) in enumerate(everyone):
+        if kind not in kinds:
+            continue
         user, _ = User.objects.get_or_create(username=f"bench-member-{n}")
         Vote.objects.filter(user=user).delete()
         Vote.objects.bulk_create([Vote(user=user, paper_id=pk_of[pid]) for pid in liked])
@@ -160,7 +202,7 @@ def main():
           f"{statistics.median(uncached) * 1000:.0f} ms uncached, "
           f"{statistics.median(cached) * 1000:.1f} ms cached")  # fmt: skip
     print(f"a pick and its reason: {example}")
-    for kind in ("one-keyword", "mixed"):
+    for kind in kinds:
         for name in systems:
             pairs = results[kind, name]
             precision = statistics.mean(p for p, _ in pairs)
