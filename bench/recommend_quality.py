@@ -148,7 +148,7 @@ def main():
     parser.add_argument("--kinds", default=",".join(KINDS), help="the kinds of member measured")
     real_data.add_option(parser)
     args = parser.parse_args()
-    sq.DATA = real_data.require(args.data, real_data.HF_DAYS)
+    sq.DATA = real_data.require(args.data, real_data.HF_DAYS, real_data.LISTINGS)
     sq.setup_django(Path(args.data_dir))
     rows, keywords, authors = rq.hf_rows()
     sq.load_corpus(rows)
