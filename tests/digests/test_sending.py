@@ -342,7 +342,7 @@ def test_it_bounces_a_stored_address_that_cannot_go_on_the_wire(smtp, load_day, 
 
 
 def test_it_alerts_on_a_followed_topic_through_search(smtp, load_day, subscriber, settings):
-    from dailypapers.search import index_papers
+    from dailypapers.search import index_papers, search_papers
 
     settings.DIGEST_TRENDING_LIMIT = 1
     papers = load_day("2025-12-30")
@@ -356,6 +356,11 @@ def test_it_alerts_on_a_followed_topic_through_search(smtp, load_day, subscriber
     assert moe.title in topics
     monday_titles = [e.paper.title for e in DailyEntry.objects.filter(day=MON)]
     assert not any(title in topics for title in monday_titles if title not in text[:200])
+    # Only papers that hold every word: the day's other papers share a word, or a meaning,
+    # and a search page would list them after the match.
+    listed = [paper for paper in papers if paper.title in topics]
+    assert listed == [moe]
+    assert len(search_papers("mixture of experts router", limit=5).papers) > 1
 
 
 def test_it_runs_from_the_command_line_with_a_clear_message_for_a_bad_date(
@@ -371,6 +376,10 @@ def test_it_runs_from_the_command_line_with_a_clear_message_for_a_bad_date(
     assert "would_send 1" in capsys.readouterr().out and smtp.received == []
     call_command("digest", "send", "--date", "2025-12-30", "--no-progress")
     assert "sent 1" in capsys.readouterr().out and len(smtp.received) == 1
+    call_command("digest", "send", "--date", "2026-12-04", "--no-progress")  # no page
+    assert "`dailypapers digest send --date 2025-12-30` sends its digest" in (
+        capsys.readouterr().out
+    )
 
 
 def test_it_finishes_yesterdays_retries_in_todays_run(smtp, load_day, subscriber, settings):

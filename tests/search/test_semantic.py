@@ -313,3 +313,47 @@ def test_the_gate_reads_the_words_matches_without_the_proximity_bonus():
     assert fusion.topic_likeness([(h.pk, h.score) for h in lifted]) == 0.0
     assert fusion.word_scores(lifted)[0] == (1, pytest.approx(9.99))
     assert fusion.topic_likeness(fusion.word_scores(lifted)) > 0.9
+
+
+def test_a_topic_alert_wants_every_word_of_the_topic(load_real_papers):
+    load_real_papers()
+    every = search_papers("mixture of experts", limit=50, every_word=True)
+    assert every.papers and every.total == len(every.papers)
+    for paper in every.papers:
+        text = f"{paper.title} {paper.abstract}".lower()
+        assert "mixture" in text and "expert" in text
+    # the search page lists more: papers that hold one of the words, or share the meaning
+    found = search_papers("mixture of experts", limit=10).papers
+    assert [p for p in found if p not in every.papers]
+
+
+def test_an_acronym_or_a_quoted_phrase_counts_as_the_words_it_stands_for():
+    from types import SimpleNamespace
+
+    from dailypapers.search.query import Clause, ParsedQuery, parse
+
+    def paper(text):
+        return SimpleNamespace(title=text, abstract="", authors=[{"name": "Ada Lovelace"}])
+
+    moe = ParsedQuery(
+        text="mixture of experts",
+        should=[Clause("mixture"), Clause("of"), Clause("experts"), Clause("moe", expansion=True)],
+        short_form="moe",
+    )
+    holds = selectors.holds_every_word
+    assert holds(moe, paper("Sparse Mixtures of Expert layers"))  # stems, stop words aside
+    assert holds(moe, paper("Routing tokens in MoE transformers"))
+    assert not holds(moe, paper("A mixture of transformers for video, by non-specialists"))
+    llm = ParsedQuery(
+        text="LLM pruning",
+        should=[
+            Clause("LLM"),
+            Clause("pruning"),
+            Clause("large language model", expansion=True, of="LLM"),
+        ],
+    )
+    assert holds(llm, paper("Pruning large language models in one shot"))
+    assert holds(llm, paper("Pruned LLMs"))
+    assert not holds(llm, paper("Pruning vision transformers"))
+    assert holds(parse("lovelace pruning"), paper("Pruning"))  # authors count
+    assert holds(parse('"world model"'), paper("anything"))  # the engine checks phrases

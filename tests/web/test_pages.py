@@ -275,3 +275,14 @@ def test_it_invites_readers_to_the_digest_and_the_feeds(client, day_of_papers):
     assert 'href="/feeds/week/2026-W48.rss"' in week
     for feed in ["/feeds/daily.rss", "/feeds/week/2026-W48.rss", "/feeds/trending.rss"]:
         assert client.get(feed)["Content-Type"].startswith("application/rss+xml"), feed
+
+
+def test_it_has_an_icon_and_a_robots_txt(client, db):
+    page = client.get("/about").content.decode()
+    icon = re.search(r'<link rel="icon" href="([^"]+)"', page).group(1)
+    assert icon.endswith(".svg")
+    old_style = client.get("/favicon.ico")
+    assert old_style.status_code == 301 and old_style["Location"] == icon
+    robots = client.get("/robots.txt")
+    assert robots.status_code == 200 and robots["Content-Type"].startswith("text/plain")
+    assert "Disallow: /search\n" in robots.content.decode()

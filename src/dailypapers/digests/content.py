@@ -223,8 +223,11 @@ class PeriodContent:
                 sort="relevance",
                 published_after=self.new_after,
                 published_before=self.new_before,
+                every_word=True,
             ).papers
-            featured = search(query, limit=limit * 4, sort="relevance", featured_only=True).papers
+            featured = search(
+                query, limit=limit * 4, sort="relevance", featured_only=True, every_word=True
+            ).papers
         except Exception:  # a broken query must not stop everybody's digest
             log.exception("digest: search for topic %r failed", query)
             return []

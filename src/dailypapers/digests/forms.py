@@ -29,7 +29,11 @@ def _follow_fields():
             required=False,
             max_length=4000,
             widget=textarea,
-            help_text="Saved searches, one per line, e.g. diffusion language models.",
+            help_text=(
+                "Saved searches, one per line, e.g. diffusion language models. A paper "
+                "matches when it holds every word (an acronym counts: MoE for mixture of "
+                'experts); put words in quotes to want them side by side: "world model".'
+            ),
         ),
         "authors": forms.CharField(
             required=False, max_length=4000, widget=textarea, help_text="Full names, one per line."

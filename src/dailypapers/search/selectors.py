@@ -75,11 +75,15 @@ def search_papers(
     has_code=None,
     featured_only=False,
     mode="auto",
+    every_word=False,
 ):
     """Papers matching `query` (see query.py for the syntax), hidden ones never.
 
     mode: "auto" (hybrid when an embedder is there and the query is plain words),
     "keyword" or "semantic" (benchmarks).
+    every_word: only papers that hold every word of the query (holds_every_word), ranked as
+    usual. A search page may show papers that hold some of the words, or only share their
+    meaning, after the best matches; a topic alert must not mail them.
     """
     limit = _clamp(limit, 1, MAX_LIMIT, 20)
     offset = _clamp(offset, 0, 10**9, 0)
@@ -132,7 +136,10 @@ def search_papers(
         return SearchResults(
             papers=list(ordered[offset:need]), total=min(total, ordered.count()), mode=mode_used
         )
-    papers, dropped = _page(ranked, filters, need)
+    keep = (lambda paper: holds_every_word(parsed, paper)) if every_word else None
+    papers, dropped = _page(ranked, filters, need, keep=keep)
+    if every_word:
+        total = len(papers)
     pinned = _pin_exact_title(papers, parsed.text) if sort == "relevance" else None
     if pinned is not None:
         papers.remove(pinned)
@@ -153,18 +160,48 @@ def _shown(expansion, parsed):
     return expansion.upper() if expansion == parsed.short_form else expansion
 
 
-def _page(pks, filters, need):
-    """The first `need` visible, filter-passing papers of pks (read in small chunks).
+def _page(pks, filters, need, keep=None):
+    """The first `need` visible, filter-passing (and `keep`-passing) papers of pks, read in
+    small chunks.
 
     Returns (papers, how many pks were dropped on the way)."""
     papers, start, dropped = [], 0, 0
     while len(papers) < need and start < len(pks):
         chunk = pks[start : start + need - len(papers) + 5]
         found = _hydrate(chunk, filters)
+        if keep is not None:
+            found = [paper for paper in found if keep(paper)]
         dropped += len(chunk) - len(found)
         papers += found
         start += len(chunk)
     return papers[:need], dropped
+
+
+def holds_every_word(parsed, paper):
+    """Whether the paper's title, abstract and authors hold each word typed in the query, as
+    the index stems them and stop words aside ("mixture of experts": mixtur and expert),
+    the way a mail alert on a topic reads it. An acronym stands for the words it spells
+    ("MoE" for "mixture of experts", "LLMs" for "large language models"). The engine has
+    already required the typed phrases and fielded terms, and excluded the "-words"."""
+    text = " ".join([paper.title, paper.abstract, *_author_names(paper)])
+    # The stemmer keeps the s of a plural without a vowel before it ("llms")
+    held = {keyword._singular(stem) for stem in keyword._stems(text)}
+
+    def holds(words):
+        return all(keyword._singular(stem) in held for stem in keyword._stems(words))
+
+    if parsed.short_form and holds(parsed.short_form):
+        return True
+    spelt = {clause.of: clause.text for clause in parsed.should if clause.expansion and clause.of}
+    return all(
+        holds(clause.text) or (clause.text in spelt and holds(spelt[clause.text]))
+        for clause in parsed.should
+        if not clause.expansion
+    )
+
+
+def _author_names(paper):
+    return [author.get("name", "") for author in paper.authors or [] if isinstance(author, dict)]
 
 
 def _added_by_meaning(ranked, keyword_pks):

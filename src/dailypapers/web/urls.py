@@ -4,6 +4,8 @@ from . import accounts, search_views, views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon),
+    path("robots.txt", views.robots_txt),
     path("", views.home, name="home"),
     path("papers/date/<str:day>", views.papers_by_date, name="papers_by_date"),
     path("papers/week/<str:week>", views.papers_by_week, name="papers_by_week"),

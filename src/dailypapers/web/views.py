@@ -9,8 +9,14 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.db import connection
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    HttpResponseRedirect,
+)
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -54,6 +60,25 @@ def healthz(request):
     except Exception:
         return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
     return HttpResponse("ok\n", content_type="text/plain")
+
+
+def favicon(request):
+    """Browsers that do not read the page's <link rel="icon"> (feed readers, bookmarks)."""
+    return HttpResponsePermanentRedirect(static("web/favicon.svg"))
+
+
+ROBOTS_TXT = """User-agent: *
+Disallow: /admin/
+Disallow: /accounts/
+Disallow: /search
+Disallow: /api/
+"""
+
+
+def robots_txt(request):
+    """Crawlers welcome on the daily pages and the papers; not on endless search pages,
+    the forms or the JSON API."""
+    return HttpResponse(ROBOTS_TXT, content_type="text/plain")
 
 
 # Listing pages ------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from dailypapers.digests.sending import digest_send
+from dailypapers.papers.models import DailyEntry
 
 
 class Command(BaseCommand):
@@ -45,5 +46,19 @@ class Command(BaseCommand):
 
         report = digest_send(today=today, dry_run=options["dry_run"], progress=progress)
         self.stdout.write(report.summary())
+        if not report.periods:
+            self.stdout.write(_newest_day_hint())
         if report.aborted:
             raise CommandError(report.aborted)
+
+
+def _newest_day_hint():
+    """Where a digest could go out: a new site, or one that loaded an older sample, has no
+    papers for today."""
+    newest = DailyEntry.objects.order_by("-day").values_list("day", flat=True).first()
+    if newest is None:
+        return "No daily page has papers yet: ingest some first (`dailypapers help ingest`)."
+    return (
+        f"The newest daily page with papers is {newest}: "
+        f"`dailypapers digest send --date {newest}` sends its digest."
+    )
