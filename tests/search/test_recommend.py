@@ -194,3 +194,45 @@ def test_it_ranks_the_papers_on_the_members_interest_first_and_says_so(load_real
     for pick in picks:
         if pick.paper.pk in on_it:  # the phrase named once, not again among the pick's
             assert pick.reason.startswith(said) and pick.reason.count("test time scaling") == 1
+
+
+def test_the_category_most_likes_are_in_and_the_site_rarely_is_an_interest():
+    site = [{"cs.CL"}] * 90 + [{"cs.CV", "cs.RO"}] * 5 + [{"cs.LG"}] * 5
+    robots = [{"cs.RO", "cs.CV"}, {"cs.RO"}, {"cs.RO", "cs.LG"}, {"cs.CL"}]
+    interest = recommend.InterestCategory(robots, site)
+    assert (interest.name, interest.liked, interest.of) == ("cs.RO", 3, 4)
+    # cs.CL holds most likes, but as many of the site's papers: no interest
+    assert recommend.InterestCategory([{"cs.CL"}] * 5, site).name is None
+    assert recommend.InterestCategory(robots[:2], site).name is None  # 2 likes: too few
+    split = [{"cs.RO"}, {"cs.RO"}, {"cs.RO"}, {"cs.LG"}, {"cs.LG"}, {"cs.SD"}, {"cs.SD"}]
+    assert recommend.InterestCategory(split, site).name is None  # under half the likes
+
+
+def test_it_recommends_papers_of_the_category_a_member_keeps_liking(
+    load_real_papers, alice, monkeypatch
+):
+    from django.core.cache import cache
+
+    from dailypapers.papers.models import Paper
+    from dailypapers.search import related
+
+    monkeypatch.setattr(related, "SAMPLE_SEED", 3)
+    related.forget_frequencies()
+    papers = load_real_papers()
+    # Every ninth paper is filed under a category of its own, whatever its topic: only the
+    # category ties them together.
+    rare = papers[::9]
+    in_category = {p.pk for p in rare}
+    Paper.objects.filter(pk__in=in_category).update(
+        categories=["q-bio.NC", "cs.CL"], primary_category="q-bio.NC"
+    )
+    for paper in rare[:6]:
+        vote_cast(user=alice, paper=paper)
+    picks = recommend_for(alice, limit=10)
+    in_it = [pick for pick in picks if pick.paper.pk in in_category]
+    assert in_it[0].reason.startswith("In q-bio.NC, like 6 of the 6 papers you liked")
+    monkeypatch.setattr(recommend, "CATEGORY_BONUS", 0.0)
+    cache.clear()
+    without = [pick for pick in recommend_for(alice, limit=10) if pick.paper.pk in in_category]
+    related.forget_frequencies()
+    assert len(in_it) > len(without) + 1

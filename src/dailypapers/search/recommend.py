@@ -11,7 +11,9 @@ phrases that weigh most for it in the member's model.
 
 The SVM at C = 0.03 spreads its weight over many n-grams, so a member whose likes nearly all
 share one phrase ("reward hacking") still sees papers that only share their vocabulary
-ranked first. InterestPhrase finds that phrase and gives its holders a bonus.
+ranked first. InterestPhrase finds that phrase and gives its holders a bonus;
+InterestCategory does the same for the arXiv category a member's likes are in, when the
+site's papers rarely are.
 """
 
 from collections import Counter
@@ -46,17 +48,33 @@ AUTHOR_PAPERS = 30  # the newest papers of each followed author join the candida
 INTEREST_BONUS = 2.0
 INTEREST_MIN_SHARE = 0.5
 INTEREST_MIN_LIKES = 3
+# The arXiv category most likes are in (same share and count as the phrase), when it is at
+# least CATEGORY_MIN_LIFT times as common among them as in the random sample: a member who
+# likes robotics papers on a site of machine-learning papers, not one whose likes are
+# cs.LG like the rest of the site. Its papers get CATEGORY_BONUS x the share of likes in
+# it (in the same units as the phrase's bonus), and its CATEGORY_PAPERS newest papers join
+# the candidates.
+CATEGORY_BONUS = 1.0
+CATEGORY_MIN_LIFT = 4.0
+CATEGORY_PAPERS = 100
 
 
 def _papers(pks):
-    """(pks found, their "title abstract" texts, their authors' names), in the order of pks."""
-    rows = Paper.objects.filter(pk__in=pks).values_list("pk", "title", "abstract", "authors")
+    """(pks found, their "title abstract" texts, their authors' names, their arXiv
+    categories), in the order of pks."""
+    rows = Paper.objects.filter(pk__in=pks).values_list(
+        "pk", "title", "abstract", "authors", "categories", "primary_category"
+    )
     found = {
-        pk: (f"{title} {abstract[: related.ABSTRACT_CHARS]}", _names(authors))
-        for pk, title, abstract, authors in rows
+        pk: (
+            f"{title} {abstract[: related.ABSTRACT_CHARS]}",
+            _names(authors),
+            {*(categories or []), primary} - {""},
+        )
+        for pk, title, abstract, authors, categories, primary in rows
     }
     pks = [pk for pk in pks if pk in found]
-    return pks, [found[pk][0] for pk in pks], [found[pk][1] for pk in pks]
+    return pks, *([found[pk][i] for pk in pks] for i in range(3))
 
 
 def _names(authors):
@@ -179,6 +197,43 @@ class InterestPhrase:
         return counts[:, self.bucket].toarray().ravel() > 0
 
 
+class InterestCategory:
+    """The arXiv category most of the member's likes are in and the site's papers rarely
+    are (CATEGORY_MIN_LIFT): of the categories held by at least INTEREST_MIN_SHARE of the
+    liked papers, the one with the highest share x log(lift), as InterestPhrase. `name` is
+    None when there is none (a member whose likes are in the site's usual categories).
+
+    A reader who upvotes papers on robot learning, on a site of language-model papers,
+    wants the next robotics paper whatever words it uses; their likes share a category
+    more surely than any phrase."""
+
+    def __init__(self, liked_categories, sample_categories):
+        self.name, self.share, self.liked, self.of = None, 0.0, 0, len(liked_categories)
+        held = Counter(c for categories in liked_categories for c in categories)
+        in_sample = Counter(c for categories in sample_categories for c in categories)
+        docs = max(len(sample_categories), 1)
+        best = 0.0
+        for category, count in sorted(held.items()):
+            share = count / max(self.of, 1)
+            lift = share * (docs + 1) / (in_sample[category] + 1)
+            enough = count >= max(INTEREST_MIN_LIKES, INTEREST_MIN_SHARE * self.of)
+            if enough and lift >= CATEGORY_MIN_LIFT and share * np.log(lift) > best:
+                best = share * np.log(lift)
+                self.name, self.share, self.liked = category, share, count
+
+    def candidates(self, count):
+        """The category's newest visible papers (its primary papers: an indexed query)."""
+        if self.name is None:
+            return []
+        papers = Paper.objects.visible().filter(primary_category=self.name)
+        return list(papers.order_by("-published_at", "-pk").values_list("pk", flat=True)[:count])
+
+
+def _sample_categories(pks):
+    rows = Paper.objects.filter(pk__in=pks).values_list("categories", "primary_category")
+    return [{*(categories or []), primary} - {""} for categories, primary in rows]
+
+
 def _terms(text):
     """The words and phrases of `text` that can be an interest (as related.py's reasons)."""
     return {t for t in related._analyzer()(text) if len(t) > 2 and not t.isdigit()}
@@ -204,11 +259,12 @@ class MemberModel:
         sample = related.corpus_sample()
         self.vectorizer = related._vectorizer()
         self.idf = related.idf_of(sample["df"], sample["docs"])
-        _, liked, liked_authors = _papers(list(positives)[-MAX_POSITIVES:])
+        _, liked, liked_authors, liked_categories = _papers(list(positives)[-MAX_POSITIVES:])
         positive_set = set(positives)
         others = [pk for pk in candidates if pk not in positive_set and pk not in negatives]
-        _, disliked, _ = _papers([*negatives, *others])
+        _, disliked, _, _ = _papers([*negatives, *others])
         self.authors = AuthorInterest(liked_authors)
+        self.category = InterestCategory(liked_categories, _sample_categories(sample["pks"]))
         liked_counts = self.vectorizer.transform(liked)
         self.interest = InterestPhrase(liked, sample["df"], sample["docs"], liked_counts)
         keep = [i for i, pk in enumerate(sample["pks"]) if pk not in positive_set]
@@ -228,9 +284,10 @@ class MemberModel:
 
     def rank(self, pks):
         """[(paper id, text, (author, papers liked, papers) or None, holds the interest
-        phrase)] of pks, best first: the SVM's score plus AUTHOR_BONUS x the share of an
-        author's papers liked plus the interest bonus (INTEREST_BONUS)."""
-        pks, texts, authors = _papers(pks)
+        phrase, is in the interest category)] of pks, best first: the SVM's score plus
+        AUTHOR_BONUS x the share of an author's papers liked plus the interest bonuses
+        (INTEREST_BONUS, CATEGORY_BONUS)."""
+        pks, texts, authors, categories = _papers(pks)
         if not pks:
             return []
         features = self.features(texts)
@@ -238,13 +295,16 @@ class MemberModel:
         by = [self.authors.best(names) for names in authors]
         followed = np.array([bonus for bonus, _ in by])
         held = self.interest.held(features)
+        in_category = np.array([self.category.name in c for c in categories], dtype=bool)
         scores = svm + AUTHOR_BONUS * followed
         if self.interest.phrase:
             interest = np.where(held, self.interest.share, 0.0)
             interest[followed > 0] = 1.0
             scores += INTEREST_BONUS * svm.std() * interest
+        if self.category.name:
+            scores += CATEGORY_BONUS * svm.std() * np.where(in_category, self.category.share, 0.0)
         order = np.argsort(-scores, kind="stable")
-        return [(pks[i], texts[i], by[i][1], bool(held[i])) for i in order]
+        return [(pks[i], texts[i], by[i][1], bool(held[i]), bool(in_category[i])) for i in order]
 
     def phrases(self, text):
         """The words and phrases of `text` that count most for this member, strongest first."""

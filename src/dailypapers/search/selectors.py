@@ -477,16 +477,21 @@ def _recommend_by_model(positives, negatives, seen, limit):
     labels, _ = store.search(weights / max(np.linalg.norm(weights), 1e-12), POOL + len(seen))
     pks = [int(label) for label in labels if int(label) not in seen]
     pool = related.fuse(_liked_papers_neighbours(pos_ids, seen), pks)[: POOL + limit]
-    model, texts, by_author, on_interest = None, {}, {}, set()
+    model, texts, by_author, on_interest, in_category = None, {}, {}, set(), set()
     try:
         model = recommend.MemberModel(positives, negatives, candidates=pool)
         known = set(pool) | seen
         pool += [pk for pk in model.authors.candidates(AUTHOR_SEEDS) if pk not in known]
+        known |= set(pool)
+        pool += [
+            pk for pk in model.category.candidates(recommend.CATEGORY_PAPERS) if pk not in known
+        ]
         ranked = model.rank(pool)
-        pool = [pk for pk, _, _, _ in ranked]
-        texts = {pk: text for pk, text, _, _ in ranked}
-        by_author = {pk: author for pk, _, author, _ in ranked if author}
-        on_interest = {pk for pk, _, _, held in ranked if held}
+        pool = [pk for pk, *_ in ranked]
+        texts = {pk: text for pk, text, *_ in ranked}
+        by_author = {pk: author for pk, _, author, _, _ in ranked if author}
+        on_interest = {pk for pk, _, _, held, _ in ranked if held}
+        in_category = {pk for pk, *_, category in ranked if category}
     except Exception as exc:  # too few papers to train on, or the sample failed
         log.info("recommendations without the member's SVM: %s", exc)
     papers = _hydrate(pool, Filters())[: limit + SPARE_PICKS]
@@ -508,6 +513,8 @@ def _recommend_by_model(positives, negatives, seen, limit):
         elif paper.pk in on_interest:
             reason = _interest_reason(model.interest)
             phrases = [p for p in phrases if f" {p} " not in f" {model.interest.phrase} "]
+        elif paper.pk in in_category:
+            reason = _category_reason(model.category)
         if phrases:
             reason += ": " + ", ".join(f"“{phrase}”" for phrase in phrases)
         recommendations.append((paper.pk, reason))
@@ -518,6 +525,11 @@ def _interest_reason(interest):
     """The reason of a pick holding the member's interest phrase (recommend.InterestPhrase):
     the phrase, and how many of the papers they liked hold it."""
     return f"On “{interest.phrase}”, like {interest.liked} of the {interest.of} papers you liked"
+
+
+def _category_reason(category):
+    """The reason of a pick in the member's category (recommend.InterestCategory)."""
+    return f"In {category.name}, like {category.liked} of the {category.of} papers you liked"
 
 
 def _liked_papers_neighbours(pos_ids, seen):
