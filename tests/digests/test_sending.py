@@ -13,7 +13,7 @@ from dailypapers.digests.sending import (
     message_id_for,
     smtp_sendmail,
 )
-from dailypapers.papers.models import DailyEntry
+from dailypapers.papers.models import DailyEntry, Paper
 from dailypapers.papers.services import paper_feature
 
 TUE = dt.date(2025, 12, 30)
@@ -349,10 +349,15 @@ def test_it_alerts_on_a_followed_topic_through_search(smtp, load_day, subscriber
     load_day("2025-12-29")  # older papers: not new on Tuesday unless featured again
     index_papers([paper.pk for paper in papers])
     moe = next(paper for paper in papers if "Mixture-of-Experts" in paper.title)
-    subscriber("moe@example.org", follows=[("topic", "mixture of experts router")])
+    filed = [moe.pk, *(p.pk for p in papers[-2:] if p != moe)]
+    Paper.objects.filter(pk__in=filed).update(categories=["cs.CL"], primary_category="cs.CL")
+    follows = [("category", "cs.CL"), ("topic", "mixture of experts router")]
+    subscriber("moe@example.org", follows=follows)
     digest_send(today=TUE)
     text = smtp.to("moe@example.org")[0].part("plain")
     topics = text[text.index("For your topics: mixture of experts router") :]
+    # under the topic, which says more than the whole category that also matches it
+    topics = topics[: topics.index("For your topics: category cs.CL")]
     assert moe.title in topics
     monday_titles = [e.paper.title for e in DailyEntry.objects.filter(day=MON)]
     assert not any(title in topics for title in monday_titles if title not in text[:200])

@@ -344,6 +344,14 @@ def test_an_acronym_or_a_quoted_phrase_counts_as_the_words_it_stands_for():
     assert holds(moe, paper("Sparse Mixtures of Expert layers"))  # stems, stop words aside
     assert holds(moe, paper("Routing tokens in MoE transformers"))
     assert not holds(moe, paper("A mixture of transformers for video, by non-specialists"))
+    two_sentences = SimpleNamespace(
+        title="Directing videos",
+        abstract="We use a Mixture-of-Transformers. It helps non-experts. Mixture of experts.",
+        authors=[],
+    )
+    assert holds(moe, two_sentences)
+    two_sentences.abstract = two_sentences.abstract.removesuffix(" Mixture of experts.")
+    assert not holds(moe, two_sentences)  # the words in two sentences
     llm = ParsedQuery(
         text="LLM pruning",
         should=[

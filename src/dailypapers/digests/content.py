@@ -109,6 +109,16 @@ def periods_due(today):
     return [period for period in periods if has_papers(period)]
 
 
+# The most specific follows first: a paper that a topic and a whole category both match
+# is listed under the topic, which says more about why it is there.
+SECTION_ORDER = {
+    Follow.Kind.AUTHOR: 0,
+    Follow.Kind.TOPIC: 1,
+    Follow.Kind.ORG: 2,
+    Follow.Kind.CATEGORY: 3,
+}
+
+
 class PeriodContent:
     def __init__(self, period, *, search=None):
         self.period = period
@@ -244,7 +254,7 @@ class PeriodContent:
             if fresh:
                 sections.append(Section(heading="", papers=fresh))
                 seen.update(paper.id for paper in fresh)
-        for follow in follows:
+        for follow in sorted(follows, key=lambda f: SECTION_ORDER.get(f.kind, len(SECTION_ORDER))):
             fresh = [p for p in self.matches(follow.kind, follow.value) if p.id not in seen]
             fresh = fresh[: self.topic_limit]
             if fresh:

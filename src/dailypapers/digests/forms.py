@@ -31,8 +31,9 @@ def _follow_fields():
             widget=textarea,
             help_text=(
                 "Saved searches, one per line, e.g. diffusion language models. A paper "
-                "matches when it holds every word (an acronym counts: MoE for mixture of "
-                'experts); put words in quotes to want them side by side: "world model".'
+                "matches when its title or a sentence of its abstract holds every word (an "
+                "acronym counts: MoE for mixture of experts); put words in quotes to want "
+                'them side by side: "world model".'
             ),
         ),
         "authors": forms.CharField(

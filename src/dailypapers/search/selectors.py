@@ -3,6 +3,7 @@
 import hashlib
 import logging
 import random
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -178,12 +179,24 @@ def _page(pks, filters, need, keep=None):
 
 
 def holds_every_word(parsed, paper):
-    """Whether the paper's title, abstract and authors hold each word typed in the query, as
-    the index stems them and stop words aside ("mixture of experts": mixtur and expert),
-    the way a mail alert on a topic reads it. An acronym stands for the words it spells
-    ("MoE" for "mixture of experts", "LLMs" for "large language models"). The engine has
-    already required the typed phrases and fielded terms, and excluded the "-words"."""
-    text = " ".join([paper.title, paper.abstract, *_author_names(paper)])
+    """Whether the paper's title, or one sentence of its abstract, holds each word typed in
+    the query, as the index stems them and stop words aside ("mixture of experts": mixtur
+    and expert), the way a mail alert on a topic reads it. An acronym stands for the words
+    it spells ("MoE" for "mixture of experts", "LLMs" for "large language models"), and the
+    authors' names count in every sentence. The engine has already required the typed
+    phrases and fielded terms, and excluded the "-words".
+
+    One sentence, not the whole abstract: an abstract is long enough to hold "mixture" in
+    one sentence and "non-experts" in another (bench/topic_alerts.py)."""
+    names = " ".join(_author_names(paper))
+    sentences = [paper.title, *SENTENCE_END.split(paper.abstract or "")]
+    return any(_holds_words(parsed, f"{sentence} {names}") for sentence in sentences)
+
+
+SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
+
+
+def _holds_words(parsed, text):
     # The stemmer keeps the s of a plural without a vowel before it ("llms")
     held = {keyword._singular(stem) for stem in keyword._stems(text)}
 
