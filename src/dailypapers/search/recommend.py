@@ -69,7 +69,7 @@ def _papers(pks):
         pk: (
             f"{title} {abstract[: related.ABSTRACT_CHARS]}",
             _names(authors),
-            {*(categories or []), primary} - {""},
+            _categories(categories, primary),
         )
         for pk, title, abstract, authors, categories, primary in rows
     }
@@ -231,7 +231,12 @@ class InterestCategory:
 
 def _sample_categories(pks):
     rows = Paper.objects.filter(pk__in=pks).values_list("categories", "primary_category")
-    return [{*(categories or []), primary} - {""} for categories, primary in rows]
+    return [_categories(categories, primary) for categories, primary in rows]
+
+
+def _categories(categories, primary):
+    """A paper's arXiv categories as a set, its primary one included."""
+    return {*(categories or []), primary} - {""}
 
 
 def _terms(text):

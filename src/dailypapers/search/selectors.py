@@ -178,6 +178,9 @@ def _page(pks, filters, need, keep=None):
     return papers[:need], dropped
 
 
+SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
+
+
 def holds_every_word(parsed, paper):
     """Whether the paper's title, or one sentence of its abstract, holds each word typed in
     the query, as the index stems them and stop words aside ("mixture of experts": mixtur
@@ -191,9 +194,6 @@ def holds_every_word(parsed, paper):
     names = " ".join(_author_names(paper))
     sentences = [paper.title, *SENTENCE_END.split(paper.abstract or "")]
     return any(_holds_words(parsed, f"{sentence} {names}") for sentence in sentences)
-
-
-SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
 
 
 def _holds_words(parsed, text):
