@@ -141,3 +141,28 @@ def test_it_recommends_for_the_token_member_privately(client, alice, days):
     assert all(pick["reason"] for pick in picks)
     assert days["hidden"].arxiv_id not in {pick["id"] for pick in picks}
     assert client.get("/api/for_you").status_code == 401
+
+
+def test_it_queues_a_submission_arxiv_cannot_answer(client, alice, settings, tmp_path):
+    import socket
+    import time
+
+    with socket.socket() as probe:  # a port nobody listens on: arXiv unreachable
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.DATA_DIR, settings.ARXIV_API_URL = tmp_path, f"http://127.0.0.1:{port}/api/query"
+    _, secret = token_create(user=alice, name="submitter", scopes=["submit"])
+    started = time.monotonic()
+    response = client.post(
+        "/api/papers/submit",
+        json.dumps({"id": "https://arxiv.org/abs/2611.00777"}),
+        content_type="application/json",
+        **bearer(secret),
+    )
+    assert time.monotonic() - started < 8
+    assert response.status_code == 202, response.content
+    body = response.json()
+    assert (body["id"], body["status"]) == ("2611.00777", "queued")
+    assert "arXiv did not answer in time" in body["message"]
+    assert "Arxiv" not in response.content.decode() and "Error" not in response.content.decode()
+    assert not DailyEntry.objects.exists()

@@ -64,3 +64,20 @@ def test_it_holds_one_connection_at_a_time_across_processes(tmp_path):
     assert len(spans) == 6
     for (_, end), (next_start, _) in zip(spans, spans[1:], strict=False):
         assert next_start >= end + 0.15 - 0.01  # never overlapping, always spaced
+
+
+def test_a_person_waits_for_the_slot_a_bounded_time(tmp_path):
+    import fcntl
+
+    import pytest
+
+    from dailypapers.ingest.http import ArxivUnavailable
+
+    path = tmp_path / "rate.lock"
+    with open(path, "a+") as busy:  # another fetcher's long request holds the one connection
+        fcntl.flock(busy, fcntl.LOCK_EX)
+        started = time.monotonic()
+        with pytest.raises(ArxivUnavailable, match="busy"):
+            with RateLimiter(path, 3, max_wait=0.5).slot():
+                pass
+        assert 0.5 <= time.monotonic() - started < 2

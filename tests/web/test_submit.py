@@ -1,4 +1,6 @@
 import datetime as dt
+import socket
+import time
 
 import pytest
 from django.utils import timezone
@@ -70,12 +72,104 @@ def test_it_explains_ids_arxiv_does_not_have(client, member, patch_arxiv):
     assert not Paper.objects.exists()
 
 
-def test_it_keeps_nothing_when_arxiv_fails(client, member, patch_arxiv):
-    patch_arxiv(fake_arxiv(error=TimeoutError("slow")))
+@pytest.fixture
+def arxiv_at(settings, tmp_path):
+    """Point the arXiv client at `url`, with this test's own rate-limit lock and cache."""
+
+    def point(url):
+        settings.DATA_DIR = tmp_path  # the polite interval and day cache of this test alone
+        settings.ARXIV_API_URL = url
+
+    return point
+
+
+@pytest.fixture
+def silent_arxiv():
+    """A local port that accepts connections and never answers: arXiv hanging."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/api/query"
+
+
+@pytest.fixture
+def closed_port():
+    """A local port nobody listens on: arXiv unreachable (connection refused)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/api/query"
+
+
+def queued_submissions():
+    from django_tasks_db.models import DBTaskResult
+
+    tasks = DBTaskResult.objects.filter(task_path="dailypapers.papers.tasks.finish_submission")
+    return [task.args_kwargs["kwargs"] for task in tasks]
+
+
+def test_it_answers_within_seconds_and_queues_when_arxiv_hangs(
+    client, member, arxiv_at, silent_arxiv
+):
+    arxiv_at(silent_arxiv)
+    started = time.monotonic()
     response = submit(client, "2611.00500")
-    assert response.status_code == 400
-    assert "could not be reached" in response.content.decode()
+    elapsed = time.monotonic() - started
+    assert elapsed < 12, f"the member waited {elapsed:.0f} s"
+    assert response.status_code == 302 and response["Location"] == "/submit"
+    page = client.get("/submit").content.decode()
+    assert "arXiv did not answer in time" in page and "Your submission is saved" in page
+    assert "Arxiv" not in page and "Error" not in page and "Timeout" not in page
     assert not Paper.objects.exists() and not DailyEntry.objects.exists()
+    [queued] = queued_submissions()
+    assert (queued["user_id"], queued["arxiv_id"]) == (member.pk, "2611.00500")
+    assert queued["day"] == timezone.localdate().isoformat()
+
+
+def test_it_says_so_at_once_when_arxiv_is_unreachable(client, member, arxiv_at, closed_port):
+    arxiv_at(closed_port)
+    started = time.monotonic()
+    response = submit(client, "arXiv:2611.00501v2")
+    assert time.monotonic() - started < 8
+    assert response.status_code == 302
+    page = client.get("/submit").content.decode()
+    assert "arXiv did not answer in time, so 2611.00501 could not be looked up yet" in page
+    assert [q["arxiv_id"] for q in queued_submissions()] == ["2611.00501"]
+
+
+def test_the_worker_features_a_queued_submission_on_the_day_it_was_made(
+    member, patch_arxiv, settings
+):
+    from dailypapers.ingest.http import ArxivUnavailable
+    from dailypapers.papers.tasks import finish_submission
+
+    when = timezone.now() - dt.timedelta(hours=30)
+    day = timezone.localdate(when)
+    args = dict(user_id=member.pk, arxiv_id="2611.04242", day=day.isoformat())
+    args["submitted_at"] = when.isoformat()
+    patch_arxiv(fake_arxiv(error=ArxivUnavailable("arXiv did not answer")))
+    assert "asking again" in finish_submission.call(**args)
+    [again] = queued_submissions()
+    assert again == {**args, "attempt": 2}  # later: the queue's run_after says when
+    patch_arxiv(fake_arxiv({"2611.04242": paper_record("2611.04242", days_old=2)}))
+    assert "featured on" in finish_submission.call(**again)
+    entry = DailyEntry.objects.get(paper__arxiv_id="2611.04242")
+    assert (entry.day, entry.submitted_by, entry.source) == (day, member, "member")
+    assert entry.submitted_at == when
+    assert "already on the daily page" in finish_submission.call(**again)  # a double: no-op
+    assert DailyEntry.objects.count() == 1
+
+
+def test_the_worker_drops_a_queued_id_arxiv_does_not_have(member, patch_arxiv):
+    from dailypapers.papers.tasks import finish_submission
+
+    patch_arxiv(fake_arxiv({}))
+    report = finish_submission.call(
+        user_id=member.pk, arxiv_id="2611.00404", day="2026-11-25",
+        submitted_at=timezone.now().isoformat(),
+    )  # fmt: skip
+    assert report == "arXiv has no paper 2611.00404"
+    assert not Paper.objects.exists() and not queued_submissions()
 
 
 def test_it_refuses_old_and_duplicate_papers(client, member, make_paper, feature):

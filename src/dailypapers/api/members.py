@@ -7,7 +7,14 @@ from dailypapers.papers.services import paper_submit, vote_cast, vote_retract
 from . import hf_format, queries
 from .http import json_response
 from .papers import _paper_or_404
-from .schemas import DailyEntryOut, ErrorOut, RecommendationOut, SubmitIn, VoteOut
+from .schemas import (
+    DailyEntryOut,
+    ErrorOut,
+    RecommendationOut,
+    SubmitIn,
+    SubmitQueuedOut,
+    VoteOut,
+)
 from .security import TokenAuth, require_scope
 
 router = Router(tags=["members"], auth=TokenAuth(), by_alias=True)
@@ -15,11 +22,13 @@ router = Router(tags=["members"], auth=TokenAuth(), by_alias=True)
 WRITE_ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 429: ErrorOut}
 
 
-@router.post("/papers/submit", response={201: DailyEntryOut, **WRITE_ERRORS})
+@router.post("/papers/submit", response={201: DailyEntryOut, 202: SubmitQueuedOut, **WRITE_ERRORS})
 def submit(request, body: SubmitIn):
-    """Put a paper on today's daily page by arXiv id or link (scope: submit)."""
+    """Put a paper on today's daily page by arXiv id or link (scope: submit). 202 when
+    arXiv did not answer in time: the submission is queued and finished by the worker."""
     require_scope(request, "submit")
-    # SubmissionError / InvalidArxivId (400) and RateLimited (429) are mapped in urls.py.
+    # SubmissionError / InvalidArxivId (400), RateLimited (429) and SubmissionQueued (202)
+    # are mapped in urls.py.
     entry = paper_submit(user=request.auth.user, arxiv_id=body.id)
     entry.paper.refresh_from_db()
     return json_response(hf_format.hf_entry(entry), status=201)

@@ -97,6 +97,12 @@ class SubmitIn(Schema):
     id: str = Field(description="an arXiv id or arxiv.org link", max_length=300)
 
 
+class SubmitQueuedOut(Schema):
+    id: str = Field(description="the paper's base arXiv id")
+    status: str = Field(description='"queued": arXiv did not answer in time')
+    message: str = Field(description="What happens next, for people.")
+
+
 class VoteOut(Schema):
     id: str
     upvotes: int

@@ -13,10 +13,10 @@ from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationEr
 
 from dailypapers.curation import api as curation_api
 from dailypapers.papers.arxiv_ids import InvalidArxivId
-from dailypapers.papers.services import RateLimited, SubmissionError
+from dailypapers.papers.services import RateLimited, SubmissionError, SubmissionQueued
 
 from . import follows, members, papers
-from .http import error
+from .http import error, json_response
 from .queries import BadParameter
 from .security import ClientRateThrottle, Forbidden
 
@@ -69,6 +69,13 @@ def invalid_arxiv_id(request, exc):
 @api.exception_handler(SubmissionError)
 def submission_refused(request, exc):
     return error(400, str(exc), field="id")
+
+
+@api.exception_handler(SubmissionQueued)
+def submission_queued(request, exc):
+    # Not an error: accepted, finished by the worker once arXiv answers (202 Accepted).
+    body = {"id": exc.arxiv_id, "status": "queued", "message": str(exc)}
+    return json_response(body, status=202)
 
 
 @api.exception_handler(AuthenticationError)

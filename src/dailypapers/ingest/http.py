@@ -11,6 +11,9 @@
   without it get `max_retries` tries.
 - Successful answers are cached on disk until the next announcement (arXiv's answers only
   change then): DATA_DIR/arxiv-cache/YYYY-MM-DD/, the day of the last announcement.
+- A person waiting on a page (a member's submission) gets `ArxivHttp.interactive()`: short
+  timeouts, no retries and a bounded wait for the connection slot, so an unreachable arXiv
+  costs seconds; background jobs keep the patient retries above.
 
 The clock, the sleep and the transport are injectable so tests never sleep or go online.
 """
@@ -30,6 +33,10 @@ import httpx
 from django.conf import settings
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
+# ArxivHttp.interactive(): connecting may take 3 s and the answer 6 s more; the slot (another
+# fetcher's request, then the polite interval) is waited for 4 s at most.
+INTERACTIVE_TIMEOUT = httpx.Timeout(6.0, connect=3.0)
+INTERACTIVE_SLOT_WAIT = 4.0
 
 
 class ArxivError(Exception):
@@ -45,22 +52,46 @@ class ArxivUnavailable(ArxivError):
 
 
 class RateLimiter:
-    """At most one request per `min_interval` seconds and one at a time, machine-wide."""
+    """At most one request per `min_interval` seconds and one at a time, machine-wide.
 
-    def __init__(self, path=None, min_interval=None, *, clock=time.time, sleep=time.sleep):
+    `max_wait`: how long to wait for another fetcher to free the slot before giving up with
+    ArxivUnavailable (None: as long as it takes, which suits background jobs)."""
+
+    POLL = 0.1  # seconds between tries for the slot when the wait is bounded
+
+    def __init__(
+        self, path=None, min_interval=None, *, clock=time.time, sleep=time.sleep, max_wait=None
+    ):
         self.path = Path(path or Path(settings.DATA_DIR) / "arxiv-rate.lock")
         self.min_interval = (
             settings.ARXIV_MIN_INTERVAL if min_interval is None else float(min_interval)
         )
         self.clock = clock
         self.sleep = sleep
+        self.max_wait = max_wait
+
+    def _acquire(self, lock):
+        if self.max_wait is None:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # other processes block here: one connection
+            return
+        deadline = time.monotonic() + self.max_wait
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise ArxivUnavailable(
+                        "arXiv is busy answering another request of this site."
+                    ) from None
+                time.sleep(self.POLL)
 
     @contextlib.contextmanager
     def slot(self):
         """Hold the one connection slot; returns once the interval since the last ended."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.path, "a+") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # other processes block here: one connection
+            self._acquire(lock)
             try:
                 lock.seek(0)
                 try:
@@ -118,6 +149,15 @@ class ArxivHttp:
             follow_redirects=True,
         )
         self.requests = 0  # answers actually fetched (cache hits excluded)
+
+    @classmethod
+    def interactive(cls, **options):
+        """For a request a person waits on: it answers, or gives up, within seconds."""
+        options.setdefault("limiter", RateLimiter(max_wait=INTERACTIVE_SLOT_WAIT))
+        options.setdefault("timeout", INTERACTIVE_TIMEOUT)
+        options.setdefault("max_retries", 0)
+        options.setdefault("retry_for", 0)
+        return cls(**options)
 
     def get(self, url, params=None):
         """The body (bytes) of a 200 answer. Raises ArxivRequestError / ArxivUnavailable."""

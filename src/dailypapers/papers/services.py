@@ -1,6 +1,7 @@
 """Writes on papers: votes, featuring, submissions. Views, API and commands call these."""
 
 import datetime as dt
+import logging
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -11,9 +12,20 @@ from .arxiv_ids import parse_arxiv_id
 from .models import DailyEntry, Paper, Vote
 from .ranking import trending_score
 
+log = logging.getLogger(__name__)
+
 
 class SubmissionError(ValueError):
     """A submission that cannot be accepted; the message is meant for the member."""
+
+
+class SubmissionQueued(Exception):
+    """arXiv did not answer in time: the submission is kept and finished in the background
+    (papers.tasks.finish_submission). The message is meant for the member."""
+
+    def __init__(self, message, arxiv_id):
+        super().__init__(message)
+        self.arxiv_id = arxiv_id
 
 
 class RateLimited(Exception):
@@ -89,9 +101,12 @@ def paper_feature(*, paper, day, source, user=None, when=None):
 def paper_submit(*, user, arxiv_id, fetch=None):
     """A member puts a paper on today's page by arXiv id or URL.
 
-    Fetches it from arXiv when it is unknown. Raises SubmissionError with a message for the
-    member (malformed, non-existent, too old, already featured) or RateLimited.
-    `fetch(base_ids) -> list[PaperRecord]` defaults to the arXiv API client.
+    Fetches it from arXiv when it is unknown, quickly (the member waits): when arXiv does
+    not answer within seconds, the submission is queued for the worker, which asks again
+    patiently and features the paper on the day it was submitted, and SubmissionQueued
+    says so. Raises SubmissionError with a message for the member (malformed,
+    non-existent, too old, already featured) or RateLimited.
+    `fetch(base_ids, http=...) -> list[PaperRecord]` defaults to the arXiv API client.
     """
     parsed = parse_arxiv_id(arxiv_id)  # InvalidArxivId is a ValueError with a clear message
     today = timezone.localdate()
@@ -104,7 +119,13 @@ def paper_submit(*, user, arxiv_id, fetch=None):
         )
     paper = Paper.objects.filter(arxiv_id=parsed.base).first()
     if paper is None:
-        paper = _fetch_and_store(parsed.base, fetch)
+        paper = _fetch_and_store(parsed.base, fetch, user=user, day=today)
+    _check_submittable(paper)
+    entry, _ = paper_feature(paper=paper, day=today, source=DailyEntry.Source.MEMBER, user=user)
+    return entry
+
+
+def _check_submittable(paper):
     if paper.hidden:
         raise SubmissionError("This paper has been removed by the moderators.")
     max_age = dt.timedelta(days=settings.SUBMIT_MAX_AGE_DAYS)
@@ -118,24 +139,92 @@ def paper_submit(*, user, arxiv_id, fetch=None):
         raise SubmissionError(
             f"arXiv:{paper.arxiv_id} is already on the daily page of {existing.day:%Y-%m-%d}."
         )
-    entry, _ = paper_feature(paper=paper, day=today, source=DailyEntry.Source.MEMBER, user=user)
-    return entry
 
 
-def _fetch_and_store(base_id, fetch):
+def _fetch_and_store(base_id, fetch, *, user, day):
+    from dailypapers.ingest.http import ArxivError, ArxivHttp, ArxivRequestError
     from dailypapers.ingest.upsert import upsert_records
 
     if fetch is None:
         from dailypapers.ingest.sources.arxiv_api import fetch_by_ids as fetch
+    http = ArxivHttp.interactive()
     try:
-        records = fetch([base_id])
-    except Exception as exc:  # network, HTTP or parse failure: tell the member, keep nothing
+        records = fetch([base_id], http=http)
+    except ArxivRequestError as exc:  # arXiv refused the request itself: asking again won't help
+        log.warning("arXiv refused to look up %s: %s", base_id, exc)
         raise SubmissionError(
-            f"arXiv could not be reached to look up {base_id} ({exc.__class__.__name__}); "
-            "please try again in a few minutes."
+            f"arXiv could not look up {base_id}. Check the id and try again."
         ) from exc
+    except (ArxivError, OSError) as exc:  # busy, unreachable or slow: the worker asks again
+        log.info("arXiv did not answer for %s in time, queued: %s", base_id, exc)
+        _queue_submission(user=user, arxiv_id=base_id, day=day)
+        raise SubmissionQueued(
+            f"arXiv did not answer in time, so {base_id} could not be looked up yet. Your "
+            "submission is saved: it will be on today’s page as soon as arXiv answers "
+            "(usually within minutes), if arXiv has this paper and it is recent enough.",
+            arxiv_id=base_id,
+        ) from exc
+    finally:
+        http.close()
     records = [record for record in records if record.arxiv_id == base_id]
     if not records:
         raise SubmissionError(f"arXiv has no paper {base_id}. Check the id and try again.")
     upsert_records(records)
     return Paper.objects.get(arxiv_id=base_id)
+
+
+def _queue_submission(*, user, arxiv_id, day, submitted_at=None, attempt=1, run_after=None):
+    from .tasks import finish_submission
+
+    task = finish_submission.using(run_after=run_after) if run_after else finish_submission
+    task.enqueue(
+        user_id=user.pk,
+        arxiv_id=arxiv_id,
+        day=day.isoformat(),
+        submitted_at=(submitted_at or timezone.now()).isoformat(),
+        attempt=attempt,
+    )
+
+
+# Queued submissions: tried again by the worker every QUEUED_RETRY_MINUTES, doubling, for
+# QUEUED_ATTEMPTS tries (about a day in all) while arXiv stays unavailable.
+QUEUED_ATTEMPTS = 6
+QUEUED_RETRY_MINUTES = 15
+
+
+def paper_submit_queued(*, user, arxiv_id, day, submitted_at, attempt=1, fetch=None):
+    """Finish a submission that arXiv did not answer in time (run by the worker): fetch the
+    paper patiently, then put it on the daily page of `day`, the day the member submitted
+    it. Returns what happened, in a sentence for the log."""
+    from dailypapers.ingest.http import ArxivError, ArxivRequestError
+    from dailypapers.ingest.upsert import upsert_records
+
+    paper = Paper.objects.filter(arxiv_id=arxiv_id).first()
+    if paper is None:
+        if fetch is None:
+            from dailypapers.ingest.sources.arxiv_api import fetch_by_ids as fetch
+        try:
+            records = [record for record in fetch([arxiv_id]) if record.arxiv_id == arxiv_id]
+        except ArxivRequestError as exc:
+            return f"arXiv refused to look up {arxiv_id}: {exc}"
+        except (ArxivError, OSError) as exc:
+            if attempt >= QUEUED_ATTEMPTS:
+                return f"gave up on {arxiv_id} after {attempt} tries: {exc}"
+            delay = dt.timedelta(minutes=QUEUED_RETRY_MINUTES * 2 ** (attempt - 1))
+            _queue_submission(
+                user=user, arxiv_id=arxiv_id, day=day, submitted_at=submitted_at,
+                attempt=attempt + 1, run_after=timezone.now() + delay,
+            )  # fmt: skip
+            return f"arXiv still unavailable for {arxiv_id}; asking again in {delay}"
+        if not records:
+            return f"arXiv has no paper {arxiv_id}"
+        upsert_records(records)
+        paper = Paper.objects.get(arxiv_id=arxiv_id)
+    try:
+        _check_submittable(paper)
+    except SubmissionError as exc:
+        return str(exc)
+    paper_feature(
+        paper=paper, day=day, source=DailyEntry.Source.MEMBER, user=user, when=submitted_at
+    )
+    return f"arXiv:{arxiv_id} featured on {day}"

@@ -30,6 +30,7 @@ from dailypapers.papers.models import DailyEntry, Vote
 from dailypapers.papers.services import (
     RateLimited,
     SubmissionError,
+    SubmissionQueued,
     paper_submit,
     vote_cast,
     vote_retract,
@@ -432,6 +433,9 @@ def submit(request):
             except (InvalidArxivId, SubmissionError) as exc:
                 form.add_error("arxiv_id", str(exc))
                 status = 400
+            except SubmissionQueued as exc:
+                messages.info(request, str(exc))
+                return redirect("submit")
             else:
                 paper = entry.paper
                 messages.success(request, f"Thanks! “{paper.title[:120]}” is on today’s page.")
