@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 
 import orjson
 from django.db import connection, transaction
+from django.db.models import Q
+from django.utils.text import slugify
 
 from dailypapers.papers.arxiv_ids import InvalidArxivId, parse_arxiv_id
 from dailypapers.papers.models import DailyEntry, Organization, Paper
@@ -31,6 +33,7 @@ from dailypapers.papers.signals import papers_changed_on_commit
 
 from . import bulk
 from .records import DailyRecord, PaperRecord, Rejected
+from .sources.common import split_collaborations
 
 BATCH_SIZE = 2000
 NEW_STYLE_BASE = re.compile(r"\d{2}(0[1-9]|1[0-2])\.\d{4,5}\Z")  # the common case, fast
@@ -239,22 +242,34 @@ def _upsert_papers(records, summary):
     records = _latest_per_id(records, summary)
     stored = _stored_papers([record.arxiv_id for record in records])
     org_ids = _organization_ids(records)
+    bylines = {record.arxiv_id: _authors(record) for record in records}
+    collab_ids = _collaboration_ids(
+        labels[0] for record in records if not _org_name(record.organization)
+        for _, labels in [bylines[record.arxiv_id]] if labels
+    )  # fmt: skip
     now = datetime.now(UTC)
     inserts, updates, relink = [], [], {}  # relink: {arxiv id: its authors' names, in order}
     touched = set()
     new_row = _new_row_maker(now)
     for record in records:
+        authors, labels = bylines[record.arxiv_id]
         org_id = org_ids.get(_org_name(record.organization))
+        # A collaboration's name ("NVIDIA: ...") is the paper's organisation, when the
+        # sources name none: it never replaces one.
+        byline_org_id = collab_ids.get(labels[0]) if labels and not org_id else None
         old = stored.get(record.arxiv_id)
         if old is None:
-            authors = _authors(record)
-            inserts.append(new_row(record, org_id, authors))
+            inserts.append(new_row(record, org_id or byline_org_id, authors))
             relink[record.arxiv_id] = [author["name"] for author in authors]
             continue
-        if record.version < old["version"] and not _enrichment_differs(record, old, org_id):
+        if not org_id and not old["organization_id"]:
+            org_id = byline_org_id
+        if record.version < old["version"] and not _enrichment_differs(
+            record, old, org_id, authors
+        ):
             summary.older += 1
             continue
-        merged = _merge(old, record, org_id)
+        merged = _merge(old, record, org_id, authors)
         if all(merged[name] == old[name] for name in PAPER_FIELDS):
             summary.unchanged += 1
             continue
@@ -354,7 +369,18 @@ def _organization_ids(records):
             orgs[name] = record.organization
     if not orgs:
         return {}
-    ids = dict(Organization.objects.filter(name__in=orgs).values_list("name", "id"))
+    ids = {}
+    for stored in Organization.objects.filter(name__in=orgs):
+        ids[stored.name] = stored.id
+        org = orgs[stored.name]  # one named after a byline lacks what the source knows
+        fullname = (org.get("fullname") or "")[:300]
+        avatar = _url(org.get("avatar_url") or org.get("avatar"))
+        if (fullname and not stored.fullname) or (avatar and not stored.avatar_url):
+            stored.fullname, stored.avatar_url = (
+                stored.fullname or fullname,
+                stored.avatar_url or avatar,
+            )
+            stored.save(update_fields=["fullname", "avatar_url"])
     for name, org in orgs.items():
         if name not in ids:
             created, _ = Organization.objects.get_or_create(
@@ -365,6 +391,24 @@ def _organization_ids(records):
                 },
             )
             ids[name] = created.id
+    return ids
+
+
+def _collaboration_ids(labels):
+    """{collaboration label: organisation id}: the organisation whose handle or full name
+    it is ("NVIDIA" -> nvidia), else a new one with the label as full name (as members
+    name one on a paper's page), handle slugified; labels without one are left out."""
+    ids = {}
+    for label in set(labels):
+        label = label[:300]
+        found = Organization.objects.filter(Q(name__iexact=label) | Q(fullname__iexact=label))
+        org = found.order_by("pk").first()
+        if org is None:
+            handle = slugify(label)[:200]
+            if not handle:
+                continue
+            org, _ = Organization.objects.get_or_create(name=handle, defaults={"fullname": label})
+        ids[label] = org.id
     return ids
 
 
@@ -384,7 +428,8 @@ def _clean(name, value):
 
 
 def _authors(record):
-    """[{"name": ...}, ...] with tidy, non-empty names (<= 300 chars, Author.name)."""
+    """([{"name": ...}, ...] with tidy names of people (<= 300 chars, Author.name), the
+    collaboration labels of the byline): common.split_collaborations."""
     authors = []
     for author in record.authors:
         if isinstance(author, str):
@@ -396,7 +441,7 @@ def _authors(record):
                 continue
             author = {**author, "name": name}
         authors.append(author)
-    return authors
+    return split_collaborations(authors)
 
 
 def _new_row_maker(now):
@@ -458,13 +503,13 @@ INSERT_COLUMNS = [
 ]
 
 
-def _enrichment_differs(record, old, org_id):
+def _enrichment_differs(record, old, org_id, authors):
     """Does an older-version record still bring upvotes, code links, ...?"""
-    merged = _merge(old, record, org_id)
+    merged = _merge(old, record, org_id, authors)
     return any(merged[name] != old[name] for name in PAPER_FIELDS)
 
 
-def _merge(old, record, org_id):
+def _merge(old, record, org_id, authors):
     merged = dict(old)
     newer = record.version > old["version"]
     same = record.version == old["version"]
@@ -478,8 +523,9 @@ def _merge(old, record, org_id):
         if record.updated_at and (newer or not old["updated_at"]):
             merged["updated_at"] = record.updated_at
     merged["version"] = max(old["version"], record.version)
+    stored_people, _ = split_collaborations(old["authors"])  # heals bylines stored before
     merged["authors"] = _merge_authors(
-        old["authors"], _authors(record), replace=newer or (same and record.arxiv_metadata)
+        stored_people, authors, replace=newer or (same and record.arxiv_metadata)
     )
     merged["versions"] = _merge_versions(old["versions"], record.versions)
     if record.published_at < old["published_at"]:

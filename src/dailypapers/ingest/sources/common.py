@@ -96,6 +96,36 @@ def split_authors(text):
     return [{"name": clean_text(name)} for name in names if clean_text(name)]
 
 
+WORDLESS = re.compile(r"[\W_]*\Z")  # a "name" with no letter or digit: ":", "-", "&"
+LEADING_LABELS = 3  # "Codefuse, Ling Team: ..." -- more names than this before a colon are people
+
+
+def split_collaborations(authors):
+    """[{"name": ...}] as arXiv writes a collaboration's byline ("NVIDIA: A. One, B. Two",
+    which its API and listings give as the names "NVIDIA", ":", "A. One", ...) ->
+    (the people, the collaboration labels). A label is a name before a colon (all the
+    names before the first colon when there are at most LEADING_LABELS of them, else the
+    one just before it); a colon inside a name ("NVIDIA: A. One", from a raw author string)
+    splits it the same way. Names with no letter or digit are never people."""
+    if not any(":" in author["name"] or WORDLESS.match(author["name"]) for author in authors):
+        return authors, []  # the common case, at the cost of one pass
+    people, labels, seen_colon = [], [], False
+    for author in authors:
+        parts = author["name"].split(":")
+        for index, part in enumerate(parts):
+            if index:  # a colon: what came just before it is a label
+                if not seen_colon and len(people) <= LEADING_LABELS:
+                    labels.extend(person["name"] for person in people)
+                    people = []
+                elif people:
+                    labels.append(people.pop()["name"])
+                seen_colon = True
+            name = " ".join(part.split())
+            if not WORDLESS.match(name):
+                people.append({**author, "name": name} if name != author["name"] else author)
+    return people, labels
+
+
 def versions_from(items):
     """[(label 'v2' or 2, created datetime)] -> ([{"version": 2, "created": iso}], latest,
     first date, latest date); entries without a readable date or number are skipped."""
