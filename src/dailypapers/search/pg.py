@@ -219,9 +219,15 @@ class PostgresKeywordIndex:
         for category in [*parsed.categories, *([filters.category] if filters.category else [])]:
             where.append("d.categories LIKE %s")
             params.append(_like(f" {category.lower()} "))
+        for category in parsed.excluded_categories:
+            where.append("d.categories NOT LIKE %s")
+            params.append(_like(f" {category.lower()} "))
         if parsed.arxiv_ids:
             where.append("p.arxiv_id = ANY(%s)")
             params.append(list(parsed.arxiv_ids))
+        if parsed.excluded_ids:
+            where.append("NOT (p.arxiv_id = ANY(%s))")
+            params.append(list(parsed.excluded_ids))
         if filters.published_after:
             where.append("d.published_at >= %s")
             params.append(filters.published_after)
