@@ -189,3 +189,11 @@ def test_excluded_categories_and_ids_are_excluded(paper, keyword_only):
     assert search_papers("-cat:cs.CL").papers == [vision]
     assert search_papers(f"graph -id:{language.arxiv_id}").papers == [vision]
     assert search_papers(f"id:{vision.arxiv_id} -cat:cs.CV").papers == []
+
+
+def test_an_author_prefix_matches_whole_names(paper, keyword_only):
+    wei = paper(title="Graphs", authors=[{"name": "Wei Liu"}, {"name": "Ada Byron"}])
+    paper(title="Graphs too", authors=[{"name": "Jiawei Liu"}, {"name": "Wei Liuyang"}])
+    assert search_papers('au:"Wei Liu"').papers == [wei]
+    assert search_papers('au:"wei liu" graphs').papers == [wei]
+    assert search_papers("au:!!!").papers == []
