@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.core.cache import cache
 
-from dailypapers.papers.models import Paper, Vote
+from dailypapers.papers.models import Author, Paper, PaperAuthor, Vote
 
 from . import acronyms, fusion, keyword, recommend, related
 from .embedders import get_embedder
@@ -35,6 +35,11 @@ SEMANTIC_MIN = 0.45  # query cosine below which a paper is not "about" it (bench
 SEMANTIC_OFF = "Semantic search is unavailable; showing keyword results."
 TOO_DEEP = "Results stop after the first 2,000; refine the search to see others."
 INDEX_OFF = "Search is temporarily unavailable."
+# A query that is an author's full name (two words at least, each a name's) puts that
+# author's papers first; an author with more leads with their newest this many.
+NAME_WORD = re.compile(r"[^\W\d_][^\W\d_.'’-]*(?:[.'’-][^\W\d_]*)*\.?")
+NAME_WORDS = (2, 6)
+AUTHOR_PAPERS = 200
 
 
 @dataclass
@@ -137,6 +142,9 @@ def search_papers(
             ranked = _meeting_prefixes([pk for pk, _ in fused], parsed)
             total += _added_by_meaning(ranked, {hit.pk for hit in hits})
 
+    if sort == "relevance" and parsed.is_plain:
+        ranked, added = _authors_first(parsed, ranked)
+        total += added
     if sort == "upvotes":
         ordered = _filtered(Paper.objects.visible().filter(pk__in=ranked), filters)
         ordered = ordered.order_by("-upvotes", "-published_at")
@@ -159,6 +167,35 @@ def search_papers(
         also_searched=[_shown(clause.text, parsed) for clause in parsed.should if clause.expansion],
         meaning_only=meaning_only,
     )
+
+
+def _authors_first(parsed, ranked):
+    """(ranked with the papers of the author whose full name the query is first, how many
+    of those were not in ranked).
+
+    "Wei Liu" as words matches every paper with a Wei or a Liu among its authors (a common
+    pair of names), and ranked one of Wei Liu's two papers 12th; au:"Wei Liu" finds both.
+    A query that is exactly an author's name, as typed or capitalised ("wei liu"), names
+    that author (the Author table, by its unique name: one indexed look-up): their papers
+    lead, in the order the search ranked them, then the rest of theirs newest first."""
+    words = parsed.text.split()
+    if not NAME_WORDS[0] <= len(words) <= NAME_WORDS[1]:
+        return ranked, 0
+    if not all(NAME_WORD.fullmatch(word) for word in words):
+        return ranked, 0
+    names = {parsed.text, " ".join(word.title() for word in words)}
+    authors = list(Author.objects.filter(name__in=names).values_list("pk", flat=True))
+    if not authors:
+        return ranked, 0
+    theirs = PaperAuthor.objects.filter(author_id__in=authors, paper__hidden=False)
+    theirs = theirs.order_by("-paper__published_at", "-paper_id")
+    newest = list(dict.fromkeys(theirs.values_list("paper_id", flat=True)[:AUTHOR_PAPERS]))
+    if not newest:
+        return ranked, 0
+    position = {pk: i for i, pk in enumerate(ranked)}
+    first = sorted(newest, key=lambda pk: position.get(pk, len(ranked)))  # stable: newest
+    lead = set(first)
+    return first + [pk for pk in ranked if pk not in lead], len(lead - position.keys())
 
 
 def _keep(parsed, every_word):
