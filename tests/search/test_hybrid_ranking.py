@@ -1,3 +1,5 @@
+import pytest
+
 from dailypapers.search import search_papers
 from dailypapers.search.keyword import Filters, get_index
 from dailypapers.search.query import parse
@@ -40,3 +42,31 @@ def test_the_first_results_do_not_depend_on_the_page_size(load_real_papers):
     ):
         short = [paper.pk for paper in search_papers(query, limit=5).papers]
         assert short == [paper.pk for paper in search_papers(query, limit=20).papers[:5]]
+
+
+@pytest.mark.parametrize("engine", ["hybrid", "keyword"])
+@pytest.mark.parametrize("query", ["Wei Liu", "wei liu"])
+def test_a_query_that_is_an_authors_full_name_puts_their_papers_first(
+    query, engine, load_real_papers, settings
+):
+    """Many papers have a Wei or a Liu among their authors: Wei Liu's two come first."""
+    from dailypapers.ingest.bulk import link_authors
+
+    if engine == "keyword":
+        settings.SEARCH_EMBEDDER = "none"
+    papers = load_real_papers()
+    link_authors({paper.pk: paper.author_names for paper in papers})  # as ingest does
+    theirs = {"2505.07818", "2505.15612"}  # Wei Liu first author of one, 8th of the other
+    assert {p.arxiv_id for p in search_papers('au:"Wei Liu"').papers} == theirs
+    results = search_papers(query, limit=10)
+    assert {paper.arxiv_id for paper in results.papers[:2]} == theirs
+    assert results.total > 2  # the papers of other Weis and Lius follow
+
+
+def test_words_that_are_no_authors_full_name_rank_as_before(load_real_papers):
+    from dailypapers.ingest.bulk import link_authors
+
+    papers = load_real_papers()
+    before = [p.pk for p in search_papers("Liu reasoning", limit=20).papers]
+    link_authors({paper.pk: paper.author_names for paper in papers})
+    assert [p.pk for p in search_papers("Liu reasoning", limit=20).papers] == before

@@ -125,3 +125,75 @@ def test_it_pages_and_stops_at_a_depth(paper, keyword_only):
     assert not set(first.papers) & set(second.papers)
     deep = search_papers("graph", offset=5000)
     assert deep.papers == [] and deep.notice
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["id:9999.99999", "id:not-an-id", "id:2611.99999", "ti:zebrafish", "au:zebrafish",
+     "abs:zebrafish", "cat:q-bio.PE", "title:zebrafish", "author:zebrafish",
+     "abstract:zebrafish", "ti:!!!", "id:9999.99999 attention", "ti:zebrafish attention",
+     "au:zebrafish attention", "cat:q-bio.PE attention", "ti:!!! attention",
+     '"!!!" attention'],
+)  # fmt: skip
+def test_a_field_prefix_that_no_paper_meets_finds_nothing(text, paper, keyword_only):
+    """Every paper holds "attention", none the prefix's value: not every paper, none."""
+    for number in range(3):
+        paper(title=f"Attention, part {number}")
+    results = search_papers(text)
+    assert (results.papers, results.total) == ([], 0)
+
+
+@pytest.mark.parametrize("text", ["id:9999.99999", "id:not-an-id attention"])
+def test_an_id_prefix_that_is_no_arxiv_id_says_so(text, paper, keyword_only):
+    paper(title="Attention")
+    notice = search_papers(text).notice
+    assert notice and "is not an arXiv id" in notice
+
+
+def test_an_id_no_paper_has_is_named_so_it_can_be_submitted(paper, keyword_only):
+    wanted = paper(arxiv_id="2501.12570", title="O1-Pruner")
+    results = search_papers("id:2501.12570 id:2501.99999")
+    assert results.papers == [wanted]
+    assert results.missing_ids == ["2501.99999"]
+    assert search_papers("id:2501.99999").missing_ids == ["2501.99999"]
+
+
+@pytest.mark.parametrize(
+    "text, prefix", [("ti:", "ti"), ("id:", "id"), ("au:", "au"), ("abs:", "abs"),
+                     ("cat:", "cat"), ('ti:""', "ti"), ("Title: ", "Title"),
+                     ("ti: au: id:", "au")],
+)  # fmt: skip
+def test_a_prefix_with_nothing_after_it_finds_nothing_and_says_why(
+    text, prefix, paper, keyword_only
+):
+    # Words that a bare prefix, read as a word, would find.
+    paper(title="Ti id au abs cat title: a paper", abstract="Ti, id, au, abs and cat.")
+    results = search_papers(text)
+    assert (results.papers, results.total) == ([], 0)
+    assert f"“{prefix}:” has nothing after it" in results.notice
+
+
+def test_a_prefix_with_nothing_after_it_is_left_out_of_a_query(paper, keyword_only):
+    wanted = paper(title="Graph networks")
+    paper(title="Ti: a paper")
+    results = search_papers("ti: graph")
+    assert results.papers == [wanted]
+    assert "“ti:” has nothing after it" in results.notice
+    assert [c.text for c in parse("ti: graph").should] == ["graph"]
+
+
+def test_excluded_categories_and_ids_are_excluded(paper, keyword_only):
+    vision = paper(title="Graph networks for images", categories=["cs.CV"])
+    language = paper(title="Graph networks for text", categories=["cs.CL", "cs.LG"])
+    assert search_papers("graph -cat:cs.CV").papers == [language]
+    assert search_papers("-cat:cs.CL").papers == [vision]
+    assert search_papers(f"graph -id:{language.arxiv_id}").papers == [vision]
+    assert search_papers(f"id:{vision.arxiv_id} -cat:cs.CV").papers == []
+
+
+def test_an_author_prefix_matches_whole_names(paper, keyword_only):
+    wei = paper(title="Graphs", authors=[{"name": "Wei Liu"}, {"name": "Ada Byron"}])
+    paper(title="Graphs too", authors=[{"name": "Jiawei Liu"}, {"name": "Wei Liuyang"}])
+    assert search_papers('au:"Wei Liu"').papers == [wei]
+    assert search_papers('au:"wei liu" graphs').papers == [wei]
+    assert search_papers("au:!!!").papers == []

@@ -365,3 +365,33 @@ def test_an_acronym_or_a_quoted_phrase_counts_as_the_words_it_stands_for():
     assert not holds(llm, paper("Pruning vision transformers"))
     assert holds(parse("lovelace pruning"), paper("Pruning"))  # authors count
     assert holds(parse('"world model"'), paper("anything"))  # the engine checks phrases
+
+
+@pytest.mark.parametrize(
+    "prefix, meets",
+    [("id:2505.07818", lambda p: p.arxiv_id == "2505.07818"),
+     ("cat:cs.CV", lambda p: "cs.CV" in p.categories),
+     ("ti:zebrafish", lambda p: "zebrafish" in p.title.lower()),
+     ('au:"Nobody Atall"', lambda p: False),
+     ("-cat:cs.CL", lambda p: "cs.CL" not in p.categories)],
+)  # fmt: skip
+def test_meaning_never_adds_papers_that_miss_the_query_prefixes(prefix, meets, load_real_papers):
+    """No paper holds the prefix and the words: meaning must not find papers elsewhere."""
+    load_real_papers()
+    results = search_papers(f"{prefix} pruning LLMs", limit=50)
+    assert all(meets(paper) for paper in results.papers)
+    assert results.total == len(results.papers)
+
+
+def test_meaning_widens_a_category_search_within_the_category(load_real_papers):
+    from dailypapers.papers.models import Paper
+    from dailypapers.search import index_papers
+
+    papers = load_real_papers()
+    learning = [p.pk for p in papers[::2]]
+    Paper.objects.filter(pk__in=learning).update(categories=["cs.LG"], primary_category="cs.LG")
+    index_papers(learning, embed=False)
+    results = search_papers("cat:cs.CL removing weights from LLMs", limit=50)
+    assert results.mode == "hybrid" and results.papers
+    assert all(paper.categories == ["cs.CL"] for paper in results.papers)
+    assert results.total <= Paper.objects.filter(categories=["cs.CL"]).count()

@@ -178,3 +178,23 @@ def test_a_query_only_the_meaning_matches_does_not_count_every_paper_as_a_hit(
     assert "3 papers" not in body
     words = client.get("/search", {"q": "pruning"}).content.decode()
     assert "1 paper for" in words and "closest in meaning" not in words
+
+
+def test_an_id_search_says_which_id_no_paper_has_and_offers_to_submit_it(client, papers):
+    body = client.get("/search", {"q": "id:2512.99999"}).content.decode()
+    assert "No paper here has the arXiv id 2512.99999." in body
+    assert 'href="/submit?arxiv_id=2512.99999"' in body
+    assert "Structured pruning" not in body
+
+
+@pytest.mark.parametrize(
+    "query, says",
+    [("id:9999.99999", "“9999.99999” is not an arXiv id: 99 is not a month."),
+     ("ti:", "“ti:” has nothing after it")],
+)  # fmt: skip
+def test_a_prefix_that_cannot_be_searched_finds_nothing_and_says_why(client, papers, query, says):
+    response = client.get("/search", {"q": query})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert says in body
+    assert "0 papers" in body and "Structured pruning" not in body

@@ -10,6 +10,7 @@ and a nightly task refresh the table.
 """
 
 import collections
+import dataclasses
 import re
 import threading
 import time
@@ -170,15 +171,7 @@ def expand(parsed: ParsedQuery) -> ParsedQuery:
             extra.append(Clause(text=long, expansion=True, of=clause.text))
     if not extra:
         return parsed
-    return ParsedQuery(
-        text=parsed.text,
-        should=parsed.should + extra,
-        must=parsed.must,
-        must_not=parsed.must_not,
-        categories=parsed.categories,
-        arxiv_ids=parsed.arxiv_ids,
-        short_form=short,
-    )
+    return dataclasses.replace(parsed, should=parsed.should + extra, short_form=short)
 
 
 def _short_form_of(typed, short_to_long):

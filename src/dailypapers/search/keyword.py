@@ -398,8 +398,10 @@ class KeywordIndex:
             return None, False
         narrowed = bool(rare and common) or every_word
         for clause in parsed.must:
-            if query := self._any_of(self._clause(clause, searcher, fuzzy=False)):
-                parts.append((Occur.Must, query))
+            query = self._any_of(self._clause(clause, searcher, fuzzy=False))
+            if query is None:  # ti:!!! holds no word: no paper can match it
+                return None, False
+            parts.append((Occur.Must, query))
         for clause in parsed.must_not:
             if query := self._any_of(self._clause(clause, searcher, fuzzy=False)):
                 parts.append((Occur.MustNot, query))
@@ -506,6 +508,10 @@ class KeywordIndex:
         if parsed.arxiv_ids:
             ids = [Query.term_query(schema, "arxiv_id", i) for i in parsed.arxiv_ids]
             parts.append((Occur.Must, Query.boolean_query([(Occur.Should, q) for q in ids])))
+        for category in parsed.excluded_categories:
+            parts.append((Occur.MustNot, Query.term_query(schema, "category", category)))
+        for arxiv_id in parsed.excluded_ids:
+            parts.append((Occur.MustNot, Query.term_query(schema, "arxiv_id", arxiv_id)))
         if filters.published_after or filters.published_before:
             parts.append((Occur.Must, Query.range_query(
                 schema, "published", tantivy.FieldType.Date,

@@ -12,6 +12,7 @@ document frequencies (search_pglexeme) that `refresh_statistics()` recounts nigh
 
 import contextlib
 import math
+import re
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -47,6 +48,7 @@ TITLE_SIMILARITY_WEIGHT = 0.25  # a title typed with typos is found by trigrams
 TYPO_PAPERS = 2  # a typed word in no more papers may be misspelt: titles are matched by trigrams
 STALE_GROWTH = 0.2  # document frequencies are recounted once the index grew by this share
 COUNT_KEY = ""  # the row of search_pglexeme that holds the number of documents
+NAME_WORD = re.compile(r"[^\W_]+")  # the words of a name, as tantivy's simple tokenizer
 COLUMNS = {"title": "p.title", "abstract": "p.abstract", "authors": "p.authors::text"}
 ANALYZE_FROM = 100  # papers indexed at once from which the planner's statistics are renewed
 ANALYZED_TABLES = ("papers_paper", "search_pgdocument", "search_pgvector", "search_paperembedding")
@@ -219,9 +221,15 @@ class PostgresKeywordIndex:
         for category in [*parsed.categories, *([filters.category] if filters.category else [])]:
             where.append("d.categories LIKE %s")
             params.append(_like(f" {category.lower()} "))
+        for category in parsed.excluded_categories:
+            where.append("d.categories NOT LIKE %s")
+            params.append(_like(f" {category.lower()} "))
         if parsed.arxiv_ids:
             where.append("p.arxiv_id = ANY(%s)")
             params.append(list(parsed.arxiv_ids))
+        if parsed.excluded_ids:
+            where.append("NOT (p.arxiv_id = ANY(%s))")
+            params.append(list(parsed.excluded_ids))
         if filters.published_after:
             where.append("d.published_at >= %s")
             params.append(filters.published_after)
@@ -266,10 +274,24 @@ class PostgresKeywordIndex:
         )
 
     def _clause(self, clause):
+        if clause.field == "authors":
+            return _names_clause(clause.text)
         if clause.field:
             return f"{COLUMNS[clause.field]} ILIKE %s", [_like(clause.text)]
         function = "phraseto_tsquery" if clause.phrase else "plainto_tsquery"
         return f"(d.document @@ {function}('english', %s))", [clause.text]
+
+
+def _names_clause(text):
+    """au: as the tantivy engine reads it: the name's words side by side, whole words (its
+    names analyzer), case aside. A substring found "Jiawei Liu" for au:"Wei Liu". The
+    ILIKE on the longest word spares the regular expression most papers."""
+    words = NAME_WORD.findall(text)
+    if not words:
+        return "false", []  # au:!!! names nobody
+    column = COLUMNS["authors"]
+    pattern = "\\m" + "[^[:alnum:]]+".join(words) + "\\M"
+    return f"({column} ILIKE %s AND {column} ~* %s)", [_like(max(words, key=len)), pattern]
 
 
 def analyze_after_bulk(count):

@@ -2,7 +2,9 @@
 
 Syntax: words, "quoted phrases", -exclude (word or phrase), and the field prefixes
 ti: au: abs: cat: id: (ti:"a phrase" works too). A query that is only an arXiv id or URL
-points at that paper.
+points at that paper. A field prefix restricts: id: with what is not an arXiv id matches
+nothing, and a prefix with nothing after it ("ti:") is left out; both are said in
+`problems`, never searched as "everything".
 """
 
 import re
@@ -15,10 +17,13 @@ MAX_QUERY_CHARS = 500  # longer text is cut: nobody types more, and it bounds th
 MAX_TERMS = 32
 FIELDS = {"ti": "title", "title": "title", "au": "authors", "author": "authors",
           "abs": "abstract", "abstract": "abstract"}  # fmt: skip
+# A prefix followed by a space or the end ("ti:") is a prefix with an empty value.
 TOKEN = re.compile(
-    r'(?P<neg>-?)(?:(?P<field>[a-z]+):)?(?:"(?P<phrase>[^"]*)"?|(?P<word>[^\s"]+))',
+    r'(?P<neg>-?)(?:(?P<field>[a-z]+):)?(?:"(?P<phrase>[^"]*)"?|(?P<word>[^\s"]+)|(?<=:)(?=\s|$))',
     re.IGNORECASE,
 )
+EXAMPLES = {"title": 'ti:"mixture of experts"', "authors": 'au:"Ada Lovelace"',
+            "abstract": "abs:pruning", "cat": "cat:cs.CL", "id": "id:2401.01234"}  # fmt: skip
 
 
 @dataclass
@@ -38,11 +43,19 @@ class ParsedQuery:
     must_not: list[Clause] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
     arxiv_ids: list[str] = field(default_factory=list)  # id: prefixes and a bare id or URL
+    excluded_categories: list[str] = field(default_factory=list)  # -cat:
+    excluded_ids: list[str] = field(default_factory=list)  # -id:
     short_form: str | None = None  # the acronym that the whole query spells out (acronyms.py)
+    # Sentences for the reader about terms that could not be searched as typed.
+    problems: list[str] = field(default_factory=list)
+    matches_nothing: bool = False  # a restriction no paper can meet (id: with no arXiv id)
 
     @property
     def is_empty(self):
-        return not (self.should or self.must or self.must_not or self.categories or self.arxiv_ids)
+        return not (
+            self.should or self.must or self.must_not or self.categories or self.arxiv_ids
+            or self.excluded_categories or self.excluded_ids
+        )  # fmt: skip
 
     @property
     def is_plain(self):
@@ -88,13 +101,23 @@ def parse(text):
         if prefix and prefix not in FIELDS and prefix not in ("cat", "id"):
             value, prefix = f"{match['field']}:{value}", ""  # "bert:" is just a word
         if not value:
+            if prefix:
+                parsed.problems.append(_empty_prefix(match["field"], prefix))
             continue
         if prefix == "cat":
-            parsed.categories.append(value.lower())
+            (parsed.excluded_categories if match["neg"] else parsed.categories).append(
+                value.lower()
+            )
             continue
         if prefix == "id":
-            if arxiv_id := as_arxiv_id(value):
-                parsed.arxiv_ids.append(arxiv_id)
+            try:
+                arxiv_id = parse_arxiv_id(value).base
+            except InvalidArxivId as exc:
+                parsed.problems.append(str(exc))
+                # Only the papers with that id, and no paper has it. (-id: excludes none.)
+                parsed.matches_nothing = parsed.matches_nothing or not match["neg"]
+                continue
+            (parsed.excluded_ids if match["neg"] else parsed.arxiv_ids).append(arxiv_id)
             continue
         clause = Clause(text=value, field=FIELDS.get(prefix), phrase=is_phrase)
         if match["neg"] and (is_phrase or len(value) > 0):
@@ -104,6 +127,14 @@ def parse(text):
         else:
             parsed.should.append(clause)
     return parsed
+
+
+def _empty_prefix(typed, prefix):
+    example = EXAMPLES[FIELDS.get(prefix, prefix)]
+    return (
+        f"“{typed}:” has nothing after it, so it was left out: "
+        f"write what to look for right after the colon, as in {example}."
+    )
 
 
 WORDS = re.compile(r"\w+")

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.core.cache import cache
 
-from dailypapers.papers.models import Paper, Vote
+from dailypapers.papers.models import Author, Paper, PaperAuthor, Vote
 
 from . import acronyms, fusion, keyword, recommend, related
 from .embedders import get_embedder
@@ -35,6 +35,11 @@ SEMANTIC_MIN = 0.45  # query cosine below which a paper is not "about" it (bench
 SEMANTIC_OFF = "Semantic search is unavailable; showing keyword results."
 TOO_DEEP = "Results stop after the first 2,000; refine the search to see others."
 INDEX_OFF = "Search is temporarily unavailable."
+# A query that is an author's full name (two words at least, each a name's) puts that
+# author's papers first; an author with more leads with their newest this many.
+NAME_WORD = re.compile(r"[^\W\d_][^\W\d_.'’-]*(?:[.'’-][^\W\d_]*)*\.?")
+NAME_WORDS = (2, 6)
+AUTHOR_PAPERS = 200
 
 
 @dataclass
@@ -48,6 +53,7 @@ class SearchResults:
     # No paper holds the words: these are the papers closest in meaning, not matches, so
     # `total` counts what can be paged through, not hits (pages say "closest in meaning").
     meaning_only: bool = False
+    missing_ids: list = field(default_factory=list)  # arXiv ids searched that no paper has
 
 
 @dataclass
@@ -99,8 +105,13 @@ def search_papers(
         featured_only=bool(featured_only),
     )
     parsed = acronyms.expand(parse(query))
+    notice = " ".join(parsed.problems) or None
+    if parsed.matches_nothing or (parsed.is_empty and parsed.problems):
+        # A field asked for what no paper has (id:9999.99999), or only prefixes were typed
+        # ("ti:"): nothing matches, and the notice says why. Never every paper.
+        return SearchResults(papers=[], total=0, mode="keyword", notice=notice)
     if parsed.arxiv_ids and not (parsed.should or parsed.must or parsed.must_not):
-        return _by_ids(parsed.arxiv_ids, filters)
+        return _by_ids(parsed, filters)
     if parsed.is_empty:
         return _browse(filters, sort=sort, limit=limit, offset=offset)
 
@@ -118,27 +129,29 @@ def search_papers(
         log.exception("keyword search failed for %r", parsed.text[:200])
         return SearchResults(papers=[], total=0, mode="keyword", notice=INDEX_OFF)
 
-    mode_used, notice, meaning_only = "keyword", None, False
+    mode_used, meaning_only = "keyword", False
     ranked = [hit.pk for hit in hits]
     if semantic_wanted:
         try:
             fused = _with_meaning(parsed, hits, mode)
         except Exception as exc:
             log.warning("semantic search failed, keyword results only: %s", exc)
-            fused, notice = None, SEMANTIC_OFF
+            fused, notice = None, " ".join(filter(None, [notice, SEMANTIC_OFF]))
         if fused is not None:
             mode_used, meaning_only = "hybrid", not hits and bool(fused)
-            ranked = [pk for pk, _ in fused]
+            ranked = _meeting_prefixes([pk for pk, _ in fused], parsed)
             total += _added_by_meaning(ranked, {hit.pk for hit in hits})
 
+    if sort == "relevance" and parsed.is_plain:
+        ranked, added = _authors_first(parsed, ranked)
+        total += added
     if sort == "upvotes":
         ordered = _filtered(Paper.objects.visible().filter(pk__in=ranked), filters)
         ordered = ordered.order_by("-upvotes", "-published_at")
         return SearchResults(
             papers=list(ordered[offset:need]), total=min(total, ordered.count()), mode=mode_used
         )
-    keep = (lambda paper: holds_every_word(parsed, paper)) if every_word else None
-    papers, dropped = _page(ranked, filters, need, keep=keep)
+    papers, dropped = _page(ranked, filters, need, keep=_keep(parsed, every_word))
     if every_word:
         total = len(papers)
     pinned = _pin_exact_title(papers, parsed.text) if sort == "relevance" else None
@@ -153,6 +166,80 @@ def search_papers(
         pinned=pinned,
         also_searched=[_shown(clause.text, parsed) for clause in parsed.should if clause.expansion],
         meaning_only=meaning_only,
+    )
+
+
+def _authors_first(parsed, ranked):
+    """(ranked with the papers of the author whose full name the query is first, how many
+    of those were not in ranked).
+
+    "Wei Liu" as words matches every paper with a Wei or a Liu among its authors (a common
+    pair of names), and ranked one of Wei Liu's two papers 12th; au:"Wei Liu" finds both.
+    A query that is exactly an author's name, as typed or capitalised ("wei liu"), names
+    that author (the Author table, by its unique name: one indexed look-up): their papers
+    lead, in the order the search ranked them, then the rest of theirs newest first."""
+    words = parsed.text.split()
+    if not NAME_WORDS[0] <= len(words) <= NAME_WORDS[1]:
+        return ranked, 0
+    if not all(NAME_WORD.fullmatch(word) for word in words):
+        return ranked, 0
+    names = {parsed.text, " ".join(word.title() for word in words)}
+    authors = list(Author.objects.filter(name__in=names).values_list("pk", flat=True))
+    if not authors:
+        return ranked, 0
+    theirs = PaperAuthor.objects.filter(author_id__in=authors, paper__hidden=False)
+    theirs = theirs.order_by("-paper__published_at", "-paper_id")
+    newest = list(dict.fromkeys(theirs.values_list("paper_id", flat=True)[:AUTHOR_PAPERS]))
+    if not newest:
+        return ranked, 0
+    position = {pk: i for i, pk in enumerate(ranked)}
+    first = sorted(newest, key=lambda pk: position.get(pk, len(ranked)))  # stable: newest
+    lead = set(first)
+    return first + [pk for pk in ranked if pk not in lead], len(lead - position.keys())
+
+
+def _keep(parsed, every_word):
+    """The test a ranked paper must pass to be shown, or None: every word held (every_word),
+    and the cat: and -cat: prefixes, which the papers that meaning adds (_with_meaning) must
+    meet too."""
+    tests = []
+    if every_word:
+        tests.append(lambda paper: holds_every_word(parsed, paper))
+    if parsed.categories or parsed.excluded_categories:
+        tests.append(
+            lambda paper: _in_categories(
+                _categories_of(paper.categories, paper.primary_category), parsed
+            )
+        )
+    return (lambda paper: all(test(paper) for test in tests)) if tests else None
+
+
+def _meeting_prefixes(pks, parsed):
+    """The pks of papers that meet the query's cat:, -cat: and -id: prefixes, in order:
+    meaning brings papers from anywhere (_with_meaning); the keyword engine's meet them."""
+    if not (parsed.categories or parsed.excluded_categories or parsed.excluded_ids) or not pks:
+        return pks
+    rows = Paper.objects.filter(pk__in=pks).values_list(
+        "pk", "arxiv_id", "categories", "primary_category"
+    )
+    meeting = {
+        pk
+        for pk, arxiv_id, listed, primary in rows
+        if arxiv_id not in parsed.excluded_ids
+        and _in_categories(_categories_of(listed, primary), parsed)
+    }
+    return [pk for pk in pks if pk in meeting]
+
+
+def _categories_of(categories, primary_category):
+    """A paper's categories as the index files them (keyword.paper_document), lower case."""
+    return {c.lower() for c in (categories or []) or [primary_category or ""]}
+
+
+def _in_categories(held, parsed):
+    """Whether categories `held` are all the cat: prefixes' and none of the -cat:s'."""
+    return all(c.lower() in held for c in parsed.categories) and not any(
+        c.lower() in held for c in parsed.excluded_categories
     )
 
 
@@ -230,19 +317,24 @@ def _with_meaning(parsed, hits, mode):
     """Keyword hits re-ranked with meaning, [(pk, score)] (see fusion.py); None: no embedder.
 
     Plain words only: a query with operators (phrases, fields, exclusions) asks for exactly
-    what it says. With no keyword hit at all, the query's own vector finds papers about it.
+    what it says, so meaning neither re-ranks nor adds to its matches, and when nothing
+    matches it, nothing is found. With no keyword hit for plain words, the query's own
+    vector finds papers about them. The cat: prefixes are met by what meaning adds too
+    (search_papers keeps only papers in those categories).
     """
     embedder = get_embedder()
     if embedder is None:
         return None
     keyword_hits = [(hit.pk, hit.score) for hit in hits]
+    if mode != "semantic" and not parsed.is_plain:
+        return keyword_hits
     store = get_store(embedder.contract, embedder.dims)
     if mode == "semantic" or not keyword_hits:
         labels, sims = store.search(embedder.encode([parsed.free_text])[0], fusion.POOL)
         nearest = [(int(pk), float(sim)) for pk, sim in zip(labels, sims, strict=True)]
         return nearest if mode == "semantic" else [h for h in nearest if h[1] >= SEMANTIC_MIN]
     weight = fusion.WEIGHT * fusion.topic_likeness(fusion.word_scores(hits))
-    if not parsed.is_plain or weight == 0:
+    if weight == 0:
         return keyword_hits
     found, vectors = store.vectors_of([pk for pk, _ in keyword_hits])
     feedback = fusion.feedback_vector(keyword_hits, dict(zip(found, vectors, strict=True)))
@@ -299,12 +391,24 @@ def _browse(filters, *, sort, limit, offset):
     )
 
 
-def _by_ids(arxiv_ids, filters):
-    papers = _hydrate(
-        list(Paper.objects.filter(arxiv_id__in=arxiv_ids).values_list("pk", flat=True)), filters
-    )
+def _by_ids(parsed, filters):
+    """The papers of the id: prefixes (or the id or link typed) that pass the filters and
+    the other prefixes; the ids that no paper here has are `missing_ids`, for the page to
+    say so."""
+    arxiv_ids = [i for i in parsed.arxiv_ids if i not in parsed.excluded_ids]
+    pks = list(Paper.objects.filter(arxiv_id__in=arxiv_ids).values_list("pk", "arxiv_id"))
+    known = {arxiv_id for _, arxiv_id in pks}
+    papers = [
+        paper
+        for paper in _hydrate([pk for pk, _ in pks], filters)
+        if _in_categories(_categories_of(paper.categories, paper.primary_category), parsed)
+    ]
     return SearchResults(
-        papers=papers, total=len(papers), mode="keyword", pinned=papers[0] if papers else None
+        papers=papers,
+        total=len(papers),
+        mode="keyword",
+        pinned=papers[0] if papers else None,
+        missing_ids=[arxiv_id for arxiv_id in arxiv_ids if arxiv_id not in known],
     )
 
 
