@@ -1,5 +1,6 @@
 """Acceptance: the official huggingface_hub client and `hf papers` CLI against a live server."""
 
+import datetime as dt
 import json
 import os
 import re
@@ -57,6 +58,21 @@ def test_it_serves_hf_api_the_papers_the_pages_show(hf_api, client, days):
     with pytest.raises(HfHubHTTPError) as raised:
         hf_api.paper_info("2611.99999")
     assert raised.value.response.status_code == 404
+
+
+def test_it_lists_papers_to_hf_api_without_a_query(hf_api, client, days, make_paper):
+    """HfApi.list_papers() sends no q: the trending page's papers, then the newest others."""
+    newest = make_paper(published_at=days["low"].published_at + dt.timedelta(days=3))
+    older = make_paper(published_at=days["top"].published_at - dt.timedelta(days=30))
+    trending = page_ids(client, "/papers/trending")
+    assert len(trending) == 4  # the days' papers but the hidden one
+
+    listed = [paper.id for paper in hf_api.list_papers()]
+    assert listed == [*trending, newest.arxiv_id, older.arxiv_id]
+    assert [paper.id for paper in hf_api.list_papers(limit=2)] == trending[:2]
+    assert [paper.id for paper in hf_api.list_papers(limit=5)] == [*trending, newest.arxiv_id]
+    blank = client.get("/api/papers/search", {"q": "  ", "limit": 3})
+    assert [hit["paper"]["id"] for hit in blank.json()] == trending[:3]
 
 
 def hf_cli(live_server, tmp_path, *args):

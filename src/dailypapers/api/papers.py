@@ -53,13 +53,22 @@ def daily_papers(
 @router.get("/papers/search", response={200: list[DailyEntryOut], **READ_ERRORS})
 def papers_search(
     request,
-    q: str = Query(..., min_length=1, max_length=500, pattern=TEXT),
+    q: str | None = Query(
+        None, max_length=500, pattern=TEXT, description="none or blank: trending, then newest"
+    ),
     limit: int = Query(20, ge=1, le=100),
 ):
-    """Our hybrid search (keywords and meaning), answered in the upstream search shape."""
+    """Our hybrid search (keywords and meaning), answered in the upstream search shape.
+
+    Without a query (HfApi.list_papers() sends none): the trending page's papers, then the
+    newest others, `limit` in all.
+    """
 
     def build():
-        papers, mode = queries.search(q, limit=limit)
+        if q is None or not q.strip():
+            papers, mode = queries.papers_without_query(limit=limit), "none"
+        else:
+            papers, mode = queries.search(q, limit=limit)
         entries = queries.first_entries(papers)
         data = [hf_format.hf_search_hit(paper, entries.get(paper.pk)) for paper in papers]
         return data, queries.last_modified(papers), {"X-Search-Mode": str(mode)}
