@@ -75,6 +75,42 @@ def test_it_lists_papers_to_hf_api_without_a_query(hf_api, client, days, make_pa
     assert [hit["paper"]["id"] for hit in blank.json()] == trending[:3]
 
 
+def test_it_counts_the_comments_the_pages_show(hf_api, client, sample_data, bob):
+    """numComments is the discussion a reader finds here: the paper page, the day's row and
+    /stats agree with it; an imported upstream count (of a discussion held elsewhere) is not
+    in it."""
+    from django.core.cache import cache
+
+    from dailypapers.ingest.sources.hf_daily import read_hf_daily
+    from dailypapers.ingest.upsert import upsert_daily_records
+
+    day = "2025-12-05"
+    path = sample_data / "hf-daily-papers" / f"{day}.json"
+    upsert_daily_records(read_hf_daily(path))
+    upstream = max(json.loads(path.read_text()), key=lambda entry: entry["numComments"])
+    arxiv_id = upstream["paper"]["id"]
+    assert upstream["numComments"] == 3
+
+    def counts():
+        listed = {paper.id: paper.comments for paper in hf_api.list_daily_papers(date=day)}
+        page = client.get(f"/papers/{arxiv_id}").content.decode()
+        heading = re.search(r"<h2>Discussion(?: \((\d+)\))?</h2>", page).group(1) or 0
+        row = client.get(f"/papers/date/{day}").content.decode()
+        on_row = re.search(rf'href="/papers/{arxiv_id}#comments">(\d+) comment', row).group(1)
+        cache.clear()  # /stats keeps its figures for a minute
+        stats = client.get("/stats").content.decode()
+        total = re.search(r"<dt>comments</dt><dd>(\d+)</dd>", stats).group(1)
+        info = hf_api.paper_info(arxiv_id).comments
+        return listed[arxiv_id], info, int(heading), int(on_row), int(total)
+
+    assert counts() == (0, 0, 0, 0, 0)
+    client.force_login(bob)
+    posted = client.post(f"/papers/{arxiv_id}/comments", {"body": "Does this hold at 7B?"})
+    assert posted.status_code == 302
+    client.logout()
+    assert counts() == (1, 1, 1, 1, 1)
+
+
 def hf_cli(live_server, tmp_path, *args):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING"))}
     env.update(

@@ -14,7 +14,7 @@ from dailypapers.papers.arxiv_ids import parse_arxiv_id
 
 from . import hf_format, queries
 from .http import cached_json, error, remembered_json
-from .schemas import CategoryOut, DailyEntryOut, ErrorOut, PaperOut, TrendingOut
+from .schemas import CategoryOut, DailyEntryOut, ErrorOut, PaperInfoOut, PaperOut, TrendingOut
 
 router = Router(tags=["papers"], by_alias=True)  # "_id", as upstream spells it
 
@@ -140,7 +140,7 @@ def related(request, id: str, limit: int = Query(10, ge=1, le=50)):
     return cached_json(request, data, last_modified=queries.last_modified(papers))
 
 
-@router.get("/papers/{path:id}", response={200: PaperOut, 404: ErrorOut, **READ_ERRORS})
+@router.get("/papers/{path:id}", response={200: PaperInfoOut, 404: ErrorOut, **READ_ERRORS})
 def paper_info(request, id: str):
     """One paper (any version or arxiv.org link works as the id)."""
     paper, failure = _paper_or_404(id)
@@ -148,6 +148,7 @@ def paper_info(request, id: str):
         return failure
     entry = queries.first_entries([paper]).get(paper.pk)
     data = hf_format.hf_paper(paper, entry)
+    data["numComments"] = paper.num_comments  # HfApi.paper_info(...).comments, as the page
     return cached_json(
         request, data, last_modified=queries.last_modified([paper], [entry] if entry else [])
     )
