@@ -111,7 +111,15 @@ def test_it_counts_the_comments_the_pages_show(hf_api, client, sample_data, bob)
     assert counts() == (1, 1, 1, 1, 1)
 
 
-def hf_cli(live_server, tmp_path, *args):
+def test_it_refuses_a_bad_date_to_hf_api_in_a_sentence(hf_api, db):
+    with pytest.raises(HfHubHTTPError) as raised:
+        list(hf_api.list_daily_papers(date="foo"))
+    assert raised.value.response.status_code == 400
+    assert "date must be YYYY-MM-DD, e.g. 2025-12-31, not 'foo'" in str(raised.value)
+    assert "pattern" not in str(raised.value)
+
+
+def run_hf(live_server, tmp_path, *args):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING"))}
     env.update(
         HF_ENDPOINT=live_server.url,
@@ -119,9 +127,13 @@ def hf_cli(live_server, tmp_path, *args):
         HF_HUB_DISABLE_UPDATE_CHECK="1",
         HF_HUB_DISABLE_TELEMETRY="1",
     )
-    result = subprocess.run(
+    return subprocess.run(
         [str(HF), "papers", *args], env=env, capture_output=True, text=True, timeout=60
     )
+
+
+def hf_cli(live_server, tmp_path, *args):
+    result = run_hf(live_server, tmp_path, *args)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -138,3 +150,11 @@ def test_it_prints_papers_with_the_hf_cli(live_server, tmp_path, client, days):
     index_papers([days["low"].pk])
     searched = hf_cli(live_server, tmp_path, "search", "attention part 3")
     assert days["low"].arxiv_id in searched
+
+
+@pytest.mark.slow  # one CLI process (~5 s)
+def test_it_tells_the_hf_cli_what_a_date_looks_like(live_server, tmp_path, db):
+    result = run_hf(live_server, tmp_path, "ls", "--date", "foo")
+    assert result.returncode != 0
+    assert "date must be YYYY-MM-DD, e.g. 2025-12-31, not 'foo'" in result.stderr
+    assert "pattern" not in result.stderr and "Traceback" not in result.stderr

@@ -14,14 +14,12 @@ from dailypapers.papers.arxiv_ids import parse_arxiv_id
 
 from . import hf_format, queries
 from .http import cached_json, error, remembered_json
+from .params import CURSOR, DATE, MONTH, TEXT, USERNAME, WEEK
 from .schemas import CategoryOut, DailyEntryOut, ErrorOut, PaperInfoOut, PaperOut, TrendingOut
 
 router = Router(tags=["papers"], by_alias=True)  # "_id", as upstream spells it
 
 READ_ERRORS = {304: None, 400: ErrorOut, 429: ErrorOut}
-# Printable text only: NUL and other control characters are never a useful query, and
-# PostgreSQL refuses NUL in text.
-TEXT = r"^[^\x00-\x1f\x7f]*$"
 
 
 @router.get("/daily_papers", response={200: list[DailyEntryOut], **READ_ERRORS})
@@ -29,10 +27,10 @@ def daily_papers(
     request,
     p: int = Query(0, ge=0, le=10_000, description="page number, from 0"),
     limit: int = Query(50, ge=1, le=100),
-    date: str | None = Query(None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD"),
-    week: str | None = Query(None, pattern=r"^\d{4}-W\d{2}$", description="YYYY-Www"),
-    month: str | None = Query(None, pattern=r"^\d{4}-\d{2}$", description="YYYY-MM"),
-    submitter: str | None = Query(None, pattern=r"^[\w.\-]{1,100}$", description="username"),
+    date: str | None = Query(None, pattern=DATE, description="YYYY-MM-DD"),
+    week: str | None = Query(None, pattern=WEEK, description="YYYY-Www"),
+    month: str | None = Query(None, pattern=MONTH, description="YYYY-MM"),
+    submitter: str | None = Query(None, pattern=USERNAME, description="username"),
     sort: Literal["publishedAt", "trending"] | None = Query(
         None, description="default: as the daily page (upvotes)"
     ),
@@ -79,7 +77,7 @@ def papers_search(
 @router.get("/papers", response={200: list[PaperOut], **READ_ERRORS})
 def papers_list(
     request,
-    cursor: str | None = Query(None, max_length=200, pattern=r"^[A-Za-z0-9_\-]*$"),
+    cursor: str | None = Query(None, max_length=200, pattern=CURSOR),
     limit: int = Query(50, ge=1, le=100),
 ):
     """Every paper, newest arXiv date first; the next page's URL is in the Link header."""
