@@ -46,7 +46,7 @@ def test_it_searches_in_the_upstream_shape(client, days, make_paper):
     assert response.status_code == 200
     hits = response.json()
     assert hits and "protein" in hits[0]["paper"]["title"].lower()
-    assert client.get("/api/papers/search").json()["field"] == "q"
+    assert client.get("/api/papers/search", {"q": "a\x01b"}).json()["field"] == "q"
     assert client.get("/api/papers/search", {"q": "x", "limit": 500}).status_code == 400
 
 

@@ -146,8 +146,9 @@ def hf_entry(entry):
         if not (key in upstream and _same(upstream_paper.get(key), ours)):
             data[key] = ours
     _put(data, upstream, "thumbnail", paper.thumbnail or upstream.get("thumbnail") or "")
-    # Comments upstream (when imported) plus the discussion here.
-    data["numComments"] = (upstream.get("numComments") or 0) + paper.num_comments
+    # The comments a reader finds here, as every page counts them (an imported upstream
+    # count, of a discussion held elsewhere, stays in DailyEntry.extra).
+    data["numComments"] = paper.num_comments
     submitter = _submitter(entry)
     if submitter:
         data["submittedBy"] = submitter

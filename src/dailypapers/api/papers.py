@@ -14,14 +14,12 @@ from dailypapers.papers.arxiv_ids import parse_arxiv_id
 
 from . import hf_format, queries
 from .http import cached_json, error, remembered_json
-from .schemas import CategoryOut, DailyEntryOut, ErrorOut, PaperOut, TrendingOut
+from .params import CURSOR, DATE, MONTH, TEXT, USERNAME, WEEK
+from .schemas import CategoryOut, DailyEntryOut, ErrorOut, PaperInfoOut, PaperOut, TrendingOut
 
 router = Router(tags=["papers"], by_alias=True)  # "_id", as upstream spells it
 
 READ_ERRORS = {304: None, 400: ErrorOut, 429: ErrorOut}
-# Printable text only: NUL and other control characters are never a useful query, and
-# PostgreSQL refuses NUL in text.
-TEXT = r"^[^\x00-\x1f\x7f]*$"
 
 
 @router.get("/daily_papers", response={200: list[DailyEntryOut], **READ_ERRORS})
@@ -29,10 +27,10 @@ def daily_papers(
     request,
     p: int = Query(0, ge=0, le=10_000, description="page number, from 0"),
     limit: int = Query(50, ge=1, le=100),
-    date: str | None = Query(None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD"),
-    week: str | None = Query(None, pattern=r"^\d{4}-W\d{2}$", description="YYYY-Www"),
-    month: str | None = Query(None, pattern=r"^\d{4}-\d{2}$", description="YYYY-MM"),
-    submitter: str | None = Query(None, pattern=r"^[\w.\-]{1,100}$", description="username"),
+    date: str | None = Query(None, pattern=DATE, description="YYYY-MM-DD"),
+    week: str | None = Query(None, pattern=WEEK, description="YYYY-Www"),
+    month: str | None = Query(None, pattern=MONTH, description="YYYY-MM"),
+    submitter: str | None = Query(None, pattern=USERNAME, description="username"),
     sort: Literal["publishedAt", "trending"] | None = Query(
         None, description="default: as the daily page (upvotes)"
     ),
@@ -53,13 +51,22 @@ def daily_papers(
 @router.get("/papers/search", response={200: list[DailyEntryOut], **READ_ERRORS})
 def papers_search(
     request,
-    q: str = Query(..., min_length=1, max_length=500, pattern=TEXT),
+    q: str | None = Query(
+        None, max_length=500, pattern=TEXT, description="none or blank: trending, then newest"
+    ),
     limit: int = Query(20, ge=1, le=100),
 ):
-    """Our hybrid search (keywords and meaning), answered in the upstream search shape."""
+    """Our hybrid search (keywords and meaning), answered in the upstream search shape.
+
+    Without a query (HfApi.list_papers() sends none): the trending page's papers, then the
+    newest others, `limit` in all.
+    """
 
     def build():
-        papers, mode = queries.search(q, limit=limit)
+        if q is None or not q.strip():
+            papers, mode = queries.papers_without_query(limit=limit), "none"
+        else:
+            papers, mode = queries.search(q, limit=limit)
         entries = queries.first_entries(papers)
         data = [hf_format.hf_search_hit(paper, entries.get(paper.pk)) for paper in papers]
         return data, queries.last_modified(papers), {"X-Search-Mode": str(mode)}
@@ -70,7 +77,7 @@ def papers_search(
 @router.get("/papers", response={200: list[PaperOut], **READ_ERRORS})
 def papers_list(
     request,
-    cursor: str | None = Query(None, max_length=200, pattern=r"^[A-Za-z0-9_\-]*$"),
+    cursor: str | None = Query(None, max_length=200, pattern=CURSOR),
     limit: int = Query(50, ge=1, le=100),
 ):
     """Every paper, newest arXiv date first; the next page's URL is in the Link header."""
@@ -131,7 +138,7 @@ def related(request, id: str, limit: int = Query(10, ge=1, le=50)):
     return cached_json(request, data, last_modified=queries.last_modified(papers))
 
 
-@router.get("/papers/{path:id}", response={200: PaperOut, 404: ErrorOut, **READ_ERRORS})
+@router.get("/papers/{path:id}", response={200: PaperInfoOut, 404: ErrorOut, **READ_ERRORS})
 def paper_info(request, id: str):
     """One paper (any version or arxiv.org link works as the id)."""
     paper, failure = _paper_or_404(id)
@@ -139,6 +146,7 @@ def paper_info(request, id: str):
         return failure
     entry = queries.first_entries([paper]).get(paper.pk)
     data = hf_format.hf_paper(paper, entry)
+    data["numComments"] = paper.num_comments  # HfApi.paper_info(...).comments, as the page
     return cached_json(
         request, data, last_modified=queries.last_modified([paper], [entry] if entry else [])
     )

@@ -143,6 +143,22 @@ def trending(*, offset, limit):
     )
 
 
+def papers_without_query(*, limit):
+    """What a search with no query lists: the trending page's papers, then, when that is
+    fewer than `limit`, the newest other papers (a site that ingests arXiv without daily
+    pages, or whose trending window is short, still lists papers)."""
+    papers = [entry.paper for entry in trending(offset=0, limit=limit)]
+    if len(papers) < limit:
+        newest = (
+            Paper.objects.visible()
+            .exclude(pk__in=[paper.pk for paper in papers])
+            .select_related("organization")
+            .order_by("-published_at", "-pk")
+        )
+        papers += list(newest[: limit - len(papers)])
+    return papers
+
+
 def categories():
     rows = (
         Paper.objects.visible()

@@ -67,13 +67,17 @@ class PaperOut(Open):
     mediaUrls: list[str] | None = None
 
 
+class PaperInfoOut(PaperOut):
+    numComments: int = Field(description="comments in its discussion here, as its page shows")
+
+
 class DailyEntryOut(Open):
     paper: PaperOut
     publishedAt: dt.datetime = Field(description="when it was put on a daily page")
     title: str
     summary: str | None = None
     thumbnail: str | None = None
-    numComments: int
+    numComments: int = Field(description="comments in the paper's discussion here")
     submittedBy: UserOut | None = None
     isAuthorParticipating: bool | None = None
     mediaUrls: list[str] | None = None

@@ -17,6 +17,7 @@ from dailypapers.papers.services import RateLimited, SubmissionError, Submission
 
 from . import follows, members, papers
 from .http import error, json_response
+from .params import explain
 from .queries import BadParameter
 from .security import ClientRateThrottle, Forbidden
 
@@ -37,17 +38,13 @@ api.add_router("/", papers.router)
 api.add_router("/", curation_api.router)
 
 
-def _field(loc):
-    names = [str(part) for part in loc if part not in ("query", "path", "body", "payload")]
-    return ".".join(names) or None
-
-
 @api.exception_handler(ValidationError)
 def invalid(request, exc):
-    first = exc.errors[0] if exc.errors else {}
-    field = _field(first.get("loc", ()))
-    message = first.get("msg", "invalid request")
-    return error(400, f"{field}: {message}" if field else message, field=field)
+    # The first refusal, in a sentence (params.explain), never the validator's wording.
+    if not exc.errors:
+        return error(400, "The request is not valid; see /api/docs.")
+    field, message = explain(exc.errors[0], query=request.GET)
+    return error(400, message, field=field)
 
 
 @api.exception_handler(BadParameter)
@@ -110,6 +107,8 @@ def rate_limited(request, exc):
 
 @api.exception_handler(HttpError)
 def http_error(request, exc):
+    if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
+        return error(400, "The request body must be JSON; /api/docs shows its fields.")
     return error(exc.status_code, str(exc))
 
 
