@@ -242,6 +242,11 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # /static/web/site.css?v=<digest>: a changed file gets a new URL (web/staticfiles.py)
+    "staticfiles": {"BACKEND": "dailypapers.web.staticfiles.VersionedStaticFilesStorage"},
+}
 # Serve app static files straight from the package in one-process mode (no collectstatic).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG

@@ -1,11 +1,17 @@
 """The discussion through the paper page and its forms, signed in or not, with who may do
 what; and numComments in the API."""
 
+import datetime as dt
+
 import pytest
+import time_machine
+from django.utils import timezone
 
 from dailypapers.community.models import Comment, CommentReport
-from dailypapers.community.services import comment_post, comment_vote
+from dailypapers.community.services import comment_post, comment_vote, member_ban
 from dailypapers.notifications.models import Notification
+from dailypapers.papers.models import DailyEntry
+from dailypapers.papers.services import vote_cast
 
 
 @pytest.fixture
@@ -178,3 +184,60 @@ def test_a_long_discussion_costs_no_query_per_comment(client, paper, thread, ali
         if number % 2 == 0:
             comment_vote(user=bob, comment=parent, value=1)
     assert queries() == one
+
+
+NOW = dt.datetime(2026, 12, 5, 16, 40, tzinfo=dt.UTC)
+
+
+def new_comment_form(html):
+    return 'class="stack new-comment"' in html
+
+
+def test_a_new_account_is_told_when_it_can_comment_before_writing(
+    client, paper, thread, bob, alice, make_paper, settings
+):
+    settings.NEW_MEMBER_WAIT_HOURS = 24
+    bob.date_joined = NOW - dt.timedelta(hours=22)  # two hours left
+    bob.save()
+    alice.date_joined = NOW - dt.timedelta(days=3)
+    alice.save()
+    waiting = "New accounts can comment from December 5, 18:40 UTC (in 2\xa0hours)"
+    with time_machine.travel(NOW, tick=False):
+        client.force_login(bob)
+        html = client.get(f"/papers/{paper.arxiv_id}").content.decode()
+        assert waiting in html and not new_comment_form(html)
+        reply = client.get(f"/comments/{thread.pk}/reply").content.decode()
+        assert waiting in reply and 'name="body"' not in reply
+
+        # The server still says no to a post from a page opened earlier, and keeps the text.
+        response = client.post(f"/papers/{paper.arxiv_id}/comments", {"body": "Great <b>!"})
+        html = response.content.decode()
+        assert response.status_code == 400 and waiting in html
+        assert '<pre class="kept-text">Great &lt;b&gt;!</pre>' in html
+        assert not Comment.objects.filter(user=bob).exists()
+
+        client.force_login(alice)  # an older account: the form, no notice
+        html = client.get(f"/papers/{paper.arxiv_id}").content.decode()
+        assert new_comment_form(html) and "New accounts can comment" not in html
+
+    with time_machine.travel(NOW + dt.timedelta(hours=1, minutes=59, seconds=30), tick=False):
+        client.force_login(bob)
+        html = client.get(f"/papers/{paper.arxiv_id}").content.decode()
+        assert "(in less than a minute)" in html
+
+    with time_machine.travel(NOW, tick=False):  # someone upvoted a paper bob submitted
+        submitted = make_paper()
+        DailyEntry.objects.create(
+            paper=submitted, day=NOW.date(), submitted_by=bob, submitted_at=NOW, source="member"
+        )
+        vote_cast(user=alice, paper=submitted)
+        html = client.get(f"/papers/{paper.arxiv_id}").content.decode()
+        assert new_comment_form(html) and "New accounts can comment" not in html
+
+
+def test_a_banned_member_reads_why_instead_of_the_form(client, paper, bob):
+    member_ban(user=bob, until=timezone.now() + dt.timedelta(days=3), hide_comments=False)
+    client.force_login(bob)
+    html = client.get(f"/papers/{paper.arxiv_id}").content.decode()
+    assert "Your account may not take part in discussions until" in html
+    assert not new_comment_form(html)

@@ -140,3 +140,32 @@ def test_it_scales_columns_to_a_round_top():
     heights = [column.height for column in chart["columns"]]
     assert heights[0] == 0 and heights[2] == pytest.approx(2 * heights[1], abs=0.1)
     assert [tick.text for tick in chart["ticks"]] == ["0", "5", "10"]
+
+
+def test_it_dates_the_papers_by_their_days_and_the_ingest_only_as_such(
+    client, make_paper, time_machine
+):
+    """A site loaded today from a snapshot of December 2025: the papers' days are the
+    snapshot's; today's date is the last ingest, said so, and nothing else."""
+    ingest = dt.datetime(2026, 12, 5, 18, 20, tzinfo=dt.UTC)
+    time_machine.move_to(ingest, tick=False)
+    for n, day in enumerate([dt.date(2025, 12, 8), dt.date(2025, 12, 29), dt.date(2025, 12, 31)]):
+        paper = make_paper(published_at=at(day - dt.timedelta(days=2 * (n == 2))))
+        feature(paper, day)  # the newest daily page, Dec 31, holds a paper of Dec 29
+
+    html = client.get("/stats").content.decode().split("<main>")[1].split("</main>")[0]
+    dates = re.search(r'<p class="dates" id="dates">(.*?)</p>', html, re.S)[1]
+    assert (
+        'Newest daily page: <a href="/papers/date/2025-12-31">Wednesday, December 31, 2025</a>'
+        " (daily pages since December 8, 2025)." in dates
+    )
+    assert "Newest paper: first published on arXiv on December 29, 2025." in dates
+    last_ingest = re.search(r'<p class="muted" id="last-ingest">(.*?)</p>', html)[0]
+    assert "Last ingest: Dec 5, 2026, 18:20 UTC" in last_ingest
+    ingested = re.search(r'<section class="figure" id="ingested">.*?</section>', html, re.S)[0]
+    assert "By ingest time" in ingested and "Dec 5, 2026" in ingested
+    # Anywhere else, the page dates its papers by their own days: no 2026 at all.
+    rest = html.replace(last_ingest, "").replace(ingested, "")
+    assert "2026" not in rest
+    assert "papers featured in the 8 weeks to Dec 31, 2025" in rest
+    assert html.index('id="entries"') < html.index('id="ingested"')  # the papers' own first

@@ -280,7 +280,7 @@ def test_it_invites_readers_to_the_digest_and_the_feeds(client, day_of_papers):
 def test_it_has_an_icon_and_a_robots_txt(client, db):
     page = client.get("/about").content.decode()
     icon = re.search(r'<link rel="icon" href="([^"]+)"', page).group(1)
-    assert icon.endswith(".svg")
+    assert icon.split("?")[0].endswith(".svg")  # /static/web/favicon.svg?v=<digest>
     old_style = client.get("/favicon.ico")
     assert old_style.status_code == 301 and old_style["Location"] == icon
     robots = client.get("/robots.txt")

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
+from django.utils.timesince import timeuntil
 
 from dailypapers.notifications.models import Notification
 from dailypapers.notifications.services import notification_create
@@ -62,24 +63,50 @@ def participation_check(user):
         raise CommentError(f"Your account may not take part in discussions{until}.")
 
 
-def new_member_check(user):
-    """New accounts comment after NEW_MEMBER_WAIT_HOURS, or sooner once someone upvoted
+def new_member_ready_at(user):
+    """When a member still in the new-account wait may comment (an aware UTC datetime), or
+    None when they may now: after NEW_MEMBER_WAIT_HOURS, or sooner once someone upvoted
     something of theirs (a comment, or a paper they submitted). Stops drive-by spam."""
     if user.is_staff:
-        return
+        return None
     wait = dt.timedelta(hours=settings.NEW_MEMBER_WAIT_HOURS)
     if user.date_joined <= timezone.now() - wait:
-        return
+        return None
     if CommentVote.objects.filter(comment__user=user, value=1).exclude(user=user).exists():
-        return
+        return None
     if Vote.objects.filter(paper__daily_entries__submitted_by=user).exclude(user=user).exists():
-        return
-    ready = user.date_joined + wait
-    raise CommentError(
-        f"New accounts can comment from {ready:%B %-d, %H:%M} UTC on "
-        "(or as soon as someone upvotes a paper you submitted). Upvoting and submitting "
-        "work already."
-    )
+        return None
+    return (user.date_joined + wait).astimezone(dt.UTC)
+
+
+def _time_until(moment):
+    left = moment - timezone.now()
+    if left < dt.timedelta(minutes=1):
+        return "in less than a minute"
+    return f"in {timeuntil(moment, depth=1)}"
+
+
+def new_member_check(user):
+    """Raise CommentError while `user` is in the new-account wait, saying until when."""
+    ready = new_member_ready_at(user)
+    if ready is not None:
+        raise CommentError(
+            f"New accounts can comment from {ready:%B %-d, %H:%M} UTC ({_time_until(ready)}), "
+            "or as soon as someone upvotes a paper you submitted. Upvoting and submitting "
+            "work already."
+        )
+
+
+def why_not_comment(user):
+    """The sentence that tells a signed-in member why they may not comment now (banned, or
+    a new account still waiting), or "" when they may. Pages show it instead of the form;
+    comment_post checks the same again."""
+    try:
+        participation_check(user)
+        new_member_check(user)
+    except CommentError as error:
+        return str(error)
+    return ""
 
 
 def _rate_check(rows, *, limit, seconds, message):

@@ -54,6 +54,8 @@ def _form_page(request, comment, action, *, error=None, body="", note="", status
         "note": note,
         "max_length": MAX_COMMENT_LENGTH,
         "reasons": CommentReport.Reason.choices,
+        # a new account still waiting, or a banned one: a sentence instead of the reply form
+        "blocked": services.why_not_comment(request.user) if action == "reply" else "",
     }
     return render(request, "community/comment_form.html", context, status=status)
 

@@ -41,12 +41,16 @@ def totals():
         entries=Count("pk"), days=Count("day", distinct=True), first=Min("day"), last=Max("day")
     )
     featured_papers = Paper.objects.visible().filter(pk__in=DailyEntry.objects.values("paper_id"))
+    # the papers' own dates, and apart from them the ingest's (both read from an index)
+    newest = Paper.objects.aggregate(published=Max("published_at"), added=Max("created_at"))
     return {
         "papers": Paper.objects.count(),
         "entries": featured["entries"],
         "days": featured["days"],
         "first_day": featured["first"],
-        "last_day": featured["last"],
+        "last_day": featured["last"],  # the newest daily page
+        "newest_published": newest["published"] and timezone.localdate(newest["published"]),
+        "last_ingest": newest["added"],  # when the newest paper was added here
         "upvotes": featured_papers.aggregate(n=Sum("upvotes"))["n"] or 0,
         "local_votes": Vote.objects.count(),
         "comments": Comment.objects.visible().count(),

@@ -23,7 +23,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from dailypapers.community.selectors import discussion
-from dailypapers.community.services import CommentError, comment_post
+from dailypapers.community.services import CommentError, comment_post, why_not_comment
 from dailypapers.papers import ranking, selectors
 from dailypapers.papers.arxiv_ids import InvalidArxivId, parse_arxiv_id
 from dailypapers.papers.models import DailyEntry, Vote
@@ -310,6 +310,8 @@ def _render_paper(request, paper, comment_form, status=200):
         "comments": comments,
         "comments_have_math": any("$" in comment.body for comment in comments),
         "comment_form": comment_form,
+        # a new account still waiting, or a banned one: a sentence instead of the form
+        "comment_blocked": why_not_comment(request.user) if request.user.is_authenticated else "",
         "versions": _versions(paper),
         "related": related_papers(paper, limit=6, since=_related_since(request)),
         "related_recent": request.GET.get("related") == "recent",
