@@ -564,3 +564,20 @@ def test_deleting_a_paper_forgets_that_it_was_sent(smtp, load_day, subscriber, s
 
     assert sent.count() == 2
     assert not sent.filter(paper_id=paper.pk).exists()
+
+
+def test_it_orders_the_followed_topics_alphabetically_whatever_their_case(
+    smtp, load_day, subscriber, settings
+):
+    from dailypapers.search import index_papers
+
+    settings.DIGEST_TRENDING_LIMIT = 1
+    papers = load_day("2025-12-30")
+    index_papers([paper.pk for paper in papers])
+    topics = ["Rubric rewards", "agentic video research"]  # "R" sorts before "a" in ASCII
+    subscriber("topics@example.org", follows=[("topic", topic) for topic in topics])
+    digest_send(today=TUE)
+    text = smtp.to("topics@example.org")[0].part("plain")
+    found = [text.find(f"For your topics: {topic}") for topic in topics]
+    assert -1 not in found, text
+    assert found[1] < found[0]  # "agentic ..." then "Rubric ..."

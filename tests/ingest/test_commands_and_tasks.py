@@ -10,6 +10,7 @@ from dailypapers.ingest import services
 from dailypapers.ingest.http import ArxivHttp
 from dailypapers.ingest.upsert import upsert_records
 from dailypapers.papers.models import DailyEntry, Paper
+from dailypapers.papers.services import paper_feature
 
 pytestmark = pytest.mark.django_db
 SNAPSHOT = "kaggle-snapshot/arxiv-metadata-oai-snapshot-sample.json"
@@ -167,3 +168,52 @@ def test_the_scheduled_task_ingests_and_features(settings, fake_arxiv):
 
     assert "papers: 1 new" in report and report.endswith("auto-featured: 1")
     assert DailyEntry.objects.get().source == DailyEntry.Source.AUTO
+
+
+def test_papers_known_only_from_hugging_face_are_asked_of_arxiv(sample_data, recorded, make_http):
+    """Hugging Face's daily papers carry no arXiv categories: the real 2512.23541 and
+    2512.23162 (on the 2025-12-30 page, and in none of the arXiv listings we hold) land in
+    no category, so no category follow could find them. The scheduled job asks arXiv for
+    their metadata; when arXiv cannot answer, the job still ends and the next run asks."""
+    ingest("hf-daily", str(sample_data / "hf-daily-papers/2025-12-30.json"))
+    for arxiv_id in ("2512.23541", "2512.23162"):
+        paper = Paper.objects.get(arxiv_id=arxiv_id)
+        assert (paper.primary_category, paper.categories) == ("", [])
+    summary, _ = services.scheduled_ingest(
+        categories=[], http=make_http(recorded), today=dt.date(2025, 12, 31)
+    )  # the recording has no answer for these ids: arXiv "answers" 404
+
+    [asked] = recorded.requests
+    ids = dict(asked.url.params)["id_list"].split(",")
+    assert {"2512.23541", "2512.23162"} <= set(ids) and len(ids) == 20  # the page's papers
+    assert summary.updated == 0
+
+
+def test_arxivs_categories_fill_a_paper_known_from_hugging_face(recorded, make_http, settings):
+    """The recorded arXiv answer for 1605.08386 (math.CO, math.ST) fills a paper that came
+    without categories, and a digest's category follow then finds it by either."""
+    from dailypapers.digests.content import PeriodContent, daily_period
+    from dailypapers.digests.models import Follow
+
+    settings.DIGEST_TIME_ZONE = "UTC"
+    day = dt.date(2026, 11, 26)
+    paper = Paper.objects.create(
+        arxiv_id="1605.08386",
+        title="Heat-bath random walks with Markov bases",
+        abstract="Graphs on lattice points are studied whose edges come from a finite set.",
+        authors=[{"name": "Caprice Stanley"}, {"name": "Tobias Windisch"}],
+        published_at=dt.datetime(2016, 5, 26, 17, 59, 46, tzinfo=dt.UTC),
+    )  # as an HF daily entry makes it: no categories
+    paper_feature(paper=paper, day=day, source=DailyEntry.Source.IMPORT)
+    content = PeriodContent(daily_period(day))
+    assert content.matches(Follow.Kind.CATEGORY, "math.ST") == []
+
+    summary = services.arxiv_metadata_fill(since=day, http=make_http(recorded))
+
+    paper.refresh_from_db()
+    assert summary.updated == 1
+    assert (paper.primary_category, paper.categories) == ("math.CO", ["math.CO", "math.ST"])
+    content = PeriodContent(daily_period(day))
+    assert [p.pk for p in content.matches(Follow.Kind.CATEGORY, "math.ST")] == [paper.pk]
+    assert [p.pk for p in content.matches(Follow.Kind.CATEGORY, "math.co")] == [paper.pk]
+    assert services.arxiv_metadata_fill(since=day, http=make_http(recorded)).seen == 0

@@ -141,8 +141,9 @@ def test_related_papers_query_by_the_whole_paper_and_say_why(
 ):
     anchor, by_text = _queried_by_the_whole_paper(load_real_papers())
     fused = related_papers(anchor, limit=5)
-    assert all(p.related_reason.startswith(("Shares “", "Close in meaning")) for p in fused)
-    assert any(p.related_reason.startswith("Shares “") for p in fused)
+    starts = ("Shares “", "Also by ", "Also in ", "Similar in content")
+    assert all(p.related_reason.startswith(starts) for p in fused)
+    assert any("hares “" in p.related_reason for p in fused)
 
     def broken():
         raise EmbedderUnavailable("model files missing")
@@ -166,25 +167,35 @@ def test_related_papers_query_by_the_whole_paper_on_the_default_engine(load_real
 
 
 def test_the_phrase_stage_ranks_shared_phrases_first_and_names_them(paper):
+    def by(name):
+        return [{"name": name}]
+
     anchor = paper(
         title="Low-rank adaptation for speech models",
         abstract="We apply low-rank adaptation to speech recognition models.",
+        authors=by("Ada Lovelace"),
     )
     same_words = paper(
         title="Speech adaptation at low cost",
         abstract="Rank the speech models by adaptation cost, low to high.",
+        authors=by("Alan Turing"),
     )
     same_phrase = paper(
         title="Low-rank adaptation of vision transformers",
         abstract="Low-rank adaptation fine-tunes vision transformers cheaply.",
+        authors=by("Grace Hopper"),
     )
-    unrelated = paper(title="Graph colouring heuristics", abstract="Colouring sparse graphs.")
+    unrelated = paper(
+        title="Graph colouring heuristics",
+        abstract="Colouring sparse graphs.",
+        authors=by("Edsger Dijkstra"),
+    )
     ranked = selectors.related.by_phrases(anchor, [unrelated.pk, same_words.pk, same_phrase.pk])
     assert ranked == [same_phrase.pk, same_words.pk, unrelated.pk]
     reason = selectors.related.reason(anchor, same_phrase)
     assert reason.startswith("Shares “low rank adaptation”")
     assert "“low”" not in reason and "“rank”" not in reason  # words of a phrase shown once
-    assert selectors.related.reason(anchor, unrelated) == "Close in meaning"
+    assert selectors.related.reason(anchor, unrelated) == "Similar in content"
 
 
 def test_the_phrase_stage_weighs_in_meaning_when_asked(paper, monkeypatch):

@@ -119,6 +119,12 @@ SECTION_ORDER = {
 }
 
 
+def section_key(follow):
+    """Where a follow's section goes: by kind (SECTION_ORDER), then by its value
+    alphabetically, whatever the case ("diffusion" before "LLM")."""
+    return SECTION_ORDER.get(follow.kind, len(SECTION_ORDER)), follow.value.casefold()
+
+
 class PeriodContent:
     def __init__(self, period, *, search=None):
         self.period = period
@@ -254,7 +260,7 @@ class PeriodContent:
             if fresh:
                 sections.append(Section(heading="", papers=fresh))
                 seen.update(paper.id for paper in fresh)
-        for follow in sorted(follows, key=lambda f: SECTION_ORDER.get(f.kind, len(SECTION_ORDER))):
+        for follow in sorted(follows, key=section_key):
             fresh = [p for p in self.matches(follow.kind, follow.value) if p.id not in seen]
             fresh = fresh[: self.topic_limit]
             if fresh:

@@ -6,12 +6,14 @@ import logging
 import re
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from dailypapers.papers.arxiv_ids import parse_arxiv_id
 from dailypapers.papers.models import DailyEntry, Paper
 from dailypapers.papers.services import paper_feature
 
+from .http import ArxivError
 from .records import Rejected
 from .sources import arxiv_api, oai, rss
 from .sources.common import read_ahead
@@ -155,13 +157,47 @@ def feature_top_suggestions(day, count):
 
 def scheduled_ingest(*, categories=None, http=None, today=None):
     """What the scheduler runs after each arXiv announcement: the operator's categories
-    from the query API, then the auto-feature rules on the new papers."""
+    from the query API, then the auto-feature rules on the new papers, then arXiv's
+    metadata for the recent papers known only from Hugging Face (arxiv_metadata_fill)."""
     today = today or timezone.localdate()
     since = today - dt.timedelta(days=SCHEDULED_WINDOW_DAYS)
     categories = settings.ARXIV_CATEGORIES if categories is None else categories
     summary = ingest_arxiv(categories=categories, since=since, until=today, http=http)
     featured = papers_auto_feature(paper_ids=summary.new_paper_ids, day=today)
+    summary.add(arxiv_metadata_fill(since=today - dt.timedelta(days=FILL_DAYS), http=http))
     return summary, featured
+
+
+# Hugging Face's daily papers carry no arXiv categories: a paper known only from them (the
+# mirror, `ingest hf-daily`) is in no category, so no category follow of a digest finds it.
+# The scheduled job asks arXiv for the metadata of those published or featured in the last
+# FILL_DAYS, FILL_LIMIT at most (one query API call).
+FILL_DAYS = 14
+FILL_LIMIT = arxiv_api.PAGE_SIZE
+
+
+def papers_without_categories(*, since):
+    """The arXiv ids of the papers published or featured since `since` that are in no
+    arXiv category (no primary category: ingest fills it whenever categories are known),
+    newest first, FILL_LIMIT at most."""
+    recent = Q(published_at__date__gte=since) | Q(daily_entries__day__gte=since)
+    papers = Paper.objects.filter(recent, primary_category="").distinct()
+    return list(papers.order_by("-published_at").values_list("arxiv_id", flat=True)[:FILL_LIMIT])
+
+
+def arxiv_metadata_fill(*, since, http=None):
+    """arXiv's metadata (categories, comments, ...) for papers_without_categories: an
+    IngestSummary of their updates; an empty one, logged, when arXiv cannot answer (the
+    next run asks again)."""
+    ids = papers_without_categories(since=since)
+    if not ids:
+        return IngestSummary()
+    try:
+        records = arxiv_api.fetch_by_ids(ids, http=http)
+    except ArxivError as exc:
+        log.warning("arXiv metadata of %d papers without categories: %s", len(ids), exc)
+        return IngestSummary()
+    return upsert_records(records)
 
 
 MIRROR_DAYS_BACK = 1  # upvotes grow for a day or two: ask again for yesterday's page too

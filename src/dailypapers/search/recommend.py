@@ -158,6 +158,7 @@ class InterestPhrase:
         """`counts`: the liked texts' hashed n-gram counts, when the caller has them (the
         analysis is most of the cost: about 1 ms a paper)."""
         self.phrase, self.share, self.liked, self.bucket = None, 0.0, 0, None
+        self.specific = False  # whether the phrase can be named to the member (below)
         self.of = len(liked)  # the liked papers counted (the model's, MAX_POSITIVES at most)
         if counts is None:
             counts = related._vectorizer().transform(liked)
@@ -177,6 +178,11 @@ class InterestPhrase:
                 self.phrase, self.bucket = term, _bucket(term)
                 self.share = float(share[buckets == self.bucket][0])
                 self.liked = round(self.share * len(liked))
+                # "model" in all of 3 likes is still an interest to the ranking (the
+                # member's likes hold it more than the corpus does), but a reason naming
+                # it tells the member nothing: only a phrase few sampled papers hold is
+                # named (related.specific; the likes holding it do not count against it).
+                self.specific = related.specific(term, df, docs, self.liked + related.REASON_MIN_DF)
                 return
             buckets, share, weight = buckets[~best], share[~best], weight[~best]
 
@@ -272,6 +278,12 @@ class MemberModel:
         self.category = InterestCategory(liked_categories, _sample_categories(sample["pks"]))
         liked_counts = self.vectorizer.transform(liked)
         self.interest = InterestPhrase(liked, sample["df"], sample["docs"], liked_counts)
+        self.df, self.docs = sample["df"], sample["docs"]
+        # how many liked papers hold each hashed term (phrases named as reasons)
+        held = liked_counts.tocsr()
+        held.sum_duplicates()
+        self.liked_holding = Counter(held.indices.tolist())
+        self.liked_count = len(liked)
         keep = [i for i, pk in enumerate(sample["pks"]) if pk not in positive_set]
         parts = [related.weigh(liked_counts, self.idf)]
         if disliked:
@@ -309,25 +321,37 @@ class MemberModel:
         if self.category.name:
             scores += CATEGORY_BONUS * svm.std() * np.where(in_category, self.category.share, 0.0)
         order = np.argsort(-scores, kind="stable")
-        return [(pks[i], texts[i], by[i][1], bool(held[i]), bool(in_category[i])) for i in order]
+        named = held & self.interest.specific  # the reason names the phrase (InterestPhrase)
+        return [(pks[i], texts[i], by[i][1], bool(named[i]), bool(in_category[i])) for i in order]
 
     def phrases(self, text):
-        """The words and phrases of `text` that count most for this member, strongest first."""
-        from sklearn.utils import murmurhash3_32
+        """The words and phrases of `text` that count most for this member, strongest first.
 
+        Only terms that can name an interest: held by a liked paper, specific
+        (related.specific: few sampled papers hold them, the liked papers holding them
+        aside, and no boilerplate word), and recurring: a phrase written twice in `text`
+        or held by two likes, a single word both (one like, for a member of one). A term
+        a liked paper and the pick use in passing ("obtain", "new control") weighs for the
+        model, but is no interest of the member's."""
         coef = self.svm.coef_[0]
         weight = {}
-        for term in set(self.vectorizer.build_analyzer()(text)):
-            if len(term) > 2 and not term.isdigit():
-                bucket = abs(murmurhash3_32(term, seed=0)) % related.HASH_BUCKETS
+        counts = Counter(self.vectorizer.build_analyzer()(text))
+        for term, count in counts.items():
+            bucket = _bucket(term)
+            holding = self.liked_holding.get(bucket, 0)
+            if " " in term:  # a phrase: written twice in the pick, or held by two likes
+                if count < 2 and holding < 2:
+                    continue
+            elif count < 2 or holding < min(2, self.liked_count):  # a word: both
+                continue
+            floor = holding + related.REASON_MIN_DF
+            if holding and related.specific(term, self.df, self.docs, floor):
                 weight[term] = coef[bucket] * self.idf[bucket]
         chosen = []
         for term in sorted(weight, key=lambda t: (-weight[t], t)):
             if weight[term] <= 0 or len(chosen) == REASON_PHRASES:
                 break
-            term = _whole_phrase(term, weight)
-            if not any(f" {term} " in f" {c} " or f" {c} " in f" {term} " for c in chosen):
-                chosen.append(term)
+            chosen += related.distinct_terms([_whole_phrase(term, weight)], 1, chosen)
         return chosen
 
 

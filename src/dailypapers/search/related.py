@@ -46,6 +46,30 @@ RRF_K = 60  # reciprocal-rank fusion constant (the usual one: flattens the top r
 # the vectors alone are far weaker (NDCG@20 0.090 vs 0.14), and equal weights lost 0.02.
 KEYWORD_WEIGHT = 4.0
 REASON_WORDS = 3  # shared words shown as the reason
+# A word or phrase held by more than REASON_MAX_SHARE of the sampled papers ("model",
+# "propose") says nothing about two papers: never a reason (an idf of about 3). A young site's
+# small sample still lets a phrase of REASON_MIN_DF papers through (the two papers compared).
+REASON_MAX_SHARE = 0.05
+REASON_MIN_DF = 2
+# A phrase counts this much more per extra word: "direct preference optimization" names a
+# method where "preference" names a topic.
+REASON_PHRASE_BONUS = 0.5
+REASON_AUTHORS = 2  # shared authors named
+# Academic boilerplate, a complement to the frequency rules: on a small site these verbs are
+# rare enough, and a phrase holding one ("address propose", from "to address this, we
+# propose") is an accident of the wording. Nor are measures ("size", "number"), LaTeX and
+# link words a topic.
+BOILERPLATE = frozenset(
+    """address addresses addressing apply applying achieve achieves based conduct
+    demonstrate demonstrates demonstrating develop developed effectively enable enables
+    enabling existing extensive facilitate facilitates furthermore highlighting identifies
+    improve improves including introduce introduces investigate just largely leverage
+    leverages leveraging make makes novel obtain obtained obtains outperform outperforms
+    paper present presents propose proposed proposes provide provides ready release released
+    respectively show shows shown significantly surpass surpasses use used uses using utilize
+    utilizing work size sizes number amount way ways aspect aspects kind various like
+    textbf textit emph mathbf mathrm url https http github com html""".split()
+)
 POOL_BY_TEXT = 60  # keyword candidates the phrase stage re-ranks (100: +0.001 NDCG@20)
 POOL_BY_MEANING = 30  # vector candidates added to them
 NGRAMS = (1, 3)  # 1-3 word n-grams: 1-2 scored 0.177, 1-3 0.183 on the bench
@@ -168,46 +192,178 @@ def fuse(keyword_ranking, meaning_ranking=()):
 
 
 def shared_phrases(paper, other):
-    """The rarest words and phrases (1-3 words) the two papers share, rarest first; a word
-    inside a phrase already chosen is not repeated."""
+    """The first REASON_WORDS of ranked_phrases, a word inside a phrase already chosen
+    not repeated."""
+    return distinct_terms(ranked_phrases(paper, other), REASON_WORDS)
+
+
+def ranked_phrases(paper, other):
+    """The words and phrases (1-3 words) the two papers share that say what they are about,
+    best first.
+
+    A term qualifies when it is rare in the corpus (at most REASON_MAX_SHARE of the sampled
+    papers hold it) and holds no boilerplate word, and when it matters to one of the papers:
+    in its title, or written at least twice in it. A word or phrase both papers use once in
+    passing ("obtain", "size") is how they are written, not what they share; a single word
+    is held to more: written twice in each paper, or in a title. Of those, the
+    best weigh most in both papers: idf x damped count in each, a phrase and a title word
+    counting more."""
+    mine, theirs = (
+        _phrase_counts(paper.title, paper.abstract),
+        _phrase_counts(other.title, other.abstract),
+    )
+    df, docs = document_frequencies()
+    scored = []
+    for term in mine[0].keys() & theirs[0].keys():
+        if not specific(term, df, docs):
+            continue
+        counts = (mine[0][term], theirs[0][term])
+        in_title = term in mine[1] or term in theirs[1]
+        # a phrase written twice in one paper; a single word, twice in each
+        if not in_title and (max(counts) if " " in term else min(counts)) < 2:
+            continue
+        weight = (
+            idf_of(df[_bucket(term)], docs) * (1 + math.log(counts[0])) * (1 + math.log(counts[1]))
+        )
+        weight *= (1 + REASON_PHRASE_BONUS * term.count(" ")) * (2 if in_title else 1)
+        scored.append((-weight, term))
+    return [term for _, term in sorted(scored)]
+
+
+def specific(term, df, docs, floor=REASON_MIN_DF):
+    """Whether `term` (as the analyzer writes it) can name what papers share: held by at
+    most REASON_MAX_SHARE of the `docs` sampled papers (or `floor` of them, the papers
+    compared, on a small site), with no boilerplate word."""
+    if len(term) <= 2 or term.isdigit() or BOILERPLATE.intersection(term.split()):
+        return False
+    return df[_bucket(term)] <= max(floor, REASON_MAX_SHARE * docs)
+
+
+def distinct_terms(terms, count, chosen=()):
+    """The first `count` of `terms` that share no word (plurals aside) with one chosen
+    before ("large language model" and "language model llm" name one thing)."""
+    words = {_singular(w) for c in chosen for w in c.split()}
+    picked = []
+    for term in terms:
+        if len(picked) == count:
+            break
+        mine = {_singular(w) for w in term.split()}
+        if not words.intersection(mine):
+            picked.append(term)
+            words.update(mine)
+    return picked
+
+
+def _singular(word):
+    """ "encoders" and "encoder" are one word to a reader."""
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def _bucket(term):
     from sklearn.utils import murmurhash3_32
 
-    common = _phrases(f"{paper.title} {paper.abstract}") & _phrases(
-        f"{other.title} {other.abstract}"
-    )
-    counts, _ = document_frequencies()
-
-    def rarity(term):  # rarer first; among equally rare, the longer phrase
-        return (counts[abs(murmurhash3_32(term, seed=0)) % HASH_BUCKETS], -term.count(" "), term)
-
-    chosen = []
-    for term in sorted(common, key=rarity):
-        if not any(f" {term} " in f" {c} " or f" {c} " in f" {term} " for c in chosen):
-            chosen.append(term)
-            if len(chosen) == REASON_WORDS:
-                break
-    return chosen
+    return abs(murmurhash3_32(term, seed=0)) % HASH_BUCKETS
 
 
 @functools.lru_cache(maxsize=256)
-def _phrases(text):
-    """The text's words and phrases (1-3 words) that can be a reason. Cached: a page asks
-    for the same paper's against each of its ~20 related papers."""
-    return frozenset(t for t in _analyzer()(text) if not t.isdigit() and len(t) > 2)
+def _phrase_counts(title, abstract):
+    """(Counter of the paper's words and phrases (1-3 words) that can be a reason, the set
+    of those in its title). Cached: a page asks for the same paper's against each of its
+    ~20 related papers."""
+    analyze = _analyzer()
+    counts = Counter(t for t in analyze(f"{title} {abstract}") if not t.isdigit() and len(t) > 2)
+    return counts, frozenset(analyze(title))
+
+
+def shared_keywords(paper, other, df, docs):
+    """The Hugging Face ai_keywords both papers hold (case and hyphens aside) that are
+    specific (few sampled papers hold their words), as the first paper writes them."""
+    theirs = {_keyword_key(str(k)) for k in getattr(other, "ai_keywords", None) or []}
+    found = []
+    for keyword_ in getattr(paper, "ai_keywords", None) or []:
+        key = _keyword_key(str(keyword_))
+        if key and key in theirs and _keyword_specific(key, df, docs):
+            found.append((key, " ".join(str(keyword_).split())))
+    return found
+
+
+@functools.lru_cache(maxsize=4096)
+def _keyword_key(keyword_):
+    """The keyword's words as the analyzer writes them ("Mixture-of-Experts": "mixture
+    experts"); the analyzer gives the single words first, in order."""
+    return " ".join(t for t in _analyzer()(str(keyword_)) if " " not in t)
+
+
+def _keyword_specific(key, df, docs):
+    """A keyword of any length: every 1-3 word window of it is a term; it is as rare as its
+    rarest window at most, and holds no boilerplate word."""
+    words = key.split()
+    if BOILERPLATE.intersection(words):
+        return False
+    windows = [" ".join(words[i : i + 3]) for i in range(max(1, len(words) - 2))]
+    return any(specific(w, df, docs) for w in windows)
+
+
+def shared_authors(paper, other):
+    """The authors of `paper` (as it writes them) that `other` also lists, case aside."""
+    theirs = {_folded(a) for a in other.authors or []} - {""}
+    names = [" ".join(str(a.get("name", "")).split()) for a in paper.authors or [] if _is(a)]
+    return [
+        name for name in dict.fromkeys(names)
+        if any(ch.isalpha() for ch in name) and name.casefold() in theirs
+    ]  # fmt: skip
+
+
+def _is(author):
+    return isinstance(author, dict)
+
+
+def _folded(author):
+    return " ".join(str(author.get("name", "")).split()).casefold() if _is(author) else ""
+
+
+def shared_category(paper, other):
+    """An arXiv category both papers are in that few sampled papers are (REASON_MAX_SHARE),
+    else None: on a site of cs.CV papers, "cs.CV" is no reason."""
+    mine = {*(getattr(paper, "categories", None) or []), getattr(paper, "primary_category", "")}
+    theirs = {*(getattr(other, "categories", None) or []), getattr(other, "primary_category", "")}
+    held, docs = category_frequencies()
+    rare = [
+        c for c in sorted((mine & theirs) - {""})
+        if held[c] <= max(REASON_MIN_DF, REASON_MAX_SHARE * docs)
+    ]  # fmt: skip
+    return min(rare, key=lambda c: (held[c], c)) if rare else None
 
 
 def reason(paper, other):
-    """Why `other` is related to `paper`: the phrases they share, else closeness in meaning."""
-    shared = shared_phrases(paper, other)
-    if shared:
-        return "Shares " + ", ".join(f"“{term}”" for term in shared)
-    return "Close in meaning"
+    """Why `other` is related to `paper`: the authors they share, the specific keywords and
+    phrases they share, else a rare category both are in, else "Similar in content"."""
+    df, docs = document_frequencies()
+    parts = []
+    authors = shared_authors(paper, other)[:REASON_AUTHORS]
+    if authors:
+        parts.append("also by " + " and ".join(authors))
+    keywords = shared_keywords(paper, other, df, docs)
+    shown = distinct_terms([key for key, _ in keywords], REASON_WORDS)
+    written = dict(reversed(keywords))
+    terms = [written[key] for key in shown]
+    terms += distinct_terms(ranked_phrases(paper, other), REASON_WORDS - len(terms), shown)
+    if terms:
+        parts.append("shares " + ", ".join(f"“{term}”" for term in terms))
+    if not parts:
+        category = shared_category(paper, other)
+        if category:
+            parts.append(f"also in {category}")
+    if not parts:
+        return "Similar in content"
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:]
 
 
 # --- the phrase re-ranking stage ------------------------------------------------------
 
 _df_lock = threading.Lock()
-_df = {"pks": [], "counts": None, "df": None, "docs": 0, "at": 0.0}
+_df = {"pks": [], "counts": None, "df": None, "docs": 0, "categories": Counter(), "at": 0.0}
 
 
 @functools.cache
@@ -226,31 +382,39 @@ def _vectorizer():
 
 
 def _sample(count):
-    """(pks, "title abstract" texts) of about `count` random visible papers (ids drawn)."""
+    """(pks, "title abstract" texts, {category: papers in it}) of about `count` random
+    visible papers (ids drawn)."""
     from dailypapers.papers.models import Paper
 
     bounds = Paper.objects.aggregate(low=Min("pk"), high=Max("pk"))
     if bounds["low"] is None:
-        return [], []
+        return [], [], Counter()
     span = range(bounds["low"], bounds["high"] + 1)
     picks = random.Random(SAMPLE_SEED).sample(span, min(count, len(span)))
-    rows = Paper.objects.visible().filter(pk__in=picks).values_list("pk", "title", "abstract")
-    return [pk for pk, _, _ in rows], [f"{t} {a[:ABSTRACT_CHARS]}" for _, t, a in rows]
+    rows = Paper.objects.visible().filter(pk__in=picks)
+    rows = list(rows.values_list("pk", "title", "abstract", "categories", "primary_category"))
+    categories = Counter(c for *_, cats, primary in rows for c in {*(cats or []), primary} - {""})
+    texts = [f"{t} {a[:ABSTRACT_CHARS]}" for _, t, a, _, _ in rows]
+    return [pk for pk, *_ in rows], texts, categories
 
 
 def corpus_sample():
     """The per-process random sample: {"pks", "counts" (hashed n-gram counts, csr),
-    "df" (document frequency per bucket), "docs"}, redrawn after DF_MAX_AGE."""
+    "df" (document frequency per bucket), "docs", "categories" (papers per arXiv
+    category)}, redrawn after DF_MAX_AGE."""
     with _df_lock:
         # A small sample (a young site) is redrawn within a minute, as papers arrive.
         max_age = DF_MAX_AGE if _df["docs"] >= DF_SAMPLE else 60
         if _df["counts"] is None or time.monotonic() - _df["at"] > max_age:
-            pks, texts = _sample(DF_SAMPLE)
+            pks, texts, categories = _sample(DF_SAMPLE)
             counts = _vectorizer().transform(texts).tocsr() if texts else None
             df = np.zeros(HASH_BUCKETS, dtype=np.int32)
             if counts is not None:
                 df += (counts > 0).sum(axis=0).A1.astype(np.int32)
-            _df.update(pks=pks, counts=counts, df=df, docs=len(texts), at=time.monotonic())
+            _df.update(
+                pks=pks, counts=counts, df=df, docs=len(texts), categories=categories,
+                at=time.monotonic(),
+            )  # fmt: skip
         return dict(_df)
 
 
@@ -258,6 +422,12 @@ def document_frequencies():
     """(hashed n-gram document counts over the random sample, sample size)."""
     sample = corpus_sample()
     return sample["df"], sample["docs"]
+
+
+def category_frequencies():
+    """({arXiv category: sampled papers in it}, sample size)."""
+    sample = corpus_sample()
+    return sample["categories"], sample["docs"]
 
 
 def forget_frequencies():

@@ -186,9 +186,11 @@ class Command(BaseCommand):
                 categories=categories, ids=ids, since=since, until=options["until"] or today,
                 dry_run=dry_run, progress=progress,
             )  # fmt: skip
-            if options["auto_feature"] and not dry_run:
+            if options["auto_feature"] and not dry_run:  # the scheduled job, by hand
                 featured = services.papers_auto_feature(paper_ids=summary.new_paper_ids)
                 notes.append(f"auto-featured on today's page: {featured}")
+                fill_since = today - dt.timedelta(days=services.FILL_DAYS)
+                summary.add(services.arxiv_metadata_fill(since=fill_since))
             return summary, notes
         if source == "oai":
             summary = services.ingest_oai(
