@@ -147,3 +147,27 @@ def test_the_demo_member_who_upvoted_the_top_three_papers_is_not_told_model(db, 
         named = QUOTED.findall(pick.reason)[1:]  # after the liked paper's title
         for term in named:
             assert term not in GENERIC and not _too_common(term, df, docs), pick.reason
+
+
+def test_a_shared_phrase_is_named_as_the_paper_writes_it(make_paper):
+    """The analyzer's "mixture experts" and "30b a3b" read as the abstract has them. The
+    texts are from the sample's 2512.20848 and 2512.23447."""
+    site = [make_paper(title=f"Parsing study {n}", abstract=f"Batch {n}.") for n in range(30)]
+    nemotron = make_paper(
+        title="Nemotron 3 Nano: Open, Efficient Mixture-of-Experts Hybrid Mamba-Transformer",
+        abstract="We present Nemotron 3 Nano 30B-A3B, a Mixture-of-Experts hybrid "
+        "Mamba-Transformer language model.",
+        authors=[{"name": "Aaron Blakeman"}],
+    )
+    routers = make_paper(
+        title="Coupling Experts and Routers in Mixture-of-Experts via an Auxiliary Loss",
+        abstract="We train 30B-A3B models; in a 30B-A3B mixture of experts, a router "
+        "sends each token.",
+        authors=[{"name": "Ang Lv"}],
+    )
+    reason = related.reason(nemotron, routers)
+    assert "“Mixture-of-Experts”" in reason and "“30B-A3B”" in reason, reason
+    assert related.written_as("real time interactive", "Real-time interactive video") == (
+        "Real-time interactive"
+    )
+    assert related.written_as("agentic reasoning", site[0].title) == "agentic reasoning"

@@ -193,7 +193,7 @@ def test_the_phrase_stage_ranks_shared_phrases_first_and_names_them(paper):
     ranked = selectors.related.by_phrases(anchor, [unrelated.pk, same_words.pk, same_phrase.pk])
     assert ranked == [same_phrase.pk, same_words.pk, unrelated.pk]
     reason = selectors.related.reason(anchor, same_phrase)
-    assert reason.startswith("Shares “low rank adaptation”")
+    assert reason.startswith("Shares “Low-rank adaptation”")
     assert "“low”" not in reason and "“rank”" not in reason  # words of a phrase shown once
     assert selectors.related.reason(anchor, unrelated) == "Similar in content"
 

@@ -28,6 +28,7 @@ embedder is the weakest of the three views.
 import functools
 import math
 import random
+import re
 import threading
 import time
 from collections import Counter
@@ -347,7 +348,8 @@ def reason(paper, other):
     shown = distinct_terms([key for key, _ in keywords], REASON_WORDS)
     written = dict(reversed(keywords))
     terms = [written[key] for key in shown]
-    terms += distinct_terms(ranked_phrases(paper, other), REASON_WORDS - len(terms), shown)
+    phrases = distinct_terms(ranked_phrases(paper, other), REASON_WORDS - len(terms), shown)
+    terms += [written_as(term, paper.title, paper.abstract) for term in phrases]
     if terms:
         parts.append("shares " + ", ".join(f"“{term}”" for term in terms))
     if not parts:
@@ -358,6 +360,29 @@ def reason(paper, other):
         return "Similar in content"
     text = "; ".join(parts)
     return text[0].upper() + text[1:]
+
+
+def written_as(term, *texts):
+    """`term` as the first of `texts` that holds it writes it: the analyzer's "mixture
+    experts" is "Mixture-of-Experts" there, its "30b a3b" "30B-A3B". Between two of the
+    term's words only what the analyzer drops may stand (punctuation, stop words, single
+    characters); the term itself when no text holds it so."""
+    pattern = _written_pattern(term)
+    for text in texts:
+        found = pattern.search(text or "")
+        if found:
+            return " ".join(found.group().split())
+    return term
+
+
+@functools.lru_cache(maxsize=1024)
+def _written_pattern(term):
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    dropped = "|".join(sorted(ENGLISH_STOP_WORDS, key=len, reverse=True))
+    gap = rf"[\W_]+(?:(?:{dropped}|\w)[\W_]+)*"
+    words = gap.join(re.escape(word) for word in term.split())
+    return re.compile(rf"(?<!\w){words}(?!\w)", re.IGNORECASE)
 
 
 # --- the phrase re-ranking stage ------------------------------------------------------
