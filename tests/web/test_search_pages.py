@@ -197,4 +197,5 @@ def test_a_prefix_that_cannot_be_searched_finds_nothing_and_says_why(client, pap
     body = response.content.decode()
     assert response.status_code == 200
     assert says in body
+    assert "Try fewer words" not in body  # the notice says what to change
     assert "0 papers" in body and "Structured pruning" not in body
