@@ -158,9 +158,12 @@ def test_the_worker_features_a_queued_submission_on_the_day_it_was_made(
     assert entry.submitted_at == when
     assert "already on the daily page" in finish_submission.call(**again)  # a double: no-op
     assert DailyEntry.objects.count() == 1
+    [told] = member.notifications.all()  # told once, of the outcome, not of the double
+    assert told.headline.startswith("Your submission “") and told.paper == entry.paper
+    assert f"is on the daily page of {day:%B} {day.day}." in told.headline
 
 
-def test_the_worker_drops_a_queued_id_arxiv_does_not_have(member, patch_arxiv):
+def test_the_worker_drops_a_queued_id_arxiv_does_not_have(client, member, patch_arxiv):
     from dailypapers.papers.tasks import finish_submission
 
     patch_arxiv(fake_arxiv({}))
@@ -170,6 +173,9 @@ def test_the_worker_drops_a_queued_id_arxiv_does_not_have(member, patch_arxiv):
     )  # fmt: skip
     assert report == "arXiv has no paper 2611.00404"
     assert not Paper.objects.exists() and not queued_submissions()
+    client.force_login(member)
+    page = client.get("/notifications").content.decode()
+    assert "arXiv has no paper 2611.00404, so your submission was not added." in page
 
 
 def test_it_refuses_old_and_duplicate_papers(client, member, make_paper, feature):

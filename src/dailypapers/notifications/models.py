@@ -1,6 +1,7 @@
 """On-site notifications: replies to your comments, mentions of you, new papers by authors
-you follow. Shown on /notifications with an unread count in the menu, and put into the
-member's next digest (never mailed on their own)."""
+you follow, how a submission that waited for arXiv ended. Shown on /notifications with an
+unread count in the menu, and put into the member's next digest (never mailed on their
+own)."""
 
 from django.conf import settings
 from django.db import models
@@ -24,6 +25,7 @@ class Notification(models.Model):
         REPLY = "reply", "Reply to your comment"
         MENTION = "mention", "Mention of you"
         AUTHOR_PAPER = "author_paper", "New paper by an author you follow"
+        SUBMISSION = "submission", "A submission that waited for arXiv"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
@@ -93,4 +95,6 @@ class Notification(models.Model):
             return f"{who} replied to your comment{on}"
         if self.kind == self.Kind.MENTION:
             return f"{who} mentioned you{on}"
+        if self.kind == self.Kind.SUBMISSION:
+            return self.text
         return f"New paper by an author you follow: “{self.paper.title}”" if on else self.text

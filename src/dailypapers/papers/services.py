@@ -195,7 +195,8 @@ QUEUED_RETRY_MINUTES = 15
 def paper_submit_queued(*, user, arxiv_id, day, submitted_at, attempt=1, fetch=None):
     """Finish a submission that arXiv did not answer in time (run by the worker): fetch the
     paper patiently, then put it on the daily page of `day`, the day the member submitted
-    it. Returns what happened, in a sentence for the log."""
+    it. The member is told how it ended (a notification); returns it in a sentence for
+    the log."""
     from dailypapers.ingest.http import ArxivError, ArxivRequestError
     from dailypapers.ingest.upsert import upsert_records
 
@@ -206,9 +207,12 @@ def paper_submit_queued(*, user, arxiv_id, day, submitted_at, attempt=1, fetch=N
         try:
             records = [record for record in fetch([arxiv_id]) if record.arxiv_id == arxiv_id]
         except ArxivRequestError as exc:
+            _tell(user, f"arXiv could not look up {arxiv_id}, so it was not added. Check the id.")
             return f"arXiv refused to look up {arxiv_id}: {exc}"
         except (ArxivError, OSError) as exc:
             if attempt >= QUEUED_ATTEMPTS:
+                _tell(user, f"arXiv did not answer about {arxiv_id} for a day, so it was not "
+                            "added. Please submit it again.")  # fmt: skip
                 return f"gave up on {arxiv_id} after {attempt} tries: {exc}"
             delay = dt.timedelta(minutes=QUEUED_RETRY_MINUTES * 2 ** (attempt - 1))
             _queue_submission(
@@ -217,14 +221,26 @@ def paper_submit_queued(*, user, arxiv_id, day, submitted_at, attempt=1, fetch=N
             )  # fmt: skip
             return f"arXiv still unavailable for {arxiv_id}; asking again in {delay}"
         if not records:
+            _tell(user, f"arXiv has no paper {arxiv_id}, so your submission was not added.")
             return f"arXiv has no paper {arxiv_id}"
         upsert_records(records)
         paper = Paper.objects.get(arxiv_id=arxiv_id)
     try:
         _check_submittable(paper)
     except SubmissionError as exc:
+        _tell(user, f"Your submission of arXiv:{arxiv_id} was not added: {exc}", paper=paper)
         return str(exc)
     paper_feature(
         paper=paper, day=day, source=DailyEntry.Source.MEMBER, user=user, when=submitted_at
     )
+    _tell(user, f"Your submission “{paper.title}” is on the daily page of {day:%B %-d}.",
+          paper=paper)  # fmt: skip
     return f"arXiv:{arxiv_id} featured on {day}"
+
+
+def _tell(user, text, paper=None):
+    """How a queued submission ended, on the member's notifications page."""
+    from dailypapers.notifications.models import Notification
+    from dailypapers.notifications.services import notification_create
+
+    notification_create(user=user, kind=Notification.Kind.SUBMISSION, paper=paper, text=text)
