@@ -197,3 +197,13 @@ def test_an_author_prefix_matches_whole_names(paper, keyword_only):
     assert search_papers('au:"Wei Liu"').papers == [wei]
     assert search_papers('au:"wei liu" graphs').papers == [wei]
     assert search_papers("au:!!!").papers == []
+
+
+def test_title_and_abstract_prefixes_match_words_not_substrings(paper, keyword_only):
+    gans = paper(title="GANs for image synthesis", abstract="Mixture of experts routing.")
+    paper(title="Organ segmentation", abstract="A mixture of two experts.")
+    assert search_papers("ti:gan").papers == [gans]  # "GANs", not "organ"
+    assert search_papers('abs:"mixture of experts"').papers == [gans]  # in order
+    assert search_papers("ti:segment").papers != [gans]
+    assert search_papers("abs:organ").papers == []  # a title word is not the abstract's
+    assert search_papers("-ti:gan segmentation").papers[0].title == "Organ segmentation"

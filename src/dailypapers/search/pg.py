@@ -49,7 +49,7 @@ TYPO_PAPERS = 2  # a typed word in no more papers may be misspelt: titles are ma
 STALE_GROWTH = 0.2  # document frequencies are recounted once the index grew by this share
 COUNT_KEY = ""  # the row of search_pglexeme that holds the number of documents
 NAME_WORD = re.compile(r"[^\W_]+")  # the words of a name, as tantivy's simple tokenizer
-COLUMNS = {"title": "p.title", "abstract": "p.abstract", "authors": "p.authors::text"}
+COLUMNS = {"authors": "p.authors::text"}
 ANALYZE_FROM = 100  # papers indexed at once from which the planner's statistics are renewed
 ANALYZED_TABLES = ("papers_paper", "search_pgdocument", "search_pgvector", "search_paperembedding")
 
@@ -277,9 +277,29 @@ class PostgresKeywordIndex:
         if clause.field == "authors":
             return _names_clause(clause.text)
         if clause.field:
-            return f"{COLUMNS[clause.field]} ILIKE %s", [_like(clause.text)]
+            return _field_clause(clause.field, clause.text)
         function = "phraseto_tsquery" if clause.phrase else "plainto_tsquery"
         return f"(d.document @@ {function}('english', %s))", [clause.text]
+
+
+# ti: and abs: read the document's words of one weight (UPSERT: title A, abstract B),
+# stemmed and in order, as the tantivy engine's title and abstract fields do: a substring
+# found "organ" for ti:gan, and missed "GANs".
+FIELD_WEIGHTS = {"title": "A", "abstract": "B"}
+# The phrase's lexemes, each labelled with the field's weight ('mixtur':A <2> 'expert':A):
+# the document's GIN index finds them, the label keeps them to the field.
+FIELD_QUERY = (
+    "to_tsquery('simple', regexp_replace(phraseto_tsquery('english', %s)::text,"
+    " $$'([^']+)'$$, $$'\\1':$$ || %s, 'g'))"
+)
+
+
+def _field_clause(field, text):
+    """ti: or abs: `text`; nothing when it holds no word the index keeps (ti:"the")."""
+    return (
+        f"(numnode(phraseto_tsquery('english', %s)) > 0 AND d.document @@ {FIELD_QUERY})",
+        [text, text, FIELD_WEIGHTS[field]],
+    )
 
 
 def _names_clause(text):
