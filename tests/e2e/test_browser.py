@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from dailypapers.papers.models import DailyEntry, Paper
+from dailypapers.papers.models import Paper
 from tests.web.conftest import fake_arxiv, paper_record
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -21,22 +21,17 @@ pytestmark = [
 
 
 @pytest.fixture
-def todays_papers(make_paper):
+def todays_papers(on_todays_page):
     """Two papers on today's page, the first with more upvotes."""
-    papers = [
-        make_paper(
+    return [
+        on_todays_page(
             title="Scaling sparse attention to $10^6$ tokens",
             abstract="We show that sparse attention scales. " * 12,
             authors=[{"name": f"Researcher {i}"} for i in range(9)],
             imported_upvotes=21,
         ),
-        make_paper(title="A smaller result", imported_upvotes=3),
+        on_todays_page(title="A smaller result", imported_upvotes=3),
     ]
-    for paper in papers:
-        DailyEntry.objects.create(
-            paper=paper, day=timezone.localdate(), submitted_at=timezone.now(), source="import"
-        )
-    return papers
 
 
 def count_on(page, paper):

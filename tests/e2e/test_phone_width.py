@@ -5,9 +5,6 @@ import os
 from pathlib import Path
 
 import pytest
-from django.utils import timezone
-
-from dailypapers.papers.models import DailyEntry
 
 CHROMIUM = Path("/usr/bin/chromium")
 PHONE = {"width": 390, "height": 844}
@@ -28,22 +25,17 @@ WIDER_THAN_SCREEN = """() => [...document.querySelectorAll("body *")]
 
 
 @pytest.fixture
-def todays_papers(make_paper):
-    papers = [
-        make_paper(
+def todays_papers(on_todays_page):
+    return [
+        on_todays_page(
             arxiv_id="2611.04242",
             title="Scaling sparse attention to a million tokens with linear-time kernels",
             abstract="We show that sparse attention scales to very long contexts. " * 12,
             authors=[{"name": f"Researcher Number {i}"} for i in range(12)],
             imported_upvotes=21,
         ),
-        make_paper(title="A smaller result about attention", imported_upvotes=3),
+        on_todays_page(title="A smaller result about attention", imported_upvotes=3),
     ]
-    for paper in papers:
-        DailyEntry.objects.create(
-            paper=paper, day=timezone.localdate(), submitted_at=timezone.now(), source="import"
-        )
-    return papers
 
 
 def assert_fits(page, url, who):
