@@ -1,7 +1,9 @@
 # dailypapers: make run (serve the demo) and make test (the whole default test run).
 VENV := .venv
 BIN := $(VENV)/bin
-export DAILYPAPERS_DATA_DIR ?= $(CURDIR)/var
+# The commands' own default, so `.venv/bin/dailypapers ...` here reads the demo's data.
+export DAILYPAPERS_DATA_DIR ?= $(CURDIR)/dailypapers-data
+PORT ?= 8000
 
 .PHONY: setup run serve test test-all lint format audit bench clean
 
@@ -13,8 +15,8 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-run: setup  ## serve on http://127.0.0.1:8000 with the bundled sample of real papers
-	$(BIN)/dailypapers demo
+run: setup  ## serve on http://127.0.0.1:$(PORT) with the bundled sample of real papers
+	DAILYPAPERS_SITE_URL=$${DAILYPAPERS_SITE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/dailypapers demo --port $(PORT)
 
 serve: setup
 	$(BIN)/dailypapers serve
@@ -41,4 +43,4 @@ bench: setup
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) dailypapers-data

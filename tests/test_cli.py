@@ -15,4 +15,5 @@ def test_a_command_before_migrate_says_to_migrate(tmp_path):
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     assert "no such table" in done.stderr
+    assert str(tmp_path / "dailypapers.sqlite3") in done.stderr  # which data directory
     assert "Run `dailypapers migrate` first" in done.stderr

@@ -10,9 +10,9 @@ import os
 import sys
 
 NOT_SET_UP = (
-    "dailypapers: the database is not set up for this version yet ({error}).\n"
+    "dailypapers: the database {where} is not set up for this version yet ({error}).\n"
     "Run `dailypapers migrate` first (`dailypapers serve` and `dailypapers demo` do it "
-    "themselves)."
+    "themselves), or point DAILYPAPERS_DATA_DIR (or DATABASE_URL) at the site's data."
 )
 
 
@@ -32,7 +32,18 @@ def main(argv=None):
     except (OperationalError, ProgrammingError) as error:
         if not _missing_table(error):
             raise
-        sys.exit(NOT_SET_UP.format(error=str(error).splitlines()[0]))
+        sys.exit(NOT_SET_UP.format(where=_database(), error=str(error).splitlines()[0]))
+
+
+def _database():
+    """The database a command used, as its operator names it: the SQLite file (a data
+    directory other than the one meant is the usual cause), or PostgreSQL's host and name."""
+    from django.db import connection
+
+    name = connection.settings_dict["NAME"]
+    if connection.vendor == "sqlite":
+        return str(name)
+    return f"{name} on {connection.settings_dict.get('HOST') or 'localhost'}"
 
 
 def _missing_table(error):
