@@ -628,20 +628,24 @@ def _recommend_by_model(positives, negatives, seen, limit):
             name, liked, papers = by_author[paper.pk]
             reason = f"By {name}: you liked {liked} of their {papers} papers"
         elif paper.pk in on_interest:
-            reason = _interest_reason(model.interest)
+            reason = _interest_reason(model.interest, paper)
             phrases = [p for p in phrases if f" {p} " not in f" {model.interest.phrase} "]
         elif paper.pk in in_category:
             reason = _category_reason(model.category)
         if phrases:
-            reason += ": " + ", ".join(f"“{phrase}”" for phrase in phrases)
+            written = (
+                related.written_as(phrase, paper.title, paper.abstract) for phrase in phrases
+            )
+            reason += ": " + ", ".join(f"“{phrase}”" for phrase in written)
         recommendations.append((paper.pk, reason))
     return recommendations
 
 
-def _interest_reason(interest):
+def _interest_reason(interest, paper):
     """The reason of a pick holding the member's interest phrase (recommend.InterestPhrase):
-    the phrase, and how many of the papers they liked hold it."""
-    return f"On “{interest.phrase}”, like {interest.liked} of the {interest.of} papers you liked"
+    the phrase, as the pick writes it, and how many of the papers they liked hold it."""
+    phrase = related.written_as(interest.phrase, paper.title, paper.abstract)
+    return f"On “{phrase}”, like {interest.liked} of the {interest.of} papers you liked"
 
 
 def _category_reason(category):
