@@ -108,6 +108,25 @@ def test_it_lists_a_week_and_a_month(client, day_of_papers, make_paper, feature)
     assert titles(december) == ["Next week"]
 
 
+def test_the_next_week_and_month_links_stop_at_the_newest_papers(
+    client, day_of_papers, make_paper, feature
+):
+    newest = client.get("/papers/week/2026-W48").content.decode()  # DAY's week
+    assert 'rel="next"' not in newest and 'href="/papers/week/2026-W47"' in newest
+    later = client.get("/papers/week/2026-W52").content.decode()
+    assert 'rel="next"' not in later
+    assert "The closest day with papers is" in later
+    month = client.get("/papers/month/2026-11").content.decode()
+    assert 'rel="next"' not in month and 'href="/papers/month/2026-10"' in month
+
+    feature(make_paper(title="Next week"), day=DAY + dt.timedelta(days=7))
+    week = client.get("/papers/week/2026-W48").content.decode()
+    assert 'rel="next" href="/papers/week/2026-W49"' in week
+    month = client.get("/papers/month/2026-11").content.decode()
+    assert 'rel="next" href="/papers/month/2026-12"' in month
+    assert 'rel="next"' not in client.get("/papers/month/2026-12").content.decode()
+
+
 def test_it_pages_long_periods(client, make_paper, feature):
     for number in range(55):
         feature(make_paper(imported_upvotes=number), day=DAY - dt.timedelta(days=number % 3))
@@ -244,9 +263,9 @@ def test_it_renders_a_month_in_a_few_queries(
 ):
     for number in range(60):
         feature(make_paper(imported_upvotes=number), day=DAY - dt.timedelta(days=number % 20))
-    # the site's generation (page cache), the month's stamps, this page's rows and their
-    # author links
-    with django_assert_max_num_queries(4):
+    # the site's generation (page cache), the month's stamps, the site's newest day (for
+    # the "next" link), this page's rows and their author links
+    with django_assert_max_num_queries(5):
         response = client.get("/papers/month/2026-11")
     assert titles(response)[:2] == [
         "A paper about attention, part 60",

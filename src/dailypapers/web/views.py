@@ -221,7 +221,10 @@ def _list_columns(entries):
 
 def _period_page(request, *, first, last, **context):
     context.update(_period_rows(request, first=first, last=last))
-    latest = None if context["has_entries"] else selectors.latest_day_with_papers()
+    newest = selectors.latest_day_with_papers()
+    if newest is None or newest <= last:  # no "next" into weeks or months with no papers yet
+        context["following"] = None
+    latest = None if context["has_entries"] else newest
     context.update(week=_week_label(first), month=f"{first:%Y-%m}", latest=latest)
     return render(request, "web/listing.html", context)
 
