@@ -1,4 +1,5 @@
 import datetime as dt
+import math
 import re
 from html import unescape
 
@@ -186,11 +187,21 @@ def test_it_explains_why_an_address_is_wrong(client, db):
 
 
 def test_it_shows_the_about_page_with_the_formula_from_the_code(client, db):
-    from dailypapers.papers import ranking
+    from dailypapers.papers.ranking import trending_score
 
     html = client.get("/about").content.decode()
-    assert "log10(max(upvotes, 1))" in html
-    assert ranking.__doc__.strip().splitlines()[0] in html
+    formula = unescape(re.search(r'<pre class="formula">(.*?)</pre>', html, re.S)[1])
+    name, expression = formula.split("=", 1)
+    assert name.strip() == "trending_score"
+    for upvotes, featured_at in [(0, "2025-12-12T08:00:00Z"), (1234, "2026-11-25T17:30:00Z")]:
+        moment = dt.datetime.fromisoformat(featured_at)
+        shown = eval(expression, {"log10": math.log10, "max": max},  # noqa: S307  (our page)
+                     {"upvotes": upvotes, "featured_at": moment.timestamp()})  # fmt: skip
+        assert shown == pytest.approx(trending_score(upvotes=upvotes, featured_at=moment))
+    # written for readers: code set as code, no notes for developers
+    text = re.sub(r"<[^>]+>", "", html)
+    assert "`" not in text and "<code>sort=trending</code>" in html
+    assert "tests pin" not in text and "comes from the code" not in text
 
 
 def test_it_renders_the_daily_page_in_a_few_queries(
