@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
+from django.utils import timezone
 
 from dailypapers.caching import generation
 from dailypapers.curation import services
@@ -30,11 +31,38 @@ def trained(history):
     return history[-1]
 
 
-def test_without_a_model_the_tab_says_how_to_get_one(history, client):
+def test_without_a_model_readers_are_told_there_are_none_and_staff_how_to_get_one(
+    history, client, django_user_model
+):
     page = client.get("/papers/suggested", {"date": str(history[-1])})
     assert page.status_code == 200
-    assert "No suggestions yet" in page.content.decode()
-    assert "dailypapers feature train" in page.content.decode()
+    html = page.content.decode()
+    assert "No suggestions for this day." in html
+    assert "feature train" not in html and "`" not in html
+
+    staff = django_user_model.objects.create_user("stella", password="x-secret-9", is_staff=True)
+    client.force_login(staff)
+    html = client.get("/papers/suggested", {"date": str(history[-1])}).content.decode()
+    assert "No suggestions for this day." in html
+    assert "<code>dailypapers feature train</code>" in html and "`" not in html
+
+
+def test_the_tab_opens_on_the_newest_day_when_papers_stopped_coming(history, client):
+    newest = history[-1]  # the history is older than a week
+    html = client.get("/papers/suggested").content.decode()
+    assert f"{newest:%A, %B %-d, %Y}" in html
+    assert 'rel="next"' not in html  # no empty days after the newest one
+    earlier = client.get("/papers/suggested", {"date": str(newest - dt.timedelta(days=1))})
+    assert f'rel="next" href="?date={newest}"' in earlier.content.decode()
+    # its Week and Month tabs open that day's week and month
+    week, month = "{}-W{:02d}".format(*newest.isocalendar()[:2]), f"{newest:%Y-%m}"
+    assert f'href="/papers/week/{week}"' in html and f'href="/papers/month/{month}"' in html
+    assert client.get(f"/papers/week/{week}").status_code == 200
+
+    today = timezone.localdate()
+    paper("2512.00001", today, "announced today", ["Ada Lovelace"])
+    html = client.get("/papers/suggested").content.decode()
+    assert f"{today:%A, %B %-d, %Y}" in html  # while papers come in: today
 
 
 def test_the_tab_ranks_the_days_candidates_with_a_reason_each(trained, client):

@@ -169,6 +169,19 @@ def test_every_page_is_readable_in_both_themes(live_server, browser, site, schem
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_a_papers_authors_look_like_links(live_server, browser, site, scheme):
+    page = open_page(browser, live_server.url + "/papers/2512.16776", scheme=scheme)
+    author = page.locator(".authors.full a", has_text="Ada Lovelace")
+    style = "el => { const s = getComputedStyle(el); return [s.textDecorationLine, s.color]; }"
+    line, resting = author.evaluate(style)
+    assert line == "underline"  # before any hover
+    author.hover()
+    line, hovered = author.evaluate(style)
+    assert line == "underline" and hovered != resting  # the link colour on hover
+    page.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_a_members_pages_are_readable_in_both_themes(live_server, browser, site, scheme):
     context = browser.new_context(color_scheme=scheme)
     page = context.new_page()

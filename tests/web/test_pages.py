@@ -1,4 +1,5 @@
 import datetime as dt
+import math
 import re
 from html import unescape
 
@@ -108,6 +109,25 @@ def test_it_lists_a_week_and_a_month(client, day_of_papers, make_paper, feature)
     assert titles(december) == ["Next week"]
 
 
+def test_the_next_week_and_month_links_stop_at_the_newest_papers(
+    client, day_of_papers, make_paper, feature
+):
+    newest = client.get("/papers/week/2026-W48").content.decode()  # DAY's week
+    assert 'rel="next"' not in newest and 'href="/papers/week/2026-W47"' in newest
+    later = client.get("/papers/week/2026-W52").content.decode()
+    assert 'rel="next"' not in later
+    assert "The closest day with papers is" in later
+    month = client.get("/papers/month/2026-11").content.decode()
+    assert 'rel="next"' not in month and 'href="/papers/month/2026-10"' in month
+
+    feature(make_paper(title="Next week"), day=DAY + dt.timedelta(days=7))
+    week = client.get("/papers/week/2026-W48").content.decode()
+    assert 'rel="next" href="/papers/week/2026-W49"' in week
+    month = client.get("/papers/month/2026-11").content.decode()
+    assert 'rel="next" href="/papers/month/2026-12"' in month
+    assert 'rel="next"' not in client.get("/papers/month/2026-12").content.decode()
+
+
 def test_it_pages_long_periods(client, make_paper, feature):
     for number in range(55):
         feature(make_paper(imported_upvotes=number), day=DAY - dt.timedelta(days=number % 3))
@@ -167,11 +187,21 @@ def test_it_explains_why_an_address_is_wrong(client, db):
 
 
 def test_it_shows_the_about_page_with_the_formula_from_the_code(client, db):
-    from dailypapers.papers import ranking
+    from dailypapers.papers.ranking import trending_score
 
     html = client.get("/about").content.decode()
-    assert "log10(max(upvotes, 1))" in html
-    assert ranking.__doc__.strip().splitlines()[0] in html
+    formula = unescape(re.search(r'<pre class="formula">(.*?)</pre>', html, re.S)[1])
+    name, expression = formula.split("=", 1)
+    assert name.strip() == "trending_score"
+    for upvotes, featured_at in [(0, "2025-12-12T08:00:00Z"), (1234, "2026-11-25T17:30:00Z")]:
+        moment = dt.datetime.fromisoformat(featured_at)
+        shown = eval(expression, {"log10": math.log10, "max": max},  # noqa: S307  (our page)
+                     {"upvotes": upvotes, "featured_at": moment.timestamp()})  # fmt: skip
+        assert shown == pytest.approx(trending_score(upvotes=upvotes, featured_at=moment))
+    # written for readers: code set as code, no notes for developers
+    text = re.sub(r"<[^>]+>", "", html)
+    assert "`" not in text and "<code>sort=trending</code>" in html
+    assert "tests pin" not in text and "comes from the code" not in text
 
 
 def test_it_renders_the_daily_page_in_a_few_queries(
@@ -244,9 +274,9 @@ def test_it_renders_a_month_in_a_few_queries(
 ):
     for number in range(60):
         feature(make_paper(imported_upvotes=number), day=DAY - dt.timedelta(days=number % 20))
-    # the site's generation (page cache), the month's stamps, this page's rows and their
-    # author links
-    with django_assert_max_num_queries(4):
+    # the site's generation (page cache), the month's stamps, the site's newest day (for
+    # the "next" link), this page's rows and their author links
+    with django_assert_max_num_queries(5):
         response = client.get("/papers/month/2026-11")
     assert titles(response)[:2] == [
         "A paper about attention, part 60",

@@ -121,3 +121,14 @@ def test_it_loads_katex_only_for_papers_with_math(client, make_paper):
     plain = make_paper(title="No math here")
     assert "katex.min.js" in client.get(f"/papers/{with_math.arxiv_id}").content.decode()
     assert "katex.min.js" not in client.get(f"/papers/{plain.arxiv_id}").content.decode()
+
+
+def test_it_says_which_related_papers_are_missing(client, make_paper):
+    paper = make_paper(title="A paper alone on its site")
+
+    recent = client.get(f"/papers/{paper.arxiv_id}?related=recent").content.decode()
+    anytime = client.get(f"/papers/{paper.arxiv_id}").content.decode()
+
+    assert "No related papers from the last 90 days." in recent
+    assert "No related papers yet." not in recent
+    assert "No related papers yet." in anytime

@@ -70,6 +70,23 @@ def announcement_days(day, count=POOL_DAYS):
     return found
 
 
+FRESH_DAYS = 7  # arXiv's longest usual break (a holiday week) between announcements
+
+
+def newest_day():
+    """The day the Suggested tab opens on: today while papers are being announced (a paper
+    in the last FRESH_DAYS days); otherwise, on a site whose papers stopped (the sample, an
+    instance whose ingest stopped), the newest day with papers on the daily pages, as the
+    daily page does."""
+    from dailypapers.papers.selectors import latest_day_with_papers
+
+    today = timezone.localdate()
+    recent = Paper.objects.filter(published_at__gte=_midnight(today - dt.timedelta(FRESH_DAYS)))
+    if recent.exists():
+        return today
+    return min(latest_day_with_papers() or today, today)
+
+
 def candidates(day):
     """Visible papers announced on the POOL_DAYS announcement days up to `day`, not
     featured on any day before it."""

@@ -4,6 +4,7 @@ Members upvote them or submit one to today's page; moderators (the `papers.add_d
 permission) put one on the day's page at once."""
 
 import datetime as dt
+import re
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -11,6 +12,8 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from dailypapers.papers.models import DailyEntry, Paper, Vote
@@ -22,7 +25,8 @@ SHOWN = 30  # suggestions on the page; about twice what a community features in 
 
 
 def suggested(request):
-    day = _day(request.GET.get("date"))
+    newest = services.newest_day()
+    day = _day(request.GET.get("date"), newest)
     try:
         suggestions, problem = services.suggest(day, SHOWN), None
     except services.CurationError as exc:
@@ -44,9 +48,12 @@ def suggested(request):
     context = {
         "day": day,
         "previous": day - dt.timedelta(days=1),
-        "following": day + dt.timedelta(days=1) if day < timezone.localdate() else None,
+        "following": day + dt.timedelta(days=1) if day < newest else None,
+        "week": "{}-W{:02d}".format(*day.isocalendar()[:2]),
         "suggestions": suggestions,
-        "problem": problem,
+        # what the operator should do, for staff only; readers are told there are none
+        "problem": problem and _code(problem),
+        "show_problem": request.user.is_staff,
         "is_today": day == timezone.localdate(),
         "may_feature": is_moderator(request.user),
     }
@@ -58,7 +65,7 @@ def feature(request):
     """A moderator puts a suggested paper on the page of the day it was suggested for."""
     if not is_moderator(request.user):
         raise PermissionDenied("Only moderators put suggestions on a daily page.")
-    day = _day(request.POST.get("date"))
+    day = _day(request.POST.get("date"), timezone.localdate())
     paper = get_object_or_404(Paper.objects.visible(), arxiv_id=request.POST.get("arxiv_id", ""))
     _, created = paper_feature(
         paper=paper, day=day, source=DailyEntry.Source.ADMIN, user=request.user
@@ -75,9 +82,14 @@ def is_moderator(user):
     return user.is_authenticated and user.has_perm("papers.add_dailyentry")
 
 
-def _day(text):
+def _code(text):
+    """A message for people, with `command` set as <code>command</code>."""
+    return mark_safe(re.sub(r"`([^`]+)`", r"<code>\1</code>", escape(text)))
+
+
+def _day(text, newest):
     if not text:
-        return timezone.localdate()
+        return newest
     try:
         return services.parse_day(text)
     except services.CurationError as exc:

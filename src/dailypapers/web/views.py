@@ -19,7 +19,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from dailypapers.community.selectors import discussion
@@ -50,6 +52,7 @@ PER_PAGE = 50
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+INLINE_CODE = re.compile(r"`([^`]+)`")
 
 
 def healthz(request):
@@ -221,7 +224,10 @@ def _list_columns(entries):
 
 def _period_page(request, *, first, last, **context):
     context.update(_period_rows(request, first=first, last=last))
-    latest = None if context["has_entries"] else selectors.latest_day_with_papers()
+    newest = selectors.latest_day_with_papers()
+    if newest is None or newest <= last:  # no "next" into weeks or months with no papers yet
+        context["following"] = None
+    latest = None if context["has_entries"] else newest
     context.update(week=_week_label(first), month=f"{first:%Y-%m}", latest=latest)
     return render(request, "web/listing.html", context)
 
@@ -486,13 +492,15 @@ def profile(request, username):
 
 
 def _doc_blocks(doc):
-    """A docstring as ("formula", text) for indented blocks and ("text", text) paragraphs."""
+    """A docstring as ("formula", text) for indented blocks and ("text", html) paragraphs,
+    with `code` as <code>code</code>."""
     blocks = []
     for chunk in textwrap.dedent(doc).strip().split("\n\n"):
         if chunk.startswith("    "):
             blocks.append(("formula", textwrap.dedent(chunk)))
         else:
-            blocks.append(("text", " ".join(chunk.split())))
+            text = escape(" ".join(chunk.split()))
+            blocks.append(("text", mark_safe(INLINE_CODE.sub(r"<code>\1</code>", text))))
     return blocks
 
 
