@@ -154,15 +154,47 @@ def test_the_quick_title_test_passes_every_title_that_gets_the_bonus(
     assert sum(1 for query in queries if titled(query, quick=True)) > len(queries) * 0.8
 
 
-def test_a_hyphenated_word_is_matched_whole(tantivy_engine, paper):
-    """A hyphenated word is one term (the compounds field): papers that merely hold both
-    words rank below, and only match through the query's other words."""
+def test_a_hyphenated_word_ranks_its_compound_first_and_finds_its_parts(tantivy_engine, paper):
+    """A hyphenated word finds what its words typed apart find: the compound (one term of
+    the compounds field) only ranks the papers that write it first. Quoted, it is required."""
     joined = paper(title="Vision-Language models for robots", abstract="Robots see.")
     apart = paper(title="Language models for robot vision", abstract="Vision, then language.")
-    paper(title="Vision and language, seen apart", abstract="Vision and language.")
-    assert search_papers("vision-language robots").papers == [joined, apart]
-    assert search_papers("Vision-Language-Models").papers == []
-    assert search_papers("vision-language-action").papers == []
+    seen = paper(title="Vision and language, seen apart", abstract="Vision and language.")
+    found = search_papers("vision-language robots").papers
+    assert found[0] == joined and set(found) == {joined, apart, seen}
+    assert set(search_papers("vision language robots").papers) == set(found)
+    assert search_papers("Vision-Language-Models").papers[0] == joined
+    assert search_papers('"vision-language"').papers == [joined]
+    assert joined in search_papers("vision-language-action").papers
+
+
+def test_a_hyphenated_query_finds_what_the_spaced_one_does(tantivy_engine, paper):
+    """The query "tool-use" found the one paper that writes "Tool-Use", "tool use" every paper about
+    tools."""
+    compound = paper(title="Adaptive Tool-Use for images", abstract="Agents call tools.")
+    tools = paper(title="Tool-Augmented reasoning over video", abstract="We use tools.")
+    use = paper(title="Nested browser use", abstract="A tool that browses.")
+    paper(title="Speech recognition", abstract="Audio.")
+    found = search_papers("tool-use").papers
+    assert found[0] == compound
+    assert set(found) == set(search_papers("tool use").papers) == {compound, tools, use}
+
+
+def test_a_version_typed_apart_finds_the_name_written_joined(tantivy_engine, paper):
+    """The query "LLaDA 2.0" finds the title that writes "LLaDA2.0" first, and "Qwen3" the one that
+    writes "Qwen 3": the name and its number joined, or split, are another form."""
+    llada = paper(title="LLaDA2.0: Scaling Up Diffusion Language Models", abstract="Big.")
+    qwen = paper(title="Qwen 3 Technical Report", abstract="A family of models.")
+    for n in range(4):
+        paper(title=f"Avatar 2.0 report {n}", abstract="Version 2.0 of a model, 3 sizes.")
+    paper(title="LLaDA-V: visual instruction tuning", abstract="LLaDA sees images.")
+    assert search_papers("LLaDA 2.0").papers[0] == llada
+    assert search_papers("llada 2").papers[0] == llada
+    assert search_papers("LLaDA2").papers[0] == llada
+    assert search_papers("Qwen3").papers[0] == qwen
+    assert search_papers("qwen 3").papers[0] == qwen
+    gpt = paper(title="GPT 4o system card", abstract="A model.")
+    assert search_papers("GPT4o").papers[0] == gpt
 
 
 def test_common_words_rank_papers_but_do_not_select_them(tantivy_engine, paper):

@@ -177,7 +177,7 @@ def test_a_query_only_the_meaning_matches_does_not_count_every_paper_as_a_hit(
     assert "No paper has these words; the closest in meaning" in body
     assert "3 papers" not in body
     words = client.get("/search", {"q": "pruning"}).content.decode()
-    assert "1 paper for" in words and "closest in meaning" not in words
+    assert "1 paper matches “pruning”" in words and "closest in meaning" not in words
 
 
 def test_an_id_search_says_which_id_no_paper_has_and_offers_to_submit_it(client, papers):

@@ -45,7 +45,7 @@ AUTHOR_PAPERS = 200
 @dataclass
 class SearchResults:
     papers: list
-    total: int
+    total: int  # the papers that can be paged through: matches, then papers close in meaning
     mode: str  # "hybrid" or "keyword"
     notice: str | None = None
     pinned: Paper | None = None
@@ -54,6 +54,19 @@ class SearchResults:
     # `total` counts what can be paged through, not hits (pages say "closest in meaning").
     meaning_only: bool = False
     missing_ids: list = field(default_factory=list)  # arXiv ids searched that no paper has
+    # The papers that hold the query's words (None: as many as `total`). The hybrid adds,
+    # after them, papers only close in meaning: on a small site nearly every paper, so
+    # `total` said "223 papers" for any topic. Pages give this figure, and say that more
+    # follow by meaning (`more_by_meaning`).
+    matched: int | None = None
+
+    @property
+    def matches(self):
+        return self.total if self.matched is None else self.matched
+
+    @property
+    def more_by_meaning(self):
+        return self.matches < self.total
 
 
 @dataclass
@@ -131,6 +144,7 @@ def search_papers(
 
     mode_used, meaning_only = "keyword", False
     ranked = [hit.pk for hit in hits]
+    matched = total  # the papers that hold the words; meaning adds to `total` only
     if semantic_wanted:
         try:
             fused = _with_meaning(parsed, hits, mode)
@@ -144,7 +158,7 @@ def search_papers(
 
     if sort == "relevance" and parsed.is_plain:
         ranked, added = _authors_first(parsed, ranked)
-        total += added
+        total, matched = total + added, matched + added
     if sort == "upvotes":
         ordered = _filtered(Paper.objects.visible().filter(pk__in=ranked), filters)
         ordered = ordered.order_by("-upvotes", "-published_at")
@@ -153,19 +167,21 @@ def search_papers(
         )
     papers, dropped = _page(ranked, filters, need, keep=_keep(parsed, every_word))
     if every_word:
-        total = len(papers)
+        total = matched = len(papers)
     pinned = _pin_exact_title(papers, parsed.text) if sort == "relevance" else None
     if pinned is not None:
         papers.remove(pinned)
         papers.insert(0, pinned)
+    total = max(len(papers), total - dropped)
     return SearchResults(
         papers=papers[offset:need],
-        total=max(len(papers), total - dropped),
+        total=total,
         mode=mode_used,
         notice=notice,
         pinned=pinned,
         also_searched=[_shown(clause.text, parsed) for clause in parsed.should if clause.expansion],
         meaning_only=meaning_only,
+        matched=0 if meaning_only else min(matched, total),
     )
 
 

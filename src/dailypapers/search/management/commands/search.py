@@ -136,7 +136,10 @@ class Command(BaseCommand):
         from dailypapers.search import search_papers
 
         results = search_papers(text, limit=limit, sort=sort, mode=mode)
-        header = f"{results.total} matches, mode {results.mode}"
+        plural = "" if results.matches == 1 else "es"
+        header = f"{results.matches} match{plural}, mode {results.mode}"
+        if results.more_by_meaning:
+            header += f"; {results.total - results.matches} more close in meaning"
         if results.also_searched:
             header += f"; also searched: {', '.join(results.also_searched)}"
         self.stdout.write(header)
