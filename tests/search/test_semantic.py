@@ -423,3 +423,44 @@ def test_meaning_widens_a_category_search_within_the_category(load_real_papers):
     assert results.mode == "hybrid" and results.papers
     assert all(paper.categories == ["cs.CL"] for paper in results.papers)
     assert results.total <= Paper.objects.filter(categories=["cs.CL"]).count()
+
+
+def test_a_topic_alert_holds_every_word_of_the_topic_but_function_words(db):
+    """The bundled sample, followed as "tool use": the search's stop words ("using") are
+    glue in a question typed once, but a followed topic is chosen word by word, so its "use"
+    is held in the same sentence as its "tool". 2512.23707 ("Training AI Co-Scientists
+    Using Rubric Rewards") says "tool" in one sentence only: "AI co-scientists are emerging
+    as a tool to assist human researchers"; OmniAgent's "orchestrates specialized tools"."""
+    import io
+
+    from django.core.management import call_command
+
+    from dailypapers.papers.models import Paper
+    from dailypapers.search import index_papers
+    from dailypapers.search.query import parse
+
+    call_command("load_sample", stdout=io.StringIO())
+    index_papers(list(Paper.objects.values_list("pk", flat=True)))
+    sample = {paper.arxiv_id: paper for paper in Paper.objects.all()}
+    saying_it = {
+        "2512.16918": "AdaTooler-V: Adaptive Tool-Use for Images and Videos",  # the title
+        "2512.20856": "enabling reasoning, multi-step tool use, and support",
+        "2512.22431": "capable of complex reasoning and tool use",
+        "2512.10359": "enhances GPT-4o using lightweight tools",
+    }
+    for arxiv_id, words in saying_it.items():
+        assert words in f"{sample[arxiv_id].title} {sample[arxiv_id].abstract}"
+    for topic in ("tool use", "tool-use", "using tools", "Tool Use"):
+        parsed = parse(topic)
+        for arxiv_id in saying_it:
+            assert selectors.holds_every_word(parsed, sample[arxiv_id]), (topic, arxiv_id)
+        for arxiv_id in ("2512.23707", "2512.23646"):  # "tool", and no "use" beside it
+            assert not selectors.holds_every_word(parsed, sample[arxiv_id]), (topic, arxiv_id)
+    # function words still need not be held: "mixture of experts" without the "of"
+    parsed = parse("the mixture of experts for a model")
+    assert selectors.holds_every_word(parsed, sample["2512.20848"])  # "Mixture-of-Experts"
+    # as a digest asks
+    alert = search_papers("tool use", limit=50, every_word=True).papers
+    found = {paper.arxiv_id for paper in alert}
+    assert set(saying_it) <= found
+    assert not found & {"2512.23707", "2512.23646"}

@@ -282,14 +282,26 @@ def _page(pks, filters, need, keep=None):
 
 
 SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
+# The words of a topic that a sentence need not hold: function words only (articles,
+# prepositions, conjunctions, pronouns, auxiliaries, question words). A followed topic is
+# a phrase chosen word by word, so the search's own stop words ("using", "making"), which
+# are glue in a question typed once, are held here: "tool use" wants "use" too.
+TOPIC_STOPWORDS = frozenset(
+    "a an and are as at be by for from has in is it its of on or that the to was were with"
+    " we our this these via them their they into can do does how what which when why who".split()
+)
+TOPIC_STOP_STEMS = frozenset(
+    stem for word in TOPIC_STOPWORDS for stem in keyword.ANALYZERS["en"].analyze(word)
+)
 
 
 def holds_every_word(parsed, paper):
     """Whether the paper's title, or one sentence of its abstract, holds each word typed in
-    the query, as the index stems them and stop words aside ("mixture of experts": mixtur
-    and expert), the way a mail alert on a topic reads it. An acronym stands for the words
-    it spells ("MoE" for "mixture of experts", "LLMs" for "large language models"), and the
-    authors' names count in every sentence. The engine has already required the typed
+    the query, as the index stems them and function words aside ("mixture of experts":
+    mixtur and expert; "tool use": tool and use; TOPIC_STOPWORDS), the way a mail alert on
+    a topic reads it. An acronym stands for the words it spells ("MoE" for "mixture of
+    experts", "LLMs" for "large language models"), and the authors' names count in every
+    sentence. The engine has already required the typed
     phrases and fielded terms, and excluded the "-words".
 
     One sentence, not the whole abstract: an abstract is long enough to hold "mixture" in
@@ -301,10 +313,10 @@ def holds_every_word(parsed, paper):
 
 def _holds_words(parsed, text):
     # The stemmer keeps the s of a plural without a vowel before it ("llms")
-    held = {keyword._singular(stem) for stem in keyword._stems(text)}
+    held = {keyword._singular(stem) for stem in keyword.ANALYZERS["en"].analyze(text)}
 
     def holds(words):
-        return all(keyword._singular(stem) in held for stem in keyword._stems(words))
+        return all(keyword._singular(stem) in held for stem in _topic_stems(words))
 
     if parsed.short_form and holds(parsed.short_form):
         return True
@@ -314,6 +326,12 @@ def _holds_words(parsed, text):
         for clause in parsed.should
         if not clause.expansion
     )
+
+
+def _topic_stems(words):
+    """The stems of a topic's words that a sentence must hold: all but function words."""
+    stems = keyword.ANALYZERS["en"].analyze(words)
+    return [stem for stem in stems if stem not in TOPIC_STOP_STEMS]
 
 
 def _author_names(paper):
