@@ -9,6 +9,8 @@ from dailypapers.papers.models import DailyEntry, Paper
 
 from .conftest import fake_arxiv, paper_record
 
+NEW = f"{timezone.now():%y%m}"  # this month's ids: recent enough to submit
+
 
 @pytest.fixture
 def member(client, alice):
@@ -200,3 +202,53 @@ def test_it_caps_submissions_per_day(client, member, make_paper, settings):
 def test_it_prefills_the_form_from_a_link(client, member):
     html = client.get("/submit?arxiv_id=2611.01234").content.decode()
     assert 'value="2611.01234"' in html and "csrfmiddlewaretoken" in html
+
+
+def test_the_worker_tries_arxiv_once_per_run_and_briefly(member, arxiv_at, silent_arxiv):
+    """An unreachable arXiv holds the one worker (and the mail behind it) for seconds: the
+    waiting between tries is the queue's."""
+    from django_tasks_db.models import DBTaskResult
+
+    from dailypapers.papers.tasks import finish_submission
+
+    arxiv_at(silent_arxiv)
+    args = dict(user_id=member.pk, arxiv_id=f"{NEW}.00600", day=timezone.localdate().isoformat())
+    args["submitted_at"] = timezone.now().isoformat()
+    started = time.monotonic()
+    report = finish_submission.call(**args)
+    elapsed = time.monotonic() - started
+    assert elapsed < 15, f"the worker was held {elapsed:.0f} s"
+    assert "asking again" in report
+    assert queued_submissions() == [{**args, "attempt": 2}]
+    [again] = DBTaskResult.objects.filter(task_path=finish_submission.module_path)
+    assert again.run_after > timezone.now() + dt.timedelta(minutes=10)
+
+
+def run_one_task():
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    worker = Worker(
+        queue_names=["default"], interval=0, batch=True, backend_name="default",
+        startup_delay=False, max_tasks=1, worker_id="test", excluded_queue_names=[],
+    )  # fmt: skip
+    worker.run()
+
+
+def test_mail_goes_before_queued_arxiv_fetches(member, patch_arxiv):
+    from django.tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from dailypapers.digests.tasks import send_subscription_mail
+    from dailypapers.papers.services import _queue_submission
+    from dailypapers.thumbnails.tasks import make_thumbnails
+
+    fetch = patch_arxiv(fake_arxiv({}))
+    _queue_submission(user=member, arxiv_id=f"{NEW}.00700", day=timezone.localdate())
+    make_thumbnails.enqueue()
+    mail = send_subscription_mail.enqueue(12345, "confirm", "new@example.org")  # queued last
+    run_one_task()
+    statuses = dict(DBTaskResult.objects.values_list("task_path", "status"))
+    assert statuses[mail.task.module_path] == TaskResultStatus.SUCCESSFUL
+    assert statuses[make_thumbnails.module_path] == TaskResultStatus.READY
+    assert statuses["dailypapers.papers.tasks.finish_submission"] == TaskResultStatus.READY
+    assert fetch.calls == []

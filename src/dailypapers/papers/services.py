@@ -194,18 +194,22 @@ QUEUED_RETRY_MINUTES = 15
 
 def paper_submit_queued(*, user, arxiv_id, day, submitted_at, attempt=1, fetch=None):
     """Finish a submission that arXiv did not answer in time (run by the worker): fetch the
-    paper patiently, then put it on the daily page of `day`, the day the member submitted
-    it. The member is told how it ended (a notification); returns it in a sentence for
-    the log."""
-    from dailypapers.ingest.http import ArxivError, ArxivRequestError
+    paper, then put it on the daily page of `day`, the day the member submitted it. The
+    member is told how it ended (a notification); returns it in a sentence for the log.
+
+    One bounded try per run (ArxivHttp.interactive(): seconds, no retries), so that an
+    unreachable arXiv never holds the worker, and the mail queued behind it, for long:
+    the waiting between tries is the queue's (run_after), not the worker's."""
+    from dailypapers.ingest.http import ArxivError, ArxivHttp, ArxivRequestError
     from dailypapers.ingest.upsert import upsert_records
 
     paper = Paper.objects.filter(arxiv_id=arxiv_id).first()
     if paper is None:
         if fetch is None:
             from dailypapers.ingest.sources.arxiv_api import fetch_by_ids as fetch
+        http = ArxivHttp.interactive()
         try:
-            records = [record for record in fetch([arxiv_id]) if record.arxiv_id == arxiv_id]
+            records = [r for r in fetch([arxiv_id], http=http) if r.arxiv_id == arxiv_id]
         except ArxivRequestError as exc:
             _tell(user, f"arXiv could not look up {arxiv_id}, so it was not added. Check the id.")
             return f"arXiv refused to look up {arxiv_id}: {exc}"
@@ -220,6 +224,8 @@ def paper_submit_queued(*, user, arxiv_id, day, submitted_at, attempt=1, fetch=N
                 attempt=attempt + 1, run_after=timezone.now() + delay,
             )  # fmt: skip
             return f"arXiv still unavailable for {arxiv_id}; asking again in {delay}"
+        finally:
+            http.close()
         if not records:
             _tell(user, f"arXiv has no paper {arxiv_id}, so your submission was not added.")
             return f"arXiv has no paper {arxiv_id}"
