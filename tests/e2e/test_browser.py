@@ -9,6 +9,8 @@ from django.utils import timezone
 from dailypapers.papers.models import Paper
 from tests.web.conftest import fake_arxiv, paper_record
 
+NEW_ID = f"{timezone.now():%y%m}.07777"  # this month's: recent enough to submit
+
 CHROMIUM = Path("/usr/bin/chromium")
 
 pytestmark = [
@@ -39,7 +41,7 @@ def count_on(page, paper):
 
 
 def test_it_signs_up_upvotes_and_submits(live_server, browser, todays_papers, patch_arxiv):
-    patch_arxiv(fake_arxiv({"2611.07777": paper_record("2611.07777", title="Brand new idea")}))
+    patch_arxiv(fake_arxiv({NEW_ID: paper_record(NEW_ID, title="Brand new idea")}))
     page = browser.new_page()
     page.set_default_timeout(15_000)
 
@@ -75,14 +77,14 @@ def test_it_signs_up_upvotes_and_submits(live_server, browser, todays_papers, pa
 
     # Submit a paper that arXiv (faked) knows
     page.get_by_role("link", name="Submit", exact=True).click()
-    page.fill("#id_arxiv_id", "https://arxiv.org/abs/2611.07777v1")
+    page.fill("#id_arxiv_id", f"https://arxiv.org/abs/{NEW_ID}v1")
     page.get_by_role("button", name="Submit").click()
-    page.wait_for_url(f"**/papers/date/{timezone.localdate()}#paper-2611.07777")
+    page.wait_for_url(f"**/papers/date/{timezone.localdate()}#paper-{NEW_ID}")
     assert "is on today’s page" in page.locator(".messages").inner_text()
-    submitted = page.locator('[id="paper-2611.07777"]')
+    submitted = page.locator(f'[id="paper-{NEW_ID}"]')
     assert submitted.locator("h2").inner_text() == "Brand new idea"
     assert "Grace Hopper, Edsger Dijkstra" in submitted.locator(".authors").inner_text()
-    assert Paper.objects.get(arxiv_id="2611.07777").daily_entries.count() == 1
+    assert Paper.objects.get(arxiv_id=NEW_ID).daily_entries.count() == 1
 
     # A bad id gets a clear message on the form
     page.goto(live_server.url + "/submit")

@@ -163,3 +163,34 @@ def test_search_results_show_thumbnails_too(pdf_server, make_paper, client, sett
     vectors.reset_stores()
     assert "Kling-Omni technical report" in page
     assert 'src="/thumbnails/2512.16776v1.webp" width="200" height="125"' in page
+
+
+def test_a_silent_arxiv_holds_the_worker_for_seconds_not_minutes(settings, tmp_path, make_paper):
+    """The worker is shared with mail: one bounded try, then the batch stops for this run."""
+    import socket
+    import time
+
+    from dailypapers.thumbnails.tasks import make_thumbnails
+
+    feature(make_paper(arxiv_id="2512.00001"))
+    feature(make_paper(arxiv_id="2512.00002"))
+    settings.THUMBNAILS, settings.DATA_DIR = True, tmp_path
+    with socket.socket() as listener:  # accepts connections and never answers
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        settings.ARXIV_PDF_URL = f"http://127.0.0.1:{listener.getsockname()[1]}/pdf/{{id}}"
+        started = time.monotonic()
+        report = make_thumbnails.call()
+        elapsed = time.monotonic() - started
+    assert elapsed < 25, f"the worker was held {elapsed:.0f} s"
+    assert "0 made, 0 failed; stopped: arXiv did not answer" in report
+    assert "after 1 tries" in report and not Thumbnail.objects.exists()
+
+
+def test_a_run_of_the_worker_stops_after_its_time(pdf_server, make_paper):
+    for number in (1, 2):
+        feature(make_paper(arxiv_id=f"2512.0000{number}"))
+    summary = thumbnails_make(limit=10, seconds=0)
+    assert summary.made == [] and "out of time" in summary.stopped
+    assert pdf_server.requests == []
+    assert len(thumbnails_make(limit=10, seconds=60).made) == 2

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.core.mail import mailers
 from django.tasks import task
 
+from dailypapers.workers import MAIL_PRIORITY
+
 from . import emails, services
 from .content import digest_today
 from .models import Subscription
@@ -19,7 +21,7 @@ from .models import Subscription
 log = logging.getLogger(__name__)
 
 
-@task
+@task(priority=MAIL_PRIORITY)
 def send_subscription_mail(subscription_id, kind, email):
     """The confirmation mail ("confirm") or the "manage your subscription" one."""
     subscription = Subscription.objects.filter(pk=subscription_id).first()
@@ -44,7 +46,7 @@ def send_subscription_mail(subscription_id, kind, email):
         timezone=zoneinfo.ZoneInfo(settings.DIGEST_TIME_ZONE),
     )
 )
-@task
+@task(priority=MAIL_PRIORITY)
 def send_digests(day=None, helper=False):
     """The day's digests. The scheduled run plans them, then queues DIGEST_TASKS - 1
     helpers, so that as many `db_worker`s (on this machine or others sharing the

@@ -11,9 +11,11 @@
   without it get `max_retries` tries.
 - Successful answers are cached on disk until the next announcement (arXiv's answers only
   change then): DATA_DIR/arxiv-cache/YYYY-MM-DD/, the day of the last announcement.
-- A person waiting on a page (a member's submission) gets `ArxivHttp.interactive()`: short
-  timeouts, no retries and a bounded wait for the connection slot, so an unreachable arXiv
-  costs seconds; background jobs keep the patient retries above.
+- A person waiting on a page (a member's submission), and the worker's later try at it
+  (mail may be queued behind it), get `ArxivHttp.interactive()`: short timeouts, no
+  retries and a bounded wait for the connection slot, so an unreachable arXiv costs
+  seconds; thumbnails also make one try (thumbnails/services.py); ingest jobs keep the
+  patient retries above.
 
 The clock, the sleep and the transport are injectable so tests never sleep or go online.
 """

@@ -172,3 +172,31 @@ def month_bounds(year, month):
 def paper_by_arxiv_id(arxiv_id):
     """The visible paper with this base id, or None."""
     return Paper.objects.visible().select_related("organization").filter(arxiv_id=arxiv_id).first()
+
+
+def submissions_waiting(user):
+    """The member's submissions that wait for arXiv (queued papers.tasks.finish_submission,
+    services.paper_submit_queued), oldest first, as dicts with "arxiv_id" and "submitted_at"
+    (an aware datetime). Read from django-tasks-db's queue; [] with another task backend."""
+    from django.apps import apps
+    from django.utils.dateparse import parse_datetime
+
+    if not apps.is_installed("django_tasks_db"):
+        return []
+    from django.tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from .tasks import finish_submission
+
+    queued = DBTaskResult.objects.filter(
+        task_path=finish_submission.module_path,
+        status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
+        args_kwargs__kwargs__user_id=user.pk,
+    ).order_by("enqueued_at")
+    waiting = {}
+    for row in queued.values_list("args_kwargs", flat=True):
+        kwargs = row.get("kwargs", {})
+        submitted_at = parse_datetime(kwargs.get("submitted_at") or "")
+        if kwargs.get("arxiv_id") and submitted_at:  # a retry's row and its running one: once
+            waiting.setdefault(kwargs["arxiv_id"], submitted_at)
+    return [{"arxiv_id": i, "submitted_at": at} for i, at in waiting.items()]

@@ -119,6 +119,7 @@ def paper_submit(*, user, arxiv_id, fetch=None):
         )
     paper = Paper.objects.filter(arxiv_id=parsed.base).first()
     if paper is None:
+        _check_id_recent(parsed)  # no need to ask arXiv about a paper too old to submit
         paper = _fetch_and_store(parsed.base, fetch, user=user, day=today)
     _check_submittable(paper)
     entry, _ = paper_feature(paper=paper, day=today, source=DailyEntry.Source.MEMBER, user=user)
@@ -130,15 +131,29 @@ def _check_submittable(paper):
         raise SubmissionError("This paper has been removed by the moderators.")
     max_age = dt.timedelta(days=settings.SUBMIT_MAX_AGE_DAYS)
     if paper.published_at < timezone.now() - max_age:
-        raise SubmissionError(
-            f"arXiv:{paper.arxiv_id} was first published on {paper.published_at:%Y-%m-%d}; "
-            f"only papers from the last {settings.SUBMIT_MAX_AGE_DAYS} days can be submitted."
-        )
+        raise _too_old(paper.arxiv_id, f"on {paper.published_at:%Y-%m-%d}")
     existing = paper.daily_entries.order_by("-day").first()
     if existing is not None:
         raise SubmissionError(
             f"arXiv:{paper.arxiv_id} is already on the daily page of {existing.day:%Y-%m-%d}."
         )
+
+
+def _check_id_recent(parsed):
+    """An id carries the month of its first version (YYMM): one whose month ended more than
+    SUBMIT_MAX_AGE_DAYS ago is too old, whatever arXiv would say."""
+    year, month = parsed.yymm
+    # arXiv numbers by its own (US Eastern) month: a day of slack past the month's end in UTC.
+    month_end = dt.datetime(year + month // 12, month % 12 + 1, 2, tzinfo=dt.UTC)
+    if month_end < timezone.now() - dt.timedelta(days=settings.SUBMIT_MAX_AGE_DAYS):
+        raise _too_old(parsed.base, f"in {dt.date(year, month, 1):%B %Y}")
+
+
+def _too_old(arxiv_id, when):
+    return SubmissionError(
+        f"arXiv:{arxiv_id} was first published {when}; "
+        f"only papers from the last {settings.SUBMIT_MAX_AGE_DAYS} days can be submitted."
+    )
 
 
 def _fetch_and_store(base_id, fetch, *, user, day):
@@ -160,8 +175,8 @@ def _fetch_and_store(base_id, fetch, *, user, day):
         _queue_submission(user=user, arxiv_id=base_id, day=day)
         raise SubmissionQueued(
             f"arXiv did not answer in time, so {base_id} could not be looked up yet. Your "
-            "submission is saved: it will be on today’s page as soon as arXiv answers "
-            "(usually within minutes), if arXiv has this paper and it is recent enough.",
+            "submission is saved: it will be on today’s page as soon as arXiv answers, if "
+            "arXiv has this paper and it is recent enough.",
             arxiv_id=base_id,
         ) from exc
     finally:
@@ -194,18 +209,27 @@ QUEUED_RETRY_MINUTES = 15
 
 def paper_submit_queued(*, user, arxiv_id, day, submitted_at, attempt=1, fetch=None):
     """Finish a submission that arXiv did not answer in time (run by the worker): fetch the
-    paper patiently, then put it on the daily page of `day`, the day the member submitted
-    it. The member is told how it ended (a notification); returns it in a sentence for
-    the log."""
-    from dailypapers.ingest.http import ArxivError, ArxivRequestError
+    paper, then put it on the daily page of `day`, the day the member submitted it. The
+    member is told how it ended (a notification); returns it in a sentence for the log.
+
+    One bounded try per run (ArxivHttp.interactive(): seconds, no retries), so that an
+    unreachable arXiv never holds the worker, and the mail queued behind it, for long:
+    the waiting between tries is the queue's (run_after), not the worker's."""
+    from dailypapers.ingest.http import ArxivError, ArxivHttp, ArxivRequestError
     from dailypapers.ingest.upsert import upsert_records
 
     paper = Paper.objects.filter(arxiv_id=arxiv_id).first()
     if paper is None:
+        try:
+            _check_id_recent(parse_arxiv_id(arxiv_id))  # its month has ended long ago since
+        except SubmissionError as exc:
+            _tell(user, f"Your submission of arXiv:{arxiv_id} was not added: {exc}")
+            return str(exc)
         if fetch is None:
             from dailypapers.ingest.sources.arxiv_api import fetch_by_ids as fetch
+        http = ArxivHttp.interactive()
         try:
-            records = [record for record in fetch([arxiv_id]) if record.arxiv_id == arxiv_id]
+            records = [r for r in fetch([arxiv_id], http=http) if r.arxiv_id == arxiv_id]
         except ArxivRequestError as exc:
             _tell(user, f"arXiv could not look up {arxiv_id}, so it was not added. Check the id.")
             return f"arXiv refused to look up {arxiv_id}: {exc}"
@@ -220,6 +244,8 @@ def paper_submit_queued(*, user, arxiv_id, day, submitted_at, attempt=1, fetch=N
                 attempt=attempt + 1, run_after=timezone.now() + delay,
             )  # fmt: skip
             return f"arXiv still unavailable for {arxiv_id}; asking again in {delay}"
+        finally:
+            http.close()
         if not records:
             _tell(user, f"arXiv has no paper {arxiv_id}, so your submission was not added.")
             return f"arXiv has no paper {arxiv_id}"

@@ -6,10 +6,12 @@ import logging
 from django.contrib.auth import get_user_model
 from django.tasks import task
 
+from dailypapers.workers import ARXIV_FETCH_PRIORITY
+
 log = logging.getLogger(__name__)
 
 
-@task
+@task(priority=ARXIV_FETCH_PRIORITY)
 def finish_submission(user_id, arxiv_id, day, submitted_at, attempt=1):
     """Queued by paper_submit when arXiv did not answer while the member waited."""
     from .services import paper_submit_queued

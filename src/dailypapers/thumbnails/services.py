@@ -2,21 +2,26 @@
 thumbnails` call these; never a request).
 
 PDFs come from arXiv through the same polite client as every other arXiv fetch
-(ingest/http.py: one request at a time machine-wide, 3 s apart, back-off on 429/503), and
-are not kept: only the small WebP of the first page is, in settings.THUMBNAIL_DIR.
+(ingest/http.py: one request at a time machine-wide, 3 s apart), and are not kept: only
+the small WebP of the first page is, in settings.THUMBNAIL_DIR. The worker is shared with
+mail and queued submissions, so a run holds it briefly: one try per PDF with short
+timeouts (no back-off: a busy or unreachable arXiv stops the batch, the next run goes on)
+and, in the worker, BATCH_SECONDS for the whole batch.
 """
 
 import logging
 import os
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 from django.conf import settings
 from django.utils import timezone
 
 from dailypapers.caching.generation import bump
-from dailypapers.ingest.http import ArxivHttp, ArxivRequestError, ArxivUnavailable
+from dailypapers.ingest.http import ArxivHttp, ArxivRequestError, ArxivUnavailable, RateLimiter
 from dailypapers.papers.models import Paper
 
 from .models import Thumbnail
@@ -26,7 +31,9 @@ from .selectors import papers_needing_thumbnails
 log = logging.getLogger(__name__)
 
 MAX_PDF_BYTES = 60 * 1024 * 1024  # arXiv's own limit on a submission is 50 MB
-RETRY_FOR = 120  # seconds of arXiv's Retry-After answers waited out before the batch stops
+PDF_TIMEOUT = httpx.Timeout(15.0, connect=5.0)  # a PDF is larger than an API answer
+SLOT_WAIT = 10.0  # seconds waited for another fetcher's turn before the batch stops
+BATCH_SECONDS = 60.0  # the worker's run starts no new PDF after this; the next goes on
 
 
 @dataclass
@@ -40,15 +47,19 @@ class Summary:
         return text + (f"; stopped: {self.stopped}" if self.stopped else "")
 
 
-def thumbnails_make(*, limit, http=None, progress=None):
-    """Render up to `limit` missing thumbnails. arXiv being unavailable stops the batch (the
-    next run goes on); a paper whose PDF is missing or unreadable is marked failed."""
+def thumbnails_make(*, limit, http=None, progress=None, seconds=None):
+    """Render up to `limit` missing thumbnails, starting none after `seconds` (None: no
+    limit). arXiv being unavailable stops the batch (the next run goes on); a paper whose
+    PDF is missing or unreadable is marked failed."""
     papers = papers_needing_thumbnails(limit=limit)
     summary = Summary()
-    # Thumbnails can wait for the next run: a busy arXiv is not waited out for half an hour.
-    own, http = http is None, http or ArxivHttp(cache_dir=None, retry_for=RETRY_FOR)
+    own, http = http is None, http or pdf_client()
+    deadline = None if seconds is None else time.monotonic() + seconds
     try:
         for paper in papers:
+            if deadline is not None and time.monotonic() >= deadline:
+                summary.stopped = f"out of time ({seconds:.0f} s); the next run goes on"
+                break
             try:
                 thumbnail = thumbnail_make(paper=paper, http=http)
             except ArxivUnavailable as exc:
@@ -64,6 +75,18 @@ def thumbnails_make(*, limit, http=None, progress=None):
         if own:
             http.close()
     return summary
+
+
+def pdf_client():
+    """One bounded try per PDF: thumbnails can wait for the next run, a mail cannot wait
+    behind arXiv's back-off."""
+    return ArxivHttp(
+        cache_dir=None,
+        limiter=RateLimiter(max_wait=SLOT_WAIT),
+        timeout=PDF_TIMEOUT,
+        max_retries=0,
+        retry_for=0,
+    )
 
 
 def thumbnail_make(*, paper, http):

@@ -9,18 +9,20 @@ from crontask import cron
 from django.conf import settings
 from django.tasks import task
 
+from dailypapers.workers import ARXIV_FETCH_PRIORITY
+
 log = logging.getLogger(__name__)
 
-BATCH = 20  # at one PDF every 3 s or more: a minute or two of the worker's time
+BATCH = 20  # at one PDF every 3 s or more; a run stops after BATCH_SECONDS all the same
 
 
 @cron(CronTrigger(minute="*/20"))
-@task
+@task(priority=ARXIV_FETCH_PRIORITY)
 def make_thumbnails():
     if not settings.THUMBNAILS:
         return "DAILYPAPERS_THUMBNAILS is off"
-    from .services import thumbnails_make
+    from .services import BATCH_SECONDS, thumbnails_make
 
-    report = thumbnails_make(limit=BATCH).line()
+    report = thumbnails_make(limit=BATCH, seconds=BATCH_SECONDS).line()
     log.info(report)
     return report

@@ -460,6 +460,7 @@ def submit(request):
             "form": form,
             "per_day": settings.SUBMISSIONS_PER_DAY,
             "max_age": settings.SUBMIT_MAX_AGE_DAYS,
+            "waiting": selectors.submissions_waiting(request.user),
         },
         status=status,
     )
@@ -484,6 +485,7 @@ def profile(request, username):
             "member": member,
             "upvotes": list(upvotes),
             "submissions": list(submissions),
+            "waiting": selectors.submissions_waiting(member) if request.user == member else [],
             "collections": list(collections_visible_to(request.user, member)),
             "authors": authors_verified_as(member),
             "is_me": request.user == member,

@@ -9,3 +9,9 @@ workers died TASK_MAX_ATTEMPTS times is marked failed instead, so that one task 
 its worker cannot kill them all). Our tasks are idempotent (ingest upserts, indexing
 rewrites, digests are claimed per subscriber), so running one again duplicates nothing.
 """
+
+# Task priorities (django.tasks; a worker takes the highest-priority ready task first): a
+# mail that someone waits for (a subscription's confirmation, the digests) goes before the
+# rest, and background fetches from arXiv (queued submissions, thumbnails) after it.
+MAIL_PRIORITY = 50
+ARXIV_FETCH_PRIORITY = -50
