@@ -202,7 +202,8 @@ def _queue_submission(*, user, arxiv_id, day, submitted_at=None, attempt=1, run_
 
 
 # Queued submissions: tried again by the worker every QUEUED_RETRY_MINUTES, doubling, for
-# QUEUED_ATTEMPTS tries (about a day in all) while arXiv stays unavailable.
+# QUEUED_ATTEMPTS tries (15 + 30 + ... + 240 minutes: about 8 hours in all) while arXiv
+# stays unavailable.
 QUEUED_ATTEMPTS = 6
 QUEUED_RETRY_MINUTES = 15
 
@@ -235,7 +236,7 @@ def paper_submit_queued(*, user, arxiv_id, day, submitted_at, attempt=1, fetch=N
             return f"arXiv refused to look up {arxiv_id}: {exc}"
         except (ArxivError, OSError) as exc:
             if attempt >= QUEUED_ATTEMPTS:
-                _tell(user, f"arXiv did not answer about {arxiv_id} for a day, so it was not "
+                _tell(user, f"arXiv did not answer about {arxiv_id} for 8 hours, so it was not "
                             "added. Please submit it again.")  # fmt: skip
                 return f"gave up on {arxiv_id} after {attempt} tries: {exc}"
             delay = dt.timedelta(minutes=QUEUED_RETRY_MINUTES * 2 ** (attempt - 1))
