@@ -264,9 +264,13 @@ def test_the_worker_tries_arxiv_once_per_run_and_briefly(member, arxiv_at, silen
     assert again.run_after > timezone.now() + dt.timedelta(minutes=10)
 
 
-def run_one_task():
+def run_one_task(monkeypatch):
+    from django_tasks_db.management.commands import db_worker
     from django_tasks_db.management.commands.db_worker import Worker
 
+    # The worker closes connections between tasks (CONN_MAX_AGE 0): inside the test's
+    # transaction that would close PostgreSQL's under the test.
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
     worker = Worker(
         queue_names=["default"], interval=0, batch=True, backend_name="default",
         startup_delay=False, max_tasks=1, worker_id="test", excluded_queue_names=[],
@@ -274,7 +278,7 @@ def run_one_task():
     worker.run()
 
 
-def test_mail_goes_before_queued_arxiv_fetches(member, patch_arxiv):
+def test_mail_goes_before_queued_arxiv_fetches(member, patch_arxiv, monkeypatch):
     from django.tasks import TaskResultStatus
     from django_tasks_db.models import DBTaskResult
 
@@ -286,7 +290,7 @@ def test_mail_goes_before_queued_arxiv_fetches(member, patch_arxiv):
     _queue_submission(user=member, arxiv_id=f"{NEW}.00700", day=timezone.localdate())
     make_thumbnails.enqueue()
     mail = send_subscription_mail.enqueue(12345, "confirm", "new@example.org")  # queued last
-    run_one_task()
+    run_one_task(monkeypatch)
     statuses = dict(DBTaskResult.objects.values_list("task_path", "status"))
     assert statuses[mail.task.module_path] == TaskResultStatus.SUCCESSFUL
     assert statuses[make_thumbnails.module_path] == TaskResultStatus.READY
