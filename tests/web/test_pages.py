@@ -101,7 +101,7 @@ def test_it_lists_a_week_and_a_month(client, day_of_papers, make_paper, feature)
     week = client.get("/papers/week/2026-W48")
     assert titles(week) == ["Top paper", "Middle paper", "Low votes"]
     assert 'href="/feeds/week/2026-W48.atom"' in week.content.decode()
-    assert 'href="/papers/week/2026-W47"' in week.content.decode()
+    assert 'href="/papers/week/2026-W49"' in week.content.decode()  # next; none before
     month = client.get("/papers/month/2026-11")
     assert titles(month)[0] == "Top paper" and "Next week" not in titles(month)
     assert 'href="/feeds/month/2026-11.atom"' in month.content.decode()
@@ -113,12 +113,12 @@ def test_the_next_week_and_month_links_stop_at_the_newest_papers(
     client, day_of_papers, make_paper, feature
 ):
     newest = client.get("/papers/week/2026-W48").content.decode()  # DAY's week
-    assert 'rel="next"' not in newest and 'href="/papers/week/2026-W47"' in newest
+    assert 'rel="next"' not in newest
     later = client.get("/papers/week/2026-W52").content.decode()
     assert 'rel="next"' not in later
     assert "The closest day with papers is" in later
     month = client.get("/papers/month/2026-11").content.decode()
-    assert 'rel="next"' not in month and 'href="/papers/month/2026-10"' in month
+    assert 'rel="next"' not in month
 
     feature(make_paper(title="Next week"), day=DAY + dt.timedelta(days=7))
     week = client.get("/papers/week/2026-W48").content.decode()
@@ -126,6 +126,26 @@ def test_the_next_week_and_month_links_stop_at_the_newest_papers(
     month = client.get("/papers/month/2026-11").content.decode()
     assert 'rel="next" href="/papers/month/2026-12"' in month
     assert 'rel="next"' not in client.get("/papers/month/2026-12").content.decode()
+
+
+def test_the_previous_week_and_month_links_stop_at_the_oldest_papers(client, make_paper, feature):
+    feature(make_paper(title="The first papers"), day=DAY)  # 2026-11-23, in 2026-W48
+    week = client.get("/papers/week/2026-W48").content.decode()
+    assert 'rel="prev"' not in week
+    assert (
+        'rel="prev" href="/papers/week/2026-W48"'
+        in client.get("/papers/week/2026-W49").content.decode()
+    )
+    assert 'rel="prev"' not in client.get("/papers/month/2026-11").content.decode()
+    feature(make_paper(title="Older"), day=DAY - dt.timedelta(days=30))
+    assert (
+        'rel="prev" href="/papers/week/2026-W47"'
+        in client.get("/papers/week/2026-W48").content.decode()
+    )
+    assert (
+        'rel="prev" href="/papers/month/2026-10"'
+        in client.get("/papers/month/2026-11").content.decode()
+    )
 
 
 def test_it_pages_long_periods(client, make_paper, feature):
@@ -274,9 +294,9 @@ def test_it_renders_a_month_in_a_few_queries(
 ):
     for number in range(60):
         feature(make_paper(imported_upvotes=number), day=DAY - dt.timedelta(days=number % 20))
-    # the site's generation (page cache), the month's stamps, the site's newest day (for
-    # the "next" link), this page's rows and their author links
-    with django_assert_max_num_queries(5):
+    # the site's generation (page cache), the month's stamps, the site's newest and oldest
+    # days (for the "next" and "previous" links), this page's rows and their author links
+    with django_assert_max_num_queries(6):
         response = client.get("/papers/month/2026-11")
     assert titles(response)[:2] == [
         "A paper about attention, part 60",

@@ -117,6 +117,10 @@ def latest_day_with_papers(*, on_or_before=None):
     return _first_day(entries.order_by("-day"))
 
 
+def earliest_day_with_papers():
+    return _first_day(DailyEntry.objects.filter(paper__hidden=False).order_by("day"))
+
+
 def neighbour_days(day):
     """(previous day with papers, next day with papers), either may be None."""
     visible = DailyEntry.objects.filter(paper__hidden=False)

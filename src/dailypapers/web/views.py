@@ -227,6 +227,9 @@ def _period_page(request, *, first, last, **context):
     newest = selectors.latest_day_with_papers()
     if newest is None or newest <= last:  # no "next" into weeks or months with no papers yet
         context["following"] = None
+    oldest = selectors.earliest_day_with_papers()
+    if oldest is None or oldest >= first:  # nor "previous" into those before the first
+        context["previous"] = None
     latest = None if context["has_entries"] else newest
     context.update(week=_week_label(first), month=f"{first:%Y-%m}", latest=latest)
     return render(request, "web/listing.html", context)
