@@ -7,6 +7,7 @@ from ninja import Field, Query, Router
 
 from dailypapers.api import hf_format
 from dailypapers.api.http import error, json_response
+from dailypapers.api.params import DATE
 from dailypapers.api.schemas import DailyEntryOut, ErrorOut
 
 from . import services
@@ -24,7 +25,7 @@ class SuggestionOut(DailyEntryOut):
 )
 def suggestions(
     request,
-    date: str = Query(..., pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD"),
+    date: str = Query(..., pattern=DATE, description="YYYY-MM-DD"),
     limit: int = Query(20, ge=1, le=100),
 ):
     """The candidates of day `date` the community would likely feature, using only what was
