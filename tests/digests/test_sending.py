@@ -298,6 +298,20 @@ def test_it_adds_new_papers_for_followed_authors_and_categories(
     assert fan.index(ranked[0].title) < fan.index("For your topics")
 
 
+def test_an_author_section_shows_the_followed_author_in_a_cut_byline(
+    smtp, load_day, subscriber, settings
+):
+    settings.DIGEST_TRENDING_LIMIT = 1
+    paper = sorted(load_day("2025-12-30"), key=lambda paper: -paper.trending_score)[-1]
+    paper.authors = [{"name": f"Author {i}"} for i in range(9)] + [{"name": "Ada Lovelace"}]
+    paper.save()
+    subscriber("fan@example.org", follows=[("author", "ada lovelace")])
+    digest_send(today=TUE)
+    mail = smtp.to("fan@example.org")[0]
+    assert "Author 5, …, Ada Lovelace et al." in mail.part("plain")
+    assert "Author 5, …, Ada Lovelace et al." in mail.part("html")
+
+
 def test_it_counts_an_authors_merged_spellings_as_that_author(smtp, load_day, subscriber, settings):
     from dailypapers.papers.models import Author
     from dailypapers.people.models import AuthorMerge

@@ -199,3 +199,18 @@ def test_a_prefix_that_cannot_be_searched_finds_nothing_and_says_why(client, pap
     assert says in body
     assert "Try fewer words" not in body  # the notice says what to change
     assert "0 papers" in body and "Structured pruning" not in body
+
+
+@pytest.mark.parametrize("query", ["au:Liu", "wei liu", 'au:"Wéi Liu"'])
+def test_an_author_searched_for_shows_in_a_cut_byline(client, make_paper, query):
+    """A long byline is cut after four names; the author searched for is shown anyway."""
+    authors = [{"name": f"Author {i}"} for i in range(9)] + [{"name": "Wei Liu"}]
+    paper = make_paper(title="Scaling sparse attention", authors=authors)
+    index_papers([paper.pk])
+    html = client.get("/search", {"q": query}).content.decode()
+    assert "Scaling sparse attention" in html
+    cut = 'Author 3, …, <strong class="sought">Wei Liu</strong> et al. (10 authors)'
+    assert cut in html
+    # The same row in a search for the topic keeps the plain cut byline.
+    topic = client.get("/search", {"q": "sparse attention"}).content.decode()
+    assert "Author 3 et al. (10 authors)" in topic and "Wei Liu" not in topic

@@ -176,8 +176,7 @@ class PeriodContent:
         if kind != Follow.Kind.AUTHOR:
             return index.get(value.lower(), [])[:limit]
         # an author's spellings merged by moderators count as that author
-        names = self._spellings.get(value.lower(), {value.lower()})
-        found = {p.pk: p for name in names for p in index.get(name, [])}
+        found = {p.pk: p for name in self.spellings(value) for p in index.get(name, [])}
         return sorted(
             found.values(), key=lambda p: (-p.trending_score, -p.published_at.timestamp())
         )[:limit]
@@ -206,6 +205,10 @@ class PeriodContent:
             Follow.Kind.CATEGORY: by_category,
             Follow.Kind.ORG: by_org,
         }
+
+    def spellings(self, author):
+        """An author's name and every spelling merged with it, in lower case."""
+        return self._spellings.get(author.lower(), {author.lower()})
 
     @functools.cached_property
     def _spellings(self):
@@ -269,6 +272,8 @@ class PeriodContent:
                     if follow.kind == Follow.Kind.TOPIC
                     else f"{KIND_LABELS.get(follow.kind, follow.kind)} {follow.value}"
                 )
-                sections.append(Section(heading=heading, papers=fresh))
+                is_author = follow.kind == Follow.Kind.AUTHOR
+                named = tuple(sorted(self.spellings(follow.value))) if is_author else ()
+                sections.append(Section(heading=heading, papers=fresh, authors_sought=named))
                 seen.update(paper.id for paper in fresh)
         return sections

@@ -23,6 +23,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import Truncator
 
+from dailypapers.people.selectors import author_positions
+
 AUTHORS_SHOWN = 6
 ABSTRACT_CHARS = 500
 
@@ -57,6 +59,7 @@ def build_email(name, *, to, context, headers=None):
 class Section:
     heading: str  # "" for the trending section
     papers: list  # Paper instances
+    authors_sought: tuple = ()  # an author section's name: shown even in a cut byline
 
 
 @dataclass
@@ -270,10 +273,14 @@ def has_8bit_form(blocks):
     )
 
 
-def paper_context(paper):
+def paper_context(paper, sought_positions=()):
     abstract = " ".join(paper.abstract.split("\n\n")[0].split())
     names = paper.author_names
-    authors = ", ".join(names[:AUTHORS_SHOWN]) + (" et al." if len(names) > AUTHORS_SHOWN else "")
+    authors = ", ".join(names[:AUTHORS_SHOWN])
+    if len(names) > AUTHORS_SHOWN:
+        later = [names[i] for i in sorted(sought_positions) if i >= AUTHORS_SHOWN]
+        authors = ", ".join([authors, "…", *later]) if later else authors
+        authors += " et al."
     return {
         "paper": paper,
         "authors": authors,
@@ -309,11 +316,13 @@ class DigestComposer:
         html = render_to_string(base + ".html", context)
         return text, html
 
-    def paper_block(self, paper):
-        block = self._papers.get(paper.id)
+    def paper_block(self, paper, authors_sought=()):
+        positions = frozenset(author_positions(paper, authors_sought))
+        block = self._papers.get((paper.id, positions))
         if block is None:
-            block = Block.of(*self._render("paper", {**self.context, **paper_context(paper)}))
-            self._papers[paper.id] = block
+            context = {**self.context, **paper_context(paper, positions)}
+            block = Block.of(*self._render("paper", context))
+            self._papers[paper.id, positions] = block
         return block
 
     def heading_block(self, heading):
@@ -360,7 +369,7 @@ class DigestComposer:
             blocks.append(self.notifications_block(notifications))
         for section in sections:
             blocks.append(self.heading_block(section.heading))
-            blocks += [self.paper_block(paper) for paper in section.papers]
+            blocks += [self.paper_block(p, section.authors_sought) for p in section.papers]
         text_foot, html_foot = (
             part.replace(self.UNSUBSCRIBE, unsubscribe_url).replace(self.MANAGE, manage_url)
             for part in self.foot

@@ -1,5 +1,7 @@
 """Reads for author and organisation pages, badges and collections."""
 
+import re
+import unicodedata
 from collections import Counter
 
 from django.db.models import Count, Q, Sum
@@ -10,6 +12,7 @@ from dailypapers.papers.models import Author, Organization, Paper, PaperAuthor
 from .models import AuthorMerge, AuthorshipClaim, Collection, author_slug
 
 CO_AUTHORS = 24
+NAME_PARTS = re.compile(r"[^\W_]+")
 
 
 def canonical_author(author):
@@ -250,3 +253,24 @@ def paper_people_context(user, paper):
         "can_edit_links": can_edit_paper_links(user, paper),
         "my_collections": own_collections(user),
     }
+
+
+def author_positions(paper, names):
+    """The places in `paper`'s byline of the authors called one of `names`: an author whose
+    name holds every word of one, in any order or case, accents aside ("wei liu" names
+    Wei Liu and Liu Wei, "liu" every Liu)."""
+    wanted = [parts for parts in map(_name_parts, names) if parts]
+    if not wanted:
+        return set()
+    positions = set()
+    for position, author in enumerate(paper.authors or ()):
+        held = _name_parts(author.get("name", "") if isinstance(author, dict) else str(author))
+        if any(parts <= held for parts in wanted):
+            positions.add(position)
+    return positions
+
+
+def _name_parts(name):
+    plain = unicodedata.normalize("NFKD", name)
+    plain = "".join(char for char in plain if not unicodedata.combining(char))
+    return set(NAME_PARTS.findall(plain.casefold()))

@@ -59,6 +59,9 @@ class SearchResults:
     # `total` said "223 papers" for any topic. Pages give this figure, and say that more
     # follow by meaning (`more_by_meaning`).
     matched: int | None = None
+    # The names the reader looked for (au: terms, or the whole query when it reads as a
+    # name): listings show those authors even where a long byline is cut (author_positions).
+    authors_sought: list = field(default_factory=list)
 
     @property
     def matches(self):
@@ -182,6 +185,7 @@ def search_papers(
         also_searched=[_shown(clause.text, parsed) for clause in parsed.should if clause.expansion],
         meaning_only=meaning_only,
         matched=0 if meaning_only else min(matched, total),
+        authors_sought=_authors_sought(parsed),
     )
 
 
@@ -212,6 +216,16 @@ def _authors_first(parsed, ranked):
     first = sorted(newest, key=lambda pk: position.get(pk, len(ranked)))  # stable: newest
     lead = set(first)
     return first + [pk for pk in ranked if pk not in lead], len(lead - position.keys())
+
+
+def _authors_sought(parsed):
+    """The au: terms and, when the whole query is shaped like a name ("wei liu"), the query."""
+    sought = [clause.text for clause in parsed.must if clause.field == "authors"]
+    words = parsed.text.split()
+    if parsed.is_plain and len(words) <= NAME_WORDS[1]:
+        if all(NAME_WORD.fullmatch(word) for word in words):
+            sought.append(parsed.text)
+    return sought
 
 
 def _keep(parsed, every_word):

@@ -7,7 +7,8 @@ ingest, the admin and every save), and what differs between readers: voted or no
 visitors, nothing: their rows hold a mark where the page to come back to after signing
 in goes, filled in when the page is put together, so one cached row serves every listing
 and every search. Rows hold no CSRF token (the vote buttons submit one shared form of the
-page), so members' rows are shared too.
+page), so members' rows are shared too. A search for an author marks that author in its
+rows (`sought`), which are cached apart.
 """
 
 import hashlib
@@ -25,12 +26,14 @@ ROW_TIMEOUT = 24 * 3600  # an organisation renamed in the admin shows within a d
 NEXT_MARK = "dp-next-page-mark"  # survives the template's urlencode unchanged
 
 
-def rows_html(request, stamps, fetch, *, show_day=False):
+def rows_html(request, stamps, fetch, *, show_day=False, sought=None):
     """The HTML of the rows for `stamps`, in order.
 
     `stamps`: [(paper id, upvotes, comments, modified_at, day)] of the page, best first.
     `fetch(paper_ids)`: {paper id: DailyEntry with its paper} for the rows not cached.
+    `sought`: {paper id: the byline positions of the authors searched for}.
     """
+    sought = sought or {}
     if not stamps:
         return ""
     voted = _voted(request, [stamp[0] for stamp in stamps])
@@ -40,12 +43,16 @@ def rows_html(request, stamps, fetch, *, show_day=False):
     for paper_id, upvotes, comments, modified, day in stamps:
         state = "voted" if paper_id in voted else reader
         when = day if show_day else ""
-        stamp = f"{upvotes}:{comments}:{modified}:{when}:{state}".encode()
+        marked = ",".join(map(str, sorted(sought.get(paper_id, ()))))
+        stamp = f"{upvotes}:{comments}:{modified}:{when}:{state}:{marked}".encode()
         keys[paper_id] = f"row:{paper_id}:{hashlib.blake2b(stamp, digest_size=12).hexdigest()}"
     cached = cache.get_many(list(keys.values()))
     missing = [paper_id for paper_id, key in keys.items() if key not in cached]
     if missing:
-        cached.update(_render(fetch(missing), keys, voted, signed_in, show_day))
+        entries = fetch(missing)
+        for paper_id, entry in entries.items():
+            entry.paper.sought_positions = sought.get(paper_id, set())
+        cached.update(_render(entries, keys, voted, signed_in, show_day))
     html = "".join(cached.get(keys[stamp[0]], "") for stamp in stamps)
     return mark_safe(html.replace(NEXT_MARK, urlencode(request.get_full_path())))
 

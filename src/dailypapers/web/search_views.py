@@ -15,7 +15,7 @@ from dailypapers.digests.selectors import follows_for_user
 from dailypapers.digests.services import follow_add, follow_remove
 from dailypapers.papers.arxiv_ids import InvalidArxivId, parse_arxiv_id
 from dailypapers.papers.selectors import paper_by_arxiv_id
-from dailypapers.people.selectors import attach_author_links
+from dailypapers.people.selectors import attach_author_links, author_positions
 from dailypapers.search import paper_feedback, recommend_for, search_papers
 from dailypapers.thumbnails.selectors import attach_thumbnails
 
@@ -44,7 +44,7 @@ def search(request):
         "form": form,
         "sorts": SORTS,
         "results": results,
-        "rows": _cached_rows(request, papers),
+        "rows": _cached_rows(request, papers, results.authors_sought if results else ()),
         "offset": (page - 1) * PER_PAGE,
         "page": page,
         "has_more": bool(results) and results.total > page * PER_PAGE,
@@ -99,16 +99,18 @@ def _start_of(day_text, plus_days=0):
     return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
 
 
-def _cached_rows(request, papers):
-    """The hits' rows as the listings render them, from the same row cache."""
+def _cached_rows(request, papers, authors_sought=()):
+    """The hits' rows as the listings render them, from the same row cache, with the authors
+    searched for marked."""
     papers_by_id = {paper.pk: paper for paper in papers}
     stamps = [(p.pk, p.upvotes, p.num_comments, p.modified_at, None) for p in papers]
+    sought = {p.pk: author_positions(p, authors_sought) for p in papers} if authors_sought else {}
 
     def fetch(paper_ids):
         missing = attach_thumbnails([papers_by_id[pk] for pk in paper_ids])
         return {paper.pk: SimpleNamespace(paper=paper, day=None) for paper in missing}
 
-    return rows_html(request, stamps, fetch)
+    return rows_html(request, stamps, fetch, sought=sought)
 
 
 def _rows(request, papers):
