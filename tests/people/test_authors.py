@@ -42,6 +42,20 @@ def test_it_shows_an_author_with_papers_upvotes_and_co_authors(client, linked_pa
     assert "Ada Lovelace" not in co_authors
 
 
+def test_an_author_page_shows_the_author_in_each_cut_byline(client, linked_paper):
+    authors = [{"name": f"Author {i}"} for i in range(9)] + [{"name": "Ada Lovelace"}]
+    linked_paper(title="Tenth of ten", authors=authors)
+    ada = author("Ada Lovelace")
+    html = page_of(client, "Ada Lovelace").content.decode()
+    name = '<strong class="sought">Ada Lovelace</strong>'
+    link = f'<a href="/authors/{ada.pk}-ada-lovelace">{name}</a>'
+    assert f"Author 3</a>, …, {link} et al. (10 authors)" in html
+    # The first author's page lists the same paper with its byline cut as usual.
+    other = page_of(client, "Author 0").content.decode()
+    assert "Author 3</a> et al. (10 authors)" in other
+    assert '<strong class="sought">Author 0</strong>' in other
+
+
 def test_it_links_every_author_name(client, linked_paper, feature):
     paper = linked_paper(authors=[{"name": "Ada Lovelace"}, {"name": "Émilie du Châtelet"}])
     feature(paper)

@@ -255,6 +255,15 @@ def paper_people_context(user, paper):
     }
 
 
+def byline_positions(paper_ids, author_ids):
+    """{paper id: the places in its byline of the authors `author_ids`}: one query."""
+    found = {}
+    rows = PaperAuthor.objects.filter(paper_id__in=paper_ids, author_id__in=author_ids)
+    for paper_id, position in rows.values_list("paper_id", "position"):
+        found.setdefault(paper_id, set()).add(position)
+    return found
+
+
 def author_positions(paper, names):
     """The places in `paper`'s byline of the authors called one of `names`: an author whose
     name holds every word of one, in any order or case, accents aside ("wei liu" names

@@ -22,9 +22,10 @@ from .forms import CollectionForm, PaperLinksForm
 from .models import Collection
 
 
-def _page(request, papers):
+def _page(request, papers, author_ids=()):
     """One page of papers as listing rows, rendered once and cached per paper state
-    (web/rows.py, as the daily page does), and whether there is a next one."""
+    (web/rows.py, as the daily page does), and whether there is a next one. An author
+    page's rows show that author even in a cut byline (`author_ids`)."""
     offset = (page_number(request) - 1) * PER_PAGE
     stamps = [
         (*stamp, None)
@@ -37,8 +38,10 @@ def _page(request, papers):
         found = papers.filter(pk__in=paper_ids).select_related("organization", "thumb")
         return {paper.pk: SimpleNamespace(paper=paper, paper_id=paper.pk) for paper in found}
 
+    shown = [stamp[0] for stamp in stamps[:PER_PAGE]]
+    sought = selectors.byline_positions(shown, author_ids) if author_ids else {}
     return {
-        "rows": rows_html(request, stamps[:PER_PAGE], fetch),
+        "rows": rows_html(request, stamps[:PER_PAGE], fetch, sought=sought),
         "has_papers": bool(stamps),
         "has_more": len(stamps) > PER_PAGE,
         "offset": offset,
@@ -57,7 +60,7 @@ def author_page(request, slug):
     ids = selectors.author_ids_of(author)
     papers = selectors.papers_by_authors(ids)
     context = {
-        **_page(request, papers),
+        **_page(request, papers, author_ids=ids),
         "author": author,
         "variants": [v.variant for v in author.variants.select_related("variant")],
         "totals": selectors.upvotes_of(papers),
