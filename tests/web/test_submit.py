@@ -200,6 +200,22 @@ def test_it_caps_submissions_per_day(client, member, make_paper, settings):
     assert DailyEntry.objects.count() == 2
 
 
+def test_submissions_waiting_for_arxiv_count_toward_the_cap_and_queue_once(
+    client, member, make_paper, settings, arxiv_at, closed_port
+):
+    settings.SUBMISSIONS_PER_DAY = 2
+    arxiv_at(closed_port)
+    assert submit(client, f"{NEW}.00601").status_code == 302  # queued
+    again = submit(client, f"arXiv:{NEW}.00601v1")
+    assert again.status_code == 302
+    assert f"submission of {NEW}.00601 is already saved" in client.get("/submit").content.decode()
+    assert [q["arxiv_id"] for q in queued_submissions()] == [f"{NEW}.00601"]
+    assert submit(client, f"{NEW}.00602").status_code == 302  # queued: the second of two
+    capped = submit(client, make_paper().arxiv_id)
+    assert capped.status_code == 429 and "2 papers a day" in capped.content.decode()
+    assert len(queued_submissions()) == 2 and not DailyEntry.objects.exists()
+
+
 def test_it_prefills_the_form_from_a_link(client, member):
     html = client.get("/submit?arxiv_id=2611.01234").content.decode()
     assert 'value="2611.01234"' in html and "csrfmiddlewaretoken" in html

@@ -11,6 +11,7 @@ from django.utils import timezone
 from .arxiv_ids import parse_arxiv_id
 from .models import DailyEntry, Paper, Vote
 from .ranking import trending_score
+from .selectors import submissions_waiting
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +112,15 @@ def paper_submit(*, user, arxiv_id, fetch=None):
     parsed = parse_arxiv_id(arxiv_id)  # InvalidArxivId is a ValueError with a clear message
     today = timezone.localdate()
     day_start = timezone.now() - dt.timedelta(days=1)
+    waiting = [s for s in submissions_waiting(user) if s["submitted_at"] >= day_start]
+    if any(submission["arxiv_id"] == parsed.base for submission in waiting):
+        raise SubmissionQueued(
+            f"Your submission of {parsed.base} is already saved: it will be on the daily page "
+            "as soon as arXiv answers.",
+            arxiv_id=parsed.base,
+        )
     submitted_today = DailyEntry.objects.filter(submitted_by=user, submitted_at__gte=day_start)
-    if submitted_today.count() >= settings.SUBMISSIONS_PER_DAY:
+    if submitted_today.count() + len(waiting) >= settings.SUBMISSIONS_PER_DAY:
         raise RateLimited(
             f"You can submit {settings.SUBMISSIONS_PER_DAY} papers a day; try again tomorrow.",
             retry_after=86400,
