@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.contrib.admin.sites import site
 from django.contrib.messages.storage.fallback import FallbackStorage
@@ -40,6 +42,28 @@ def test_it_shows_an_author_with_papers_upvotes_and_co_authors(client, linked_pa
     co_authors = html.split("Co-authors")[1].split("</section>")[0]
     assert "Alan Turing" in co_authors and "Grace Hopper" in co_authors
     assert "Ada Lovelace" not in co_authors
+
+
+def test_co_authors_put_close_collaborators_before_a_big_collaboration(client, linked_paper):
+    ada = [{"name": "Ada Lovelace"}]
+    crowd = [{"name": f"Member {i:02d}"} for i in range(40)]
+    linked_paper(title="Small", authors=[*ada, {"name": "Zed Zulu"}, {"name": "Bob Brown"}])
+    linked_paper(title="Also small", authors=[{"name": "B. Brown"}, *ada, {"name": "Cy Hu"}])
+    linked_paper(title="Big report", authors=[*crowd, *ada])
+    linked_paper(title="Big report 2", authors=[*ada, *crowd, {"name": "Dee Ode"}])
+    linked_paper(title="Hidden", authors=[*ada, {"name": "Secret Sam"}], hidden=True)
+    AuthorMerge.objects.create(variant=author("B. Brown"), canonical=author("Bob Brown"))
+    html = page_of(client, "Ada Lovelace").content.decode()
+    co_authors = html.split("Co-authors")[1].split("</section>")[0]
+    chips = re.findall(
+        r'<li class="chip"><a href="[^"]+">([^<]+)</a> <span[^>]*>(\d+)<', co_authors
+    )
+    # Newman's weight: Bob Brown 1/2 + 1/2 (two papers of three), Zed Zulu and Cy Hu 1/2;
+    # each member of the crowd 1/40 + 1/41 for their two papers together, Dee Ode 1/41.
+    assert chips[:3] == [("Bob Brown", "2"), ("Cy Hu", "1"), ("Zed Zulu", "1")]
+    assert chips[3:] == [(f"Member {i:02d}", "2") for i in range(21)]
+    assert len(chips) == 24 and "and 20 more</li>" in co_authors  # 19 of the crowd, Dee Ode
+    assert "B. Brown" not in co_authors and "Secret Sam" not in co_authors
 
 
 def test_an_author_page_shows_the_author_in_each_cut_byline(client, linked_paper):

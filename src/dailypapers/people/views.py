@@ -59,12 +59,14 @@ def author_page(request, slug):
         return redirect(f"/authors/{canonical_slug}")
     ids = selectors.author_ids_of(author)
     papers = selectors.papers_by_authors(ids)
+    co_authors, more_co_authors = selectors.co_authors(ids)
     context = {
         **_page(request, papers, author_ids=ids),
         "author": author,
         "variants": [v.variant for v in author.variants.select_related("variant")],
         "totals": selectors.upvotes_of(papers),
-        "co_authors": selectors.co_authors(ids),
+        "co_authors": co_authors,
+        "more_co_authors": more_co_authors,
         "members": selectors.verified_members(author_ids=ids),
         "following": _following(request, "author", author.name),
     }
