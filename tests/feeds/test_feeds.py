@@ -91,3 +91,29 @@ def test_it_answers_404_for_impossible_periods(client, days):
 def test_it_is_advertised_by_the_listing_pages(client, days):
     page = client.get("/papers/week/2026-W48").content.decode()
     assert 'type="application/atom+xml"' in page and "/feeds/week/2026-W48.atom" in page
+
+
+def test_it_keeps_to_papers_that_hold_every_word_of_a_topic_as_its_digest_does(client, make_paper):
+    from dailypapers.search import index_papers
+
+    on_topic = [
+        make_paper(title="Scaling diffusion language models to 100B parameters"),
+        make_paper(
+            title="Parallel decoding for text",
+            abstract="Diffusion language models decode many tokens at once. We speed them up.",
+        ),
+    ]
+    off_topic = [
+        make_paper(title="Video super-resolution with diffusion"),
+        make_paper(title="Large language models write code"),
+        make_paper(
+            title="Sampling tricks",
+            abstract="We study diffusion. Language models are not studied here. Models vary.",
+        ),
+    ]
+    index_papers([paper.pk for paper in [*on_topic, *off_topic]])
+
+    _, feed = parse(client, "/feeds/topic/diffusion%20language%20models.atom")
+
+    titles = {entry.title for entry in feed.entries}
+    assert titles == {paper.title for paper in on_topic}

@@ -197,14 +197,25 @@ class SearchFeed(PaperFeed):
         }
 
 
+def _holding_every_word(topic):
+    """The papers a followed topic's digest section would pick: those that hold every word
+    of the topic (search_papers(every_word=True), the digest's rule), best matches kept."""
+    from dailypapers.search import search_papers
+
+    papers = search_papers(topic, limit=FEED_SIZE, sort="relevance", every_word=True).papers
+    return [(paper, None) for paper in papers]
+
+
 class TopicFeed(PaperFeed):
-    """A followed topic: the papers its words find, newest first."""
+    """A followed topic: the papers that hold every word of it, as its digest section picks
+    them, newest first."""
 
     def get_object(self, request, topic):
         topic = " ".join(topic.split())
         if not topic or len(topic) > 200 or any(ord(char) < 32 for char in topic):
             _bad("no topic")
-        items = sorted(_searched(topic), key=lambda item: item[0].published_at, reverse=True)
+        items = _holding_every_word(topic)
+        items.sort(key=lambda item: item[0].published_at, reverse=True)
         return {"page": f"/search?q={quote(topic)}", "title": f"topic “{topic}”", "items": items}
 
 
