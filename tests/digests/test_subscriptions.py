@@ -217,3 +217,27 @@ def test_it_lets_a_member_opt_in_from_subscribe(smtp, client, alice):
         "daily",
     )
     assert [f.value for f in subscription.follows.all()] == ["robotics"]
+
+
+def test_it_mails_a_members_new_address_at_once_and_says_when_a_mail_is_held_back(
+    smtp, client, bob
+):
+    client.force_login(bob)
+    client.post("/subscribe", {"email": "bob@example.org", "frequency": "daily"})
+    [first] = smtp.received
+    client.post(link_in(first, "confirm"))
+
+    # Minutes later, well within the interval, bob moves his digests to a new address.
+    changed = client.post("/subscribe", {"email": "bob.new@example.org", "frequency": "daily"})
+    assert SAME_ANSWER in changed.content.decode()
+    assert [mail.to for mail in smtp.received] == ["bob@example.org", "bob.new@example.org"]
+    client.post(link_in(smtp.received[1], "confirm"))
+    assert Subscription.objects.get(user=bob).email == "bob.new@example.org"
+
+    # Asked again for the same address at once: nothing is sent, and the page says so.
+    again = client.post("/subscribe", {"email": "bob.other@example.org", "frequency": "daily"})
+    held = client.post("/subscribe", {"email": "bob.other@example.org", "frequency": "daily"})
+    assert len(smtp.received) == 3
+    text = " ".join(held.content.decode().split())
+    assert SAME_ANSWER not in text and SAME_ANSWER in again.content.decode()
+    assert "No other message was sent now: to get a new one, ask again in 10 minutes." in text

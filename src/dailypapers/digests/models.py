@@ -41,7 +41,8 @@ class Subscription(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
-    # When the last confirmation / "manage your subscription" mail went out (throttle).
+    # When the last confirmation / "manage your subscription" mail went out (shown in the
+    # admin; the throttle counts per address: services._notify).
     notified_at = models.DateTimeField(null=True, blank=True)
     # Consecutive permanent failures (5xx), reset by a successful delivery; or, with a
     # bounce address (VERP), soft bounces reported back (bounces.py).

@@ -14,6 +14,7 @@ import hmac
 import json
 import re
 import time
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
@@ -22,6 +23,8 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+
+from dailypapers.accounts.throttle import Limit, throttle_hit, throttle_wait
 
 from .models import Follow, Subscription
 
@@ -175,22 +178,31 @@ def confirm_url(subscription, email):
 # --- Subscribing ----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Requested:
+    """What a subscription request did: a mail is queued (mailed), or one went to the
+    address less than NOTIFY_INTERVAL ago and this one is held back for `wait` seconds;
+    neither for a member whose active address did not change."""
+
+    mailed: bool
+    wait: int = 0
+
+
 def _notify(subscription, kind, email):
     """Queue one mail (after commit), unless this address got one a moment ago: a form
-    posted in a loop must not turn us into a mail cannon."""
-    now = timezone.now()
-    interval = timezone.timedelta(seconds=settings.DIGEST_NOTIFY_INTERVAL)
-    updated = (
-        Subscription.objects.filter(pk=subscription.pk)
-        .exclude(notified_at__gt=now - interval)
-        .update(notified_at=now)
-    )
-    if not updated:
-        return False
+    posted in a loop must not turn us into a mail cannon. The count is per address (the
+    accounts' Throttle table, shared by every process), so an address a member has just
+    typed always gets its mail, however recently their old one got one."""
+    interval = settings.DIGEST_NOTIFY_INTERVAL
+    if interval > 0:
+        limit = Limit("digest-notify", 1, interval)
+        if throttle_hit(limit, email) > limit.attempts:
+            return Requested(mailed=False, wait=max(1, throttle_wait(limit, email)))
+    Subscription.objects.filter(pk=subscription.pk).update(notified_at=timezone.now())
     from .tasks import send_subscription_mail
 
     transaction.on_commit(lambda: send_subscription_mail.enqueue(subscription.pk, kind, email))
-    return True
+    return Requested(mailed=True)
 
 
 def subscription_request(*, email, frequency, follows=(), user=None):
@@ -200,7 +212,7 @@ def subscription_request(*, email, frequency, follows=(), user=None):
 
     A new address gets a pending subscription with the chosen frequency and follows; an
     existing one keeps its settings (changes go through its own manage link). A member's
-    subscription takes the address once it is confirmed.
+    subscription takes the address once it is confirmed. Returns a Requested.
     """
     email = email_normalize(email)
     if frequency not in (Subscription.Frequency.DAILY, Subscription.Frequency.WEEKLY):
@@ -217,7 +229,7 @@ def subscription_request(*, email, frequency, follows=(), user=None):
             if follows:
                 _follows_replace(mine, follows)
             if mine.email == email and mine.status == Subscription.Status.ACTIVE:
-                return False
+                return Requested(mailed=False)
             return _notify(mine, "confirm", email)
         if existing is None:
             try:

@@ -1,5 +1,7 @@
 """Subscribe, confirm, manage, unsubscribe: thin views over services.py."""
 
+import math
+
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -33,16 +35,35 @@ def subscribe(request):
             return render(request, "digests/subscribe.html", context, status=429)
         if form.is_valid():
             data = form.cleaned_data
-            mailed = services.subscription_request(
+            requested = services.subscription_request(
                 email=data["email"], frequency=data["frequency"], follows=data["follows"], user=user
             )
-            if user is not None and not mailed and mine is not None and mine.email == data["email"]:
+            if (
+                user is not None
+                and not requested.mailed
+                and not requested.wait
+                and mine is not None
+                and mine.email == data["email"]
+            ):
                 return render(
                     request,
                     "digests/message.html",
                     {"title": "Saved", "text": "Your digest settings are saved."},
                 )
             # The same answer whatever we know about the address (no enumeration).
+            if requested.wait:
+                minutes = max(1, math.ceil(requested.wait / 60))
+                unit = "minute" if minutes == 1 else "minutes"
+                return render(
+                    request,
+                    "digests/message.html",
+                    {
+                        "title": "Link already sent",
+                        "text": f"If {data['email']} can receive digests, a message with a link "
+                        "was sent there a few minutes ago, and that link still works. No other "
+                        f"message was sent now: to get a new one, ask again in {minutes} {unit}.",
+                    },
+                )
             return render(
                 request,
                 "digests/message.html",
