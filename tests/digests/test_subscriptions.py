@@ -241,3 +241,35 @@ def test_it_mails_a_members_new_address_at_once_and_says_when_a_mail_is_held_bac
     text = " ".join(held.content.decode().split())
     assert SAME_ANSWER not in text and SAME_ANSWER in again.content.decode()
     assert "No other message was sent now: to get a new one, ask again in 10 minutes." in text
+
+
+def test_it_labels_every_field_of_the_forms_and_words_the_status_properly(
+    smtp, client, bob, subscriber
+):
+    from lxml import html
+
+    client.force_login(bob)
+    client.post("/subscribe", {"email": "bob@example.org", "frequency": "weekly"})
+    client.post(link_in(smtp.received[0], "confirm"))
+    anonymous = subscriber("ada@example.org")
+    pages = [
+        client.get("/subscribe"),
+        client.get(services.manage_url(anonymous).removeprefix("https://papers.example.org")),
+    ]
+    for response in pages:
+        assert response.status_code == 200
+        tree = html.fromstring(response.content)
+        ids = set(tree.xpath("//@id"))
+        for described in tree.xpath("//*[@aria-describedby]"):
+            for target in described.get("aria-describedby").split():
+                assert target in ids, (described.get("name"), target)
+        assert not tree.xpath("//label[@for='']")
+        for label in tree.xpath("//form//label[@for]"):
+            assert label.get("for") in ids
+        [group] = tree.xpath("//fieldset[.//input[@type='radio' and @name='frequency']]")
+        assert group.xpath("string(legend)") == "Frequency"
+    status = " ".join(html.fromstring(pages[0].content).xpath("string(//section/p[2])").split())
+    assert status == (
+        "Your digest goes to bob@example.org (confirmed; weekly: Mondays, the week before)."
+    )
+    assert "arXiv announcement" in pages[0].content.decode()
