@@ -239,3 +239,51 @@ def test_it_recommends_papers_of_the_category_a_member_keeps_liking(
     without = [pick for pick in recommend_for(alice, limit=10) if pick.paper.pk in in_category]
     related.forget_frequencies()
     assert len(in_it) > len(without) + 1
+
+
+def test_it_writes_the_interest_as_liked_papers_write_it_in_running_text():
+    abstracts = [
+        "Robot learning needs data. We let a robot collect it with a VLA policy.",
+        "We train robot policies. Robot arms differ.",
+        "A VLA model for every robot.",
+    ]
+    assert recommend.written_in_running_text("robot", abstracts) == "robot"
+    assert recommend.written_in_running_text("vla", abstracts) == "VLA"
+    # only at the start of sentences: the capital is the sentence's, not the word's
+    assert recommend.written_in_running_text("robot arms", abstracts) == "robot arms"
+    assert recommend.written_in_running_text("lora", ["LoRA adapters. Fine."]) == "LoRA"
+    assert recommend.written_in_running_text("warp drive", abstracts) == "warp drive"
+
+
+def test_it_names_the_interest_the_same_way_beside_every_pick(load_real_papers, alice, make_paper):
+    from dailypapers.search import index_papers
+
+    papers = load_real_papers()
+    robots = [p for p in papers if "robot" in f"{p.title} {p.abstract[:1500]}".lower()]
+    for paper in robots[:7]:
+        vote_cast(user=alice, paper=paper)
+    capitalised = make_paper(  # a pick whose title writes the interest with a capital
+        title="Robotic Manipulation Policies from Human Videos",
+        abstract="Robotic manipulation policies learn from robotic demonstrations. We use "
+        "human videos for robotic grasping and robotic control of arms.",
+    )
+    index_papers([capitalised.pk])
+    picks = recommend_for(alice, limit=20)
+    assert capitalised.pk in {pick.paper.pk for pick in picks}
+    named = {pick.reason.split("”")[0] + "”" for pick in picks if pick.reason.startswith("On “")}
+    [reason] = named  # one spelling beside every pick, whatever the pick's title says
+    phrase = reason.removeprefix("On “").removesuffix("”")
+    assert phrase == phrase.lower(), reason  # a common word: as running text writes it
+
+
+def test_it_says_which_follow_found_a_pick_before_any_likes(load_real_papers, alice):
+    from dailypapers.digests import services as digests
+
+    load_real_papers()
+    digests.follow_add(user=alice, kind="category", value="cs.CL")
+    digests.follow_add(user=alice, kind="topic", value="speculative decoding")
+    reasons = {pick.reason for pick in recommend_for(alice, limit=6)}
+    assert reasons == {
+        "In cs.CL, a category you follow",
+        "Matches your topic “speculative decoding”",
+    }

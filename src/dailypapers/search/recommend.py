@@ -16,6 +16,7 @@ InterestCategory does the same for the arXiv category a member's likes are in, w
 site's papers rarely are.
 """
 
+import re
 from collections import Counter
 
 import numpy as np
@@ -248,6 +249,35 @@ def _categories(categories, primary):
 def _terms(text):
     """The words and phrases of `text` that can be an interest (as related.py's reasons)."""
     return {t for t in related._analyzer()(text) if len(t) > 2 and not t.isdigit()}
+
+
+SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s*)$")
+
+
+def written_in_running_text(term, abstracts):
+    """`term` as most of `abstracts` write it in the middle of a sentence, where its case
+    is its own ("robot", "VLA", "Mixture-of-Experts"), not a title's or a sentence's first
+    word's: each abstract votes for its most frequent spelling, the first of equal votes
+    wins. With none there, what a title or a sentence start writes, each word lowered
+    unless it is an acronym or a name's inner capitals ("Robot" -> "robot", "VLA", "LoRA");
+    the analyzer's own lower-case term when no text holds it."""
+    pattern = related._written_pattern(term)
+    votes, capitalised = Counter(), None
+    for abstract in abstracts:
+        spellings = Counter()
+        for found in pattern.finditer(abstract or ""):
+            spelling = " ".join(found.group().split())
+            if SENTENCE_START.search(abstract[: found.start()]):
+                capitalised = capitalised or spelling
+            else:
+                spellings[spelling] += 1
+        if spellings:
+            votes[spellings.most_common(1)[0][0]] += 1
+    if votes:
+        return votes.most_common(1)[0][0]
+    if capitalised is None:
+        return term
+    return re.sub(r"\b[A-Z][a-z]+\b", lambda word: word.group().lower(), capitalised)
 
 
 def _bucket(term):

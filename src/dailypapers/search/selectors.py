@@ -663,7 +663,13 @@ def _recommend_by_model(positives, negatives, seen, limit):
     if not papers:
         return []
     _, vectors = store.vectors_of([p.pk for p in papers])
-    titles = dict(Paper.objects.filter(pk__in=pos_ids).values_list("pk", "title"))
+    liked_rows = Paper.objects.filter(pk__in=pos_ids).values_list("pk", "title", "abstract")
+    titles = {pk: title for pk, title, _ in liked_rows}
+    interest_written = None
+    if model is not None and model.interest.phrase:
+        interest_written = recommend.written_in_running_text(
+            model.interest.phrase, [abstract for _, _, abstract in liked_rows]
+        )
     closest = np.argmax(vectors @ pos_vectors.T, axis=1) if len(vectors) == len(papers) else None
     recommendations = []
     for i, paper in enumerate(papers):
@@ -676,7 +682,7 @@ def _recommend_by_model(positives, negatives, seen, limit):
             name, liked, papers = by_author[paper.pk]
             reason = f"By {name}: you liked {liked} of their {papers} papers"
         elif paper.pk in on_interest:
-            reason = _interest_reason(model.interest, paper)
+            reason = _interest_reason(model.interest, interest_written)
             phrases = [p for p in phrases if f" {p} " not in f" {model.interest.phrase} "]
         elif paper.pk in in_category:
             reason = _category_reason(model.category)
@@ -689,11 +695,12 @@ def _recommend_by_model(positives, negatives, seen, limit):
     return recommendations
 
 
-def _interest_reason(interest, paper):
+def _interest_reason(interest, written):
     """The reason of a pick holding the member's interest phrase (recommend.InterestPhrase):
-    the phrase, as the pick writes it, and how many of the papers they liked hold it."""
-    phrase = related.written_as(interest.phrase, paper.title, paper.abstract)
-    return f"On “{phrase}”, like {interest.liked} of the {interest.of} papers you liked"
+    the phrase as most liked papers write it in running text (`written`:
+    recommend.written_in_running_text; the same beside every pick, "robot" whether a pick's
+    title says "Robot" or not), and how many of the papers they liked hold it."""
+    return f"On “{written}”, like {interest.liked} of the {interest.of} papers you liked"
 
 
 def _category_reason(category):
@@ -739,10 +746,29 @@ def _random_paper_ids(count):
 
 
 def _followed_topics(user):
-    """The member's follows as saved searches in the query syntax (organisations apart)."""
+    """The member's follows as (saved search in the query syntax, reason), organisations
+    apart."""
     from dailypapers.digests.selectors import follows_for_user  # digests imports search
 
-    return [_follow_query(f) for f in follows_for_user(user) if f.value and f.kind != "org"]
+    return [
+        (_follow_query(f), _follow_reason(f))
+        for f in follows_for_user(user)
+        if f.value and f.kind != "org"
+    ]
+
+
+def _follow_reason(follow):
+    """Why a paper found by a follow's search is picked, in words ("In cs.RO, a category
+    you follow"), not the search's syntax ("cat:cs.RO")."""
+    if follow.kind == "author":
+        return f"By {follow.value}, an author you follow"
+    if follow.kind == "category":
+        return f"In {follow.value}, a category you follow"
+    return _topic_reason(follow.value)
+
+
+def _topic_reason(topic):
+    return f"Matches your topic “{topic[:60]}”"
 
 
 def _follow_query(follow):
@@ -768,12 +794,13 @@ def _followed_organizations(user, limit):
 
 def _recommend_by_topics(user, topics, chosen, limit):
     followed = topics is None
-    topics = [t for t in (topics if topics is not None else _followed_topics(user)) if t]
+    if followed:
+        topics = _followed_topics(user)
+    else:
+        topics = [(t, _topic_reason(t)) for t in topics if t]
     if limit <= 0:
         return []
-    per_reason = {
-        f"Matches your topic “{t[:60]}”": search_papers(t, limit=limit).papers for t in topics[:10]
-    }
+    per_reason = {reason: search_papers(query, limit=limit).papers for query, reason in topics[:10]}
     if followed:
         per_reason.update(_followed_organizations(user, limit))
     picks = []
