@@ -41,7 +41,7 @@ def test_it_sends_one_digest_per_confirmed_subscriber_with_the_headers_mail_prov
     assert message["Message-ID"] == message_id_for(delivery) == delivery.message_id
     unsubscribe = message["List-Unsubscribe"]
     assert re.search(r"<https://papers\.example\.org/unsubscribe/[^>]+>", unsubscribe)
-    assert "<mailto:digest@papers.example.org>" in unsubscribe
+    assert "mailto:" not in unsubscribe  # no mailbox reads the sender's address
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert message.get_content_type() == "multipart/alternative"
     text, html = smtp.received[0].part("plain"), smtp.received[0].part("html")
@@ -595,3 +595,19 @@ def test_it_orders_the_followed_topics_alphabetically_whatever_their_case(
     found = [text.find(f"For your topics: {topic}") for topic in topics]
     assert -1 not in found, text
     assert found[1] < found[0]  # "agentic ..." then "Rubric ..."
+
+
+def test_it_offers_a_mailto_unsubscribe_only_to_a_mailbox_configured_for_it(
+    smtp, load_day, subscriber, settings
+):
+    settings.DIGEST_UNSUBSCRIBE_MAILTO = "unsubscribe@papers.example.org"
+    load_day("2025-12-30")
+    subscriber("ada@example.org")
+
+    digest_send(today=TUE)
+
+    [received] = smtp.received
+    unsubscribe = received.message["List-Unsubscribe"]
+    url, mailto = unsubscribe.split(", ")
+    assert re.fullmatch(r"<https://papers\.example\.org/unsubscribe/[^>]+>", url)
+    assert mailto == "<mailto:unsubscribe@papers.example.org>"

@@ -698,7 +698,10 @@ class DigestRun:
         self.search = search
         self.workers = workers or settings.DIGEST_WORKERS or _default_workers()
         self.report = RunReport()
-        self.mailto = settings.DIGEST_UNSUBSCRIBE_MAILTO or _from_address()
+        # A mailto nobody reads would swallow unsubscribes: none unless one is configured
+        # (the one-click https URL is enough for RFC 8058); BOUNCE_ADDRESS gives each
+        # subscriber their own, read by `dailypapers mail` (bounces.py).
+        self.mailto = settings.DIGEST_UNSUBSCRIBE_MAILTO
 
     def run(self, *, today=None):
         today = today or digest_today()
@@ -1144,12 +1147,6 @@ def _default_workers():
     if connection.vendor == "sqlite" and connection.is_in_memory_db():
         return 1
     return 3
-
-
-def _from_address():
-    import email.utils
-
-    return email.utils.parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
 
 
 def digest_plan(*, today=None):
