@@ -273,3 +273,13 @@ def test_it_labels_every_field_of_the_forms_and_words_the_status_properly(
         "Your digest goes to bob@example.org (confirmed; weekly: Mondays, the week before)."
     )
     assert "arXiv announcement" in pages[0].content.decode()
+
+
+def test_the_weekly_digest_is_described_on_the_day_it_is_sent(smtp, client, bob, settings):
+    settings.DIGEST_WEEKLY_DAY = 5  # Fridays
+    client.force_login(bob)
+    client.post("/subscribe", {"email": "bob@example.org", "frequency": "weekly"})
+    client.post(link_in(smtp.received[0], "confirm"))
+    page = " ".join(client.get("/subscribe").content.decode().split())
+    assert "weekly: Fridays, the week before" in page
+    assert "Weekly (Fridays, the week before)" in page and "Monday" not in page

@@ -2,9 +2,18 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from . import services
-from .models import Follow, Subscription
+from .models import Follow, Subscription, weekly_schedule
 
 FOLLOW_HELP = "One per line."
+
+
+def frequency_choices(*, off=True):
+    labels = {Subscription.Frequency.WEEKLY: f"Weekly ({weekly_schedule()})"}
+    return [
+        (value, labels.get(value, label))
+        for value, label in Subscription.Frequency.choices
+        if off or value != Subscription.Frequency.OFF
+    ]
 
 
 class FollowsMixin:
@@ -57,7 +66,7 @@ class SubscribeForm(FollowsMixin, forms.Form):
         max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
     frequency = forms.ChoiceField(
-        choices=[c for c in Subscription.Frequency.choices if c[0] != "off"],
+        choices=lambda: frequency_choices(off=False),
         initial=Subscription.Frequency.DAILY,
         widget=forms.RadioSelect,
     )
@@ -68,7 +77,7 @@ class SubscribeForm(FollowsMixin, forms.Form):
 
 
 class PreferencesForm(FollowsMixin, forms.Form):
-    frequency = forms.ChoiceField(choices=Subscription.Frequency.choices, widget=forms.RadioSelect)
+    frequency = forms.ChoiceField(choices=frequency_choices, widget=forms.RadioSelect)
     include_trending = forms.BooleanField(
         required=False, label="Start with the top trending papers"
     )

@@ -5,11 +5,19 @@ constraint makes it the single place where "was this digest sent?" is decided: a
 claims it with a conditional UPDATE before sending and marks it after (services.py).
 """
 
+import calendar
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from dailypapers.papers.models import Paper
+
+
+def weekly_schedule():
+    """ "Mondays, the week before", on the weekday the weekly digest goes out."""
+    day = calendar.day_name[(settings.DIGEST_WEEKLY_DAY - 1) % 7]
+    return f"{day}s, the week before"
 
 
 class Subscription(models.Model):
@@ -60,6 +68,15 @@ class Subscription(models.Model):
 
     def __str__(self):
         return self.email or f"member {self.user_id} (no address)"
+
+    @property
+    def schedule(self):
+        """When the digest goes out, in words: "weekly: Mondays, the week before"."""
+        if self.frequency == self.Frequency.DAILY:
+            return "daily: weekdays, after the arXiv announcement"
+        if self.frequency == self.Frequency.WEEKLY:
+            return f"weekly: {weekly_schedule()}"
+        return "no email"
 
     @property
     def receives_mail(self):
