@@ -241,3 +241,38 @@ def test_a_banned_member_reads_why_instead_of_the_form(client, paper, bob):
     html = client.get(f"/papers/{paper.arxiv_id}").content.decode()
     assert "Your account may not take part in discussions until" in html
     assert not new_comment_form(html)
+
+
+def nested_fraction(depth):
+    return "$$" + "\\frac{1}{" * depth + "x" + "}" * depth + "$$"
+
+
+def test_math_that_could_crash_a_browser_is_refused_with_the_text_kept(
+    client, paper, thread, alice
+):
+    client.force_login(alice)
+    url = f"/papers/{paper.arxiv_id}"
+    for body, says in [
+        (f"Look: {nested_fraction(200)}", "nests more than 24 levels deep"),
+        ("Long: $" + "x+" * 1200 + "x$", "longer than 2,000 characters"),
+        ("$" + "\\left(" * 30 + "x" + "\\right)" * 30 + "$", "nests more than 24 levels deep"),
+        ("$\\def\\f#1{\\frac1{#1}}\\f{\\f{x}}$", "cannot define commands"),
+    ]:
+        response = client.post(f"{url}/comments", {"body": body})
+        html = response.content.decode()
+        assert response.status_code == 400 and says in html, body[:40]
+        assert body[:20] in html  # the text is kept in the form
+    assert Comment.objects.count() == 1  # only the thread
+
+    # editing into such a formula is refused too, the edit kept in the form
+    response = client.post(f"/comments/{thread.pk}/edit", {"body": nested_fraction(30)})
+    html = response.content.decode()
+    assert response.status_code == 400 and "nests more than 24 levels deep" in html
+    assert "\\frac{1}{\\frac{1}{" in html
+    thread.refresh_from_db()
+    assert thread.body.startswith("Does this hold")
+
+    # ordinary formulas, even rich ones, pass
+    fine = "$$\\left(\\frac{1}{\\frac{1}{\\sqrt{x}}}\\right)$$ $\\begin{pmatrix}a\\end{pmatrix}$"
+    response = client.post(f"{url}/comments", {"body": fine + " and " + nested_fraction(24)})
+    assert response.status_code == 302

@@ -135,3 +135,31 @@ def test_imported_abstracts_and_comment_math_never_run_code(
     alice.locator(".comment > .text").click()
     assert not alice.alerts
     alice.context.close()
+
+
+def test_a_stored_formula_too_deep_to_typeset_leaves_the_page_alive(
+    live_server, browser, members, make_paper
+):
+    """A comment stored before the server refused such formulas (written to the database
+    directly): KaTeX typesetting 200 nested fractions crashed the reader's tab."""
+    from dailypapers.community.markdown import render_comment
+
+    paper = make_paper(title="A paper with a hostile comment")
+    bomb = "Deep: $$" + "\\frac{1}{" * 200 + "x" + "}" * 200 + "$$"
+    fine = "Fine: $\\frac{a}{b}$"
+    for body in (bomb, fine):
+        Comment.objects.create(
+            paper=paper, user=members["alice"], body=body, body_html=render_comment(body)
+        )
+    deep, shallow = Comment.objects.order_by("pk")
+    reader = browser.new_page()
+    reader.set_default_timeout(15_000)
+    crashed = []
+    reader.on("crash", lambda page: crashed.append(page))
+    reader.goto(f"{live_server.url}/papers/{paper.arxiv_id}")
+    reader.locator(f"#comment-{shallow.pk} .katex").first.wait_for()  # math.js ran
+    assert reader.evaluate("1 + 1") == 2 and not crashed  # the tab is alive
+    deep_text = reader.locator(f"#comment-{deep.pk} .text")
+    assert deep_text.locator(".katex").count() == 0  # left as TeX, readable
+    assert "$$\\frac{1}{\\frac{1}{" in deep_text.inner_text()
+    reader.close()

@@ -3,7 +3,10 @@ then the nh3 sanitiser (Ammonia) as a second, independent wall.
 
 - Math stays as its TeX source, `$...$` and `$$...$$`, wrapped in a `.math` element that
   the page's vendored KaTeX typesets; without JavaScript the TeX is readable text. The
-  dollarmath plugin keeps `_` and `*` inside math from turning into emphasis.
+  dollarmath plugin keeps `_` and `*` inside math from turning into emphasis. A formula
+  nested deeper than MAX_MATH_NESTING, longer than MAX_MATH_LENGTH or defining commands is
+  refused (`math_problem`): typesetting one can crash a reader's browser tab. web/math.js skips
+  the same spans, so one stored before the check stays plain TeX.
 - `@name` becomes a link to that member's page when the member exists (`mentioned_names`
   finds the candidates; the caller looks them up).
 - A line break is a line break (as people type comments), not a space.
@@ -19,6 +22,14 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
+MAX_MATH_NESTING = 24  # braces, \left…\right and \begin…\end, one inside the other
+MAX_MATH_LENGTH = 2000  # characters in one formula
+# Commands that define commands: their expansion can nest without the source showing it.
+TEX_DEFINES = re.compile(
+    r"\\(?:[gex]?def|let|futurelet|(?:re|provide)?newcommand|newenvironment)(?![a-zA-Z])"
+)
+TEX_NESTING = re.compile(r"\\(?:left|begin)(?![a-zA-Z])|\\(?:right|end)(?![a-zA-Z])|\\.|[{}]", re.S)
+
 # Django usernames: letters, digits and @.+-_; a trailing "." or "-" is punctuation.
 MENTION = re.compile(r"(?<![\w@.+\-/])@([\w.+\-]*\w)")
 
@@ -33,6 +44,49 @@ ALLOWED_CLASSES = {"a": {"mention"}, "span": {"math", "inline"}, "div": {"math",
 def mentioned_names(text):
     """The distinct @names in `text`, in order of first appearance."""
     return list(dict.fromkeys(MENTION.findall(text or "")))
+
+
+def math_nesting(tex):
+    """How deep groups nest in a TeX formula: `{…}`, `\\left…\\right`, `\\begin…\\end`
+    (escaped braces and other commands do not count). The same count as web/math.js."""
+    depth = deepest = 0
+    for match in TEX_NESTING.finditer(tex):
+        token = match[0]
+        if token in ("{", "\\left", "\\begin"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in ("}", "\\right", "\\end"):
+            depth = max(depth - 1, 0)
+    return deepest
+
+
+def math_spans(text):
+    """The TeX of each formula the page would typeset in `text` (without the dollars)."""
+    spans, stack = [], list(_parser().parse(text))
+    while stack:
+        token = stack.pop()
+        if token.type.startswith("math"):
+            spans.append(token.content)
+        stack.extend(token.children or ())
+    return spans
+
+
+def math_problem(text):
+    """A sentence saying why a formula in `text` cannot be shown, or "" when all can."""
+    for tex in math_spans(text):
+        if TEX_DEFINES.search(tex):
+            return "Formulas in comments cannot define commands (\\def, \\newcommand and the like)."
+        if math_nesting(tex) > MAX_MATH_NESTING:
+            return (
+                f"A formula in this comment nests more than {MAX_MATH_NESTING} levels deep "
+                "(braces or \\left…\\right, one inside the other); simplify it."
+            )
+        if len(tex) > MAX_MATH_LENGTH:
+            return (
+                f"A formula in this comment is longer than {MAX_MATH_LENGTH:,} characters; "
+                "shorten it or split it into several."
+            )
+    return ""
 
 
 def render_comment(text, *, members=()):

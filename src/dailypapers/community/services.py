@@ -17,7 +17,7 @@ from dailypapers.notifications.services import notification_create
 from dailypapers.papers.models import Paper, Vote
 from dailypapers.papers.services import RateLimited
 
-from .markdown import mentioned_names, render_comment
+from .markdown import math_problem, mentioned_names, render_comment
 from .models import MAX_COMMENT_LENGTH, Ban, Comment, CommentReport, CommentVote
 
 WILSON_Z = 1.96  # 95% confidence
@@ -127,6 +127,9 @@ def _clean_body(body):
         raise CommentError(f"Comments are limited to {MAX_COMMENT_LENGTH} characters.")
     if "\x00" in body:
         raise CommentError("That comment contains characters that cannot be stored.")
+    problem = math_problem(body)  # a formula that would crash the readers' browser tabs
+    if problem:
+        raise CommentError(problem)
     return body
 
 
