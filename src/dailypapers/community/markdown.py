@@ -13,6 +13,7 @@ then the nh3 sanitiser (Ammonia) as a second, independent wall.
 - Links: http, https and mailto only; rel="nofollow ugc noopener noreferrer".
 """
 
+import html
 import re
 
 import nh3
@@ -100,6 +101,29 @@ def render_comment(text, *, members=()):
         url_schemes={"http", "https", "mailto"},
         link_rel="nofollow ugc noopener noreferrer",
     )
+
+
+BLOCK_END = re.compile(r"<(?:br|hr|/(?:p|li|td|th|tr|h\d|pre|blockquote|div))\b[^>]*>", re.I)
+SNIPPET_LENGTH = 200
+
+
+def plain_text(comment_html):
+    """The words of a comment's sanitised HTML (`body_html`) as one line: no Markdown
+    punctuation, no tags; formulas stay as their TeX source, `$...$`."""
+    text = nh3.clean(BLOCK_END.sub(" ", comment_html or ""), tags=set())
+    return " ".join(html.unescape(text).split())
+
+
+def snippet(comment_html, limit=SNIPPET_LENGTH):
+    """plain_text cut to at most `limit` characters, at a word, with "…" when cut."""
+    text = plain_text(comment_html)
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-") + "…"
 
 
 def _tex(content, options):

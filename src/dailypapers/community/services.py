@@ -173,8 +173,7 @@ def _notify(comment, mentioned):
             kind=Notification.Kind.REPLY,
             actor=comment.user,
             paper=comment.paper,
-            comment=comment,
-            text=comment.body,
+            comment=comment,  # its text is read from the comment, as it is then
         )
         told.add(parent.user_id)
     for member in mentioned:
@@ -185,7 +184,6 @@ def _notify(comment, mentioned):
                 actor=comment.user,
                 paper=comment.paper,
                 comment=comment,
-                text=comment.body,
             )
 
 

@@ -337,7 +337,7 @@ class DigestComposer:
         rows = [
             {
                 "headline": item.headline,
-                "quote": Truncator(" ".join(item.text.split())).chars(200),
+                "quote": item.snippet,  # plain words, cut at a word
                 "url": settings.SITE_URL + item.get_absolute_url(),
             }
             for item in notifications

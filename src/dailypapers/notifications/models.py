@@ -1,7 +1,11 @@
 """On-site notifications: replies to your comments, mentions of you, new papers by authors
 you follow, how a submission that waited for arXiv ended. Shown on /notifications with an
 unread count in the menu, and put into the member's next digest (never mailed on their
-own)."""
+own).
+
+A reply or a mention shows the comment as it is now (`snippet`: edits show, Markdown reduced
+to plain words); once the comment is deleted or hidden by a moderator, its notifications
+are shown nowhere (`NotificationQuerySet.shown`), and its text was never copied here."""
 
 from django.conf import settings
 from django.db import models
@@ -12,6 +16,12 @@ from dailypapers.papers.models import Paper
 
 
 class NotificationQuerySet(models.QuerySet):
+    def shown(self):
+        """All but those about a comment deleted by its author or hidden by a moderator."""
+        return self.filter(
+            Q(comment__isnull=True) | Q(comment__hidden=False, comment__deleted_at__isnull=True)
+        )
+
     def unread(self):
         return self.filter(read_at__isnull=True)
 
@@ -45,7 +55,11 @@ class Notification(models.Model):
     comment = models.ForeignKey(
         "community.Comment", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
-    text = models.CharField(max_length=300, blank=True, help_text="One line, plain text.")
+    text = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="One line, plain text (empty for a comment's: `snippet` reads the comment).",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
     digested_at = models.DateTimeField(
@@ -85,6 +99,16 @@ class Notification(models.Model):
         if self.paper_id:
             return self.paper.get_absolute_url()
         return "/notifications"
+
+    @property
+    def snippet(self):
+        """The line under the headline: the comment's current words, plain and cut at a word
+        (nothing once it is deleted or hidden); for the other kinds, `text`."""
+        if self.comment_id is None:
+            return "" if self.kind == self.Kind.SUBMISSION else self.text  # that is the headline
+        from dailypapers.community.markdown import snippet
+
+        return snippet(self.comment.body_html) if self.comment.is_visible else ""
 
     @property
     def headline(self):
