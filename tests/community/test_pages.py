@@ -276,3 +276,17 @@ def test_math_that_could_crash_a_browser_is_refused_with_the_text_kept(
     fine = "$$\\left(\\frac{1}{\\frac{1}{\\sqrt{x}}}\\right)$$ $\\begin{pmatrix}a\\end{pmatrix}$"
     response = client.post(f"{url}/comments", {"body": fine + " and " + nested_fraction(24)})
     assert response.status_code == 302
+
+
+def test_reply_and_report_pages_load_the_math_typesetter_for_the_quoted_comment(
+    client, paper, thread, bob
+):
+    client.force_login(bob)
+    for action in ("reply", "report"):
+        html = client.get(f"/comments/{thread.pk}/{action}").content.decode()
+        assert '<span class="math inline">$n &gt; 2$</span>' in html
+        assert "web/katex/katex.min.js" in html and "web/math.js" in html, action
+        assert "web/katex/katex.min.css" in html and "<script>" not in html  # CSP: files only
+    plain = comment_post(user=bob, paper=paper, body="No formula here.")
+    html = client.get(f"/comments/{plain.pk}/reply").content.decode()
+    assert "katex" not in html

@@ -163,3 +163,24 @@ def test_a_stored_formula_too_deep_to_typeset_leaves_the_page_alive(
     assert deep_text.locator(".katex").count() == 0  # left as TeX, readable
     assert "$$\\frac{1}{\\frac{1}{" in deep_text.inner_text()
     reader.close()
+
+
+def test_reply_and_report_pages_typeset_math_and_tables_have_borders(
+    live_server, browser, members, make_paper
+):
+    from dailypapers.community.services import comment_post
+
+    paper = make_paper(title="A paper with a formula in its discussion")
+    body = "The loss $\\mathcal{L}(\\theta)$:\n\n| a | b |\n|---|---|\n| 1 | 2 |"
+    comment = comment_post(user=members["alice"], paper=paper, body=body)
+    bob = signed_in(browser, live_server, "bob")
+    for action in ("reply", "report"):
+        bob.goto(f"{live_server.url}/comments/{comment.pk}/{action}")
+        bob.locator("blockquote.comment .katex").first.wait_for()  # typeset, not raw TeX
+        assert "\\mathcal" not in bob.locator("blockquote.comment .text").inner_text()
+    cell = bob.locator("blockquote.comment td").first
+    assert cell.evaluate("td => getComputedStyle(td).borderTopStyle") == "solid"
+    bob.goto(f"{live_server.url}/papers/{paper.arxiv_id}")
+    cell = bob.locator(f"#comment-{comment.pk} td").first
+    assert cell.evaluate("td => getComputedStyle(td).borderTopStyle") == "solid"
+    bob.context.close()
