@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Notification
+from .models import MailPreference, Notification
 
 
 @admin.register(Notification)
@@ -9,3 +9,11 @@ class NotificationAdmin(admin.ModelAdmin):
     list_filter = ["kind", "created_at"]
     search_fields = ["user__username", "text"]
     raw_id_fields = ["user", "actor", "paper", "comment"]
+
+
+@admin.register(MailPreference)
+class MailPreferenceAdmin(admin.ModelAdmin):
+    list_display = ["user", "enabled", "last_sent_at"]
+    list_filter = ["enabled"]
+    search_fields = ["user__username"]
+    raw_id_fields = ["user"]

@@ -1,7 +1,8 @@
 """On-site notifications: replies to your comments, mentions of you, new papers by authors
 you follow, how a submission that waited for arXiv ended. Shown on /notifications with an
-unread count in the menu, and put into the member's next digest (never mailed on their
-own).
+unread count in the menu, and put into the member's next digest. A member whom no digest
+reaches gets replies and mentions in a notification mail instead (services.py,
+`notification_mails_send`), unless they turned it off (`MailPreference`).
 
 A reply or a mention shows the comment as it is now (`snippet`: edits show, Markdown reduced
 to plain words); once the comment is deleted or hidden by a moderator, its notifications
@@ -63,7 +64,9 @@ class Notification(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
     digested_at = models.DateTimeField(
-        null=True, blank=True, help_text="When it went out in the member's digest."
+        null=True,
+        blank=True,
+        help_text="When it went out by mail: in the member's digest or a notification mail.",
     )
 
     objects = NotificationQuerySet.as_manager()
@@ -122,3 +125,19 @@ class Notification(models.Model):
         if self.kind == self.Kind.SUBMISSION:
             return self.text
         return f"New paper by an author you follow: “{self.paper.title}”" if on else self.text
+
+
+class MailPreference(models.Model):
+    """Whether replies and mentions are mailed to a member whom no digest reaches (no row:
+    yes), and when the last such mail went (at most one an hour)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_mail"
+    )
+    enabled = models.BooleanField(
+        default=True, help_text="Mail replies and mentions when no digest brings them."
+    )
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.user}: notification mail {'on' if self.enabled else 'off'}"
