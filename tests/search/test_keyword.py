@@ -286,3 +286,13 @@ def test_the_hybrids_wider_pool_starts_with_the_keyword_page(tantivy_engine, pap
 
     assert first(page=1) == (pruned.pk, 12, 12)  # the page's paper first, then the pool
     assert first() == (titled.pk, 12, 12)  # ranked together: the title's bonus wins
+
+
+def test_a_word_counted_in_deleted_documents_too_has_no_negative_idf():
+    """Until segments merge, a word's count holds the documents a reindex deleted and can
+    pass the live count: the idf went negative, its square root (title_shares) complex,
+    and hybrid searches during a reindex fell back to keywords ("semantic search failed")."""
+    from dailypapers.search.keyword import _idf
+
+    assert _idf(12, 10) >= 0 and (_idf(12, 10) ** 0.5).imag == 0
+    assert _idf(1, 10) > _idf(5, 10) > _idf(10, 10) >= 0

@@ -667,7 +667,10 @@ def _name_in(word, text):
 
 
 def _idf(freq, docs):
-    """BM25's inverse document frequency, as tantivy computes it."""
+    """BM25's inverse document frequency, as tantivy computes it. A word's count also holds
+    deleted documents until segments merge (a reindex deletes every one), so it can pass
+    the live count: at most every document holds it, and the idf is never negative."""
+    freq = min(freq, docs)
     return math.log(1 + (docs - freq + 0.5) / (freq + 0.5))
 
 
