@@ -1,9 +1,13 @@
-"""Create, revoke and check personal API tokens."""
+"""Members' accounts: personal API tokens (create, revoke, check); deleting an account
+without taking other members' replies with it."""
 
 import datetime as dt
 import hashlib
 import secrets
 
+from django.conf import settings
+from django.db.models.signals import pre_delete
+from django.dispatch import receiver
 from django.utils import timezone
 
 from .models import ApiToken
@@ -72,3 +76,21 @@ def token_authenticate(secret):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
+
+
+# Deleting an account ---------------------------------------------------------------------
+
+
+@receiver(pre_delete, sender=settings.AUTH_USER_MODEL, dispatch_uid="accounts.account_release")
+def account_release(sender, instance, **kwargs):
+    """Before an account goes (deleted by an operator in the admin, or by any code that
+    deletes a user; in the same transaction): its votes and reports go and every count they fed is
+    counted again; its comments that others replied to stay, without text, as the place
+    of those replies (docs/community.md); the notifications it caused, which quote it, go."""
+    from dailypapers.community.services import member_comments_remove
+    from dailypapers.notifications.models import Notification
+    from dailypapers.papers.services import member_votes_remove
+
+    member_votes_remove(user=instance)
+    member_comments_remove(user=instance)
+    Notification.objects.filter(actor=instance).delete()

@@ -58,7 +58,7 @@ class CommentAdmin(ModeratorActions, admin.ModelAdmin):
         permissions=["moderate"],
     )
     def ban_authors(self, request, queryset):
-        authors = {comment.user for comment in queryset.select_related("user")}
+        authors = {c.user for c in queryset.select_related("user") if c.user_id}  # not deleted
         for author in authors:
             member_ban(user=author, moderator=request.user, reason="Banned from the admin.")
         self.message_user(request, f"Banned {len(authors)} members.", messages.SUCCESS)
@@ -116,7 +116,7 @@ class CommentReportAdmin(ModeratorActions, admin.ModelAdmin):
 
     @admin.action(description="Ban the authors of the reported comments", permissions=["moderate"])
     def ban_authors(self, request, queryset):
-        authors = {report.comment.user for report in queryset}
+        authors = {report.comment.user for report in queryset if report.comment.user_id}
         for author in authors:
             member_ban(user=author, moderator=request.user, reason="Reported comments.")
         self.message_user(request, f"Banned {len(authors)} members.", messages.SUCCESS)

@@ -21,8 +21,14 @@ class CommentQuerySet(models.QuerySet):
 
 class Comment(models.Model):
     paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="comments")
+    # Empty once its author deleted their account: the comment stays, without its text, as
+    # the place of the replies to it (accounts/services.py, docs/community.md).
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="comments",
     )
     parent = models.ForeignKey(
         "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies"
@@ -48,7 +54,8 @@ class Comment(models.Model):
         permissions = [("moderate_comment", "Hide and restore comments, ban members")]
 
     def __str__(self):
-        return f"{self.user} on {self.paper.arxiv_id}: {self.body[:60]}"
+        who = self.user if self.user_id else "[deleted account]"
+        return f"{who} on {self.paper.arxiv_id}: {self.body[:60]}"
 
     def get_absolute_url(self):
         return f"{self.paper.get_absolute_url()}#comment-{self.pk}"

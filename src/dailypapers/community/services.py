@@ -8,7 +8,8 @@ import math
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.timesince import timeuntil
 
@@ -361,3 +362,54 @@ def member_ban(*, user, moderator=None, reason="", until=None, hide_comments=Tru
 
 def member_unban(*, user):
     return Ban.objects.filter(user=user).delete()[0] > 0
+
+
+# A member leaves ---------------------------------------------------------------------------
+
+
+def member_comments_remove(*, user):
+    """What deleting `user`'s account does to the discussion (docs/community.md): their
+    votes and reports on comments go, each comment's score is counted again; a comment of
+    theirs that others replied to (directly or further down) stays as the place of those
+    replies, without text or author; the others go. Each paper's comment count is counted
+    again from the rows. Runs in the transaction that deletes the account."""
+    with transaction.atomic():
+        voted = set(CommentVote.objects.filter(user=user).values_list("comment_id", flat=True))
+        CommentVote.objects.filter(user=user).delete()
+        CommentReport.objects.filter(reporter=user).delete()
+
+        papers = set(Comment.objects.filter(user=user).values_list("paper_id", flat=True))
+        rows = list(
+            Comment.objects.filter(paper_id__in=papers).values_list("pk", "parent_id", "user_id")
+        )
+        parent_of = {pk: parent for pk, parent, _ in rows}
+        theirs = {pk for pk, _, author in rows if author == user.pk}
+        kept = set()  # their comments above someone else's reply
+        for pk, _, author in rows:
+            if author == user.pk:
+                continue
+            parent = parent_of[pk]
+            while parent is not None and parent not in kept:
+                if parent in theirs:
+                    kept.add(parent)
+                parent = parent_of[parent]
+        # Their replies below a removed comment of theirs go with it (Comment.parent cascades):
+        # none of those has a reply by anyone else, or its parent would be kept.
+        Comment.objects.filter(pk__in=theirs - kept).delete()
+        Comment.objects.filter(pk__in=kept).update(
+            user=None,
+            body="",
+            body_html="",
+            deleted_at=Coalesce("deleted_at", Value(timezone.now())),
+        )
+        for comment in Comment.objects.filter(pk__in=voted - theirs):
+            _refresh_score(comment)
+        comments_recount(paper_ids=papers)
+
+
+def comments_recount(*, paper_ids):
+    """Set each paper's comment count to its comments that readers see (neither hidden nor
+    deleted): the count comment_post, comment_delete and comments_set_hidden keep in step."""
+    shown = Comment.objects.visible().filter(paper=OuterRef("pk")).order_by()
+    count = shown.values("paper").annotate(n=Count("pk")).values("n")
+    Paper.objects.filter(pk__in=paper_ids).update(num_comments=Coalesce(Subquery(count), 0))

@@ -82,6 +82,18 @@ def vote_retract(*, user, paper):
     return True
 
 
+def member_votes_remove(*, user):
+    """Take back all of `user`'s upvotes (their account is being deleted): each paper's
+    counter is counted again from the rows, and its trending score follows."""
+    with transaction.atomic():
+        paper_ids = list(Vote.objects.filter(user=user).values_list("paper_id", flat=True))
+        Vote.objects.filter(user=user).delete()
+        for paper in Paper.objects.filter(pk__in=paper_ids):
+            Paper.objects.filter(pk=paper.pk).update(local_upvotes=paper.votes.count())
+            paper_refresh_trending(paper=paper)
+    return len(paper_ids)
+
+
 def paper_feature(*, paper, day, source, user=None, when=None):
     """Put `paper` on the daily page of `day` (once). Returns (entry, created)."""
     with transaction.atomic():
