@@ -53,10 +53,13 @@ def test_it_signs_in_and_out(client, alice):
     assert "Sign in" in client.get("/about").content.decode()
 
 
-def test_it_resets_a_password_by_email(client, alice, mailoutbox):
+def test_it_resets_a_password_by_email(client, alice, mailoutbox, settings):
+    settings.SITE_NAME = "Lab papers"
     response = client.post("/accounts/password_reset/", {"email": "alice@example.org"})
     assert response["Location"] == "/accounts/password_reset/done/"
     assert len(mailoutbox) == 1 and mailoutbox[0].to == ["alice@example.org"]
+    assert mailoutbox[0].subject == "Reset your password on Lab papers"
+    assert "your Lab papers account" in mailoutbox[0].body
     link = re.search(r"https?://[^/]+(/accounts/reset/\S+)", mailoutbox[0].body)[1]
     form = client.get(link, follow=True)
     assert "Choose a new password" in form.content.decode()
@@ -85,3 +88,14 @@ def test_it_shows_a_members_upvotes_and_submissions(client, alice, bob, make_pap
     page = client.get("/u/alice").content.decode()
     assert "Liked one" in page and "Submitted one" in page
     assert "/settings/tokens" not in page  # only on your own profile
+
+
+def test_every_described_by_points_at_an_element(client, db):
+    for url in ("/accounts/signup/", "/accounts/login/", "/accounts/password_reset/"):
+        page = client.get(url).content.decode()
+        ids = set(re.findall(r'\bid="([^"]+)"', page))
+        described = re.findall(r'aria-describedby="([^"]+)"', page)
+        for value in described:
+            assert set(value.split()) <= ids, (url, value)
+    signup_page = client.get("/accounts/signup/").content.decode()
+    assert 'aria-describedby="id_password1_helptext"' in signup_page

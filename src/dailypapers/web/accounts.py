@@ -4,6 +4,7 @@ The admin app ships templates named registration/*.html that would win over ours
 first in INSTALLED_APPS), so ours live under web/accounts/ and are named explicitly.
 """
 
+from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect, render
@@ -46,7 +47,12 @@ class SignInView(auth_views.LoginView):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
-    """Django's, with a limit on the mails one address or one network can ask for."""
+    """Django's, with a limit on the mails one address or one network can ask for; the mail
+    names the site (SITE_NAME), not the host it was asked from."""
+
+    @property
+    def extra_email_context(self):
+        return {"site_name": settings.SITE_NAME}
 
     def form_valid(self, form):
         wait = attempt_allowed(self.request, "reset", form.cleaned_data["email"])
