@@ -1,5 +1,5 @@
-"""Deleting an account (by an operator in the admin, or in code) keeps the other members'
-replies in their threads and leaves every count right."""
+"""Deleting an account, by its owner on /settings or by an operator in the admin, keeps
+the other members' replies in their threads and leaves every count right."""
 
 import pytest
 
@@ -79,6 +79,24 @@ def test_an_operator_deletes_an_account_in_the_admin(client, discussion, carol, 
     response = client.post(f"/admin/auth/user/{carol.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
     client.logout()
+    assert not type(carol).objects.filter(username="carol").exists()
+    assert_carol_is_gone_but_bobs_reply_stays(client, paper, thread, reply)
+
+
+def test_a_member_deletes_their_account(client, discussion, carol):
+    paper, thread, reply = discussion
+    read_everywhere(client, paper)
+    client.force_login(carol)
+    page = client.get("/settings").content.decode()
+    assert "Delete your account" in page and "[deleted account]" in page
+    wrong = client.post("/settings/delete", {"delete-password": "not it"})
+    assert wrong.status_code == 400
+    assert "That is not your current password." in wrong.content.decode()
+    assert type(carol).objects.filter(username="carol").exists()
+    response = client.post("/settings/delete", {"delete-password": "stapler 3 x"}, follow=True)
+    assert response.redirect_chain[-1][0] == "/"
+    assert "The account carol is deleted" in response.content.decode()
+    assert "Sign in" in response.content.decode()  # signed out
     assert not type(carol).objects.filter(username="carol").exists()
     assert_carol_is_gone_but_bobs_reply_stays(client, paper, thread, reply)
 

@@ -111,7 +111,7 @@ def test_every_kind_of_page_keeps_to_the_policy(live_server, browser, site):
 
     member = Watcher(browser, live_server)
     sign_in(member, "mia", "a fine pass phrase 5")
-    for path in ["/for-you", "/submit", "/settings/tokens", "/subscribe", "/u/mia"]:
+    for path in ["/for-you", "/submit", "/settings", "/settings/tokens", "/subscribe", "/u/mia"]:
         member.visit(path)
     member.visit("/")
     member.page.locator(f"#vote-{paper.pk} button").click()  # htmx swaps the button in

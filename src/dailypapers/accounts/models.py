@@ -44,3 +44,21 @@ class Throttle(models.Model):
 
     def __str__(self):
         return f"{self.bucket}: {self.hits}"
+
+
+class UnconfirmedEmail(models.Model):
+    """The member's address (User.email) is not confirmed yet: a sign-up's, until its owner
+    opens the link we mailed. We mail it nothing but that link, not even a password reset.
+    Accounts without a row are confirmed: those from before confirmation existed, and those
+    an operator made (createsuperuser, the admin). See docs/security.md."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="unconfirmed_email",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.user} (address not confirmed)"

@@ -5,12 +5,15 @@ first in INSTALLED_APPS), so ours live under web/accounts/ and are named explici
 """
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import path, reverse_lazy
 
-from dailypapers.accounts.forms import SignInForm
+from dailypapers.accounts.forms import ConfirmedPasswordResetForm, SignInForm
+from dailypapers.accounts.services import confirmation_send, email_mark_unconfirmed
 from dailypapers.accounts.throttle import Limit, attempt_allowed, throttle_clear, wait_message
 
 from .forms import SignupForm
@@ -27,11 +30,29 @@ def signup(request):
             form.add_error(None, wait_message(wait, "sign-up attempts"))
             return render(request, "web/accounts/signup.html", {"form": form}, status=429)
         if form.is_valid():
-            user = form.save()
+            with transaction.atomic():
+                user = form.save()
+                email_mark_unconfirmed(user=user)
+            sent = confirmation_send(user=user)
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, confirmation_message(user.email, sent))
             return redirect("profile", username=user.username)
     status = 400 if request.method == "POST" else 200
     return render(request, "web/accounts/signup.html", {"form": form}, status=status)
+
+
+def confirmation_message(email, sent):
+    """What a member reads after giving an address: the same whether or not the address
+    belongs to another account (that account's owner gets a mail instead)."""
+    if not sent:
+        return (
+            f"We could not send the confirmation mail to {email} just now. Ask for it again "
+            "on your settings page in a few minutes."
+        )
+    return (
+        f"We sent a link to {email}: open it to confirm your address. Until you do, we send "
+        "nothing else there, not even a password reset."
+    )
 
 
 class SignInView(auth_views.LoginView):
@@ -47,8 +68,10 @@ class SignInView(auth_views.LoginView):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
-    """Django's, with a limit on the mails one address or one network can ask for; the mail
-    names the site (SITE_NAME), not the host it was asked from."""
+    """Django's, with a limit on the mails one address or one network can ask for; it mails
+    confirmed addresses only, and names the site (not the host) in the mail."""
+
+    form_class = ConfirmedPasswordResetForm
 
     @property
     def extra_email_context(self):

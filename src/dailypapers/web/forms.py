@@ -7,7 +7,9 @@ from dailypapers.community.models import MAX_COMMENT_LENGTH
 
 class SignupForm(UserCreationForm):
     email = forms.EmailField(
-        max_length=254, help_text="Used only to reset your password and, if you ask, for digests."
+        max_length=254,
+        help_text="We mail it a link to confirm it. Used only to reset your password and, "
+        "if you ask, for digests.",
     )
 
     class Meta(UserCreationForm.Meta):
@@ -15,10 +17,10 @@ class SignupForm(UserCreationForm):
         fields = ("username", "email")
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip()
-        if get_user_model().objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("An account with this email address exists already.")
-        return email
+        # No "this address is taken" here: that would tell anyone which addresses have an
+        # account. An address another account confirmed stays that account's; its owner is
+        # told by mail (accounts/services.py, docs/security.md).
+        return get_user_model().objects.normalize_email(self.cleaned_data["email"].strip())
 
 
 class SubmitForm(forms.Form):
