@@ -65,6 +65,16 @@ def test_no_mail_for_a_digest_subscriber_or_read_ones(alice, bob, make_paper, ma
     assert notification_mails_send() == 0 and mailoutbox == []
 
 
+def test_no_mail_to_an_address_not_confirmed_yet(alice, bob, make_paper, mailoutbox):
+    from dailypapers.accounts.models import UnconfirmedEmail
+
+    UnconfirmedEmail.objects.create(user=bob)
+    comment_post(user=alice, paper=make_paper(), body="hi @bob")
+    assert notification_mails_send() == 0 and mailoutbox == []
+    UnconfirmedEmail.objects.filter(user=bob).delete()  # confirmed: what waited is mailed
+    assert notification_mails_send() == 1 and mailoutbox[0].to == ["bob@example.org"]
+
+
 def test_the_link_in_the_mail_and_the_page_turn_the_mails_off_and_on(
     client, alice, bob, make_paper, mailoutbox
 ):

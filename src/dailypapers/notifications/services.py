@@ -127,6 +127,7 @@ def notification_mails_send():
     )
     user_ids -= set(resting.values_list("user_id", flat=True))
     members = get_user_model().objects.filter(pk__in=user_ids, is_active=True).exclude(email="")
+    members = members.filter(unconfirmed_email__isnull=True)  # mailed once confirmed
     return sum(_mail_member(member, now) for member in members.order_by("pk"))
 
 
