@@ -109,7 +109,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "ninja",  # /api/docs from our own static files, not a CDN (and within the CSP)
-    "dailypapers.workers",  # before django_tasks_db: its db_worker command replaces theirs
+    "dailypapers.workers",  # before django_tasks_db and crontask: its commands replace theirs
     "django_tasks_db",
     "crontask",  # the scheduler that `dailypapers serve` runs (ingest, digests)
     "dailypapers.papers",

@@ -63,3 +63,13 @@ def tasks_requeue_orphaned(*, now=None):
                 log.warning("task %s (%s): worker %s stopped beating; queued again",
                             task.pk, task.task_path, task.worker_ids[-1:])  # fmt: skip
     return requeued, failed
+
+
+def task_release(task):
+    """Back to the queue, a task its worker claimed but could not finish (the database
+    went away under it), unless someone claimed it again meanwhile (started_at moves at
+    every claim). Returns whether it went back."""
+    same_claim = DBTaskResult.objects.filter(
+        pk=task.pk, status=TaskResultStatus.RUNNING, started_at=task.started_at
+    )
+    return bool(same_claim.update(status=TaskResultStatus.READY, started_at=None))
