@@ -1,8 +1,13 @@
-"""`dailypapers ...` on a database that was never migrated says what to do."""
+"""`dailypapers ...` says what to do, in a sentence, when the database was never migrated,
+is out of reach, when the data directory cannot be written, or on Ctrl-C."""
 
 import os
+import signal
+import socket
 import subprocess
 import sys
+
+import pytest
 
 
 def test_a_command_before_migrate_says_to_migrate(tmp_path):
@@ -17,3 +22,139 @@ def test_a_command_before_migrate_says_to_migrate(tmp_path):
     assert "no such table" in done.stderr
     assert str(tmp_path / "dailypapers.sqlite3") in done.stderr  # which data directory
     assert "Run `dailypapers migrate` first" in done.stderr
+
+
+# Errors an operator can mend: one or two sentences with the cause and the fix, no traceback.
+
+
+def dailypapers(*args, data_dir, timeout=120, **env):
+    environment = {**os.environ, "DAILYPAPERS_DATA_DIR": str(data_dir), **env}
+    for name in ("DATABASE_URL", "DAILYPAPERS_TRACEBACK"):
+        if name not in env:
+            environment.pop(name, None)
+    return subprocess.run(
+        [sys.executable, "-m", "dailypapers", *args],
+        env=environment, capture_output=True, text=True, timeout=timeout,
+    )  # fmt: skip
+
+
+def closed_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]  # nobody listens there once the socket is closed
+
+
+def says_in_a_sentence(done):
+    assert done.returncode == 1, done
+    assert "Traceback" not in done.stderr and "Error" not in done.stderr, done.stderr
+    assert 1 <= len(done.stderr.strip().splitlines()) <= 2, done.stderr
+    return done.stderr
+
+
+@pytest.mark.parametrize("command", [["check", "--database", "default"], ["search", "status"],
+                                     ["createsuperuser", "--noinput", "--username", "x"],
+                                     ["crontask"], ["db_worker", "--no-reload"]])  # fmt: skip
+def test_a_database_nobody_answers_at_is_named_with_the_fix(tmp_path, command):
+    port = closed_port()
+    url = f"postgres://dailypapers:secret@127.0.0.1:{port}/dailypapers"
+    said = says_in_a_sentence(dailypapers(*command, data_dir=tmp_path, DATABASE_URL=url))
+    assert f"cannot reach the database at 127.0.0.1:{port}: connection refused" in said
+    assert "Is PostgreSQL running, and is DATABASE_URL right?" in said
+
+
+def test_traceback_or_the_environment_variable_shows_the_traceback(tmp_path):
+    url = f"postgres://dailypapers:secret@127.0.0.1:{closed_port()}/dailypapers"
+    flag = dailypapers("search", "--traceback", "status", data_dir=tmp_path, DATABASE_URL=url)
+    variable = dailypapers("search", "status", data_dir=tmp_path, DATABASE_URL=url,
+                           DAILYPAPERS_TRACEBACK="1")  # fmt: skip
+    for done in flag, variable:
+        assert done.returncode == 1
+        assert "Traceback" in done.stderr and "OperationalError" in done.stderr
+
+
+def test_a_data_directory_that_cannot_be_created_is_named_with_the_fix():
+    said = says_in_a_sentence(dailypapers("check", data_dir="/proc/dailypapers-data"))
+    assert "cannot create the data directory /proc/dailypapers-data" in said
+    assert "Set DAILYPAPERS_DATA_DIR to a folder this user can create and write to" in said
+
+
+@pytest.fixture
+def read_only_dir(tmp_path):
+    """A folder this process cannot write: chmod 555, or, as root (whom chmod does not
+    stop), a read-only tmpfs mounted there."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        yield folder
+        folder.chmod(0o755)
+        return
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(folder)],
+                          capture_output=True, text=True)  # fmt: skip
+    if done.returncode:
+        pytest.skip(f"root, and cannot mount a read-only tmpfs here: {done.stderr.strip()}")
+    yield folder
+    subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+@pytest.mark.parametrize("secret_key", ["", "set"])
+def test_a_read_only_data_directory_is_named_with_the_fix(read_only_dir, secret_key):
+    # Without SECRET_KEY the key file is written first; with it, the static files' folder.
+    done = dailypapers("check", data_dir=read_only_dir, SECRET_KEY=secret_key)
+    said = says_in_a_sentence(done)
+    written = read_only_dir / ("static" if secret_key else "secret_key")
+    assert f"cannot write {written} in the data directory" in said
+    assert "Set DAILYPAPERS_DATA_DIR to a folder this user can create and write to" in said
+
+
+def interrupted(args, tmp_path, **env):
+    """Runs `dailypapers *args` against an arXiv that takes the request and never answers,
+    and presses Ctrl-C (SIGINT) once the request is in."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        silent.settimeout(120)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/oai"
+        environment = {**os.environ, "DAILYPAPERS_DATA_DIR": str(tmp_path),
+                       "DAILYPAPERS_ARXIV_OAI_URL": url, **env}  # fmt: skip
+        environment.pop("DATABASE_URL", None)
+        process = subprocess.Popen([sys.executable, "-m", "dailypapers", *args],
+                                   env=environment, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)  # fmt: skip
+        connection, _ = silent.accept()
+        with connection:
+            process.send_signal(signal.SIGINT)
+            out, err = process.communicate(timeout=60)
+    return process.returncode, err
+
+
+def test_ctrl_c_says_interrupted_and_an_ingest_that_running_it_again_resumes(tmp_path):
+    migrated = dailypapers("migrate", "-v0", data_dir=tmp_path)
+    assert migrated.returncode == 0, migrated.stderr
+    args = ["ingest", "oai", "--set", "cs:cs:CL", "--from", "2026-11-01", "--no-progress"]
+    code, err = interrupted(args, tmp_path)
+    assert code == 130
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert "Interrupted. What was written so far is kept" in err
+    assert "run the same command again to resume" in err
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+                    reason="needs a PostgreSQL server to refuse a user and a database "
+                    "(DATABASE_URL=postgres://...)")  # fmt: skip
+def test_a_missing_database_or_user_on_a_working_server_is_named_with_the_fix(tmp_path):
+    import dj_database_url
+
+    server = dj_database_url.parse(os.environ["DATABASE_URL"])
+    where = f"{server['HOST']}:{server['PORT']}"
+    base = f"postgres://{server['USER']}:{server['PASSWORD']}@{where}"
+
+    def check(url):
+        done = dailypapers("check", "--database", "default", data_dir=tmp_path, DATABASE_URL=url)
+        return says_in_a_sentence(done)
+
+    said = check(f"{base}/no_such_database")
+    assert f"the database server at {where} has no database no_such_database" in said
+    assert "Create it (createdb) or fix its name in DATABASE_URL" in said
+    said = check(f"postgres://nobody_here:x@{where}/x")
+    assert f"the database server at {where} has no user nobody_here" in said

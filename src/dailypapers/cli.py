@@ -4,9 +4,15 @@ dailypapers demo            # serve with the bundled sample, on a fresh data dir
 dailypapers serve           # web + task worker + scheduler in one process tree
 dailypapers ingest ...      # see `dailypapers ingest --help`
 dailypapers migrate / createsuperuser / ...
+
+An error an operator can mend (the database out of reach, a data directory that cannot
+be written, Ctrl-C) is one or two sentences naming the cause and the fix, and a non-zero
+exit; `--traceback` (Django's flag) or DAILYPAPERS_TRACEBACK=1 shows the traceback instead.
 """
 
+import errno
 import os
+import re
 import sys
 
 NOT_SET_UP = (
@@ -14,25 +20,58 @@ NOT_SET_UP = (
     "Run `dailypapers migrate` first (`dailypapers serve` and `dailypapers demo` do it "
     "themselves), or point DAILYPAPERS_DATA_DIR (or DATABASE_URL) at the site's data."
 )
+CHECK_URL = "Is PostgreSQL running, and is DATABASE_URL right?"
+INTERRUPTED = "Interrupted."
+INGEST_INTERRUPTED = (
+    "Interrupted. What was written so far is kept; run the same command again to resume."
+)
 
 
 def main(argv=None):
+    args = sys.argv[1:] if argv is None else argv
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dailypapers.settings")
+    wants_traceback = os.environ.get("DAILYPAPERS_TRACEBACK", "") not in ("", "0")
+    show_traceback = wants_traceback or "--traceback" in args
+    try:
+        run(args)
+    except KeyboardInterrupt:
+        if show_traceback:
+            raise
+        command = next((arg for arg in args if not arg.startswith("-")), "")
+        print(file=sys.stderr)  # after the ^C the terminal echoed
+        print(INGEST_INTERRUPTED if command == "ingest" else INTERRUPTED, file=sys.stderr)
+        sys.exit(130)
+    except Exception as error:
+        message = None if show_traceback else explain(error)
+        if message is None:
+            raise
+        sys.exit(message)
+
+
+def run(args):
     from django.conf import settings
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
-    from django.db.utils import OperationalError, ProgrammingError
 
     try:
         settings.INSTALLED_APPS  # noqa: B018 (reads the environment: a bad value says so here)
     except ImproperlyConfigured as error:  # Django would hide it behind "unknown command"
         sys.exit(f"dailypapers: {error}")
-    try:
-        execute_from_command_line(["dailypapers", *(sys.argv[1:] if argv is None else argv)])
-    except (OperationalError, ProgrammingError) as error:
-        if not _missing_table(error):
-            raise
-        sys.exit(NOT_SET_UP.format(where=_database(), error=str(error).splitlines()[0]))
+    execute_from_command_line(["dailypapers", *args])
+
+
+def explain(error):
+    """One or two sentences for an error the operator can mend; None for the others (a
+    bug: its traceback is what a report needs)."""
+    from django.db.utils import InterfaceError, OperationalError, ProgrammingError
+
+    if isinstance(error, (OperationalError, ProgrammingError)) and _missing_table(error):
+        return NOT_SET_UP.format(where=_database(), error=str(error).splitlines()[0])
+    if isinstance(error, (OperationalError, InterfaceError)):
+        return _database_error(error)
+    if isinstance(error, OSError) and error.filename and error.errno in PATH_ERRORS:
+        return _path_error(error)
+    return None
 
 
 def _database():
@@ -50,6 +89,100 @@ def _missing_table(error):
     """SQLite's "no such table", PostgreSQL's "relation ... does not exist"."""
     text = str(error)
     return "no such table" in text or ("relation" in text and "does not exist" in text)
+
+
+def _database_error(error):
+    from django.db import connection
+
+    said = _database_says(" ".join(str(error).split()), connection)
+    return None if said is None else "dailypapers: {}. {}".format(*said)
+
+
+RESOLVE = re.compile(r"failed to resolve host '([^']*)'|could not translate host name \"([^\"]*)\"")
+
+
+def _database_says(text, connection):
+    """(the cause, the fix) of a database error, or None."""
+    settings = connection.settings_dict
+    if connection.vendor == "sqlite":
+        where = settings["NAME"]
+        folder = "the data directory (DAILYPAPERS_DATA_DIR)"
+        if "readonly" in text or "read-only" in text:
+            return f"cannot write the database {where}: it is read-only", (
+                f"Make {folder} writable by this user."
+            )
+        if "disk is full" in text or "disk I/O" in text:
+            return f"cannot write the database {where} ({text})", "Free some space on its disk."
+        if "unable to open" in text:
+            return f"cannot open the database {where}", f"Check {folder} and its permissions."
+        return None
+    where = f"{settings.get('HOST') or 'localhost'}:{settings.get('PORT') or 5432}"
+    if match := RESOLVE.search(text):
+        return f"cannot find the database host {match[1] or match[2]}", (
+            "Check the host in DATABASE_URL."
+        )
+    if "password authentication failed" in text or "no password supplied" in text:
+        return f"the database at {where} refused the password of user {settings.get('USER')}", (
+            "Check the user and password in DATABASE_URL."
+        )
+    if match := re.search(r'role "([^"]*)" does not exist', text):
+        return f"the database server at {where} has no user {match[1]}", (
+            "Create it (createuser) or fix the user in DATABASE_URL."
+        )
+    if re.search(r'database "[^"]*" does not exist', text):
+        return f"the database server at {where} has no database {settings.get('NAME')}", (
+            "Create it (createdb) or fix its name in DATABASE_URL."
+        )
+    for state in ("shutting down", "starting up", "in recovery mode"):
+        if f"the database system is {state}" in text:
+            return f"the database at {where} is {state}", "Try again in a moment."
+    if "Connection refused" in text:
+        return f"cannot reach the database at {where}: connection refused", CHECK_URL
+    if "timeout expired" in text or "timed out" in text:
+        return f"cannot reach the database at {where}: it does not answer", CHECK_URL
+    if connection.connection is None or not _usable(connection):
+        reason = text.split(" failed: ")[-1].removeprefix("FATAL: ").strip()
+        return f"the database at {where} is unavailable ({reason})", CHECK_URL
+    return None  # an error on a working connection: a bug
+
+
+def _usable(connection):
+    try:
+        return connection.is_usable()
+    except Exception:  # noqa: BLE001
+        return False
+
+
+PATH_ERRORS = {
+    errno.ENOENT: "no such file or directory",
+    errno.ENOTDIR: "a part of the path is not a directory",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "not permitted",
+    errno.EROFS: "the file system is read-only",
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is used up",
+}
+
+
+def _path_error(error):
+    from pathlib import Path
+
+    path = Path(os.fsdecode(error.filename))
+    data_dir = Path(os.environ.get("DAILYPAPERS_DATA_DIR", "dailypapers-data")).expanduser()
+    data_dir = data_dir.absolute()
+    reason = PATH_ERRORS[error.errno]
+    if path == data_dir:
+        cause = f"cannot create the data directory {data_dir}: {reason}"
+    elif data_dir in path.parents:
+        cause = f"cannot write {path} in the data directory: {reason}"
+    else:
+        return f"dailypapers: cannot use {path}: {reason}. Check the path and its permissions."
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"dailypapers: {cause}. Free some space on its disk."
+    return (
+        f"dailypapers: {cause}. Set DAILYPAPERS_DATA_DIR to a folder this user can create "
+        "and write to."
+    )
 
 
 if __name__ == "__main__":
