@@ -379,15 +379,29 @@ API_CACHE_MAX_AGE = env_int("DAILYPAPERS_API_CACHE_MAX_AGE", 60)
 # moves the key at once; this bounds only what time alone changes (trending scores' decay).
 PAGE_CACHE_SECONDS = env_int("DAILYPAPERS_PAGE_CACHE_SECONDS", 300)
 
+# Every process (web, workers, scheduler) logs to stderr, one line a record with its time
+# and level: "2026-12-05T21:42:00+0000 WARNING dailypapers.workers...: ...".
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "timed": {
+            "format": "%(asctime)s %(levelname)s %(name)s: %(message)s",
+            "datefmt": "%Y-%m-%dT%H:%M:%S%z",
+        },
+    },
+    "filters": {"request_noise": {"()": "dailypapers.logs.RequestNoise"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "timed"}},
     "root": {"handlers": ["console"], "level": env("DAILYPAPERS_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        # No line for each 429, nor a traceback for each 503 of a database outage.
+        "django.request": {"filters": ["request_noise"]},
         # The scheduler logs every run of its 5-second lock refresh at INFO.
         "apscheduler": {"level": "WARNING"},
+        # crontask's heartbeat task prints a line of ornaments every minute (a heartbeat
+        # still queued; `dailypapers crontask` no longer schedules it).
+        "crontask.tasks": {"level": "WARNING"},
     },
 }
 
