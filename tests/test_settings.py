@@ -42,3 +42,11 @@ def test_it_flags_bad_configuration(settings):
 
 def test_it_accepts_the_defaults():
     assert checks.check_configuration(None) == []
+
+
+def test_the_env_example_gives_the_default_data_directory():
+    from tests.conftest import REPO
+
+    example = (REPO / ".env.example").read_text()
+    assert "DAILYPAPERS_DATA_DIR=./dailypapers-data\n" in example  # the README's default
+    assert "| `DAILYPAPERS_DATA_DIR` | `./dailypapers-data` |" in (REPO / "README.md").read_text()

@@ -89,7 +89,7 @@ def test_members_comment_reply_and_a_moderator_hides(live_server, browser, membe
     mod.select_option("select[name=action]", "hide_comments")
     mod.get_by_role("button", name="Run").click()
     mod.wait_for_selector(".messagelist")
-    assert "Hid 1 comments" in mod.locator(".messagelist").inner_text()
+    assert "Hid 1 comment." in mod.locator(".messagelist").inner_text()
     assert CommentReport.objects.get().outcome == "hidden"
 
     # readers now see a placeholder where alice's comment was, and bob's reply under it

@@ -27,7 +27,22 @@ def test_it_hides_papers_from_pages_and_search(
             follow=True,
         )
     assert callbacks, "hiding announces papers_changed once committed"
-    assert "Hid 1 papers." in response.content.decode()
+    assert "Hid 1 paper." in response.content.decode()
     assert client.get(f"/papers/{paper.arxiv_id}").status_code == 404
     results = search_papers("speculative decoding")
     assert (results.papers, results.total) == ([], 0)
+
+
+def test_its_messages_count_in_words(client, admin_user, make_paper):
+    papers = [make_paper(), make_paper()]
+    client.force_login(admin_user)
+    for selected, said in [
+        (papers[:1], "Showed 1 paper again."),
+        (papers, "Showed 2 papers again."),
+    ]:
+        response = client.post(
+            "/admin/papers/paper/",
+            {"action": "unhide", "_selected_action": [p.pk for p in selected]},
+            follow=True,
+        )
+        assert said in response.content.decode()

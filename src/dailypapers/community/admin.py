@@ -4,6 +4,8 @@ and bans. Every action goes through services.py, which keeps comment counts righ
 from django.contrib import admin, messages
 from django.db.models import Count, Q
 
+from dailypapers.plural import counted
+
 from .models import Ban, Comment, CommentReport
 from .services import (
     comments_set_hidden,
@@ -46,12 +48,12 @@ class CommentAdmin(ModeratorActions, admin.ModelAdmin):
     @admin.action(description="Hide the selected comments", permissions=["moderate"])
     def hide(self, request, queryset):
         count = comments_set_hidden(comments=queryset, hidden=True, moderator=request.user)
-        self.message_user(request, f"Hid {count} comments.", messages.SUCCESS)
+        self.message_user(request, f"Hid {counted(count, 'comment')}.", messages.SUCCESS)
 
     @admin.action(description="Show the selected comments again", permissions=["moderate"])
     def unhide(self, request, queryset):
         count = comments_set_hidden(comments=queryset, hidden=False, moderator=request.user)
-        self.message_user(request, f"Showed {count} comments again.", messages.SUCCESS)
+        self.message_user(request, f"Showed {counted(count, 'comment')} again.", messages.SUCCESS)
 
     @admin.action(
         description="Ban the authors of the selected comments (and hide all theirs)",
@@ -61,7 +63,7 @@ class CommentAdmin(ModeratorActions, admin.ModelAdmin):
         authors = {c.user for c in queryset.select_related("user") if c.user_id}  # not deleted
         for author in authors:
             member_ban(user=author, moderator=request.user, reason="Banned from the admin.")
-        self.message_user(request, f"Banned {len(authors)} members.", messages.SUCCESS)
+        self.message_user(request, f"Banned {counted(len(authors), 'member')}.", messages.SUCCESS)
 
 
 class OpenFilter(admin.SimpleListFilter):
@@ -107,19 +109,19 @@ class CommentReportAdmin(ModeratorActions, admin.ModelAdmin):
         count = comments_set_hidden(
             comments=self._comments(queryset), hidden=True, moderator=request.user
         )
-        self.message_user(request, f"Hid {count} comments.", messages.SUCCESS)
+        self.message_user(request, f"Hid {counted(count, 'comment')}.", messages.SUCCESS)
 
     @admin.action(description="Dismiss the reports (keep the comments)", permissions=["moderate"])
     def dismiss(self, request, queryset):
         count = reports_dismiss(reports=queryset, moderator=request.user)
-        self.message_user(request, f"Dismissed {count} reports.", messages.SUCCESS)
+        self.message_user(request, f"Dismissed {counted(count, 'report')}.", messages.SUCCESS)
 
     @admin.action(description="Ban the authors of the reported comments", permissions=["moderate"])
     def ban_authors(self, request, queryset):
         authors = {report.comment.user for report in queryset if report.comment.user_id}
         for author in authors:
             member_ban(user=author, moderator=request.user, reason="Reported comments.")
-        self.message_user(request, f"Banned {len(authors)} members.", messages.SUCCESS)
+        self.message_user(request, f"Banned {counted(len(authors), 'member')}.", messages.SUCCESS)
 
 
 @admin.register(Ban)
@@ -138,4 +140,4 @@ class BanAdmin(ModeratorActions, admin.ModelAdmin):
     @admin.action(description="Lift the selected bans", permissions=["moderate"])
     def lift(self, request, queryset):
         count = sum(member_unban(user=ban.user) for ban in queryset.select_related("user"))
-        self.message_user(request, f"Lifted {count} bans.", messages.SUCCESS)
+        self.message_user(request, f"Lifted {counted(count, 'ban')}.", messages.SUCCESS)

@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.core.mail import mailers
 
 from dailypapers.papers.selectors import latest_day_with_papers
+from dailypapers.plural import counted
 
 from . import services
 from .content import PeriodContent, daily_period
@@ -58,7 +59,9 @@ class SubscriptionAdmin(admin.ModelAdmin):
                 )
                 connection.send_messages([composed.as_django_message()])
                 sent += 1
-        self.message_user(request, f"Sent {sent} test digest(s) of {day} to {request.user.email}.")
+        self.message_user(
+            request, f"Sent {counted(sent, 'test digest')} of {day} to {request.user.email}."
+        )
 
 
 @admin.register(Delivery)

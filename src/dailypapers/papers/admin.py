@@ -1,5 +1,7 @@
 from django.contrib import admin, messages
 
+from dailypapers.plural import counted
+
 from .models import Author, DailyEntry, Organization, Paper, Vote
 from .signals import papers_changed_on_commit
 
@@ -20,14 +22,14 @@ class PaperAdmin(admin.ModelAdmin):
         ids = list(queryset.values_list("pk", flat=True))
         count = Paper.objects.filter(pk__in=ids).update(hidden=True)
         papers_changed_on_commit(self, ids)
-        self.message_user(request, f"Hid {count} papers.", messages.SUCCESS)
+        self.message_user(request, f"Hid {counted(count, 'paper')}.", messages.SUCCESS)
 
     @admin.action(description="Show the selected papers again")
     def unhide(self, request, queryset):
         ids = list(queryset.values_list("pk", flat=True))
         count = Paper.objects.filter(pk__in=ids).update(hidden=False)
         papers_changed_on_commit(self, ids)
-        self.message_user(request, f"Showed {count} papers again.", messages.SUCCESS)
+        self.message_user(request, f"Showed {counted(count, 'paper')} again.", messages.SUCCESS)
 
 
 @admin.register(DailyEntry)

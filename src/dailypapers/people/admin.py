@@ -7,6 +7,7 @@ from django.template.response import TemplateResponse
 
 from dailypapers.papers.admin import AuthorAdmin as PapersAuthorAdmin
 from dailypapers.papers.models import Author
+from dailypapers.plural import counted
 
 from .models import AuthorMerge, AuthorshipClaim, Collection, CollectionItem
 from .services import authors_merge, claim_decide
@@ -105,7 +106,7 @@ class AuthorshipClaimAdmin(admin.ModelAdmin):
             except ValidationError as exc:
                 self.message_user(request, " ".join(exc.messages), messages.WARNING)
         word = "Verified" if verified else "Rejected"
-        self.message_user(request, f"{word} {done} claims.", messages.SUCCESS)
+        self.message_user(request, f"{word} {counted(done, 'claim')}.", messages.SUCCESS)
 
 
 class CollectionItemInline(admin.TabularInline):
