@@ -290,3 +290,22 @@ def test_reply_and_report_pages_load_the_math_typesetter_for_the_quoted_comment(
     plain = comment_post(user=bob, paper=paper, body="No formula here.")
     html = client.get(f"/comments/{plain.pk}/reply").content.decode()
     assert "katex" not in html
+
+
+def test_an_operator_deleting_comments_in_the_admin_leaves_the_counts_right(
+    client, alice, paper, django_user_model
+):
+    thread = comment_post(user=alice, paper=paper, body="first")
+    comment_post(user=alice, paper=paper, body="a reply", parent=thread)
+    other = comment_post(user=alice, paper=paper, body="second")
+    comment_post(user=alice, paper=paper, body="third")
+    operator = django_user_model.objects.create_superuser("op", "op@example.org", "op 5 op x")
+    client.force_login(operator)
+    response = client.post(f"/admin/community/comment/{thread.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    paper.refresh_from_db()
+    assert paper.num_comments == 2  # the thread and its reply went
+    bulk = {"action": "delete_selected", "_selected_action": [other.pk], "post": "yes"}
+    assert client.post("/admin/community/comment/", bulk).status_code == 302
+    paper.refresh_from_db()
+    assert paper.num_comments == 1

@@ -8,6 +8,7 @@ from dailypapers.plural import counted
 
 from .models import Ban, Comment, CommentReport
 from .services import (
+    comments_recount,
     comments_set_hidden,
     is_moderator,
     member_ban,
@@ -40,6 +41,17 @@ class CommentAdmin(ModeratorActions, admin.ModelAdmin):
     def get_queryset(self, request):
         reports = Count("reports", filter=Q(reports__resolved_at__isnull=True))
         return super().get_queryset(request).annotate(open_report_count=reports)
+
+    # Deleting (an operator's choice; the page lists the replies that go with a comment)
+    # leaves each paper's comment count as its shown comments say.
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        comments_recount(paper_ids=[obj.paper_id])
+
+    def delete_queryset(self, request, queryset):
+        paper_ids = set(queryset.values_list("paper_id", flat=True))
+        super().delete_queryset(request, queryset)
+        comments_recount(paper_ids=paper_ids)
 
     @admin.display(description="open reports", ordering="open_report_count")
     def open_reports(self, comment):
