@@ -2,6 +2,7 @@
 (search/follow.py). PostgreSQL only, but for the watermark's rule and the engine choice."""
 
 import datetime as dt
+import io
 import time
 
 import pytest
@@ -206,3 +207,87 @@ def test_it_stops_following_without_waiting_forever_for_a_busy_follower(monkeypa
     finally:
         release.set()
         stuck.join(timeout=5)
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_restored_database_whose_log_runs_below_the_watermark_is_indexed_again(
+    following, make_paper, tmp_path
+):
+    """A backup restored over the database brings its own, shorter log; the reindex after
+    the restore then logs "clear" and every paper under ids the follower took for applied."""
+    kept = make_paper(title="Graph transformers for molecules")  # logged as it commits
+    gone = make_paper(title="Graph transformers for proteins")
+    follow.record(range(1_000_000, 1_000_020))  # more changes (of papers since deleted)
+    KeywordChange.objects.update(at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))  # settled
+    index = machine(tmp_path / "m")
+    follow.catch_up(index)
+    assert sorted(found(index, "graph transformers")) == [kept.pk, gone.pk]
+    watermark = follow.Position.load(index.path).watermark
+    assert watermark >= 22
+
+    # What `restore` does: the backup has neither the second paper nor the changes since;
+    # its sequence of change ids stands below the follower's watermark.
+    gone.delete()
+    KeywordChange.objects.all().delete()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence('search_keywordchange', 'id'), %s)",
+            [watermark - 10],
+        )
+    call_command("search", "reindex", stdout=io.StringIO(), stderr=io.StringIO())
+    assert KeywordChange.objects.order_by("-id").first().pk <= watermark
+
+    follow.catch_up(index)
+    assert found(index, "graph transformers") == [kept.pk]
+    assert follow.Position.load(index.path).built
+
+
+@postgres_only
+def test_status_says_when_the_index_is_caught_up(following, paper):
+    paper(title="Contrastive decoding")
+    out = io.StringIO()
+    call_command("search", "status", stdout=out)
+    assert "not built yet: `dailypapers search follow --once` builds it" in out.getvalue()
+    follow.catch_up(keyword.get_index())
+    out = io.StringIO()
+    call_command("search", "status", stdout=out)
+    assert "tantivy-follow, caught up (every change up to" in out.getvalue()
+    paper(title="Contrastive search")
+    out = io.StringIO()
+    call_command("search", "status", stdout=out)
+    assert "tantivy-follow, 1 changes behind" in out.getvalue()
+
+
+@postgres_only
+def test_papers_written_but_never_logged_are_caught_up(following, make_paper, tmp_path):
+    from dailypapers.search import services
+
+    index = machine(tmp_path / "m")
+    follow.catch_up(index)
+    made = make_paper(title="Kernel methods for tabular data")  # marked; its indexing lost
+    assert services.unindexed_ids() == [made.pk]
+    assert follow.catch_up(index) == 0  # nothing logged: no machine can know of it
+    assert services.catch_up() == 1  # the next ingest, `serve`, the nightly task
+    follow.catch_up(index)
+    assert found(index, "kernel methods tabular") == [made.pk]
+    assert services.unindexed_ids() == []
+
+
+@postgres_only
+def test_a_reindex_never_leaves_a_machine_with_part_of_the_papers(following, paper, tmp_path):
+    """`search reindex` logs "clear", then every paper, for minutes: the follower builds from
+    the papers themselves over its old documents instead of emptying its index."""
+    made = [paper(title=f"Speculative decoding, part {n}") for n in range(3)]
+    index = machine(tmp_path / "m")
+    follow.catch_up(index)
+    gone = made.pop()
+    gone.hidden = True
+    gone.save()  # hidden without being indexed: the reindex drops it
+    follow.record_clear()  # a reindex has begun: it has logged the first paper only
+    follow.record([made[0].pk])
+    follow.catch_up(index)
+    assert sorted(found(index, "speculative decoding")) == [p.pk for p in made]
+    follow.record([p.pk for p in made[1:]])  # the rest of the reindex
+    follow.catch_up(index)
+    assert sorted(found(index, "speculative decoding")) == [p.pk for p in made]

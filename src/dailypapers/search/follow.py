@@ -67,6 +67,8 @@ def prune(days=KEEP_DAYS):
     the highest id dropped indexes everything again."""
     from .models import IndexState, KeywordChange
 
+    if connection.vendor != "postgresql":
+        return 0  # no machine follows a SQLite database (and SQLite has no now())
     with transaction.atomic():
         old = KeywordChange.objects.filter(at__lt=_db_now() - _days(days))
         last = max(old.values_list("id", flat=True).order_by("-id")[:1], default=0)
@@ -134,6 +136,11 @@ class Position:
     watermark: int = 0  # every change up to this id is in the local index
     applied: list = field(default_factory=list)  # ids above the watermark applied already
     built: bool = False  # every paper was indexed once (a new index is not)
+    # The last change read (id, and its time as the database wrote it): a log where that
+    # row is gone or another is another log (a restored backup), which the index never
+    # followed; its ids may run below the watermark. The index is then built again.
+    last_id: int = 0
+    last_at: str = ""
 
     @classmethod
     def load(cls, path):
@@ -141,7 +148,14 @@ class Position:
             data = json.loads((path / POSITION_FILE).read_text())
         except (OSError, ValueError):
             return cls()
-        return cls(int(data["watermark"]), list(data.get("applied", [])), bool(data["built"]))
+        return cls(
+            int(data["watermark"]), list(data.get("applied", [])), bool(data["built"]),
+            int(data.get("last_id", 0)), str(data.get("last_at", "")),
+        )  # fmt: skip
+
+    def read(self, change_id, at):
+        if change_id >= self.last_id:
+            self.last_id, self.last_at = change_id, at.isoformat()
 
     def save(self, path):
         temporary = path / f"{POSITION_FILE}.tmp"
@@ -168,7 +182,20 @@ def _pruned():
 
 
 def must_rebuild(position, pruned):
-    return not position.built or position.watermark < pruned
+    return not position.built or position.watermark < pruned or not same_log(position, pruned)
+
+
+def same_log(position, pruned):
+    """Whether the database's change log is the one the local index followed: the last
+    change read is still there, written at the same time. A restored backup brings its
+    own log, whose ids (from its own sequence) start below this index's watermark: its
+    changes, its "clear" included, would otherwise be taken for changes applied already."""
+    if not position.last_id or position.last_id <= pruned:
+        return True  # nothing read yet, or pruned since: nothing to compare
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT at FROM search_keywordchange WHERE id = %s", [position.last_id])
+        row = cursor.fetchone()
+    return row is not None and row[0].isoformat() == position.last_at
 
 
 def pending(index):
@@ -195,14 +222,27 @@ def catch_up(index, *, progress=None):
     pruned = _pruned()
     written = 0
     if must_rebuild(position, pruned):
-        written = rebuild(index, fresh=not position.built, pruned=pruned, progress=progress)
+        if position.built and not same_log(position, pruned):
+            log.warning(
+                "keyword index: the database's change log is not the one this index followed "
+                "(a restored backup?): indexing every paper again"
+            )
+        written = rebuild(index, pruned=pruned, progress=progress)
         position = Position.load(index.path)
     while True:
         rows = _changes_after(position.watermark)
         if not rows:
             return written
         applied = set(position.applied)
-        new = [(change_id, paper_id) for change_id, paper_id, _ in rows if change_id not in applied]
+        if any(row[1] is None and row[0] not in applied for row in rows):
+            # `search reindex` cleared the index and logs every paper again, for minutes:
+            # emptied here, this machine's searches would find only what it logged so far.
+            # Build from the papers themselves instead, over the old documents.
+            log.info("keyword index: a reindex started: indexing every paper again")
+            written += rebuild(index, pruned=pruned, progress=progress)
+            position = Position.load(index.path)
+            continue
+        new = [(row[0], row[1]) for row in rows if row[0] not in applied]
         with index.local_bulk():  # one commit for the lot: a commit per batch re-merges
             written += _apply(index, [paper_id for _, paper_id in new])
         if progress:
@@ -211,6 +251,7 @@ def catch_up(index, *, progress=None):
         applied |= {change_id for change_id, _ in new}
         moved = watermark != position.watermark
         position.watermark = watermark
+        position.read(rows[-1][0], rows[-1][3])
         position.applied = sorted(i for i in applied if i > watermark)
         position.save(index.path)
         if not moved or len(rows) < READ_BATCH:
@@ -220,7 +261,7 @@ def catch_up(index, *, progress=None):
 def _changes_after(watermark):
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id, paper_id, at < now() - make_interval(secs => %s) "
+            "SELECT id, paper_id, at < now() - make_interval(secs => %s), at "
             "FROM search_keywordchange WHERE id > %s ORDER BY id LIMIT %s",
             [SETTLE_SECONDS, watermark, READ_BATCH],
         )
@@ -250,30 +291,52 @@ def _write_papers(index, paper_ids):
     return len(paper_ids)
 
 
-def rebuild(index, *, fresh, pruned=0, progress=None):
-    """Index every visible paper; returns how many. The watermark starts at the last
-    settled change before the build (or the last pruned one), so changes made during it
-    are applied after it (again, harmlessly)."""
+def rebuild(index, *, pruned=0, progress=None):
+    """Index every visible paper from the database; returns how many.
+
+    The local index is never emptied first: every paper's document is written over its old
+    one, and the documents of papers no longer visible are dropped at the end, so searches
+    on this machine find every paper throughout (a `search reindex`, a restored database).
+    The changes committed before the papers are read are reflected by that read: they
+    count as applied. Those committed after are applied after it (again, harmlessly)."""
     from dailypapers.papers.models import Paper
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT coalesce(max(id), 0) FROM search_keywordchange "
-            "WHERE at < now() - make_interval(secs => %s)",
+            "SELECT id, at FROM search_keywordchange "
+            "WHERE at < now() - make_interval(secs => %s) ORDER BY id DESC LIMIT 1",
             [SETTLE_SECONDS],
         )
-        start = cursor.fetchone()[0]
+        settled = cursor.fetchone()
+        start = max(settled[0] if settled else 0, pruned)
+        cursor.execute("SELECT id, at FROM search_keywordchange WHERE id > %s ORDER BY id", [start])
+        committed = cursor.fetchall()  # at most the last SETTLE_SECONDS of the log
+    before = indexed_pks(index)
     ids = list(Paper.objects.visible().order_by("pk").values_list("pk", flat=True))
     log.info("keyword index: indexing %d papers from the database", len(ids))
     with index.local_bulk():
-        if fresh:
-            index.apply_clear()
         for first in range(0, len(ids), PAPER_BATCH):
             _write_papers(index, ids[first : first + PAPER_BATCH])
             if progress:
                 progress(min(PAPER_BATCH, len(ids) - first))
-    Position(watermark=max(start, pruned), built=True).save(index.path)
+        index.apply(delete=sorted(before.difference(ids)))
+    position = Position(start, [change_id for change_id, _ in committed], built=True)
+    for last in (settled, *committed[-1:]):
+        if last:
+            position.read(*last)
+    position.save(index.path)
     return len(ids)
+
+
+def indexed_pks(index):
+    """The paper ids of every document of the local index (a fast field: no document read)."""
+    import tantivy
+
+    searcher = keyword.KeywordIndex.searcher(index)  # not FollowingIndex's: no thread
+    if not searcher.num_docs:
+        return set()
+    hits = searcher.search(tantivy.Query.all_query(), limit=searcher.num_docs).hits
+    return set(searcher.fast_field_values("pk", [address for _, address in hits]))
 
 
 # --- the follower thread of a serving process ------------------------------------------------
@@ -360,15 +423,17 @@ os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def lag():
-    """(changes not yet in this machine's index, last change id), for `search status`."""
+    """(changes not yet applied to this machine's index, the last change id beyond the
+    watermark or 0, the Position), for `search status`."""
     index = keyword.get_index()
     if not getattr(index, "follows_database", False):
         return None
     position = Position.load(index.path)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*), coalesce(max(id), 0) FROM search_keywordchange WHERE id > %s",
-            [position.watermark],
+            "SELECT count(*) FILTER (WHERE id <> ALL(%s)), coalesce(max(id), 0) "
+            "FROM search_keywordchange WHERE id > %s",
+            [list(position.applied), position.watermark],
         )
         behind, last = cursor.fetchone()
     return behind, last, position

@@ -58,6 +58,24 @@ class KeywordChange(models.Model):
         return f"{self.pk}: {self.paper_id if self.paper_id is not None else 'clear'}"
 
 
+class UnindexedPaper(models.Model):
+    """A paper written but not yet indexed for search (search/services.py, "catch-up").
+
+    Whoever writes papers marks them (`tasks.index_papers_later`, the receiver of every
+    paper write); indexing them (keyword document and vector) removes the marks it read
+    before reading the papers, so a paper written again meanwhile stays marked. A write
+    whose indexing was interrupted (a killed `ingest`, a database outage) leaves its marks:
+    the next ingest, `serve` at start-up and the nightly task index them. A paper marked
+    twice has two rows; no foreign key: a deleted paper's mark says "drop it".
+    """
+
+    paper_id = models.BigIntegerField(db_index=True)
+    at = models.DateTimeField(db_default=Now())
+
+    def __str__(self):
+        return f"{self.paper_id} unindexed since {self.at}"
+
+
 class PaperFeedback(models.Model):
     """A member's explicit signal on a paper, for "For you" (upvotes are the other one)."""
 

@@ -12,7 +12,7 @@ from dailypapers.papers.models import DailyEntry, Paper
 
 from . import keyword, pg, pgvector, vectors
 from .embedders import EmbedderUnavailable, get_embedder, paper_text
-from .models import IndexState, PaperEmbedding, PaperFeedback
+from .models import IndexState, PaperEmbedding, PaperFeedback, UnindexedPaper
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +24,9 @@ class Superseded(Exception):
 
 
 def index_papers(
-    paper_ids, *, embed=True, epoch=None, progress=None, publish=True, batch_size=BATCH
-):
+    paper_ids, *, embed=True, epoch=None, progress=None, publish=True, batch_size=BATCH,
+    step=None,
+):  # fmt: skip
     """Bring the keyword index and the embeddings of these papers up to date.
 
     New and changed papers are (re)indexed, hidden or deleted ones removed; a paper whose
@@ -33,12 +34,13 @@ def index_papers(
     signals after single saves. `epoch`: the reindex epoch when the work was queued; a
     later `search reindex` supersedes it (Superseded). `progress(n)` after each batch.
     `publish`: publish the vector graph when enough new vectors wait (not in a request).
-    `batch_size`: papers per transaction.
+    `batch_size`: papers per transaction. `step(text)`: told before a long step that is
+    not a batch of papers (building a vector index), so a progress bar can say what waits.
     Returns the number of papers indexed.
     """
     paper_ids = sorted({int(pk) for pk in paper_ids})
     indexed = 0
-    with _bulk_vectors(paper_ids if embed else []):
+    with _bulk_vectors(paper_ids if embed else []) as building:
         for start in range(0, len(paper_ids), batch_size):
             if epoch is not None and epoch != reindex_epoch():
                 raise Superseded
@@ -46,21 +48,26 @@ def index_papers(
             indexed += _index_batch(batch, embed=embed)
             moved()
             if embed and publish:
-                _publish_if_due()
+                _publish_if_due(step)
             if progress:
                 progress(len(batch))
+        if building and step:
+            step(building)
     pg.analyze_after_bulk(len(paper_ids))
     return indexed
 
 
+@contextlib.contextmanager
 def _bulk_vectors(paper_ids):
-    """Many papers to embed: pgvector's HNSW index is built after them, not grown."""
+    """Many papers to embed: pgvector's HNSW index is built after them, not grown. Yields
+    what it builds at the end, in words, or None."""
     try:
         embedder = get_embedder()
     except EmbedderUnavailable:
         embedder = None
     if embedder is None or len(paper_ids) < pgvector.REBUILD_FROM or not pgvector.table_ready():
-        return contextlib.nullcontext()
+        yield None
+        return
     # Papers re-announced with a vector already are not written again (text_hash).
     with connection.cursor() as cursor:
         cursor.execute(
@@ -69,7 +76,15 @@ def _bulk_vectors(paper_ids):
             [embedder.contract, list(paper_ids)],
         )
         count = len(paper_ids) - cursor.fetchone()[0]
-    return pgvector.bulk_write(embedder.contract, embedder.dims, count)
+    outer = embedder.contract in pgvector._bulk_contracts  # an enclosing bulk write builds
+    with pgvector.bulk_write(embedder.contract, embedder.dims, count):
+        builds = not outer and embedder.contract in pgvector._bulk_contracts
+        yield (
+            "building the vector index (pgvector HNSW) over every vector: minutes from "
+            "100,000 vectors; searches scan the vectors exactly meanwhile"
+            if builds
+            else None
+        )
 
 
 def _state():
@@ -103,11 +118,15 @@ def start_reindex():
 
 
 def _index_batch(paper_ids, *, embed):
+    # The marks of these papers as they are before the papers are read: a write after this
+    # read marks its paper again, and that mark stays for the next catch-up.
+    marks = list(UnindexedPaper.objects.filter(paper_id__in=paper_ids).values_list("id", flat=True))
     papers, documents, gone = keyword_documents(paper_ids)
     keyword.get_index().write(add=documents, delete=gone)
     pgvector.forget(gone)  # PaperEmbedding rows of hidden papers stay, for when they return
-    if embed and papers:
-        _embed(papers)
+    embedded = _embed(papers) if embed and papers else True
+    if embed and embedded and marks:
+        UnindexedPaper.objects.filter(id__in=marks).delete()
     return len(papers)
 
 
@@ -123,12 +142,14 @@ def keyword_documents(paper_ids):
 
 
 def _embed(papers):
+    """Embed these papers where their text changed; False when the embedder is unavailable
+    (their marks stay: the next catch-up embeds them)."""
     try:
         embedder = get_embedder()
     except EmbedderUnavailable:
-        return  # keyword search still works; reindex later re-embeds
+        return False  # keyword search still works; a catch-up or reindex embeds later
     if embedder is None:
-        return
+        return True
     hashes = {paper.pk: text_hash(paper) for paper in papers}
     unchanged = set(
         PaperEmbedding.objects.filter(
@@ -137,7 +158,7 @@ def _embed(papers):
     )
     papers = [paper for paper in papers if (paper.pk, hashes[paper.pk]) not in unchanged]
     if not papers:
-        return
+        return True
     embedded = embedder.encode_papers(papers)
     rows = [
         PaperEmbedding(
@@ -154,6 +175,7 @@ def _embed(papers):
         else:
             PaperEmbedding.objects.bulk_create(rows)
         pgvector.mirror(rows)
+    return True
 
 
 def _copy_embeddings(rows, vectors):
@@ -178,19 +200,73 @@ def _copy_embeddings(rows, vectors):
         })  # fmt: skip
 
 
-def _publish_if_due():
+def _publish_if_due(step=None):
     try:
         embedder = get_embedder()
     except EmbedderUnavailable:
         return
-    if embedder is not None:
-        vectors.publish_if_due(embedder.contract, embedder.dims)
+    if embedder is None:
+        return
+    if step and vectors.publish_due(embedder.contract):
+        step("publishing the vector graph (hnswlib) of every vector: a minute or more")
+    vectors.publish_if_due(embedder.contract, embedder.dims)
 
 
 def text_hash(paper):
     """A digest of what the embedder reads of a paper."""
     text = paper_text(paper.title, paper.abstract)
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+# --- catch-up: papers written but not indexed -------------------------------------------------
+
+
+def mark_unindexed(paper_ids):
+    """Mark these papers as written but not yet indexed (their indexing clears the marks)."""
+    paper_ids = sorted({int(pk) for pk in paper_ids})
+    if paper_ids:
+        UnindexedPaper.objects.bulk_create(UnindexedPaper(paper_id=pk) for pk in paper_ids)
+
+
+def unindexed_ids():
+    """Ids of the papers marked as written but not indexed, visible or not."""
+    return list(UnindexedPaper.objects.values_list("paper_id", flat=True).distinct().order_by())
+
+
+def unindexed_count():
+    return UnindexedPaper.objects.values("paper_id").distinct().count()
+
+
+def mark_never_embedded():
+    """Mark the visible papers that have no vector at all and no mark: written before marks
+    existed, by an indexing that died in the instant between a write and its mark, or behind
+    the search app's back. Returns how many. (A paper whose vector is of another embedding
+    contract is `search reindex`'s, not this.) Nothing when no embedder is on."""
+    from dailypapers.papers.models import Paper
+
+    try:
+        if get_embedder() is None:
+            return 0
+    except EmbedderUnavailable:
+        return 0
+    missing = list(
+        Paper.objects.visible()
+        .exclude(pk__in=PaperEmbedding.objects.values("paper_id"))
+        .exclude(pk__in=UnindexedPaper.objects.values("paper_id"))
+        .values_list("pk", flat=True)
+    )
+    mark_unindexed(missing)
+    return len(missing)
+
+
+def catch_up(*, progress=None, step=None, epoch=None):
+    """Index every paper marked as written but not indexed; returns how many were indexed."""
+    mark_never_embedded()
+    ids = unindexed_ids()
+    if not ids:
+        return 0
+    log.info("search: indexing %d papers written but not indexed", len(ids))
+    return index_papers(ids, progress=progress, step=step, epoch=epoch)
 
 
 def missing_embeddings():

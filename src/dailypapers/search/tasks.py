@@ -79,14 +79,43 @@ def fill_empty_keyword_index(chunk=50_000):
     return len(ids)
 
 
+@task
+def catch_up_task(epoch=None):
+    """Index the papers written but not indexed (services.catch_up)."""
+    from .services import Superseded, catch_up
+
+    try:
+        return catch_up(epoch=epoch)
+    except Superseded:
+        return 0
+
+
+def queue_catch_up():
+    """Queue the indexing of papers written but not indexed, if any (`serve` at start-up);
+    returns how many papers wait."""
+    from .services import mark_never_embedded, reindex_epoch, unindexed_count
+
+    mark_never_embedded()
+    waiting = unindexed_count()
+    if waiting:
+        catch_up_task.enqueue(reindex_epoch())
+    return waiting
+
+
 @cron("15 4 * * *")  # nightly, after the evening's ingest has been indexed
 @task
 def refresh_search_statistics():
-    """Recount the acronyms that papers define (search/acronyms.py), and the PostgreSQL
-    engine's document frequencies of words; prune the keyword change log."""
+    """Index what was written but not indexed; recount the acronyms that papers define
+    (search/acronyms.py) and the PostgreSQL engine's document frequencies of words; prune
+    the keyword change log."""
     from . import follow, keyword
     from .acronyms import refresh
+    from .services import Superseded, catch_up, reindex_epoch
 
+    try:
+        catch_up(epoch=reindex_epoch())
+    except Superseded:
+        pass  # a `search reindex` started: it indexes every paper
     keyword.get_index().refresh_statistics()
     follow.prune()  # the change log that tantivy-follow indexes read
     return refresh()
@@ -104,8 +133,15 @@ def refresh_stale_statistics():
 
 
 def index_papers_later(paper_ids):
-    """Index these papers once the current transaction commits (ingest may call this)."""
+    """Index these papers once the current transaction commits (ingest may call this).
+
+    They are marked as not indexed first (services.mark_unindexed), so that an indexing
+    that never happens or dies half-way (a killed ingest, a lost worker, a database outage)
+    is caught up later (services.catch_up) rather than leaving papers search never finds."""
+    from .services import mark_unindexed
+
     paper_ids = sorted({int(pk) for pk in paper_ids})
+    mark_unindexed(paper_ids)
     collected = getattr(_collecting, "ids", None)
     if collected is not None:
         collected.update(paper_ids)

@@ -300,8 +300,8 @@ def publish(contract, dims, *, threads=-1):
         return publisher.publish(threads=threads)
 
 
-def publish_if_due(contract, dims):
-    """After an index batch: publish when enough vectors wait beyond the published graph."""
+def publish_due(contract):
+    """Whether enough vectors wait beyond the published graph to publish a new one."""
     from .models import PaperEmbedding
 
     if connection.vendor == "postgresql" and pgvector.mode() != "memory" and pgvector.table_ready():
@@ -309,10 +309,14 @@ def publish_if_due(contract, dims):
     pointer = read_pointer(contract)
     waiting = PaperEmbedding.objects.filter(
         contract=contract, id__gt=pointer["watermark"] if pointer else 0
-    )
-    if pointer is None and waiting.count() < HNSW_THRESHOLD:
-        return False  # small: every process scans them exactly
-    if pointer is not None and waiting.count() < PUBLISH_EVERY:
+    ).count()
+    # small: every process scans them exactly
+    return waiting >= (PUBLISH_EVERY if pointer is not None else HNSW_THRESHOLD)
+
+
+def publish_if_due(contract, dims):
+    """After an index batch: publish when enough vectors wait beyond the published graph."""
+    if not publish_due(contract):
         return False
     return publish(contract, dims)
 

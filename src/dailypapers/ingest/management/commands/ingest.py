@@ -19,6 +19,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 from django.utils import timezone
 from tqdm import tqdm
 
@@ -128,10 +129,22 @@ class Command(BaseCommand):
         listings.add_argument("path", type=Path, metavar="FILE", help=".jsonl or .jsonl.gz")
 
     def handle(self, *args, source, dry_run=False, no_progress=False, no_index=False, **options):
+        from dailypapers.search.services import mark_never_embedded, unindexed_ids
         from dailypapers.search.tasks import collect_indexing, queue_indexing
 
+        if not dry_run:
+            # Papers an earlier run wrote but did not index (it was stopped, the database
+            # went away): indexed with this run's.
+            mark_never_embedded()
+            if waiting := len(unindexed_ids()):
+                self.stdout.write(
+                    f"{waiting} papers written earlier are not indexed for search yet (an "
+                    f"interrupted run?): they are indexed with this run's."
+                )
         with collect_indexing() as to_index:
             self.ingest(source, options, dry_run=dry_run, no_progress=no_progress)
+        if not dry_run:
+            to_index |= set(unindexed_ids())
         if no_index:
             queue_indexing(to_index)
         elif to_index:
@@ -139,12 +152,45 @@ class Command(BaseCommand):
 
     def index(self, paper_ids, *, no_progress):
         """Index what was ingested before returning: searchable when the command ends."""
+        import time
+
         from dailypapers.search.services import index_papers
 
         bar = tqdm(total=len(paper_ids), desc="index for search", unit=" papers",
                    disable=no_progress, mininterval=0.5, file=self.stderr._out)  # fmt: skip
+        started = []
+
+        def done():
+            if started:
+                bar.write(f"index for search: done in {time.monotonic() - started.pop():.0f} s",
+                          file=self.stderr._out)  # fmt: skip
+
+        def step(text):  # a long step between or after batches: say what the bar waits for
+            done()
+            started.append(time.monotonic())
+            bar.refresh()
+            bar.write(f"index for search: {text}...", file=self.stderr._out)
+
+        so_far = [0]
+
+        def progress(count):
+            done()
+            so_far[0] += count
+            bar.update(count)
+
         try:
-            indexed = index_papers(paper_ids, progress=bar.update)
+            indexed = index_papers(paper_ids, progress=progress, step=step)
+        except (KeyboardInterrupt, DatabaseError) as exc:
+            bar.close()
+            why = "Stopped" if isinstance(exc, KeyboardInterrupt) else "The database failed"
+            raise CommandError(
+                f"{why} while indexing for search: the papers written are saved, and "
+                f"{len(paper_ids) - so_far[0]} of them are not searchable yet. The next "
+                "`dailypapers ingest`, `dailypapers serve` at start-up and the nightly task "
+                "index them; `dailypapers search catch-up` does it now."
+            ) from None
+        else:
+            done()
         finally:
             bar.close()
         self.stdout.write(f"indexed for search: {indexed} papers")

@@ -1,6 +1,7 @@
 """`dailypapers search reindex|status|query`: maintain and try the search indexes."""
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 from tqdm import tqdm
 
 from dailypapers.papers.models import Paper
@@ -25,6 +26,11 @@ class Command(BaseCommand):
         reindex.add_argument("--reembed", action="store_true", help="embed every paper again")
         reindex.add_argument("--batch", type=int, default=2000)
         sub.add_parser("status", help="papers, indexed documents, vectors")
+        sub.add_parser(
+            "catch-up",
+            help="index the papers written but not indexed (an interrupted ingest): what "
+            "the next ingest, `serve` at start-up and the nightly task do",
+        )
         follow = sub.add_parser(
             "follow",
             help="keep this machine's keyword index up to date with the database "
@@ -38,13 +44,18 @@ class Command(BaseCommand):
         query.add_argument("--mode", default="auto", choices=["auto", "keyword", "semantic"])
 
     def handle(self, *args, action, **options):
-        getattr(self, f"do_{action}")(**options)
+        getattr(self, f"do_{action.replace('-', '_')}")(**options)
 
     def do_reindex(self, *, dry_run, no_embed, reembed, batch, **_):
         from dailypapers.search import keyword, vectors
         from dailypapers.search.acronyms import refresh as acronyms_refresh
         from dailypapers.search.embedders import EmbedderUnavailable, get_embedder
-        from dailypapers.search.services import index_papers, missing_embeddings, start_reindex
+        from dailypapers.search.services import (
+            index_papers,
+            missing_embeddings,
+            start_reindex,
+            unindexed_ids,
+        )
 
         ids = list(Paper.objects.visible().order_by("pk").values_list("pk", flat=True))
         try:
@@ -52,32 +63,71 @@ class Command(BaseCommand):
         except EmbedderUnavailable as exc:
             raise CommandError(f"The embedder cannot be loaded: {exc}") from None
         to_embed = set(ids if reembed else (missing_embeddings() if embedder else []))
+        # Papers written but not indexed (their text may have changed since their vector):
+        # indexed with their vectors, which also clears their marks (hidden or deleted ones
+        # included).
+        to_embed |= set(unindexed_ids()) if embedder else set()
         self.stdout.write(f"{len(ids)} visible papers; {len(to_embed)} to embed")
         if dry_run:
             return
+        index = keyword.get_index()
+        stale = _documents_to_drop(index, ids)
+        if stale is None:
+            self.stdout.write(
+                "Each machine's keyword index (tantivy-follow) is built again by its follower, "
+                "over its old documents: its searches find every paper meanwhile."
+            )
         start_reindex()  # index work queued before now is superseded: no paper twice
         if embedder is not None and reembed:
             vectors.forget_published(embedder.contract)
-        index = keyword.get_index()
-        with index.bulk(), tqdm(total=len(ids), unit="paper", desc="indexing") as bar:
-            index.clear()
+        rest = [pk for pk in ids if pk not in to_embed]
+        with index.bulk():
+            if stale is None:
+                index.clear()  # logged: each follower then builds its index over the old one
             # The papers to embed in one call: when they are many, pgvector's HNSW index is
             # built once after them rather than grown vector by vector.
-            index_papers(sorted(to_embed), publish=False, progress=bar.update, batch_size=batch)
-            rest = [pk for pk in ids if pk not in to_embed]
-            index_papers(rest, embed=False, progress=bar.update, batch_size=batch)
+            with _Steps(self, "embedding", len(to_embed)) as steps:
+                index_papers(sorted(to_embed), publish=False, progress=steps.update,
+                             batch_size=batch, step=steps.step)  # fmt: skip
+            with _Steps(self, "keyword index", len(rest)) as steps:
+                index_papers(rest, embed=False, progress=steps.update, batch_size=batch)
+            if stale:
+                index.write(delete=stale)  # documents of papers gone or hidden
         if embedder is not None:
             vectors.reset_stores()
             store = vectors.get_store(embedder.contract, embedder.dims)
             if store.kind == "pgvector":
-                store.catch_up()  # copies what is missing, builds the HNSW index
+                with _Steps(self) as steps:
+                    steps.step("vector index: copying what is missing into pgvector, "
+                               "building its HNSW index if needed")  # fmt: skip
+                    store.catch_up()
             elif len(store.index) >= vectors.HNSW_THRESHOLD or vectors.read_pointer(
                 embedder.contract
             ):
-                vectors.publish(embedder.contract, embedder.dims)  # serving processes load it
-        index.refresh_statistics()  # the PostgreSQL engine's word counts
-        acronyms = acronyms_refresh()
+                with _Steps(self) as steps:
+                    steps.step(f"vector index: publishing the hnswlib graph of "
+                               f"{len(store.index)} vectors")  # fmt: skip
+                    vectors.publish(embedder.contract, embedder.dims)  # serving processes load it
+        with _Steps(self) as steps:
+            steps.step("counting words and acronyms")
+            index.refresh_statistics()  # the PostgreSQL engine's word counts
+            acronyms = acronyms_refresh()
         self.stdout.write(self.style.SUCCESS(f"indexed {len(ids)} papers; {acronyms} acronyms"))
+
+    def do_catch_up(self, **_):
+        from dailypapers.search.services import catch_up, mark_never_embedded, unindexed_count
+
+        mark_never_embedded()
+        waiting = unindexed_count()
+        if not waiting:
+            self.stdout.write("Every paper written is indexed for search: nothing to catch up.")
+            return
+        with _Steps(self, "catching up", waiting) as steps:
+            indexed = catch_up(progress=steps.update, step=steps.step)
+        self.stdout.write(self.style.SUCCESS(
+            f"indexed {indexed} papers written but not indexed; "
+            f"{unindexed_count()} still waiting"
+        ))  # fmt: skip
 
     def do_follow(self, *, once, **_):
         """What a serving process's follower thread does, in the foreground: before a new
@@ -107,16 +157,31 @@ class Command(BaseCommand):
         from dailypapers.search import follow, keyword
         from dailypapers.search.embedders import EmbedderUnavailable, get_embedder
         from dailypapers.search.models import Acronym, PaperEmbedding
+        from dailypapers.search.services import unindexed_count
 
-        self.stdout.write(f"visible papers:      {Paper.objects.visible().count()}")
+        visible = Paper.objects.visible().count()
+        self.stdout.write(f"visible papers:      {visible}")
         self.stdout.write(f"keyword documents:   {keyword.get_index().count()}")
+        waiting = unindexed_count()
+        if waiting:
+            self.stdout.write(
+                f"not yet indexed:     {waiting} papers written but not indexed (an "
+                f"interrupted ingest?); the next `dailypapers ingest`, `serve` at start-up "
+                f"and the nightly task index them; `dailypapers search catch-up` does it now"
+            )
+        else:
+            self.stdout.write("not yet indexed:     none")
         following = follow.lag()
         if following is not None:
             behind, last, position = following
-            self.stdout.write(
-                f"keyword index:       follows the database (tantivy-follow): change "
-                f"{position.watermark} of {last}, {behind} behind"
-            )
+            if not position.built:
+                where = "not built yet: `dailypapers search follow --once` builds it"
+            elif behind:
+                where = (f"{behind} changes behind (applied up to change {position.watermark}, "
+                         f"the last is {last})")  # fmt: skip
+            else:
+                where = f"caught up (every change up to {position.watermark} applied)"
+            self.stdout.write(f"keyword index:       tantivy-follow, {where}")
         self.stdout.write(f"acronyms:            {Acronym.objects.count()}")
         try:
             embedder = get_embedder()
@@ -130,6 +195,18 @@ class Command(BaseCommand):
         self.stdout.write(f"embedder:            {embedder.contract} ({embedder.dims} dims)")
         self.stdout.write(f"vectors (current):   {current}")
         self.stdout.write(f"vectors (stale):     {PaperEmbedding.objects.count() - current}")
+        without = (
+            Paper.objects.visible()
+            .exclude(
+                pk__in=PaperEmbedding.objects.filter(contract=embedder.contract).values("paper_id")
+            )
+            .count()
+        )
+        if without:
+            self.stdout.write(
+                f"without a vector:    {without} visible papers (`dailypapers search catch-up` "
+                f"embeds those never embedded; `search reindex` those of an older embedder)"
+            )
         self.stdout.write(f"vector index:        {_vector_index(embedder, current)}")
 
     def do_query(self, *, text, limit, sort, mode, **_):
@@ -148,6 +225,71 @@ class Command(BaseCommand):
         for paper in results.papers:
             mark = "*" if results.pinned and paper.pk == results.pinned.pk else " "
             self.stdout.write(f"{mark} {paper.arxiv_id:<12} {paper.title[:90]}")
+
+
+def _documents_to_drop(index, visible):
+    """The ids of the keyword documents of papers not visible, which a reindex drops after
+    writing every paper's document over its old one: the index is never emptied, so
+    searches find every paper while it runs. None on tantivy-follow, whose reindex logs a
+    "clear" (each machine's follower then builds its own index the same way)."""
+    from dailypapers.search import follow, keyword
+
+    if getattr(index, "follows_database", False):
+        return None
+    if isinstance(index, keyword.KeywordIndex):
+        present = follow.indexed_pks(index)
+    else:  # PostgreSQL full-text
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT paper_id FROM search_pgdocument")
+            present = {row[0] for row in cursor.fetchall()}
+    return sorted(present.difference(visible))
+
+
+class _Steps:
+    """A progress bar for a run of papers, and the long steps between that are not (building
+    a vector index): each said on a line of its own, with its time once over."""
+
+    def __init__(self, command, desc=None, total=0):
+        self.command, self.started, self.bar = command, None, None
+        if desc and total:
+            self.bar = tqdm(total=total, desc=desc, unit=" papers", file=command.stderr._out)
+
+    def __enter__(self):
+        return self
+
+    def update(self, count):
+        self._done()
+        if self.bar is not None:
+            self.bar.update(count)
+
+    def step(self, text):
+        import time
+
+        self._done()
+        if self.bar is not None and self.bar.n >= self.bar.total:
+            self.bar.close()  # the papers are through: the step is on its own
+            self.bar = None
+        self._write(f"{text}...")
+        self.started = time.monotonic()
+
+    def _done(self):
+        import time
+
+        if self.started is not None:
+            self._write(f"  done in {time.monotonic() - self.started:.0f} s")
+            self.started = None
+
+    def _write(self, line):
+        if self.bar is not None:
+            self.bar.write(line, file=self.command.stderr._out)
+        else:
+            self.command.stderr.write(line)
+
+    def __exit__(self, *exc):
+        if exc[0] is None:
+            self._done()
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _vector_index(embedder, count):

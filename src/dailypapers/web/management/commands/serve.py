@@ -17,7 +17,11 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from dailypapers.search.tasks import fill_empty_keyword_index, refresh_stale_statistics
+from dailypapers.search.tasks import (
+    fill_empty_keyword_index,
+    queue_catch_up,
+    refresh_stale_statistics,
+)
 
 
 class Command(BaseCommand):
@@ -52,6 +56,9 @@ class Command(BaseCommand):
         elif refresh_stale_statistics():
             self.stdout.write("The keyword engine's word counts are missing or old: the worker "
                               "recounts them in the background.")  # fmt: skip
+        if waiting := queue_catch_up():
+            self.stdout.write(f"{waiting} papers were written but not indexed for search "
+                              "(an interrupted ingest?): the worker indexes them now.")  # fmt: skip
         self.before_serving(options)
         # SIGTERM (systemd, docker, kill) stops like Ctrl-C, so that the children stop too.
         signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
