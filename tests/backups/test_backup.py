@@ -71,3 +71,97 @@ def test_it_backs_up_and_restores_a_postgresql_instance(instance, tmp_path, scra
     assert instance.snapshot(secret) != before
     instance.run("restore", str(backup), "--yes", "--no-progress", "--no-reindex")
     assert instance.snapshot(secret) == before
+
+
+OWNERS = """
+from django.db import connection
+with connection.cursor() as cursor:
+    cursor.execute("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'")
+    owners = sorted(row[0] for row in cursor.fetchall())
+    cursor.execute("SELECT to_regclass('search_pgvector') IS NOT NULL")
+    vectors = cursor.fetchone()[0]
+print(owners, vectors)
+"""
+DROP_VECTORS = """
+from django.db import connection
+connection.cursor().execute("DROP TABLE IF EXISTS search_pgvector")
+print("dropped")
+"""
+DROP_EXTENSION = """
+from django.db import connection
+connection.cursor().execute("DROP EXTENSION vector CASCADE")
+print("dropped")
+"""
+WRITE = """
+from django.contrib.auth import get_user_model
+from dailypapers.papers.models import Paper
+from dailypapers.papers.services import vote_cast
+cy = get_user_model().objects.create_user("cy", "cy@example.org", "a pass phrase 3")
+vote_cast(user=cy, paper=Paper.objects.get(arxiv_id="2611.00005"))
+print(Paper.objects.get(arxiv_id="2611.00005").upvotes)
+"""
+
+
+def needs_pg_dump():
+    if shutil.which("pg_dump", path=settings.PG_BIN or None) is None:
+        message = "pg_dump is not installed (set DAILYPAPERS_PG_BIN to the server's bin/)"
+        if os.environ.get("CI"):
+            pytest.fail(message)  # CI has it: a skip there would hide a broken restore
+        pytest.skip(message)
+
+
+def test_the_app_role_restores_and_a_superuser_restore_leaves_it_the_tables(
+    instance, tmp_path, app_role_postgres
+):
+    """Production's set-up: the app's role is no superuser but owns its database, where a
+    superuser created the vector extension once. A restore as that role must not touch the
+    extension (only its owner may drop it); one as a superuser must leave the tables to the
+    database's owner, not to itself, or the site can no longer read them."""
+    needs_pg_dump()
+    app_url, superuser_url = app_role_postgres
+    role = app_url.split("//", 1)[1].split(":", 1)[0]
+    instance.env["DATABASE_URL"] = app_url
+    secret = instance.populate()
+    before = instance.snapshot(secret)
+    assert instance.shell(OWNERS) == f"['{role}'] True"  # migrate made the pgvector table
+    # Left out of the backup and dropped before the superuser's restore: `search reindex`
+    # makes it again there (pgvector.table_ready), as the role that owns the rest.
+    instance.shell(DROP_VECTORS)
+    backup = tmp_path / "copy.pgdump"
+    instance.run("backup", "--output", str(backup), "--no-progress")
+
+    instance.shell(DELETE_SOME)
+    instance.run("restore", str(backup), "--yes", "--no-progress", "--no-reindex")
+    assert instance.snapshot(secret) == before
+
+    instance.shell(DELETE_SOME)
+    instance.shell(DROP_VECTORS)  # deleting papers may have made it again
+    instance.env["DATABASE_URL"] = superuser_url
+    done = instance.run("restore", str(backup), "--yes", "--no-progress")
+    instance.env["DATABASE_URL"] = app_url
+    # Every table is the app role's, the pgvector one that `search reindex` made back included.
+    assert instance.shell(OWNERS) == f"['{role}'] True"
+    assert instance.snapshot(secret) == before
+    assert instance.shell(WRITE) == "1"
+    assert f"(tables owned by {role})" in done.stdout
+
+
+def test_a_restore_says_which_extension_a_superuser_must_create_first(
+    instance, tmp_path, app_role_postgres
+):
+    needs_pg_dump()
+    app_url, superuser_url = app_role_postgres
+    instance.env["DATABASE_URL"] = app_url
+    instance.populate()
+    backup = tmp_path / "copy.pgdump"
+    instance.run("backup", "--output", str(backup), "--no-progress")
+    instance.env["DATABASE_URL"] = superuser_url
+    instance.shell(DROP_EXTENSION)
+    instance.env["DATABASE_URL"] = app_url
+    for args in (["--dry-run"], ["--yes", "--no-progress"]):
+        done = instance.run("restore", str(backup), *args, check=False)
+        assert done.returncode == 1, done.stdout
+        assert "needs the PostgreSQL extension(s) vector" in done.stderr, done.stderr
+        assert "CREATE EXTENSION IF NOT EXISTS vector" in done.stderr
+    assert instance.shell("from dailypapers.papers.models import Paper\n"
+                          "print(Paper.objects.count())") == "5"  # fmt: skip

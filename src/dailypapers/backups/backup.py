@@ -11,11 +11,13 @@ import re
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 import threading
 from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
+from django.db.backends.signals import connection_created
 from tqdm import tqdm
 
 
@@ -134,6 +136,12 @@ def _pg_env():
     return env
 
 
+# Lines of `pg_restore --list` that create or comment an extension: a restore leaves them
+# out (dropping or creating an extension takes its owner or a superuser; the app role is
+# neither). "3; 3079 17509 EXTENSION - vector" and "2857; 0 0 COMMENT - EXTENSION vector".
+EXTENSION_ENTRY = re.compile(r"^\d+; \d+ \d+ (?:EXTENSION - |COMMENT - EXTENSION )(\S+)")
+
+
 def _run_counting(command, *, total, pattern, desc, progress):
     """Run a pg_* command with --verbose, a progress bar moved by its lines about tables."""
     matcher = re.compile(pattern)
@@ -150,6 +158,12 @@ def _run_counting(command, *, total, pattern, desc, progress):
         message = f"{Path(command[0]).name} failed:\n" + "\n".join(tail[-6:])
         if "version mismatch" in message:
             message += "\nPoint DAILYPAPERS_PG_BIN at the client programs of the server's version."
+        elif "must be owner of" in message:
+            message += (
+                "\nThe restore replaces tables, and only their owner may: run it as the role "
+                "that owns them (the app's DATABASE_URL), or give them to that role first "
+                "(ALTER TABLE ... OWNER TO, as a superuser)."
+            )
         raise BackupError(message)
 
 
@@ -166,8 +180,8 @@ def backup_postgres(out, *, progress=True):
     return out.stat().st_size
 
 
-def postgres_check(backup):
-    """The number of tables with data in a pg_dump archive; BackupError if it is not one."""
+def _pg_listing(backup):
+    """The table of contents of a pg_dump archive (`pg_restore --list`); BackupError if not one."""
     listing = subprocess.run(
         [_pg_tool("pg_restore"), "--list", str(backup)], capture_output=True, text=True
     )
@@ -175,16 +189,122 @@ def postgres_check(backup):
         raise BackupError(f"{backup} is not a pg_dump archive: {listing.stderr.strip()}")
     if " papers_paper " not in listing.stdout:
         raise BackupError(f"{backup} is a pg_dump archive, but not one of dailypapers.")
-    return listing.stdout.count(" TABLE DATA ")
+    return listing.stdout
 
 
-def restore_postgres(backup, *, progress=True):
-    tables = postgres_check(backup)
+def postgres_check(backup):
+    """The number of tables with data in a pg_dump archive; BackupError if it is not one, or
+    if this database lacks an extension it needs."""
+    listing = _pg_listing(backup)
+    error = missing_extensions(listing)
+    if error:
+        raise error
+    return listing.count(" TABLE DATA ")
+
+
+def _fetch(sql, params=()):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def restore_role(role=None):
+    """The role to own what a restore creates: None for the connected role itself.
+
+    A superuser's restore would leave every table to the superuser, and the app's own role
+    (which owns the database, as docs/operations.md sets it up) locked out: it restores as
+    `role`, by default the database's owner, instead (SET ROLE). Any other role restores as
+    itself. BackupError if `role` does not exist or is not the owner's to take.
+    """
+    superuser, user, owner = _fetch(
+        "SELECT rolsuper, current_user, pg_get_userbyid(datdba) FROM pg_roles, pg_database "
+        "WHERE rolname = current_user AND datname = current_database()"
+    )
+    if not superuser:
+        if role and role != user:
+            raise BackupError(
+                f"Only a superuser can restore as another role ({role}); this is {user}. "
+                f"Leave out --role: the tables will belong to {user}."
+            )
+        return None
+    role = role or owner
+    if not _fetch("SELECT count(*) FROM pg_roles WHERE rolname = %s", [role])[0]:
+        raise BackupError(f"There is no role {role} in this PostgreSQL server.")
+    return None if role == user else role
+
+
+def missing_extensions(listing):
+    """The extensions an archive's tables need that this database lacks, as a BackupError."""
+    wanted = sorted({m.group(1) for m in map(EXTENSION_ENTRY.match, listing.splitlines()) if m})
+    if not wanted:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT extname FROM pg_extension WHERE extname = ANY(%s)", [wanted])
+        present = {row[0] for row in cursor.fetchall()}
+        cursor.execute("SELECT name FROM pg_available_extensions WHERE name = ANY(%s)", [wanted])
+        available = {row[0] for row in cursor.fetchall()}
+    missing = [name for name in wanted if name not in present]
+    if not missing:
+        return None
+    database = connection.settings_dict["NAME"]
+    create = "; ".join(f"CREATE EXTENSION IF NOT EXISTS {name}" for name in missing)
+    message = (
+        f"The backup needs the PostgreSQL extension(s) {', '.join(missing)}, which this "
+        f"database does not have. A superuser creates them once: "
+        f'psql -d {database} -c "{create}" (docs/operations.md, "PostgreSQL"); then restore '
+        f"again. Nothing was changed."
+    )
+    if any(name not in available for name in missing):
+        message += (
+            " The server lacks the package itself: install pgvector for its PostgreSQL "
+            "version first (e.g. postgresql-18-pgvector)."
+        )
+    return BackupError(message)
+
+
+def restore_postgres(backup, *, role=None, progress=True):
+    """Replace the database's content with a pg_dump archive's, in one transaction.
+
+    The archive's extensions are left out (they stay as they are; they must exist). Returns
+    the role it restored as when that is not the connected one (see restore_role), else None.
+    """
+    listing = _pg_listing(backup)
+    error = missing_extensions(listing)
+    if error:
+        raise error
+    role = restore_role(role)
     connection.close()
-    command = [_pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner",
-               "--single-transaction", "--exit-on-error", "--verbose",
-               f"--dbname={connection.settings_dict['NAME']}", str(backup)]  # fmt: skip
-    _run_counting(
-        command, total=tables, pattern=r"processing data for table", desc="restore",
-        progress=progress,
-    )  # fmt: skip
+    kept = "\n".join(
+        (";" + line) if EXTENSION_ENTRY.match(line) else line for line in listing.splitlines()
+    )
+    with tempfile.NamedTemporaryFile("w", suffix=".list", prefix="dailypapers-") as entries:
+        entries.write(kept + "\n")
+        entries.flush()
+        command = [_pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner",
+                   "--single-transaction", "--exit-on-error", "--verbose",
+                   f"--use-list={entries.name}",
+                   f"--dbname={connection.settings_dict['NAME']}", str(backup)]  # fmt: skip
+        if role:
+            command.insert(1, f"--role={role}")
+        _run_counting(
+            command, total=listing.count(" TABLE DATA "), pattern=r"processing data for table",
+            desc="restore", progress=progress,
+        )  # fmt: skip
+    return role
+
+
+def act_as(role):
+    """From now on, every connection of this process does its work as `role` (SET ROLE).
+
+    After a superuser's restore, `migrate` and `search reindex` create tables too: they
+    must belong to the same role as the restored ones.
+    """
+
+    def set_role(sender, connection, **kwargs):
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('role', %s, false)", [role])
+
+    connection_created.connect(set_role, weak=False)
+    if connection.connection is not None:
+        set_role(None, connection)

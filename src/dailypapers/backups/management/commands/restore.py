@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from dailypapers.backups.backup import (
     BackupError,
+    act_as,
     database_kind,
     postgres_check,
     restore_postgres,
@@ -27,12 +28,19 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="check the file, change nothing")
         parser.add_argument("--no-reindex", action="store_true", help="skip `search reindex`")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+        parser.add_argument(
+            "--role",
+            help="PostgreSQL, run as a superuser: the role to own the restored tables "
+            "(default: the database's owner)",
+        )
 
-    def handle(self, *args, file, yes, dry_run, no_reindex, no_progress, **options):
+    def handle(self, *args, file, yes, dry_run, no_reindex, no_progress, role, **options):
         backup = file.expanduser().resolve()
         if not backup.is_file():
             raise CommandError(f"{backup} is not a file.")
         kind = database_kind()
+        if role and kind == "sqlite":
+            raise CommandError("--role is for PostgreSQL; a SQLite database has no roles.")
         try:
             if kind == "sqlite":
                 sqlite_check(backup)
@@ -45,14 +53,19 @@ class Command(BaseCommand):
             return
         if not yes and not self._confirmed(kind):
             raise CommandError("Nothing was changed.")
+        owner = None
         try:
             if kind == "sqlite":
                 restore_sqlite(backup)
             else:
-                restore_postgres(backup, progress=not no_progress)
+                owner = restore_postgres(backup, role=role, progress=not no_progress)
         except BackupError as exc:
             raise CommandError(str(exc)) from None
-        self.stdout.write(self.style.SUCCESS(f"restored {backup}"))
+        if owner:
+            act_as(owner)  # what migrate and reindex create belongs to the same role
+            self.stdout.write(self.style.SUCCESS(f"restored {backup} (tables owned by {owner})"))
+        else:
+            self.stdout.write(self.style.SUCCESS(f"restored {backup}"))
         call_command("migrate", interactive=False, verbosity=0)
         if not no_reindex:
             call_command("search", "reindex")
