@@ -33,7 +33,16 @@ def forwards(apps, schema_editor):
             with transaction.atomic(using=connection.alias):
                 cursor.execute("CREATE EXTENSION IF NOT EXISTS vector")
         except Exception as exc:
-            print(f"\n  pgvector not enabled ({exc}); the vector index stays in memory")
+            reason = str(exc).strip().splitlines()[0]
+            name = connection.settings_dict["NAME"]
+            print(
+                f"\n\n  WARNING: pgvector is not enabled ({reason}).\n"
+                f"  The vector index stays in memory, in every process. To keep it in "
+                f"PostgreSQL, a superuser runs once:\n"
+                f'      psql -d {name} -c "CREATE EXTENSION vector"\n'
+                f"  then: dailypapers search reindex (docs/operations.md, \"PostgreSQL\"; "
+                f"`dailypapers check --deploy` reminds of it)\n"
+            )
             return
         cursor.execute(CREATE_TABLE)
 
