@@ -165,3 +165,36 @@ def test_a_restore_says_which_extension_a_superuser_must_create_first(
         assert "CREATE EXTENSION IF NOT EXISTS vector" in done.stderr
     assert instance.shell("from dailypapers.papers.models import Paper\n"
                           "print(Paper.objects.count())") == "5"  # fmt: skip
+
+
+def old_pg_tools(folder, error):
+    """pg_dump and pg_restore that fail as ones older than the server or the archive do
+    (pg_dump creates its --file before it gives up)."""
+    folder.mkdir()
+    for name in ("pg_dump", "pg_restore"):
+        script = folder / name
+        script.write_text(
+            "#!/bin/sh\n"
+            'for arg; do case "$arg" in --file=*) : > "${arg#--file=}";; esac; done\n'
+            f'echo "{name}: error: {error}" >&2\n'
+            "exit 1\n"
+        )
+        script.chmod(0o755)
+    return str(folder)
+
+
+def test_a_pg_restore_too_old_for_the_archive_says_so(instance, tmp_path, scratch_postgres):
+    instance.env["DAILYPAPERS_PG_BIN"] = old_pg_tools(
+        tmp_path / "bin", "unsupported version (1.16) in file header"
+    )
+    instance.env["DATABASE_URL"] = scratch_postgres
+    archive = tmp_path / "new.pgdump"
+    archive.write_bytes(b"PGDMP\x01\x10\x00\x04\x08\x01\x01")  # a format 1.16 header
+    for args in (["--dry-run"], ["--yes", "--no-progress"]):
+        done = instance.run("restore", str(archive), *args, check=False)
+        assert done.returncode == 1, done.stdout
+        assert "was written by a newer pg_dump than" in done.stderr, done.stderr
+        assert "Point DAILYPAPERS_PG_BIN at the client programs of the server's version" in (
+            done.stderr
+        )
+        assert "not a pg_dump archive" not in done.stderr

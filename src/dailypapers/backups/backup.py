@@ -136,6 +136,10 @@ def _pg_env():
     return env
 
 
+# pg_restore's words for an archive of a newer format than it reads, and for a server newer
+# than itself: the answer to both is the client programs of the server's version.
+NEWER_PG = ("unsupported version", "version mismatch")
+PG_BIN_HINT = "Point DAILYPAPERS_PG_BIN at the client programs of the server's version."
 # Lines of `pg_restore --list` that create or comment an extension: a restore leaves them
 # out (dropping or creating an extension takes its owner or a superuser; the app role is
 # neither). "3; 3079 17509 EXTENSION - vector" and "2857; 0 0 COMMENT - EXTENSION vector".
@@ -156,8 +160,8 @@ def _run_counting(command, *, total, pattern, desc, progress):
                 tail = (tail + [line.rstrip()])[-20:]
     if process.returncode != 0:
         message = f"{Path(command[0]).name} failed:\n" + "\n".join(tail[-6:])
-        if "version mismatch" in message:
-            message += "\nPoint DAILYPAPERS_PG_BIN at the client programs of the server's version."
+        if any(words in message for words in NEWER_PG):
+            message += "\n" + PG_BIN_HINT
         elif "must be owner of" in message:
             message += (
                 "\nThe restore replaces tables, and only their owner may: run it as the role "
@@ -182,11 +186,16 @@ def backup_postgres(out, *, progress=True):
 
 def _pg_listing(backup):
     """The table of contents of a pg_dump archive (`pg_restore --list`); BackupError if not one."""
-    listing = subprocess.run(
-        [_pg_tool("pg_restore"), "--list", str(backup)], capture_output=True, text=True
-    )
+    pg_restore = _pg_tool("pg_restore")
+    listing = subprocess.run([pg_restore, "--list", str(backup)], capture_output=True, text=True)
     if listing.returncode != 0:
-        raise BackupError(f"{backup} is not a pg_dump archive: {listing.stderr.strip()}")
+        error = listing.stderr.strip()
+        if "unsupported version" in error:
+            raise BackupError(
+                f"{backup} was written by a newer pg_dump than {pg_restore} can read "
+                f"({error}). {PG_BIN_HINT}"
+            )
+        raise BackupError(f"{backup} is not a pg_dump archive: {error}")
     if " papers_paper " not in listing.stdout:
         raise BackupError(f"{backup} is a pg_dump archive, but not one of dailypapers.")
     return listing.stdout
