@@ -198,3 +198,14 @@ def test_a_pg_restore_too_old_for_the_archive_says_so(instance, tmp_path, scratc
             done.stderr
         )
         assert "not a pg_dump archive" not in done.stderr
+
+
+def test_a_failed_backup_leaves_no_partial_file(instance, tmp_path, scratch_postgres):
+    instance.env["DAILYPAPERS_PG_BIN"] = old_pg_tools(
+        tmp_path / "bin", "aborting because of server version mismatch"
+    )
+    instance.env["DATABASE_URL"] = scratch_postgres
+    done = instance.run("backup", "--no-progress", check=False)
+    assert done.returncode == 1 and "server version mismatch" in done.stderr, done.stderr
+    assert "Point DAILYPAPERS_PG_BIN" in done.stderr
+    assert list((tmp_path / "data" / "backups").iterdir()) == []

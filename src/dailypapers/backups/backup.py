@@ -73,6 +73,17 @@ def backup_sqlite(out, *, progress=True):
     source_path = _sqlite_path()
     partial = out.with_name(out.name + ".partial")
     partial.unlink(missing_ok=True)
+    try:
+        _copy_sqlite(source_path, partial, progress)
+        sqlite_check(partial)
+    except BaseException:
+        partial.unlink(missing_ok=True)  # no half copy left behind
+        raise
+    partial.replace(out)
+    return out.stat().st_size
+
+
+def _copy_sqlite(source_path, partial, progress):
     source = sqlite3.connect(source_path, timeout=30)
     target = sqlite3.connect(partial)
     done = threading.Event()
@@ -92,9 +103,6 @@ def backup_sqlite(out, *, progress=True):
             target.close()
             source.close()
         bar.update(partial.stat().st_size - bar.n)
-    sqlite_check(partial)
-    partial.replace(out)
-    return out.stat().st_size
 
 
 def restore_sqlite(backup):
@@ -176,10 +184,14 @@ def backup_postgres(out, *, progress=True):
     tables = len(connection.introspection.table_names())
     command = [_pg_tool("pg_dump"), "--format=custom", "--no-owner", "--verbose",
                f"--file={partial}"]  # fmt: skip
-    _run_counting(
-        command, total=tables, pattern=r"dumping contents of table", desc="backup",
-        progress=progress,
-    )  # fmt: skip
+    try:
+        _run_counting(
+            command, total=tables, pattern=r"dumping contents of table", desc="backup",
+            progress=progress,
+        )  # fmt: skip
+    except BaseException:
+        partial.unlink(missing_ok=True)  # no half archive left behind
+        raise
     partial.replace(out)
     return out.stat().st_size
 
