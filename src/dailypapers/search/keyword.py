@@ -31,7 +31,7 @@ from .query import Clause, ParsedQuery
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 TITLE_COVERAGE = 0.8  # share of the query's words a title must hold for the bonus (bench-tuned)
 COVERAGE_BOOST = 2.0
 TITLE_IDF_POWER = 0.5  # idf damped: the rarest word of a topic is often its aspect ("faster")
@@ -276,13 +276,16 @@ class KeywordIndex:
     def _document(self, doc):
         document = tantivy.Document()
         document.add_integer("pk", doc["pk"])
-        document.add_text("text", f"{doc['title']}\n{doc['abstract']}")
-        document.add_text("title", doc["title"])
-        document.add_text("abstract", doc["abstract"])
+        text = f"{doc['title']}\n{doc['abstract']}"
+        title = _with_name_forms(doc["title"])
+        text_with_forms = _with_name_forms(text)
+        document.add_text("text", text_with_forms)
+        document.add_text("title", title)
+        document.add_text("abstract", _with_name_forms(doc["abstract"]))
         document.add_text("authors", doc["authors"])
-        document.add_text("title_words", doc["title"])
-        document.add_text("text_words", f"{doc['title']}\n{doc['abstract']}")
-        document.add_text("compounds", f"{doc['title']}\n{doc['abstract']}")
+        document.add_text("title_words", title)
+        document.add_text("text_words", text_with_forms)
+        document.add_text("compounds", text)
         for category in doc["categories"]:
             document.add_text("category", category.lower())
         document.add_text("arxiv_id", doc["arxiv_id"])
@@ -298,6 +301,10 @@ class KeywordIndex:
 
     def statistics_are_stale(self):
         return False
+
+    def outdated(self, paper_ids=None, *, limit=None):
+        """No document is of an older format: a new format is a new index (SCHEMA_VERSION)."""
+        return []
 
     # --- reading -------------------------------------------------------------------
     def searcher(self):
@@ -615,6 +622,7 @@ class Split:
     """A word typed as a name joined to its version number ("Qwen3"), in its parts."""
 
     parts: tuple
+    word: str = ""  # the free word typed
     of: None = None
     expansion: bool = False
     text: str = ""
@@ -622,14 +630,53 @@ class Split:
 
 NAME_AND_NUMBER = re.compile(r"([^\W\d_]{2,})(\d\w*)")
 NUMBER_FIRST = re.compile(r"\d")
+# A word as PostgreSQL's parser keeps it whole: letters and digits joined by dots and
+# hyphens ("Qwen2.5-VL", "LLaDA2.0"); such a word that starts with a name and a number
+# (NAME_AND_NUMBER); and a name with its version ("qwen2.5").
+GLUED_WORD = re.compile(r"[^\W_]+(?:[.-][^\W_]+)*")
+VERSIONED_WORD = re.compile(r"(?<![^\W_])(?<![^\W_][.-])[^\W\d_]{2,}\d[^\W_]*(?:[.-][^\W_]+)*")
+NAME_AND_VERSION = re.compile(r"[^\W\d_]{2,}\d+(?:\.\d+)*")
+SEPARATOR = re.compile(r"[.-]")
+
+
+def name_forms(text):
+    """The other forms of the names written joined to their version in the text, lower
+    case, each once, none that the text already holds as a word: the name ("Qwen3",
+    "Qwen2.5-VL", "LLaDA2.0": qwen, llada) and the name with its version where a dot or a
+    hyphen follows ("Qwen2.5-VL": qwen2, qwen2.5; "LLaDA2.0": llada2).
+
+    Both engines index them with the text they come from, so that a search for the name,
+    or for the name with a shorter version, finds the papers that only write it joined:
+    tantivy's tokenizer makes "Qwen3" one word and PostgreSQL's makes "Qwen2.5-VL" one.
+    Only a word whose first part is letters and then digits has forms (NAME_AND_NUMBER)."""
+    forms = {}
+    for word in VERSIONED_WORD.findall(text):  # most texts have none: no other work
+        word = word.lower()
+        forms[NAME_AND_NUMBER.match(word)[1]] = None
+        for cut in SEPARATOR.finditer(word):
+            if NAME_AND_VERSION.fullmatch(prefix := word[: cut.start()]):
+                forms[prefix] = None
+    if not forms:
+        return []
+    present = {word.lower() for word in GLUED_WORD.findall(text)}
+    return [form for form in forms if form not in present]
+
+
+def _with_name_forms(text):
+    """The text and, after it, the name forms that the tantivy tokenizer does not already
+    make of it (it splits at dots and hyphens: "qwen2.5-vl" is already qwen2, 5, vl)."""
+    if not (forms := [form for form in name_forms(text) if form.isalnum()]):
+        return text
+    words = set(ANALYZERS["names"].analyze(text))
+    forms = [form for form in forms if form not in words]
+    return f"{text}\n{' '.join(forms)}" if forms else text
 
 
 def _other_forms(words):
     """The other forms of the free words, scored besides them: each part of a hyphenated
     word ("tool-use": tool, use; the compound itself is a single term, so a paper that
     writes "tool use" or "Tool-Augmented" is found too, and one with the compound ranks
-    higher), a name and the number typed after it joined ("LLaDA 2.0": llada2, as titles
-    write it), and a name joined to its number split ("Qwen3": the phrase "qwen 3")."""
+    higher), and the forms of a name with its version (typed_version_forms)."""
     forms = []  # [(form, its weight)]
     for clause in words:
         if clause.expansion or clause.field or clause.phrase:
@@ -637,15 +684,25 @@ def _other_forms(words):
         if ANALYZERS["compounds"].analyze(clause.text):
             for part in ANALYZERS["names"].analyze(clause.text):
                 forms.append((Clause(text=part), PART_BOOST))
+    return forms + [(form, 1.0) for form in typed_version_forms(words)]
+
+
+def typed_version_forms(words):
+    """The other forms of the names typed with a version among the free words: a name and
+    the number typed after it, joined ("LLaDA 2.0": the Clause "llada2", as titles write
+    it), and a name typed joined to its number, split ("Qwen3": the Split of "qwen" and
+    "3", a phrase). Used by both engines."""
+    forms = []
+    free = [c for c in words if not (c.expansion or c.field or c.phrase)]
+    for clause in free:
         for word in ANALYZERS["names"].analyze(clause.text):
             if match := NAME_AND_NUMBER.fullmatch(word):
-                forms.append((Split(parts=match.groups()), 1.0))
-    free = [c for c in words if not (c.expansion or c.field or c.phrase)]
+                forms.append(Split(parts=match.groups(), word=clause.text))
     for first, second in zip(free, free[1:], strict=False):
         if NUMBER_FIRST.match(second.text) and (name := ANALYZERS["names"].analyze(first.text)):
             number = ANALYZERS["names"].analyze(second.text)
             if number and NAME_AND_NUMBER.fullmatch(joined := name[-1] + number[0]):
-                forms.append((Clause(text=joined), 1.0))
+                forms.append(Clause(text=joined))
     return forms
 
 

@@ -25,18 +25,27 @@ from .keyword import (
     STOPWORDS,
     TITLE_COVERAGE,
     Hit,
+    Split,
+    name_forms,
+    typed_version_forms,
 )
 
+# The version of what a document holds. A release that changes it raises it: `serve` then
+# has the worker rewrite the documents of an older format (tasks.py), in use meanwhile.
+# 1: the name forms of the names joined to their version (keyword.name_forms).
+FORMAT = 1
 UPSERT = """
 INSERT INTO search_pgdocument
-    (paper_id, title, document, published_at, categories, has_code, featured)
+    (paper_id, title, document, title_document, published_at, categories, has_code,
+     featured, format)
 VALUES (%s, %s,
     setweight(to_tsvector('english', %s), 'A') || setweight(to_tsvector('english', %s), 'B')
     || setweight(to_tsvector('simple', %s), 'C'),
-    %s, %s, %s, %s)
+    to_tsvector('english', %s), %s, %s, %s, %s, %s)
 ON CONFLICT (paper_id) DO UPDATE SET title = EXCLUDED.title, document = EXCLUDED.document,
-    published_at = EXCLUDED.published_at, categories = EXCLUDED.categories,
-    has_code = EXCLUDED.has_code, featured = EXCLUDED.featured
+    title_document = EXCLUDED.title_document, published_at = EXCLUDED.published_at,
+    categories = EXCLUDED.categories, has_code = EXCLUDED.has_code,
+    featured = EXCLUDED.featured, format = EXCLUDED.format
 """
 # Words in more than this share of the papers only rank (as keyword.COMMON_SHARE). Here
 # they also have no part in which papers reach the second stage, so the tantivy engine's
@@ -60,9 +69,10 @@ class Term:
 
     lexeme: str
     weight: float
-    typed: bool  # from a word typed, not from an acronym's expansion
+    typed: bool  # from a word typed, not from an acronym's expansion or another form
     common: bool  # in more than COMMON_SHARE of the documents
     unknown: bool  # in at most TYPO_PAPERS documents: perhaps a typo
+    phrase: bool = False  # `lexeme` is a tsquery of words side by side ("'qwen' <-> '3'")
 
 
 def _like(text):
@@ -80,14 +90,32 @@ class PostgresKeywordIndex:
                 cursor.execute(
                     "DELETE FROM search_pgdocument WHERE paper_id = ANY(%s)", [list(delete)]
                 )
-            rows = [
-                (doc["pk"], doc["title"], doc["title"], doc["abstract"], doc["authors"],
-                 doc["published_at"], f" {' '.join(c.lower() for c in doc['categories'])} ",
-                 bool(doc["has_code"]), bool(doc["featured"]))
-                for doc in add
-            ]  # fmt: skip
+            rows = []
+            for doc in add:
+                title = _with_name_forms(doc["title"])
+                rows.append(
+                    (doc["pk"], doc["title"], title, _with_name_forms(doc["abstract"]),
+                     doc["authors"], title, doc["published_at"],
+                     f" {' '.join(c.lower() for c in doc['categories'])} ",
+                     bool(doc["has_code"]), bool(doc["featured"]), FORMAT)
+                )  # fmt: skip
             if rows:
                 cursor.executemany(UPSERT, rows)
+
+    def outdated(self, paper_ids=None, *, limit=None):
+        """The papers (of `paper_ids`, else all) whose documents are of an older FORMAT."""
+        sql = "SELECT paper_id FROM search_pgdocument WHERE format < %s"
+        params = [FORMAT]
+        if paper_ids is not None:
+            sql += " AND paper_id = ANY(%s)"
+            params.append(list(paper_ids))
+        sql += " ORDER BY paper_id"
+        if limit is not None:
+            sql += " LIMIT %s"
+            params.append(limit)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return [pk for (pk,) in cursor.fetchall()]
 
     def clear(self):
         with connection.cursor() as cursor:
@@ -104,7 +132,9 @@ class PostgresKeywordIndex:
         a query at 78k papers. When that leaves fewer than `enough` (default: limit),
         every word selects again, after the rarer words' matches when those fill `page`."""
         ranked = [c for c in parsed.should if c.text.lower() not in STOPWORDS] or parsed.should
-        terms = _terms(ranked)
+        forms = typed_version_forms(ranked)  # "LLaDA 2.0": llada2; "Qwen3": "qwen 3"
+        terms = _terms(ranked, forms)
+        ranked = ranked + forms
         selecting = ranked
         if sort != "newest":
             selecting = [c for c in ranked if not all(t.common for t in terms.get(id(c), []))]
@@ -161,8 +191,9 @@ class PostgresKeywordIndex:
             ranking, pk = ("d.published_at DESC" if newest else "d.paper_id"), "d.paper_id"
         sql = f"""
             WITH terms AS (
-                SELECT * FROM unnest(%s::text[], %s::tsquery[], %s::float8[], %s::bool[])
-                    AS t(lexeme, query, weight, selecting)
+                SELECT * FROM unnest(
+                    %s::text[], %s::tsquery[], %s::float8[], %s::bool[], %s::bool[]
+                ) AS t(lexeme, query, weight, selecting, phrase)
             ),
             found AS ({found}),
             pool AS (
@@ -187,16 +218,22 @@ class PostgresKeywordIndex:
                        + %s * count(*) FILTER (WHERE 'A' = ANY(u.weights) AND t.lexeme = %s)
                            AS in_title
                 FROM (SELECT lexeme, weights, coalesce(array_length(positions, 1), 1) AS count
-                      FROM unnest(d.document)) u JOIN terms t USING (lexeme)
+                      FROM unnest(d.document)
+                      -- A phrase (another form of a typed word) counts once, not in titles.
+                      UNION ALL SELECT lexeme, '{{}}', 1 FROM terms
+                      WHERE phrase AND d.document @@ query) u JOIN terms t USING (lexeme)
             ) s
             ORDER BY {"d.published_at DESC" if newest else "score DESC"}, pool.paper_id
             LIMIT %s
         """
         # Without typed words no title is "titled" (a count can never reach this).
         needed = needed if typed else len(weights) + 1
+        phrases = {t.lexeme for ts in terms.values() for t in ts if t.phrase}
         values = [
-            list(weights), [_tsquery(lexeme) for lexeme in weights], list(weights.values()),
-            [lexeme in selects for lexeme in weights],
+            list(weights),
+            [lexeme if lexeme in phrases else _tsquery(lexeme) for lexeme in weights],
+            list(weights.values()), [lexeme in selects for lexeme in weights],
+            [lexeme in phrases for lexeme in weights],
             *found_params, *params, max(limit, RESCORE_POOL),
             sum(weights.values()) or 1.0, words, needed, needed, typed, needed, short,
             max(1, limit),
@@ -339,12 +376,20 @@ def _present_table(cursor, name):
     return cursor.fetchone()[0]
 
 
-def _terms(clauses):
-    """{id(clause): [Term]}: each word's lexemes as PostgreSQL's english configuration
-    makes them, weighted by BM25's inverse document frequency; an acronym's long form,
-    added by search, at EXPANSION_BOOST. Unknown lexemes (newer than the last count) are
-    taken as the rarest."""
-    if not clauses:
+def _terms(clauses, forms=()):
+    """{id(clause or form): [Term]}: each word's lexemes as PostgreSQL's english
+    configuration makes them, weighted by BM25's inverse document frequency; an acronym's
+    long form, added by search, at EXPANSION_BOOST. Unknown lexemes (newer than the last
+    count) are taken as the rarest.
+
+    forms: the other forms of the typed names with a version (keyword.typed_version_forms),
+    which do not count as typed words: a name and number typed apart, joined ("llada2"),
+    weighted as a word; a name typed joined to its number, as the phrase of the two
+    ("'qwen' <-> '3'"), weighted as the word typed."""
+    joined = [form for form in forms if not isinstance(form, Split)]
+    splits = [form for form in forms if isinstance(form, Split)]
+    words = [*clauses, *joined]
+    if not words:
         return {}
     with connection.cursor() as cursor:
         cursor.execute(
@@ -355,23 +400,51 @@ def _terms(clauses):
             CROSS JOIN LATERAL unnest(to_tsvector('english', c.text)) l
             LEFT JOIN search_pglexeme s ON s.lexeme = l.lexeme
             """,
-            [COUNT_KEY, [clause.text for clause in clauses]],
+            [COUNT_KEY, [word.text for word in words]],
         )
         rows = cursor.fetchall()
+        phrases = []
+        if splits:
+            cursor.execute(
+                "SELECT phraseto_tsquery('english', t)::text FROM unnest(%s::text[]) "
+                "WITH ORDINALITY AS u(t, i) ORDER BY i",
+                [[_split_text(split) for split in splits]],
+            )
+            phrases = [phrase for (phrase,) in cursor.fetchall()]
     terms = {}
     for i, lexeme, papers, documents in rows:
-        clause, documents = clauses[i - 1], documents or 1
+        word, documents = words[i - 1], documents or 1
         idf = math.log(1 + (documents - papers + 0.5) / (papers + 0.5))
-        terms.setdefault(id(clause), []).append(
+        terms.setdefault(id(word), []).append(
             Term(
                 lexeme=lexeme,
-                weight=idf * (EXPANSION_BOOST if clause.expansion else 1.0),
-                typed=not clause.expansion,
+                weight=idf * (EXPANSION_BOOST if word.expansion else 1.0),
+                typed=not word.expansion and i <= len(clauses),
                 common=papers > COMMON_SHARE * documents,
                 unknown=papers <= TYPO_PAPERS,
             )
         )
+    for split, phrase in zip(splits, phrases, strict=True):
+        typed = [t.weight for c in clauses if c.text == split.word for t in terms.get(id(c), [])]
+        if "<" in phrase and typed:  # two words side by side, at least
+            terms[id(split)] = [
+                Term(lexeme=phrase, weight=max(typed), typed=False, common=False,
+                     unknown=False, phrase=True)
+            ]  # fmt: skip
     return terms
+
+
+def _split_text(split):
+    """The words of a name typed joined to its version, apart: "Qwen2.5" is "qwen 2.5" (as
+    PostgreSQL reads "Qwen 2.5"), where the tantivy engine's parts are "qwen" and "2"."""
+    name, typed = split.parts[0], split.word.lower()
+    return f"{name} {typed[len(name) :]}" if typed.startswith(name) else " ".join(split.parts)
+
+
+def _with_name_forms(text):
+    """The text and, after it, its name forms (keyword.name_forms)."""
+    forms = name_forms(text)
+    return f"{text}\n{' '.join(forms)}" if forms else text
 
 
 def _first_stage(parsed, terms, weights, words):

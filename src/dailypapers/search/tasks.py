@@ -29,16 +29,26 @@ def index_papers_task(paper_ids, epoch=None):
 
 
 @task
-def index_keywords_task(paper_ids, epoch=None):
-    """The keyword index only (embeddings are kept): after its format changed."""
+def index_keywords_task(paper_ids, epoch=None, outdated_only=False):
+    """The keyword index only (embeddings are kept): after its format changed.
+
+    outdated_only: only the papers whose documents are still of an older format (the
+    PostgreSQL engine: rewrite_outdated_keyword_documents), so that a batch queued twice
+    costs one query the second time; after the last one, the word counts are recounted
+    (the new format has new words)."""
     from . import keyword
     from .services import Superseded, index_papers
 
+    engine = keyword.get_index()
+    if outdated_only and not (paper_ids := engine.outdated(paper_ids)):
+        return 0
     try:
-        with keyword.get_index().bulk():  # one commit for the lot
+        with engine.bulk():  # one commit for the lot
             indexed = index_papers(paper_ids, embed=False, epoch=epoch)
     except Superseded:
         return 0
+    if outdated_only and not engine.outdated(limit=1):
+        engine.refresh_statistics()
     _learn_statistics_if_none()  # an install from before acronyms were learnt
     return indexed
 
@@ -100,6 +110,24 @@ def queue_catch_up():
     if waiting:
         catch_up_task.enqueue(reindex_epoch())
     return waiting
+
+
+def rewrite_outdated_keyword_documents(chunk=50_000):
+    """Queue the papers whose keyword documents are of an older format for the worker.
+
+    The PostgreSQL engine's documents carry their format (pg.FORMAT): a release that
+    changes what they hold raises it, and `serve` calls this, so that the documents are
+    rewritten in the background while search goes on with the old ones. Returns the
+    number of papers queued (none with the tantivy engine, whose new format is a new
+    index: fill_empty_keyword_index)."""
+    from . import keyword
+    from .services import reindex_epoch
+
+    ids = keyword.get_index().outdated()
+    epoch = reindex_epoch()
+    for start in range(0, len(ids), chunk):
+        index_keywords_task.enqueue(ids[start : start + chunk], epoch, True)
+    return len(ids)
 
 
 @cron("15 4 * * *")  # nightly, after the evening's ingest has been indexed

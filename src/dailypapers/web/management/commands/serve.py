@@ -21,6 +21,7 @@ from dailypapers.search.tasks import (
     fill_empty_keyword_index,
     queue_catch_up,
     refresh_stale_statistics,
+    rewrite_outdated_keyword_documents,
 )
 
 
@@ -53,6 +54,10 @@ class Command(BaseCommand):
         if queued := fill_empty_keyword_index():
             self.stdout.write(f"The keyword index is new (an upgrade?): the worker indexes "
                               f"{queued} papers in the background.")  # fmt: skip
+        elif queued := rewrite_outdated_keyword_documents():
+            self.stdout.write(f"The keyword index's documents are of an older format (an "
+                              f"upgrade): the worker rewrites those of {queued} papers in "
+                              f"the background; search uses them meanwhile.")  # fmt: skip
         elif refresh_stale_statistics():
             self.stdout.write("The keyword engine's word counts are missing or old: the worker "
                               "recounts them in the background.")  # fmt: skip
