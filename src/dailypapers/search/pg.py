@@ -29,6 +29,7 @@ from .keyword import (
     name_forms,
     typed_version_forms,
 )
+from .query import Clause
 
 # The version of what a document holds. A release that changes it raises it: `serve` then
 # has the worker rewrite the documents of an older format (tasks.py), in use meanwhile.
@@ -73,6 +74,7 @@ class Term:
     common: bool  # in more than COMMON_SHARE of the documents
     unknown: bool  # in at most TYPO_PAPERS documents: perhaps a typo
     phrase: bool = False  # `lexeme` is a tsquery of words side by side ("'qwen' <-> '3'")
+    form: bool = False  # of another form of a typed word only (typed_version_forms)
 
 
 def _like(text):
@@ -229,13 +231,17 @@ class PostgresKeywordIndex:
         # Without typed words no title is "titled" (a count can never reach this).
         needed = needed if typed else len(weights) + 1
         phrases = {t.lexeme for ts in terms.values() for t in ts if t.phrase}
+        # Another form of a typed word adds nothing to the whole that scores are shares of:
+        # a form no paper holds ("synthesis3d" of "synthesis 3D") lowered every score.
+        words_only = {t.lexeme for ts in terms.values() for t in ts if not t.form}
+        whole = sum(w for lexeme, w in weights.items() if lexeme in words_only) or 1.0
         values = [
             list(weights),
             [lexeme if lexeme in phrases else _tsquery(lexeme) for lexeme in weights],
             list(weights.values()), [lexeme in selects for lexeme in weights],
             [lexeme in phrases for lexeme in weights],
             *found_params, *params, max(limit, RESCORE_POOL),
-            sum(weights.values()) or 1.0, words, needed, needed, typed, needed, short,
+            whole, words, needed, needed, typed, needed, short,
             max(1, limit),
         ]  # fmt: skip
         with connection.cursor() as cursor:
@@ -388,7 +394,7 @@ def _terms(clauses, forms=()):
     ("'qwen' <-> '3'"), weighted as the word typed."""
     joined = [form for form in forms if not isinstance(form, Split)]
     splits = [form for form in forms if isinstance(form, Split)]
-    words = [*clauses, *joined]
+    words = [*clauses, *joined, *[Clause(text=_split_text(split)) for split in splits]]
     if not words:
         return {}
     with connection.cursor() as cursor:
@@ -420,16 +426,19 @@ def _terms(clauses, forms=()):
                 lexeme=lexeme,
                 weight=idf * (EXPANSION_BOOST if word.expansion else 1.0),
                 typed=not word.expansion and i <= len(clauses),
+                form=i > len(clauses),
                 common=papers > COMMON_SHARE * documents,
                 unknown=papers <= TYPO_PAPERS,
             )
         )
-    for split, phrase in zip(splits, phrases, strict=True):
+    for n, (split, phrase) in enumerate(zip(splits, phrases, strict=True)):
         typed = [t.weight for c in clauses if c.text == split.word for t in terms.get(id(c), [])]
-        if "<" in phrase and typed:  # two words side by side, at least
+        parts = [t.weight for t in terms.pop(id(words[len(words) - len(splits) + n]), [])]
+        if "<" in phrase and typed and parts:  # two words side by side, at least
+            # At most its rarest word's weight: "Qwen 3" ranks below "Qwen3" typed.
             terms[id(split)] = [
-                Term(lexeme=phrase, weight=max(typed), typed=False, common=False,
-                     unknown=False, phrase=True)
+                Term(lexeme=phrase, weight=min(max(typed), max(parts)), typed=False,
+                     common=False, unknown=False, phrase=True, form=True)
             ]  # fmt: skip
     return terms
 
