@@ -7,6 +7,8 @@ import sys
 
 import pytest
 
+from tests.pg_roles import role_owning_a_database
+
 # A small but complete cast: members with API tokens, papers on daily pages, votes,
 # comments, a confirmed subscription with follows and a delivered digest.
 POPULATE = """
@@ -130,27 +132,9 @@ def scratch_postgres(django_db_blocker):
 def app_role_postgres(django_db_blocker):
     """An ordinary (non-superuser) role owning a database with the vector extension, as
     docs/operations.md sets up production: (its URL, the same database as the superuser)."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        pytest.skip("needs PostgreSQL: runs when DATABASE_URL points at one (CI's second pass)")
     import psycopg
-    from django.db import connection
 
-    name = f"{connection.settings_dict['NAME']}_app{os.getpid()}"
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_available_extensions WHERE name = 'vector'")
-        if not cursor.fetchone()[0]:
-            pytest.skip("needs the pgvector package in the PostgreSQL server")
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'DROP ROLE IF EXISTS "{name}"')
-        cursor.execute(f"CREATE ROLE \"{name}\" LOGIN PASSWORD 'app-pass' NOSUPERUSER")
-        cursor.execute(f'CREATE DATABASE "{name}" OWNER "{name}"')
-    server = url.rsplit("/", 1)[0]
-    superuser_url = f"{server}/{name}"
-    with psycopg.connect(superuser_url, autocommit=True) as admin:
-        admin.execute("CREATE EXTENSION vector")  # the one step that needs a superuser
-    netloc = server.split("@", 1)[1]
-    yield f"postgres://{name}:app-pass@{netloc}/{name}", superuser_url
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'DROP ROLE IF EXISTS "{name}"')
+    with role_owning_a_database(django_db_blocker, "app") as (_, app_url, superuser_url):
+        with psycopg.connect(superuser_url, autocommit=True) as admin:
+            admin.execute("CREATE EXTENSION vector")  # the one step that needs a superuser
+        yield app_url, superuser_url

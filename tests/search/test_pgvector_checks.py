@@ -8,6 +8,8 @@ import sys
 import pytest
 from django.core.checks import run_checks
 
+from tests.pg_roles import role_owning_a_database
+
 
 def ids(**kwargs):
     return {problem.id for problem in run_checks(include_deployment_checks=True, **kwargs)}
@@ -25,40 +27,24 @@ def test_sqlite_and_the_memory_index_need_no_extension(settings, db):
 @pytest.fixture
 def ordinary_role(django_db_blocker, tmp_path):
     """A non-superuser role owning an empty database, no extension in it; a CLI runner."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        pytest.skip("needs PostgreSQL: runs when DATABASE_URL points at one (CI's second pass)")
     import psycopg
-    from django.db import connection
 
-    name = f"{connection.settings_dict['NAME']}_ord{os.getpid()}"
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_available_extensions WHERE name = 'vector'")
-        if not cursor.fetchone()[0]:
-            pytest.skip("needs the pgvector package in the PostgreSQL server")
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'DROP ROLE IF EXISTS "{name}"')
-        cursor.execute(f"CREATE ROLE \"{name}\" LOGIN PASSWORD 'app-pass' NOSUPERUSER")
-        cursor.execute(f'CREATE DATABASE "{name}" OWNER "{name}"')
-    server = url.rsplit("/", 1)[0]
-    env = {**os.environ, "DAILYPAPERS_DATA_DIR": str(tmp_path / "data")}
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    env["DATABASE_URL"] = f"postgres://{name}:app-pass@{server.split('@', 1)[1]}/{name}"
+    with role_owning_a_database(django_db_blocker, "ord") as (name, role_url, superuser_url):
+        env = {**os.environ, "DAILYPAPERS_DATA_DIR": str(tmp_path / "data")}
+        env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        env["DATABASE_URL"] = role_url
 
-    def run(*args, **extra):
-        return subprocess.run(
-            [sys.executable, "-m", "dailypapers", *args], env={**env, **extra},
-            capture_output=True, text=True, timeout=300,
-        )  # fmt: skip
+        def run(*args, **extra):
+            return subprocess.run(
+                [sys.executable, "-m", "dailypapers", *args], env={**env, **extra},
+                capture_output=True, text=True, timeout=300,
+            )  # fmt: skip
 
-    def as_superuser(sql):
-        with psycopg.connect(f"{server}/{name}", autocommit=True) as admin:
-            admin.execute(sql)
+        def as_superuser(sql):
+            with psycopg.connect(superuser_url, autocommit=True) as admin:
+                admin.execute(sql)
 
-    yield name, run, as_superuser
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'DROP ROLE IF EXISTS "{name}"')
+        yield name, run, as_superuser
 
 
 def test_an_ordinary_role_is_told_to_have_a_superuser_create_the_extension(ordinary_role):

@@ -95,9 +95,9 @@ class PasswordChangeInPlaceForm(CurrentPasswordMixin, PasswordChangeForm):
         return self.cleaned_data["old_password"]
 
 
-class EmailChangeForm(CurrentPasswordMixin, forms.Form):
-    prefix = "change"  # the settings page holds three forms: their ids must differ
-    email = forms.EmailField(label="New email address", max_length=254)
+class PasswordConfirmedForm(CurrentPasswordMixin, forms.Form):
+    """A change of the member's own account, confirmed with their password."""
+
     password = forms.CharField(
         label="Your password",
         strip=False,
@@ -107,6 +107,12 @@ class EmailChangeForm(CurrentPasswordMixin, forms.Form):
     def __init__(self, user, *args, **kwargs):
         self.user = user
         super().__init__(*args, **kwargs)
+
+
+class EmailChangeForm(PasswordConfirmedForm):
+    prefix = "change"  # the settings page holds three forms: their ids must differ
+    email = forms.EmailField(label="New email address", max_length=254)
+    field_order = ["email", "password"]
 
     def clean_email(self):
         email = self.cleaned_data["email"].strip()
@@ -115,14 +121,5 @@ class EmailChangeForm(CurrentPasswordMixin, forms.Form):
         return email
 
 
-class AccountDeleteForm(CurrentPasswordMixin, forms.Form):
+class AccountDeleteForm(PasswordConfirmedForm):
     prefix = "delete"
-    password = forms.CharField(
-        label="Your password",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
-
-    def __init__(self, user, *args, **kwargs):
-        self.user = user
-        super().__init__(*args, **kwargs)
