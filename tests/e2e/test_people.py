@@ -49,7 +49,7 @@ def test_a_member_claims_a_moderator_verifies_and_the_member_follows(
     moderator.locator("input.action-select").first.check()
     moderator.select_option("select[name=action]", "verify")
     moderator.locator("button[name=index]").click()
-    assert "Verified 1 claims" in moderator.locator(".messagelist").inner_text()
+    assert "Verified 1 claim." in moderator.locator(".messagelist").inner_text()
     assert AuthorshipClaim.objects.get().status == "verified"
 
     # The badge, and the links only a verified author may set

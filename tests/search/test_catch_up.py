@@ -115,7 +115,7 @@ def test_the_nightly_task_and_the_command_catch_up_too(sample_data, monkeypatch)
     services.mark_unindexed([some.pk])  # written, and its indexing lost
     out = io.StringIO()
     call_command("search", "catch-up", stdout=out, stderr=io.StringIO())
-    assert "indexed 1 papers written but not indexed; 0 still waiting" in out.getvalue()
+    assert "indexed 1 paper written but not indexed; 0 still waiting" in out.getvalue()
     assert [p.pk for p in search_papers("catching lost indexing", limit=3).papers][:1] == [some.pk]
 
 

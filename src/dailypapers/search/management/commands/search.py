@@ -5,6 +5,7 @@ from django.db import connection
 from tqdm import tqdm
 
 from dailypapers.papers.models import Paper
+from dailypapers.plural import counted
 
 SORTS = ["relevance", "newest", "upvotes"]
 
@@ -125,7 +126,7 @@ class Command(BaseCommand):
         with _Steps(self, "catching up", waiting) as steps:
             indexed = catch_up(progress=steps.update, step=steps.step)
         self.stdout.write(self.style.SUCCESS(
-            f"indexed {indexed} papers written but not indexed; "
+            f"indexed {counted(indexed, 'paper')} written but not indexed; "
             f"{unindexed_count()} still waiting"
         ))  # fmt: skip
 

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from dailypapers.plural import counted
 from dailypapers.search.tasks import (
     fill_empty_keyword_index,
     queue_catch_up,
@@ -62,7 +63,8 @@ class Command(BaseCommand):
             self.stdout.write("The keyword engine's word counts are missing or old: the worker "
                               "recounts them in the background.")  # fmt: skip
         if waiting := queue_catch_up():
-            self.stdout.write(f"{waiting} papers were written but not indexed for search "
+            were = "was" if waiting == 1 else "were"
+            self.stdout.write(f"{counted(waiting, 'paper')} {were} written but not indexed for search "
                               "(an interrupted ingest?): the worker indexes them now.")  # fmt: skip
         self.before_serving(options)
         # SIGTERM (systemd, docker, kill) stops like Ctrl-C, so that the children stop too.
