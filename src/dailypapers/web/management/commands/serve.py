@@ -64,8 +64,10 @@ class Command(BaseCommand):
                               "recounts them in the background.")  # fmt: skip
         if waiting := queue_catch_up():
             were = "was" if waiting == 1 else "were"
-            self.stdout.write(f"{counted(waiting, 'paper')} {were} written but not indexed for search "
-                              "(an interrupted ingest?): the worker indexes them now.")  # fmt: skip
+            self.stdout.write(
+                f"{counted(waiting, 'paper')} {were} written but not indexed for search "
+                "(an interrupted ingest?): the worker indexes them now."
+            )
         self.before_serving(options)
         # SIGTERM (systemd, docker, kill) stops like Ctrl-C, so that the children stop too.
         signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
