@@ -10,7 +10,7 @@ from dailypapers.papers.services import vote_cast
 from dailypapers.stats import charts, selectors
 
 DAY = dt.date(2026, 11, 25)
-MAIN = '<main id="content">'  # the page's own content, after the header
+MAIN = '<main id="content" tabindex="-1">'  # the page's own content, after the header
 
 
 def at(day, hour=12):
