@@ -190,18 +190,22 @@ def test_ingest_and_reindex_say_when_they_build_the_vector_index(
         pytest.skip("needs PostgreSQL with the pgvector extension")
     settings.SEARCH_VECTOR_INDEX = "auto"
     monkeypatch.setattr(pgvector, "REBUILD_FROM", 50)
+
+    def empty_vector_table():
+        # Tests that commit leave rows in the HNSW table, and a load of a quarter of the
+        # table or less grows the index rather than building it (pgvector.bulk_write).
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {pgvector.TABLE}")
+
+    empty_vector_table()
     listings = str(sample_data / "arxiv-listings-sample.jsonl.gz")
     call_command("ingest", "listings", listings, "--no-progress")
     err = capfd.readouterr().err
     assert "index for search: building the vector index (pgvector HNSW)" in err
     assert "index for search: done in" in err
 
-    # Vectors to make again, built once after them. The HNSW table is emptied too: tests
-    # that commit leave rows there, and a reindex of a quarter of the table or less grows
-    # the index rather than building it (pgvector.bulk_write).
-    PaperEmbedding.objects.all().delete()
-    with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {pgvector.TABLE}")
+    PaperEmbedding.objects.all().delete()  # vectors to make again: built once after them
+    empty_vector_table()
     call_command("search", "reindex")
     err = capfd.readouterr().err
     building = err.index("building the vector index (pgvector HNSW)")
