@@ -88,6 +88,14 @@ def test_it_answers_404_for_impossible_periods(client, days):
     assert client.get("/feeds/search.atom").status_code == 404
 
 
+def test_it_answers_the_edge_of_the_calendar_without_failing(client, days):
+    # 9999-W52 ends in year 10000, which no date holds: a 404, not a 500.
+    assert client.get("/feeds/week/9999-W52.atom").status_code == 404
+    assert client.get("/feeds/month/0000-01.rss").status_code == 404
+    _, last_month = parse(client, "/feeds/month/9999-12.atom")
+    assert last_month.entries == []
+
+
 def test_it_is_advertised_by_the_listing_pages(client, days):
     page = client.get("/papers/week/2026-W48").content.decode()
     assert 'type="application/atom+xml"' in page and "/feeds/week/2026-W48.atom" in page

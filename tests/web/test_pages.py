@@ -182,7 +182,6 @@ def test_it_ranks_trending_by_the_stored_score(client, make_paper, feature):
         "/papers/week/9999-W52",
         "/papers/week/2026-48",
         "/papers/month/2026-13",
-        "/papers/month/9999-12",
         "/papers/month/0000-01",
         "/papers/month/2026-1",
         "/papers/not-an-id",
@@ -199,6 +198,11 @@ def test_it_answers_bad_addresses_with_a_friendly_404(client, db, url):
     response = client.get(url)
     assert response.status_code == 404
     assert "Back to the daily papers" in response.content.decode()
+
+
+def test_it_shows_the_last_month_a_date_can_hold_empty(client, db):
+    # 9999-12 is a month (its last day is the last a date holds), shown as any empty month.
+    assert client.get("/papers/month/9999-12").status_code == 200
 
 
 def test_it_explains_why_an_address_is_wrong(client, db):

@@ -33,16 +33,15 @@ def period_bounds(*, date=None, week=None, month=None):
         day = parse_day(date)
         return day, day
     if week:
-        year, number = int(week[:4]), int(week[6:])
         try:
-            return selectors.iso_week_bounds(year, number)
-        except ValueError:
-            raise BadParameter("week", f"{year} has no ISO week {number}") from None
+            return selectors.iso_week_bounds(int(week[:4]), int(week[6:]))
+        except ValueError as exc:
+            raise BadParameter("week", str(exc)) from None
     if month:
-        year, number = int(month[:4]), int(month[5:])
-        if not 1 <= number <= 12 or year < 1:
-            raise BadParameter("month", f"{month!r} is not a month (YYYY-MM)")
-        return selectors.month_bounds(year, number)
+        try:
+            return selectors.month_bounds(int(month[:4]), int(month[5:]))
+        except ValueError as exc:
+            raise BadParameter("month", str(exc)) from None
     return None
 
 

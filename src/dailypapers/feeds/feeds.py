@@ -143,11 +143,10 @@ class DailyFeed(PaperFeed):
 
 class WeekFeed(PaperFeed):
     def get_object(self, request, week):
-        year, number = int(week[:4]), int(week[6:])
         try:
-            first, last = selectors.iso_week_bounds(year, number)
-        except ValueError:
-            _bad(f"{year} has no week {number}")
+            first, last = selectors.iso_week_bounds(int(week[:4]), int(week[6:]))
+        except ValueError as exc:
+            _bad(str(exc))
         return {
             "page": f"/papers/week/{week}",
             "title": f"papers of the week {week}",
@@ -157,10 +156,10 @@ class WeekFeed(PaperFeed):
 
 class MonthFeed(PaperFeed):
     def get_object(self, request, month):
-        year, number = int(month[:4]), int(month[5:])
-        if not 1 <= number <= 12 or year < 1:
-            _bad(f"{month} is not a month")
-        first, last = selectors.month_bounds(year, number)
+        try:
+            first, last = selectors.month_bounds(int(month[:4]), int(month[5:]))
+        except ValueError as exc:
+            _bad(str(exc))
         return {
             "page": f"/papers/month/{month}",
             "title": f"papers of {first:%B %Y}",

@@ -1,5 +1,6 @@
 """Reads that several places need (pages, API, feeds, digests)."""
 
+import calendar
 import datetime as dt
 
 from django.db import connection
@@ -162,15 +163,24 @@ def _first_day(entries):
 
 
 def iso_week_bounds(year, week):
-    """Monday and Sunday of ISO week `week` of `year`; ValueError when there is no such week."""
-    monday = dt.date.fromisocalendar(year, week, 1)
+    """Monday and Sunday of ISO week `week` of `year`; ValueError, in a sentence, when there
+    is no such week or it ends after the last day a date can hold (9999-12-31)."""
+    try:
+        monday = dt.date.fromisocalendar(year, week, 1)
+    except ValueError:
+        raise ValueError(f"{year} has no ISO week {week}") from None
+    if monday > dt.date.max - dt.timedelta(days=6):
+        raise ValueError(
+            f"week {week} of {year} ends after {dt.date.max}, the last day this server knows"
+        )
     return monday, monday + dt.timedelta(days=6)
 
 
 def month_bounds(year, month):
-    first = dt.date(year, month, 1)
-    following = dt.date(year + month // 12, month % 12 + 1, 1)
-    return first, following - dt.timedelta(days=1)
+    """First and last day of `month` of `year`; ValueError, in a sentence, for no such month."""
+    if not (1 <= month <= 12 and dt.MINYEAR <= year <= dt.MAXYEAR):
+        raise ValueError(f"{year:04d}-{month:02d} is not a month")
+    return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
 
 
 def paper_by_arxiv_id(arxiv_id):
