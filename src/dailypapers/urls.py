@@ -6,6 +6,7 @@ from dailypapers.api.urls import api, api_not_found
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/", api_not_found),  # not django-ninja's HTML 404 ("docs_url = ...")
     path("api/", api.urls),
     re_path(r"^api/", api_not_found),  # JSON 404s under /api/, even for unroutable paths
     path("feeds/", include("dailypapers.feeds.urls")),

@@ -40,7 +40,7 @@ def test_a_database_that_does_not_answer_gives_503_and_says_so(failing_database,
     assert "database is not answering" in page.content.decode()
     assert page["Cache-Control"] == "no-store"
     answer = reader.get("/api/daily_papers")
-    assert answer.status_code == 503 and "database is not answering" in answer.json()["detail"]
+    assert answer.status_code == 503 and "database is not answering" in answer.json()["error"]
 
 
 @pytest.mark.django_db

@@ -132,7 +132,7 @@ def test_sqlite_on_a_full_then_read_only_disk_shows_a_clear_page_and_stays_whole
 
                 filler = disk.fill()
                 full = vote(client, site, paper=1)
-                assert full.status_code == 503 and "disk is full" in full.json()["detail"]
+                assert full.status_code == 503 and "disk is full" in full.json()["error"]
                 page = subscribe(client)
                 assert page.status_code == 503 and "cannot save changes" in page.text
                 assert client.get("/").status_code == 200  # reading still works
@@ -147,7 +147,7 @@ def test_sqlite_on_a_full_then_read_only_disk_shows_a_clear_page_and_stays_whole
             with httpx.Client(base_url=server.url, timeout=30) as client:
                 refused = vote(client, site, paper=2)
                 assert refused.status_code == 503, refused.text
-                assert "read-only" in refused.json()["detail"]
+                assert "read-only" in refused.json()["error"]
                 page = client.get(f"/papers/{site['papers'][3]}")
                 assert page.status_code == 200 or "cannot save changes" in page.text
             server.stop()

@@ -38,15 +38,22 @@ READ_ONLY = (
 )
 
 
+# The API's error shape, {"error": ...}, which huggingface_hub prints (docs/api.md).
+API_FAILED = "Something went wrong on our side; it has been logged. Please try again later."
+
+
 def server_error(request):
     error = sys.exc_info()[1]
+    api = request.path.startswith("/api/")
     if not isinstance(error, DATABASE_DOWN):
+        if api:
+            return JsonResponse({"error": API_FAILED}, status=500)
         return HttpResponseServerError(loader.get_template("500.html").render())
     cannot_write = any(words in str(error).lower() for words in CANNOT_WRITE)
     message = READ_ONLY if cannot_write else UNAVAILABLE
     log.error("database unavailable for %s %s: %s", request.method, request.path, error)
-    if request.path.startswith("/api/"):
-        response = JsonResponse({"detail": message}, status=503)
+    if api:
+        response = JsonResponse({"error": message}, status=503)
     else:
         title = "Changes cannot be saved" if cannot_write else "The database is unavailable"
         page = loader.get_template("503.html").render({"title": title, "message": message})
