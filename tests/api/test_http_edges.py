@@ -66,3 +66,13 @@ def test_an_unexpected_failure_is_a_json_500_not_the_html_page(monkeypatch):
     assert response.status_code == 500
     assert response["Content-Type"] == "application/json"
     assert "went wrong on our side" in response.json()["error"]
+
+
+def test_a_429_says_in_its_sentence_how_long_to_wait(client, settings):
+    settings.API_RATE_ANON = 1
+    client.get("/api/categories")
+    response = client.get("/api/categories")
+    assert response.status_code == 429
+    seconds = int(response["Retry-After"])
+    expected = f"retry in {seconds} second{'s' if seconds != 1 else ''}."
+    assert response.json()["error"].endswith(expected)

@@ -5,6 +5,8 @@ status: 400 for bad parameters (never clamped), 401/403 for tokens, 404, 429 wit
 Retry-After (rate limits per token and per IP, see security.py).
 """
 
+import math
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.views.decorators.csrf import csrf_exempt
@@ -14,6 +16,7 @@ from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationEr
 from dailypapers.curation import api as curation_api
 from dailypapers.papers.arxiv_ids import InvalidArxivId
 from dailypapers.papers.services import RateLimited, SubmissionError, SubmissionQueued
+from dailypapers.plural import counted
 
 from . import follows, members, papers
 from .http import error, json_response
@@ -97,7 +100,10 @@ def not_found(request, exc):
 
 @api.exception_handler(Throttled)
 def throttled(request, exc):
-    return error(429, "Too many requests; slow down and retry after the Retry-After delay.")
+    # The seconds in the sentence too: `hf papers ls` prints the message, not the headers.
+    # (django-ninja sets Retry-After to the same rounded-up number.)
+    seconds = math.ceil(exc.wait or 1)
+    return error(429, f"Too many requests; slow down and retry in {counted(seconds, 'second')}.")
 
 
 @api.exception_handler(RateLimited)
