@@ -137,6 +137,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "dailypapers.web.middleware.RejectNulCharactersMiddleware",
+    "dailypapers.api.middleware.CrossOrigin",  # /api/ and /feeds/ readable by any origin
     "dailypapers.api.middleware.ApiMethods",  # HEAD as GET, JSON 405s, under /api/
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

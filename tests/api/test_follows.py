@@ -46,6 +46,19 @@ def test_it_explains_refused_follows(client, auth):
     assert wrong_kind.status_code == 400 and wrong_kind.json()["field"] == "kind"
 
 
+def test_a_category_must_be_of_an_arxiv_archive_or_of_a_paper_here(client, auth, days):
+    bad = send(client, "post", "/api/follows", {"kind": "category", "value": "nonsense"}, auth)
+    assert bad.status_code == 400
+    assert bad.json()["error"] == "'nonsense' is not an arXiv category such as cs.CL or math."
+    for category in ["math", "q-bio.NC", "hep-th"]:
+        body = {"kind": "category", "value": category}
+        assert send(client, "post", "/api/follows", body, auth).status_code == 201, category
+    days["top"].primary_category = "cmp-lg"  # an archive arXiv retired, in an old paper
+    days["top"].save(update_fields=["primary_category"])
+    body = {"kind": "category", "value": "cmp-lg"}
+    assert send(client, "post", "/api/follows", body, auth).status_code == 201
+
+
 def test_it_sets_the_digest_and_asks_to_confirm_a_new_address(client, auth):
     assert client.get("/api/subscription", **auth).json()["status"] == "none"
     body = {"email": "alice@example.org", "frequency": "weekly"}

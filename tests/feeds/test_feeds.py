@@ -125,3 +125,25 @@ def test_it_keeps_to_papers_that_hold_every_word_of_a_topic_as_its_digest_does(c
 
     titles = {entry.title for entry in feed.entries}
     assert titles == {paper.title for paper in on_topic}
+
+
+def test_a_feed_that_cannot_be_is_a_404_with_a_sentence_for_the_reader(client):
+    for url, sentence in [
+        ("/feeds/date/2025-02-30.atom", "2025-02-30 is not a day of the calendar."),
+        ("/feeds/week/2025-W54.rss", "2025 has no ISO week 54."),
+        ("/feeds/search.atom", "Give a search query as ?q="),
+    ]:
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert response["Content-Type"] == "text/plain; charset=utf-8", url
+        assert response.content.decode().startswith(sentence), url
+
+
+def test_author_and_category_feeds_link_to_what_lists_their_papers(client, days):
+    from dailypapers.papers.models import Author
+
+    ada = Author.objects.get(name="Ada Lovelace")
+    _, feed = parse(client, "/feeds/author/Ada Lovelace.atom")
+    assert feed.feed.link.endswith(f"/authors/{ada.pk}-ada-lovelace")
+    _, feed = parse(client, "/feeds/category/cs.CL.atom")
+    assert feed.feed.link.endswith("/search?q=cat%3Acs.CL")

@@ -1,10 +1,13 @@
-"""HTTP methods under /api/: HEAD wherever GET is, and a JSON 405 for the others.
+"""HTTP under /api/ (and /feeds/ for CORS): HEAD wherever GET is, a JSON 405 for the
+other methods, and CORS.
 
 django-ninja routes only the methods each endpoint declares and answers any other with a
 bare text/html "Method not allowed". HEAD is one of those, though RFC 9110 asks every GET
 resource to answer it (curl -I, link checkers and uptime monitors send it), and an API
 whose errors are JSON must not answer one in HTML.
 """
+
+from django.http import HttpResponse
 
 from .http import error
 
@@ -37,3 +40,44 @@ def _not_allowed(request, allow):
     allowed = ", ".join(sorted(methods))
     message = f"{request.method} is not allowed on {request.path[:200]}; use {allowed}."
     return error(405, message, headers={"Allow": allowed})
+
+
+# Read by any origin: the API (whose tokens travel in a header a browser never adds on
+# its own, so no page can act as a member by reaching it) and the feeds.
+SHARED_PREFIXES = (API, "/feeds/")
+PREFLIGHT = {
+    "Access-Control-Allow-Methods": "GET, HEAD, POST, PUT, DELETE",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type, If-None-Match",
+    "Access-Control-Max-Age": "86400",
+}
+# What a page's script may read beyond the basic headers: pagination, validators, waits.
+EXPOSED = "Link, ETag, Last-Modified, Retry-After"
+
+
+class CrossOrigin:
+    """CORS for /api/ and /feeds/: any origin may read them, without credentials.
+
+    A web app on another site (a lab's reading list, a dashboard) can then call the API
+    from the browser as huggingface.co's allows; cookies are never honoured cross-origin
+    (no Allow-Credentials), so a signed-in member's session is not lent to other sites.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith(SHARED_PREFIXES):
+            return self.get_response(request)
+        if _preflight(request):
+            response = HttpResponse(status=204)
+            for key, value in PREFLIGHT.items():
+                response[key] = value
+        else:
+            response = self.get_response(request)
+            response["Access-Control-Expose-Headers"] = EXPOSED
+        response["Access-Control-Allow-Origin"] = "*"
+        return response
+
+
+def _preflight(request):
+    return request.method == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in request.META

@@ -4,6 +4,7 @@ Thin: validate the query, call a selector (or search), shape with hf_format, ans
 with cache validators (http.cached_json).
 """
 
+import re
 from typing import Literal
 
 from django.http import HttpResponse
@@ -110,7 +111,14 @@ def categories(request):
     return cached_json(request, queries.categories(), max_age=3600)
 
 
+# "2512.16776/comments": an id, then a part of a paper this API does not have ({path:id}
+# takes slashes for old ids such as hep-th/9901001 and for arxiv.org links).
+SUB_RESOURCE = re.compile(r"^\d{4}\.\d{4,5}(v\d+)?/[a-z]", re.IGNORECASE)
+
+
 def _paper_or_404(paper_id):
+    if SUB_RESOURCE.match(paper_id):
+        return None, error(404, f"No API endpoint at /api/papers/{paper_id[:200]}; see /api/docs.")
     try:
         base = parse_arxiv_id(paper_id).base
     except ValueError as exc:

@@ -43,6 +43,7 @@ MESSAGES_COOKIE = "messages"  # django.contrib.messages' cookie storage
 KEPT_HEADERS = (
     "Content-Type", "Content-Language", "X-Frame-Options", "Cache-Control", "Link",
     "Content-Security-Policy", "Content-Security-Policy-Report-Only",
+    "Access-Control-Allow-Origin", "Access-Control-Expose-Headers",  # feeds (api/middleware.py)
 )  # fmt: skip
 NEVER = float("inf")
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")  # as django.middleware.gzip reads Accept-Encoding

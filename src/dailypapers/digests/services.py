@@ -33,6 +33,12 @@ MAX_FOLLOW_LENGTH = 200
 CONFIRM_SALT = "dailypapers.digests.confirm"
 MANAGE_SALT = "dailypapers.digests.manage"
 CATEGORY_RE = re.compile(r"^[a-z-]+(\.[A-Za-z-]+)?$")
+# arXiv's archives (the part before the dot of cs.CL): a category outside them is a typo
+# whose feed would stay empty forever, unless a paper here is filed under it (an old one).
+ARXIV_ARCHIVES = frozenset(
+    "astro-ph cond-mat cs econ eess gr-qc hep-ex hep-lat hep-ph hep-th math math-ph nlin "
+    "nucl-ex nucl-th physics q-bio q-fin quant-ph stat".split()
+)
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -67,11 +73,20 @@ def follow_clean(kind, value):
     if len(value) > MAX_FOLLOW_LENGTH:
         raise ValidationError(f"A {kind} can be {MAX_FOLLOW_LENGTH} characters at most.")
     if kind == Follow.Kind.CATEGORY:
-        if not CATEGORY_RE.match(value):
+        if not _is_category(value):
             raise ValidationError(f"{value!r} is not an arXiv category such as cs.CL or math.")
     if kind == Follow.Kind.ORG:
         value = _organization_handle(value)
     return kind, value
+
+
+def _is_category(value):
+    from dailypapers.papers.models import Paper
+
+    if not CATEGORY_RE.match(value):
+        return False
+    archive = value.split(".")[0]
+    return archive in ARXIV_ARCHIVES or Paper.objects.filter(primary_category=value).exists()
 
 
 def _organization_handle(value):

@@ -122,7 +122,8 @@ def _entries(first_day, last_day, sort="upvotes"):
 
 
 def _bad(message):
-    raise Http404(message)
+    """No such feed: a 404 whose body is `message`, as a sentence (feeds/urls.py)."""
+    raise Http404(message[:1].upper() + message[1:].rstrip(".") + ".")
 
 
 class DailyFeed(PaperFeed):
@@ -136,7 +137,7 @@ class DailyFeed(PaperFeed):
             try:
                 day = dt.date.fromisoformat(date)
             except ValueError:
-                _bad(f"{date} is not a day")
+                _bad(f"{date} is not a day of the calendar.")
             page, title = f"/papers/date/{day}", f"papers of {day:%A %d %B %Y}"
         return {"page": page, "title": title, "items": _entries(day, day)}
 
@@ -188,7 +189,7 @@ class SearchFeed(PaperFeed):
     def get_object(self, request):
         query = request.GET.get("q", "").strip()
         if not query or len(query) > 500 or any(ord(char) < 32 for char in query):
-            _bad("give a search query as ?q=")
+            _bad("Give a search query as ?q=, for example /feeds/search.atom?q=diffusion.")
         return {
             "page": f"/search?q={quote(query)}",
             "title": f"search “{query}”",
@@ -212,22 +213,29 @@ class TopicFeed(PaperFeed):
     def get_object(self, request, topic):
         topic = " ".join(topic.split())
         if not topic or len(topic) > 200 or any(ord(char) < 32 for char in topic):
-            _bad("no topic")
+            _bad("Give a topic of up to 200 characters, for example /feeds/topic/diffusion.atom.")
         items = _holding_every_word(topic)
         items.sort(key=lambda item: item[0].published_at, reverse=True)
         return {"page": f"/search?q={quote(topic)}", "title": f"topic “{topic}”", "items": items}
 
 
 class AuthorFeed(PaperFeed):
+    """An author's papers, every spelling a moderator merged included, as a follow of the
+    name reads them; the feed links to the author's page."""
+
     def get_object(self, request, name):
+        from dailypapers.people.selectors import author_page_of, same_author_names
+
         papers = (
             Paper.objects.visible()
-            .filter(author_set__name=name)
+            .filter(author_set__name__in=same_author_names(name))
+            .distinct()
             .select_related("organization")
             .order_by("-published_at")[:FEED_SIZE]
         )
+        page = author_page_of(name) or f"/search?q={quote(_field_query('au', name))}"
         return {
-            "page": f"/search?q={quote(name)}",
+            "page": page,
             "title": f"papers by {name}",
             "items": [(paper, None) for paper in papers],
         }
@@ -242,10 +250,15 @@ class CategoryFeed(PaperFeed):
             .order_by("-published_at")[:FEED_SIZE]
         )
         return {
-            "page": f"/search?q={quote(category)}",
+            "page": f"/search?q={quote(_field_query('cat', category))}",
             "title": f"new in {category}",
             "items": [(paper, None) for paper in papers],
         }
+
+
+def _field_query(field, value):
+    """The search that finds what a feed lists: au:"Ada Lovelace", cat:cs.CL."""
+    return f'{field}:"{value}"' if " " in value else f"{field}:{value}"
 
 
 def rss(feed_class):

@@ -3,6 +3,7 @@
 import hashlib
 from functools import wraps
 
+from django.http import Http404, HttpResponseNotFound
 from django.urls import path, register_converter
 from django.utils.cache import get_conditional_response
 from django.utils.http import parse_http_date_safe
@@ -34,11 +35,16 @@ register_converter(MonthConverter, "month")
 
 
 def conditional(view):
-    """ETag (hash of the feed) and Last-Modified (newest entry): 304 when unchanged."""
+    """ETag (hash of the feed) and Last-Modified (newest entry): 304 when unchanged; a
+    feed that cannot be (no such day) is a 404 with a plain-text sentence."""
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
-        response = view(request, *args, **kwargs)
+        try:
+            response = view(request, *args, **kwargs)
+        except Http404 as exc:
+            # A feed reader shows the body it gets: a sentence, not the site's HTML page.
+            return HttpResponseNotFound(f"{exc}\n", content_type="text/plain; charset=utf-8")
         if response.status_code != 200:
             return response
         etag = '"' + hashlib.sha256(response.content).hexdigest()[:32] + '"'

@@ -42,6 +42,16 @@ def same_author_names(name):
     return list(dict.fromkeys([name, canonical.name, *variants]))
 
 
+def author_page_of(name):
+    """The address of the page of the author called `name` (merged spellings lead to the
+    canonical page), or None when no paper names them."""
+    author = Author.objects.filter(name=name).first()
+    if author is None:
+        return None
+    canonical = canonical_author(author)
+    return f"/authors/{author_slug(canonical.pk, canonical.name)}"
+
+
 def author_from_slug(slug):
     """(author, canonical slug) for "123-ada-lovelace"; Http404 for anything else."""
     head = slug.split("-", 1)[0]
