@@ -325,24 +325,24 @@ class PostgresKeywordIndex:
         return f"(d.document @@ {function}('english', %s))", [clause.text]
 
 
-# ti: and abs: read the document's words of one weight (UPSERT: title A, abstract B),
-# stemmed and in order, as the tantivy engine's title and abstract fields do: a substring
-# found "organ" for ti:gan, and missed "GANs".
-FIELD_WEIGHTS = {"title": "A", "abstract": "B"}
-# The phrase's lexemes, each labelled with the field's weight ('mixtur':A <2> 'expert':A):
-# the document's GIN index finds them, the label keeps them to the field.
-FIELD_QUERY = (
-    "to_tsquery('simple', regexp_replace(phraseto_tsquery('english', %s)::text,"
-    " $$'([^']+)'$$, $$'\\1':$$ || %s, 'g'))"
-)
+# ti: and abs: match the phrase's stemmed words in order, within the title or within the
+# abstract, as the tantivy engine's title and abstract fields do: a substring found "organ"
+# for ti:gan, and missed "GANs". The title has its own tsvector (and GIN index); the
+# abstract is the document's words of weight B (UPSERT), kept by ts_filter after the
+# document's GIN index found the papers that hold them anywhere. The tsquery is never
+# written out and parsed again: to_tsquery re-parses a lexeme, so 'multi-ag' (of
+# "Multi-Agent") became the phrase of three words, and no title with a hyphen was found.
+FIELD_MATCHES = {
+    "title": "d.title_document @@ {query}",
+    "abstract": "d.document @@ {query} AND ts_filter(d.document, '{{b}}') @@ {query}",
+}
+FIELD_QUERY = "phraseto_tsquery('english', %s)"
 
 
 def _field_clause(field, text):
     """ti: or abs: `text`; nothing when it holds no word the index keeps (ti:"the")."""
-    return (
-        f"(numnode(phraseto_tsquery('english', %s)) > 0 AND d.document @@ {FIELD_QUERY})",
-        [text, text, FIELD_WEIGHTS[field]],
-    )
+    sql = f"(numnode({FIELD_QUERY}) > 0 AND {FIELD_MATCHES[field].format(query=FIELD_QUERY)})"
+    return sql, [text] * sql.count("%s")
 
 
 def _names_clause(text):
