@@ -1,4 +1,4 @@
-"""ti: and abs: find the same papers on both keyword engines: the site's (tantivy on
+"""ti:, abs: and au: find the same papers on both keyword engines: the site's (tantivy on
 SQLite, PostgreSQL full-text when DATABASE_URL points at PostgreSQL) and, on PostgreSQL,
 tantivy too."""
 
@@ -7,7 +7,7 @@ import re
 import pytest
 from django.db import connection
 
-from dailypapers.search import search_papers
+from dailypapers.search import pg, search_papers
 
 SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 
@@ -46,3 +46,53 @@ def test_every_abstracts_first_sentence_finds_its_paper(engine, load_real_papers
         if p.pk not in found(f'abs:"{(sentence := first_sentence(p.abstract))}"')
     ]
     assert missed == []
+
+
+@pytest.fixture
+def accented(engine, paper):
+    """Papers whose authors' names have accents and letters that do not decompose."""
+    names = {
+        "jurgen": ["Jürgen Schmidhuber", "Ada Lovelace"],
+        "olafur": ["Ólafur Sigurðsson"],
+        "lukasz": ["Łukasz Kaiser", "Søren Hauberg"],
+        "plain": ["Jurgen Klopp", "Olafur Eliasson"],
+    }
+    papers = {
+        key: paper(title=f"Graph networks {key}", authors=[{"name": n} for n in authors])
+        for key, authors in names.items()
+    }
+    if connection.vendor == "postgresql":
+        pg.PostgresKeywordIndex().refresh_statistics()
+    return papers
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("au:Jurgen", {"jurgen", "plain"}),
+        ("au:Jürgen", {"jurgen", "plain"}),
+        ("au:JÜRGEN", {"jurgen", "plain"}),
+        ('au:"Jurgen Schmidhuber"', {"jurgen"}),
+        ('au:"jürgen schmidhuber"', {"jurgen"}),
+        ('au:"Ólafur Sigurðsson"', {"olafur"}),
+        ('au:"olafur sigurdsson"', {"olafur"}),
+        ('au:"ÓLAFUR SIGURÐSSON"', {"olafur"}),
+        ("au:olafur", {"olafur", "plain"}),
+        ('au:"Lukasz Kaiser"', {"lukasz"}),
+        ("au:soren", {"lukasz"}),
+        ("au:Søren", {"lukasz"}),
+        ("au:Schmid", set()),  # whole words
+        ('au:"Schmidhuber Jurgen"', set()),  # in order
+        ('au:"Jurgen Klopp" graph', {"plain"}),
+        ("au:jurgen -au:schmidhuber", {"plain"}),
+    ],
+)
+def test_author_names_match_case_and_accents_aside(query, expected, accented):
+    assert found(query) == {accented[key].pk for key in expected}
+
+
+def test_an_author_prefix_stays_within_one_name(engine, paper):
+    """The last name of one author and the first of the next are not side by side."""
+    apart = paper(title="Graphs", authors=[{"name": "Ada Wei"}, {"name": "Liu Yang"}])
+    assert found('au:"Wei Liu"') == set()
+    assert found("au:wei au:liu") == found('au:"Ada Wei"') == {apart.pk}

@@ -137,3 +137,20 @@ def test_a_bulk_index_renews_the_planners_statistics(keyword_only, make_paper, m
     assert not pg.analyze_after_bulk(2)  # under a tenth of the papers: autovacuum's
     hits, total = search('au:"Grace Hopper"')
     assert (total, sorted(h.pk for h in hits)) == (5, sorted(p.pk for p in few))
+
+
+def test_author_words_are_each_name_as_tantivy_reads_it():
+    assert pg._author_words(["Ólafur Sigurðsson", "Wei LIU", "!!!", "Łukasz"]) == (
+        " olafur sigurdsson | wei liu | lukasz "
+    )
+
+
+def test_documents_from_before_author_words_are_read_as_before(keyword_only, paper):
+    """Until the worker rewrites them (pg.FORMAT), au: reads their papers' authors."""
+    wei = paper(title="Graphs", authors=[{"name": "Wei Liu"}])
+    other = paper(title="Graphs too", authors=[{"name": "Jiawei Liu"}])
+    with connection.cursor() as cursor:  # as migration 0010 leaves them
+        cursor.execute("UPDATE search_pgdocument SET author_words = NULL, format = 1")
+    assert pg.PostgresKeywordIndex().outdated() == sorted([wei.pk, other.pk])
+    hits, total = search('au:"wei liu"')
+    assert (total, [hit.pk for hit in hits]) == (1, [wei.pk])

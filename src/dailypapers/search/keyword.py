@@ -282,7 +282,8 @@ class KeywordIndex:
         document.add_text("text", text_with_forms)
         document.add_text("title", title)
         document.add_text("abstract", _with_name_forms(doc["abstract"]))
-        document.add_text("authors", doc["authors"])
+        for name in author_names(doc):  # one value each: a phrase stays within a name
+            document.add_text("authors", name)
         document.add_text("title_words", title)
         document.add_text("text_words", text_with_forms)
         document.add_text("compounds", text)
@@ -964,13 +965,23 @@ def get_index():
     return index
 
 
+AUTHOR_SEPARATOR = " ; "  # between the names in a document's "authors" (paper_document)
+
+
+def author_names(doc):
+    """The names of a document's authors, each apart: indexed apart, the last name of one
+    author and the first of the next are not side by side (au:"Wei Liu" is not "Ada Wei,
+    Liu Yang")."""
+    return doc["authors"].split(AUTHOR_SEPARATOR)
+
+
 def paper_document(paper, *, featured):
     authors = paper.authors or []
     return {
         "pk": paper.pk,
         "title": paper.title,
         "abstract": paper.abstract,
-        "authors": " ; ".join(a.get("name", "") for a in authors if isinstance(a, dict)),
+        "authors": AUTHOR_SEPARATOR.join(a.get("name", "") for a in authors if isinstance(a, dict)),
         "categories": list(paper.categories or []) or [paper.primary_category],
         "arxiv_id": paper.arxiv_id,
         "published_at": paper.published_at,

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 
 from .keyword import (
+    ANALYZERS,
     BM25_K1,
     EXPANSION_BOOST,
     MIN_COVERAGE_WORDS,
@@ -26,6 +27,7 @@ from .keyword import (
     TITLE_COVERAGE,
     Hit,
     Split,
+    author_names,
     name_forms,
     typed_version_forms,
 )
@@ -34,19 +36,21 @@ from .query import Clause
 # The version of what a document holds. A release that changes it raises it: `serve` then
 # has the worker rewrite the documents of an older format (tasks.py), in use meanwhile.
 # 1: the name forms of the names joined to their version (keyword.name_forms).
-FORMAT = 1
+# 2: the authors' words, as the tantivy engine reads them (author_words, for au:).
+FORMAT = 2
 UPSERT = """
 INSERT INTO search_pgdocument
     (paper_id, title, document, title_document, published_at, categories, has_code,
-     featured, format)
+     featured, format, author_words)
 VALUES (%s, %s,
     setweight(to_tsvector('english', %s), 'A') || setweight(to_tsvector('english', %s), 'B')
     || setweight(to_tsvector('simple', %s), 'C'),
-    to_tsvector('english', %s), %s, %s, %s, %s, %s)
+    to_tsvector('english', %s), %s, %s, %s, %s, %s, %s)
 ON CONFLICT (paper_id) DO UPDATE SET title = EXCLUDED.title, document = EXCLUDED.document,
     title_document = EXCLUDED.title_document, published_at = EXCLUDED.published_at,
     categories = EXCLUDED.categories, has_code = EXCLUDED.has_code,
-    featured = EXCLUDED.featured, format = EXCLUDED.format
+    featured = EXCLUDED.featured, format = EXCLUDED.format,
+    author_words = EXCLUDED.author_words
 """
 # Words in more than this share of the papers only rank (as keyword.COMMON_SHARE). Here
 # they also have no part in which papers reach the second stage, so the tantivy engine's
@@ -99,7 +103,8 @@ class PostgresKeywordIndex:
                     (doc["pk"], doc["title"], title, _with_name_forms(doc["abstract"]),
                      doc["authors"], title, doc["published_at"],
                      f" {' '.join(c.lower() for c in doc['categories'])} ",
-                     bool(doc["has_code"]), bool(doc["featured"]), FORMAT)
+                     bool(doc["has_code"]), bool(doc["featured"]), FORMAT,
+                     _author_words(author_names(doc)))
                 )  # fmt: skip
             if rows:
                 cursor.executemany(UPSERT, rows)
@@ -347,14 +352,29 @@ def _field_clause(field, text):
 
 def _names_clause(text):
     """au: as the tantivy engine reads it: the name's words side by side, whole words (its
-    names analyzer), case aside. A substring found "Jiawei Liu" for au:"Wei Liu". The
-    ILIKE on the longest word spares the regular expression most papers."""
-    words = NAME_WORD.findall(text)
+    names analyzer: case and accents aside, "Jurgen" is "Jürgen"), within one author's
+    name. Documents written before author_words (pg.FORMAT 2) are read as before, from
+    the papers' authors, case aside, until the worker rewrites them."""
+    words = ANALYZERS["names"].analyze(text)
     if not words:
         return "false", []  # au:!!! names nobody
+    typed = NAME_WORD.findall(text) or words
     column = COLUMNS["authors"]
-    pattern = "\\m" + "[^[:alnum:]]+".join(words) + "\\M"
-    return f"({column} ILIKE %s AND {column} ~* %s)", [_like(max(words, key=len)), pattern]
+    pattern = "\\m" + "[^[:alnum:]]+".join(typed) + "\\M"
+    return (
+        f"(CASE WHEN d.author_words IS NULL THEN {column} ILIKE %s AND {column} ~* %s"
+        " ELSE d.author_words LIKE %s END)",
+        [_like(max(typed, key=len)), pattern, _like(f" {' '.join(words)} ")],
+    )
+
+
+def _author_words(names):
+    """The authors' names as the tantivy engine's names analyzer reads them, one after
+    another, each between spaces and apart from the next (" olafur sigurdsson | wei liu "):
+    au: is then one LIKE on whole words, and the last name of one author and the first of
+    the next are not side by side (keyword.author_names)."""
+    names = (" ".join(ANALYZERS["names"].analyze(name)) for name in names)
+    return f" {' | '.join(name for name in names if name)} "
 
 
 def analyze_after_bulk(count):
