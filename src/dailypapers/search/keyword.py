@@ -31,7 +31,7 @@ from .query import Clause, ParsedQuery
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7  # 7: each author a value of "authors" (au: phrases within a name)
 TITLE_COVERAGE = 0.8  # share of the query's words a title must hold for the bonus (bench-tuned)
 COVERAGE_BOOST = 2.0
 TITLE_IDF_POWER = 0.5  # idf damped: the rarest word of a topic is often its aspect ("faster")
