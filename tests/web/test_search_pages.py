@@ -201,15 +201,24 @@ def test_a_prefix_that_cannot_be_searched_finds_nothing_and_says_why(client, pap
     assert "0 papers" in body and "Structured pruning" not in body
 
 
-@pytest.mark.parametrize("query", ["au:Liu", "wei liu", 'au:"WEI Liu"'])
-def test_an_author_searched_for_shows_in_a_cut_byline(client, make_paper, query):
+@pytest.mark.parametrize(
+    "query, name",
+    [
+        ("au:Liu", "Wei Liu"),
+        ("wei liu", "Wei Liu"),
+        ('au:"WEI Liu"', "Wei Liu"),
+        ('au:"Lukasz Kaiser"', "Łukasz Kaiser"),  # a letter Unicode does not decompose
+        ('au:"Olafur Sigurdsson"', "Ólafur Sigurðsson"),
+    ],
+)
+def test_an_author_searched_for_shows_in_a_cut_byline(client, make_paper, query, name):
     """A long byline is cut after four names; the author searched for is shown anyway."""
-    authors = [{"name": f"Author {i}"} for i in range(9)] + [{"name": "Wei Liu"}]
+    authors = [{"name": f"Author {i}"} for i in range(9)] + [{"name": name}]
     paper = make_paper(title="Scaling sparse attention", authors=authors)
     index_papers([paper.pk])
     html = client.get("/search", {"q": query}).content.decode()
     assert "Scaling sparse attention" in html
-    cut = 'Author 3, …, <strong class="sought">Wei Liu</strong> et al. (10 authors)'
+    cut = f'Author 3, …, <strong class="sought">{name}</strong> et al. (10 authors)'
     assert cut in html
     # The same row in a search for the topic keeps the plain cut byline.
     topic = client.get("/search", {"q": "sparse attention"}).content.decode()

@@ -14,6 +14,12 @@ from .models import AuthorMerge, AuthorshipClaim, Collection, author_slug
 
 CO_AUTHORS = 24
 NAME_PARTS = re.compile(r"[^\W_]+")
+# Letters that Unicode does not decompose into a base letter and an accent, folded as the
+# search engines' names analyzer folds them ("Lukasz" is "Łukasz", "Sigurdsson" "Sigurðsson").
+UNDECOMPOSED = str.maketrans(
+    {"ł": "l", "ø": "o", "ð": "d", "đ": "d", "ħ": "h", "ı": "i", "ß": "ss", "æ": "ae",
+     "œ": "oe", "þ": "th"}
+)  # fmt: skip
 
 
 def canonical_author(author):
@@ -311,4 +317,4 @@ def author_positions(paper, names):
 def _name_parts(name):
     plain = unicodedata.normalize("NFKD", name)
     plain = "".join(char for char in plain if not unicodedata.combining(char))
-    return set(NAME_PARTS.findall(plain.casefold()))
+    return set(NAME_PARTS.findall(plain.casefold().translate(UNDECOMPOSED)))
