@@ -99,3 +99,14 @@ def test_the_link_in_the_mail_and_the_page_turn_the_mails_off_and_on(
     assert "Stop these mails" in client.get("/notifications").content.decode()
     with time_machine.travel(timezone.now() + dt.timedelta(hours=2)):
         assert notification_mails_send() == 1
+
+
+def test_no_mail_to_an_address_whose_digests_bounce(alice, bob, make_paper, mailoutbox):
+    Subscription.objects.create(
+        user=bob, email="Bob@Example.org", frequency="daily", status="bouncing"
+    )
+    comment_post(user=alice, paper=make_paper(), body="hi @bob")
+    assert notification_mails_send() == 0 and mailoutbox == []
+    bob.email = "bob@new.example.org"  # a new address is tried again
+    bob.save(update_fields=["email"])
+    assert notification_mails_send() == 1 and mailoutbox[0].to == ["bob@new.example.org"]

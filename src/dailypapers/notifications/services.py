@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -128,7 +128,16 @@ def notification_mails_send():
     user_ids -= set(resting.values_list("user_id", flat=True))
     members = get_user_model().objects.filter(pk__in=user_ids, is_active=True).exclude(email="")
     members = members.filter(unconfirmed_email__isnull=True)  # mailed once confirmed
+    members = members.exclude(Exists(_bouncing(OuterRef("email"))))
     return sum(_mail_member(member, now) for member in members.order_by("pk"))
+
+
+def _bouncing(address):
+    """The digest subscriptions that mark `address` as bouncing: mail to it comes back
+    (digests/bounces.py), so no other mail goes there either until the member changes it."""
+    from dailypapers.digests.models import Subscription
+
+    return Subscription.objects.filter(status=Subscription.Status.BOUNCING, email__iexact=address)
 
 
 def _mail_member(member, now):
