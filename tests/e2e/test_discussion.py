@@ -69,7 +69,7 @@ def test_members_comment_reply_and_a_moderator_hides(live_server, browser, membe
     reply = Comment.objects.get(parent=comment)
     assert bob.url.endswith(f"#comment-{reply.pk}")
     assert bob.locator(f"#comment-{reply.pk}").get_attribute("class").startswith("comment depth-1")
-    thread.get_by_role("button", name="▲ Upvote").click()
+    thread.get_by_role("button", name="Upvote", exact=True).click()
     bob.wait_for_load_state()
     assert "▲ 1" in thread.locator(".score").inner_text()
     thread.get_by_role("link", name="Report").click()

@@ -49,16 +49,16 @@ def test_it_keeps_the_focus_on_the_upvote_button_pressed_with_enter(
 def test_it_names_the_upvote_button_with_its_count(live_server, browser, papers, django_user_model):
     reader = browser.new_page()
     reader.goto(live_server.url + "/")
-    assert reader.get_by_role("link", name="Sign in to upvote (5 upvotes)").count() == 1
-    assert reader.get_by_role("link", name="Sign in to upvote (1 upvote)").count() == 1
+    assert reader.get_by_role("link", name="Sign in to upvote, 5 upvotes").count() == 1
+    assert reader.get_by_role("link", name="Sign in to upvote, 1 upvote").count() == 1
     reader.close()
 
     page = signed_in_page(browser, live_server, django_user_model)
-    button = page.get_by_role("button", name="Upvote (5 upvotes)")
+    button = page.get_by_role("button", name="Upvote, 5 upvotes")
     assert button.get_attribute("aria-pressed") == "false"
     assert button.inner_text().replace("\n", "") == "▲5"  # it looks the same
     button.click()
-    voted = page.get_by_role("button", name="Upvote (6 upvotes)", pressed=True)
+    voted = page.get_by_role("button", name="Upvote, 6 upvotes", pressed=True)
     voted.wait_for()
     page.close()
 

@@ -90,12 +90,16 @@ def action_buttons(comment, viewer):
     pk, parts = comment.pk, []
     others = comment.user_id != viewer.pk and not comment.hidden
     if others:
-        for value, label, title in ((1, "▲ Upvote", "Upvote"), (-1, "▼", "Downvote")):
+        # the arrows are hidden from screen readers, which read the words ("Downvote", not
+        # "black down-pointing triangle")
+        for value, arrow, title in ((1, "▲", "Upvote"), (-1, "▼", "Downvote")):
             pressed = comment.my_vote == value
+            label = f'<span aria-hidden="true">{arrow}</span>' + (" Upvote" if value > 0 else "")
             parts.append(
                 f'<button class="link{" active" if pressed else ""}" form="vote-form" '
                 f'formaction="/comments/{pk}/vote" name="value" value="{0 if pressed else value}" '
-                f'aria-pressed="{"true" if pressed else "false"}" title="{title}">{label}</button>'
+                f'aria-pressed="{"true" if pressed else "false"}" title="{title}" '
+                f'aria-label="{title}">{label}</button>'
             )
     if not comment.hidden:
         parts.append(f'<a href="/comments/{pk}/reply">Reply</a>')

@@ -392,6 +392,9 @@ def vote(request, raw):
     paper.refresh_from_db(fields=["imported_upvotes", "local_upvotes", "upvotes"])
     paper.voted = Vote.objects.filter(user=request.user, paper=paper).exists()
     context = {"paper": paper, "signed_in": True, "next": back, "error": error}
+    if not error:  # read out by screen readers (an error is an alert of its own)
+        count = f"{paper.upvotes} upvote{'' if paper.upvotes == 1 else 's'}"
+        context["announce"] = f"{'Upvoted' if paper.voted else 'Upvote taken back'}: {count}."
     return render(request, "web/_vote.html", context, status=status)
 
 
