@@ -5,8 +5,10 @@ reader is told after an upvote. axe is vendored (tests/e2e/vendor): no network."
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from dailypapers.community.services import comment_post
+from dailypapers.digests.services import follow_add
 from dailypapers.papers.models import Author, Organization, PaperAuthor
 from tests.e2e.test_browser import pytestmark  # noqa: F401 (chromium or skip)
 
@@ -129,4 +131,18 @@ def test_a_screen_reader_hears_what_an_upvote_changed(live_server, browser, site
     page.get_by_role("button", name="Upvote, 22 upvotes").click()
     page.get_by_role("button", name="Upvote, 21 upvotes", pressed=False).wait_for()
     assert status.inner_text() == "Upvote taken back: 21 upvotes."
+    page.context.close()
+
+
+def test_for_you_keeps_the_unfollow_button_in_its_chip(live_server, browser, site):
+    """A form inside a <p> ends the paragraph in the parser: the × fell out of its chip."""
+    kim = get_user_model().objects.get(username="kim")
+    follow_add(user=kim, kind="topic", value="sparse attention")
+    page = page_for(browser, live_server.url, scheme="light", member=True, phone=True)
+    page.goto(live_server.url + "/for-you")
+    button = page.locator(".chip button.unfollow")
+    assert button.count() == 1
+    assert button.get_attribute("aria-label") == "Unfollow sparse attention"
+    box = button.bounding_box()
+    assert box["width"] >= 24 and box["height"] >= 24  # a finger's target on a phone
     page.context.close()
