@@ -113,6 +113,16 @@ def test_it_explains_what_is_wrong_with_a_sign_up(client, alice):
     assert get_user_model().objects.count() == 1
 
 
+def test_a_fields_error_is_the_description_its_input_names(client, alice):
+    """Django points a field with an error at "<id>_error" (aria-describedby); the error is
+    there, so a screen reader on the field reads it."""
+    page = signup(client, email="not-an-email").content.decode()
+    field = re.search(r'<input type="email"[^>]*>', page)[0]
+    assert 'aria-invalid="true"' in field
+    assert "id_email_error" in re.search(r'aria-describedby="([^"]*)"', field)[1].split()
+    assert re.search(r'<div class="error" role="alert" id="id_email_error"><p>Enter a valid', page)
+
+
 def test_it_signs_in_and_out(client, alice):
     page = client.get("/accounts/login/?next=/about").content.decode()
     assert 'name="next" value="/about"' in page
