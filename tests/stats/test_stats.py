@@ -170,3 +170,13 @@ def test_it_dates_the_papers_by_their_days_and_the_ingest_only_as_such(
     assert "2026" not in rest
     assert "papers featured in the 8 weeks to Dec 31, 2025" in rest
     assert html.index('id="entries"') < html.index('id="ingested"')  # the papers' own first
+
+
+def test_it_dates_every_other_label_minor_only_when_a_phone_is_crowded():
+    days = [DAY - dt.timedelta(days=n) for n in range(90, 0, -1)]
+    labels = charts.date_labels(days)
+    assert len(labels) == 7 and [label.minor for label in labels] == [0, 1, 0, 1, 0, 1, 0]
+    assert (labels[0].x, labels[0].anchor) == (0, "start")  # clear of the value axis' "0"
+    assert labels[1].anchor == "middle" and 0 < labels[1].x < labels[-1].x < 100
+    weeks = charts.date_labels(days[:8])  # 4 labels: room for all on a phone
+    assert len(weeks) == 4 and not any(label.minor for label in weeks)

@@ -2,18 +2,24 @@
 
 No JavaScript and no style attributes (a strict CSP refuses them): shapes carry classes
 that site.css colours, so the charts follow the light or dark theme.
+
+The charts have no viewBox, so nothing scales their text: labels are drawn at their CSS
+size (12-13 px) on a 360 px phone as on a desktop. Across, shapes are placed in percent of
+the chart's width; down, in pixels. Room for the labels beside a chart (the value axis,
+the bar names on a wide screen) is the SVG's margin in site.css, drawn into with
+`overflow: visible`.
 """
 
 import math
 from dataclasses import dataclass
 
-WIDTH = 720  # the viewBox; the SVG scales to its box
 COLUMN_HEIGHT = 220
-LEFT = 44  # room for the value axis labels
 BOTTOM = 22  # room for the date labels
 TOP_PAD = 8
 ROW = 26  # height of a row of a horizontal bar chart
-LABEL = 230  # width of its label column
+BAR_ROOM = 85  # percent of the width the longest bar takes; its number goes after it
+PHONE_DATES = 5  # date labels a 360 px phone has room for under a column chart
+GAP = 0.3  # percent of the width between columns, at most a fifth of a column
 
 
 @dataclass
@@ -53,17 +59,18 @@ def nice_ceiling(value):
 
 
 def columns(values, labels, *, height=COLUMN_HEIGHT):
-    """A column chart of `values` (one per label): columns, value ticks, date labels."""
+    """A column chart of `values` (one per label): columns (x and width in percent), value
+    ticks, date labels."""
     top = nice_ceiling(max(values, default=0))
     plot = height - BOTTOM - TOP_PAD
-    step = (WIDTH - LEFT) / max(len(values), 1)
-    gap = min(step * 0.2, 2)
+    step = 100 / max(len(values), 1)
+    gap = min(step * 0.2, GAP)
     shapes = []
     for index, (value, label) in enumerate(zip(values, labels, strict=True)):
         bar = plot * value / top
-        x = LEFT + index * step
-        shapes.append(Column(round(x + gap / 2, 1), round(TOP_PAD + plot - bar, 1),
-                             round(step - gap, 1), round(bar, 1), label))  # fmt: skip
+        x = index * step
+        shapes.append(Column(round(x + gap / 2, 3), round(TOP_PAD + plot - bar, 1),
+                             round(step - gap, 3), round(bar, 1), label))  # fmt: skip
     ticks = [Tick(round(TOP_PAD + plot * (1 - share), 1),
                   round(TOP_PAD + plot * (1 - share) + 4, 1), _short(top * share))
              for share in (0, 0.5, 1)]  # fmt: skip
@@ -71,32 +78,43 @@ def columns(values, labels, *, height=COLUMN_HEIGHT):
         "columns": shapes,
         "ticks": ticks,
         "height": height,
-        "width": WIDTH,
-        "left": LEFT,
         "base": TOP_PAD + plot,
         "label_y": height - 6,
     }
 
 
+@dataclass
+class DateLabel:
+    x: float  # percent: the middle of its column (the first: its left edge)
+    anchor: str  # the first starts at its column, clear of the value axis' "0"
+    text: str
+    minor: bool  # every other label, left out on a phone (site.css) so none overlap
+
+
 def date_labels(days, labels=7):
-    """(x, text) of about `labels` days spread under a column chart of len(days) columns."""
-    step = (WIDTH - LEFT) / max(len(days), 1)
+    """About `labels` days spread under a column chart of len(days) columns."""
+    step = 100 / max(len(days), 1)
     every = max(math.ceil(len(days) / labels), 1)
-    return [(round(LEFT + index * step, 1), f"{day:%b %-d}")
-            for index, day in enumerate(days) if index % every == 0]  # fmt: skip
+    crowded = math.ceil(len(days) / every) > PHONE_DATES  # then a phone shows every other
+    spread = []
+    for index in range(0, len(days), every):
+        text, minor = f"{days[index]:%b %-d}", crowded and index // every % 2 == 1
+        if index == 0:
+            spread.append(DateLabel(0, "start", text, minor))
+        else:
+            spread.append(DateLabel(round((index + 0.5) * step, 3), "middle", text, minor))
+    return spread
 
 
 def bars(rows):
-    """A horizontal bar chart of [(label, value, extra text)], longest bar = most room."""
+    """A horizontal bar chart of [(label, value, extra text)], longest bar = BAR_ROOM
+    percent of the width (bar widths in percent)."""
     top = max((value for _, value, _ in rows), default=0) or 1
-    room = WIDTH - LABEL - 60
-    shapes = [Bar(index * ROW, round(max(room * value / top, 1), 1), label, value, extra)
+    shapes = [Bar(index * ROW, round(max(BAR_ROOM * value / top, 0.5), 3), label, value, extra)
               for index, (label, value, extra) in enumerate(rows)]  # fmt: skip
     return {
         "bars": shapes,
         "height": max(len(rows), 1) * ROW,
-        "width": WIDTH,
-        "label": LABEL,
         "text_y": ROW / 2 + 5,
         "bar_height": ROW - 8,
     }
