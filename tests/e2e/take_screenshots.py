@@ -4,9 +4,15 @@ NAME=PATH (light, desktop width).
 
 export DAILYPAPERS_DATA_DIR=/tmp/shots
 .venv/bin/dailypapers demo --port 8765 --no-worker --no-scheduler &
-.venv/bin/python tests/e2e/stand_in_thumbnails.py  # thumbnails without the network
+.venv/bin/python tests/e2e/discussion_screenshots.py http://127.0.0.1:8765 2512.10949  # first:
+#   its discussion is the one paper-discussion-dark shows
+# thumbnails without the network, for every featured paper (the default 60 are the newest
+# days' and miss December 19)
+.venv/bin/python tests/e2e/stand_in_thumbnails.py --limit 250
 .venv/bin/python tests/e2e/take_screenshots.py http://127.0.0.1:8765 2025-12-19 2512.10949 \
-    author-page=/authors/210 organisation-page=/orgs/nvidia
+    author-page=/authors/209 organisation-page=/orgs/nvidia
+
+(209 is Dahua Lin in a fresh demo: `/authors/209` redirects to his page's slug.)
 """
 
 import sys
