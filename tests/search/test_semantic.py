@@ -140,17 +140,21 @@ def test_the_papers_that_hold_the_words_are_counted_apart_from_those_meaning_add
     load_real_papers, client
 ):
     """On 224 papers, "test time training" counted every paper: the hybrid added each one
-    close in meaning to the matches. `matched` counts the words' matches only, and the
-    page gives that figure and says that more follow."""
+    close in meaning to the matches. `matched` counts the papers with every word only, and
+    the page gives that figure and says what else follows."""
     load_real_papers()
     words = search_papers("test time training", mode="keyword")
     hybrid = search_papers("test time training")
     assert hybrid.mode == "hybrid" and hybrid.more_by_meaning
-    assert hybrid.matches == hybrid.matched == words.total < hybrid.total
-    assert not words.more_by_meaning and words.matches == words.total
+    assert hybrid.matches == hybrid.matched == words.matches < words.total < hybrid.total
+    assert hybrid.by_meaning == hybrid.total - words.total
+    assert not words.more_by_meaning and words.partly
     page = client.get("/search", {"q": "test time training"}).content.decode()
-    assert f"{words.total} papers match “test time training” · more close in meaning" in page
-    assert f"{hybrid.total} papers" not in page
+    assert (
+        f"{words.matches} papers match every word of “test time training”"
+        " · others match some of the words · more close in meaning"
+    ) in page
+    assert f"{hybrid.total} papers" not in page and f"{words.total} papers" not in page
 
 
 def test_related_papers_query_by_the_whole_paper_and_say_why(

@@ -111,6 +111,10 @@ class FollowingIndex(keyword.KeywordIndex):
         start_following(self)
         return super().search(*args, **kwargs)
 
+    def count_every_word(self, *args, **kwargs):
+        start_following(self)
+        return super().count_every_word(*args, **kwargs)
+
     def searcher(self):
         start_following(self)
         return super().searcher()

@@ -314,7 +314,9 @@ class KeywordIndex:
     def count(self):
         return self.index.searcher().num_docs
 
-    def search(self, parsed, filters, *, limit, sort="relevance", enough=None, page=None):
+    def search(
+        self, parsed, filters, *, limit, sort="relevance", enough=None, page=None, every_word=False
+    ):
         """(hits best first, total matches). Sort "newest" is done by the index itself.
 
         Two stages for relevance: the index ranks the matches with plain term queries,
@@ -329,14 +331,18 @@ class KeywordIndex:
         match a page of papers, those come first, ranked as that page ranks them, and the
         papers the fallback adds follow: the hybrid widens the keyword results, it does
         not replace them. Ranked together, a paper without the rare word ("MLLMs") but
-        with the common ones in its title took the first places from the known item."""
+        with the common ones in its title took the first places from the known item.
+
+        every_word: only the papers that hold every word of the query (count_every_word)
+        match, ranked as usual."""
         searcher = self.index.searcher()
         coverage = TitleCoverage.of(parsed, searcher) if sort == "relevance" else None
         fetch = max(1, max(limit, RESCORE_POOL) if coverage else limit)
         kwargs = {}
         if sort == "newest":
             kwargs = {"order_by_field": "published", "order": tantivy.Order.Desc}
-        query, narrowed = self.build_query(parsed, filters, narrow=sort != "newest")
+        narrow = sort != "newest"
+        query, narrowed = self.build_query(parsed, filters, narrow=narrow, every_word=every_word)
         if query is None:
             return [], 0
         result = searcher.search(query, limit=fetch, count=True, **kwargs)
@@ -344,7 +350,7 @@ class KeywordIndex:
         if narrowed and result.count < (limit if enough is None else enough):
             if result.count >= (limit if page is None else page):
                 first = self._ranked(parsed, searcher, result, sort, coverage)
-            query, _ = self.build_query(parsed, filters, narrow=False)
+            query, _ = self.build_query(parsed, filters, narrow=False, every_word=every_word)
             result = searcher.search(query, limit=fetch, count=True, **kwargs)
         hits = self._ranked(parsed, searcher, result, sort, coverage)
         if first:
@@ -364,7 +370,7 @@ class KeywordIndex:
                 hits = proximity.rescore(hits)
         return hits
 
-    def build_query(self, parsed: ParsedQuery, filters: Filters, *, narrow=True):
+    def build_query(self, parsed: ParsedQuery, filters: Filters, *, narrow=True, every_word=False):
         """(the first stage's query, whether it was narrowed), or (None, False).
 
         Free words are (boosted) term queries, summed. Narrowed: when the query also has
@@ -373,7 +379,8 @@ class KeywordIndex:
         walks the common words' whole posting lists, only seeks in them. When every word
         is common, a paper must hold them all (if the rarest is not too common: see
         AND_SHARE). Phrases and the coverage clause are kept out of this stage: they cost
-        4x a union at 1M papers."""
+        4x a union at 1M papers. every_word: a paper must also hold every word (_every_word),
+        which does not change its score."""
         Occur, Query = tantivy.Occur, tantivy.Query
         searcher = self.index.searcher()
         parts = []
@@ -402,32 +409,107 @@ class KeywordIndex:
             else:
                 rare.append(queries)
         everything = [query for queries in rare + common for query in queries]
-        every_word = not rare and len(common) > 1 and rarest < AND_SHARE
+        all_common = not rare and len(common) > 1 and rarest < AND_SHARE
         if rare and common:
             parts.append((Occur.Must, self._any_of([q for queries in rare for q in queries])))
             parts += [(Occur.Should, query) for queries in common for query in queries]
-        elif every_word:
+        elif all_common:
             parts += [(Occur.Must, self._any_of(queries)) for queries in common]
         elif everything:
             parts.append((Occur.Must, self._any_of(everything)))
         elif parsed.should and not parsed.must:
             # Only unusable words (emoji, punctuation): nothing can match them.
             return None, False
-        narrowed = bool(rare and common) or every_word
-        for clause in parsed.must:
-            query = self._any_of(self._clause(clause, searcher, fuzzy=False))
-            if query is None:  # ti:!!! holds no word: no paper can match it
-                return None, False
-            parts.append((Occur.Must, query))
-        for clause in parsed.must_not:
-            if query := self._any_of(self._clause(clause, searcher, fuzzy=False)):
-                parts.append((Occur.MustNot, query))
-        parts += self._filters(parsed, filters)
+        narrowed = bool(rare and common) or all_common
+        restrictions = self._restrictions(parsed, filters, searcher)
+        if restrictions is None:
+            return None, False
+        parts += restrictions
+        if every_word and (held := self._every_word(parsed)) is not None:
+            parts.append((Occur.Must, held))
         if not parts:
             return None, False
         if not any(occur == Occur.Must for occur, _ in parts):
             parts.append((Occur.Must, Query.all_query()))
         return Query.boolean_query(parts), narrowed
+
+    def _restrictions(self, parsed, filters, searcher):
+        """[(occur, query)] of the phrases and fielded terms (required), the exclusions and
+        the filters; None when a required one holds no word (ti:!!!): nothing matches."""
+        Occur = tantivy.Occur
+        parts = []
+        for clause in parsed.must:
+            query = self._any_of(self._clause(clause, searcher, fuzzy=False))
+            if query is None:
+                return None
+            parts.append((Occur.Must, query))
+        for clause in parsed.must_not:
+            if query := self._any_of(self._clause(clause, searcher, fuzzy=False)):
+                parts.append((Occur.MustNot, query))
+        return parts + self._filters(parsed, filters)
+
+    def count_every_word(self, parsed, filters):
+        """How many papers hold every word of the query (every_word_needs: stems, name
+        forms, acronyms' long forms) and meet its phrases, fields, exclusions and filters.
+        A conjunction: tantivy seeks in the posting lists instead of scoring their union."""
+        Occur, Query = tantivy.Occur, tantivy.Query
+        searcher = self.index.searcher()
+        parts = self._restrictions(parsed, filters, searcher)
+        if parts is None:
+            return 0
+        if (held := self._every_word(parsed)) is not None:
+            parts.append((Occur.Must, held))
+        if not any(occur == Occur.Must for occur, _ in parts):
+            parts.append((Occur.Must, Query.all_query()))
+        return searcher.search(Query.boolean_query(parts), limit=1, count=True).count
+
+    def _every_word(self, parsed):
+        """A query (scoring nothing) that the papers holding every word of the query match,
+        or None when no typed word can be looked for (only punctuation)."""
+        Occur, Query = tantivy.Occur, tantivy.Query
+        needs, whole = every_word_needs(parsed)
+        required = []
+        for own, *others in needs:
+            if (typed := self._holding(own)) is None:
+                continue  # a word of no letters: the engines look for nothing
+            forms = [form for form in map(self._holding, others) if form is not None]
+            required.append(self._any_of([typed, *forms]) if forms else typed)
+        if not required:
+            return None
+        every = Query.boolean_query([(Occur.Must, query) for query in required])
+        if whole is not None and (spelt := self._holding(whole)) is not None:
+            every = self._any_of([every, spelt])
+        return Query.const_score_query(every, 0.0)
+
+    def _holding(self, form):
+        """The query of the papers that hold a form of a word (every_word_needs) or None:
+        a word stemmed in title and abstract, or as written among the authors. A typed word
+        of parts ("tool-use", "2.0") is held whole or by its parts side by side ("tool
+        use"); an acronym's long form by each of its words, as the engine matches it; a
+        Split as the phrase of its parts."""
+        Occur, Query, schema = tantivy.Occur, tantivy.Query, self.schema
+        if isinstance(form, Split):
+            return next(iter(self._split(form)), None)
+        words = []
+        for word in ANALYZERS["names"].analyze(form.text):
+            if word in STOPWORDS:
+                continue
+            stems = ANALYZERS["en"].analyze(word)
+            held = [Query.term_query(schema, "authors", word)]
+            if not stems:
+                held.append(Query.term_query(schema, "text_words", word))
+            for stem in [*stems[:1], *filter(None, map(other_number, stems[:1]))]:
+                held.append(Query.term_query(schema, "text", stem))
+            words.append(self._any_of(held))
+        if len(words) < 2:
+            return words[0] if words else None
+        compounds = ANALYZERS["compounds"].analyze(form.text)
+        whole = [Query.term_query(schema, "compounds", compound) for compound in compounds]
+        if form.expansion:
+            every = Query.boolean_query([(Occur.Must, query) for query in words])
+            return self._any_of([*whole, every])
+        side_by_side = self._phrase(Clause(text=form.text, phrase=True))
+        return self._any_of([*whole, *(query for query, _ in side_by_side)])
 
     def title_shares(self, parsed: ParsedQuery, pks):
         """{pk: share of the query's weight that the paper's title holds}, 0..1.
@@ -699,12 +781,69 @@ def typed_version_forms(words):
         for word in ANALYZERS["names"].analyze(clause.text):
             if match := NAME_AND_NUMBER.fullmatch(word):
                 forms.append(Split(parts=match.groups(), word=clause.text))
+    return forms + [joined for _, _, joined in _joined_names(free)]
+
+
+def _joined_names(free):
+    """[(name clause, number clause, the Clause of the two joined)] of the free words that
+    are a name followed by its version number ("LLaDA 2.0": llada2)."""
+    joined = []
     for first, second in zip(free, free[1:], strict=False):
         if NUMBER_FIRST.match(second.text) and (name := ANALYZERS["names"].analyze(first.text)):
             number = ANALYZERS["names"].analyze(second.text)
-            if number and NAME_AND_NUMBER.fullmatch(joined := name[-1] + number[0]):
-                forms.append(Clause(text=joined))
-    return forms
+            if number and NAME_AND_NUMBER.fullmatch(text := name[-1] + number[0]):
+                joined.append((first, second, Clause(text=text)))
+    return joined
+
+
+def every_word_needs(parsed):
+    """What a paper must hold to match every word of the query, engine aside: (needs, the
+    acronym the whole query spells out or None). One need per typed word (stop words aside,
+    as the engines rank them), each a list of forms, any of which holds it: the word itself
+    (its parts side by side), its acronym's long form (all its words), a name typed joined
+    to its version as the phrase of the two (Split: "Qwen3", "qwen 3"), and a name and the number
+    typed after it joined ("LLaDA 2.0": llada2 holds both). A paper that holds the whole
+    query's acronym ("LoRA" for "low-rank adaptation") holds every word. Typo corrections
+    hold nothing: a misspelt word is a word no paper holds."""
+    words = [c for c in parsed.should if c.text.lower() not in STOPWORDS] or parsed.should
+    typed = [c for c in words if not c.expansion]
+    needs = {id(clause): [clause] for clause in typed}
+    by_text = {}
+    for clause in typed:
+        by_text.setdefault(clause.text, []).append(clause)
+    for clause in words:
+        if clause.expansion and clause.of:
+            for word in by_text.get(clause.of, []):
+                needs[id(word)].append(clause)
+    for form in typed_version_forms(words):
+        if isinstance(form, Split):
+            for word in by_text.get(form.word, []):
+                needs[id(word)].append(form)
+    free = [c for c in words if not (c.expansion or c.field or c.phrase)]
+    for first, second, joined in _joined_names(free):
+        needs[id(first)].append(joined)
+        needs[id(second)].append(joined)
+    whole = next(
+        (c for c in words if c.expansion and not c.of and c.text == parsed.short_form), None
+    )
+    return [needs[id(clause)] for clause in typed], whole
+
+
+def other_number(stem):
+    """The stem of the word's other number where the stemmer keeps a plural's s ("llms"
+    and "llm"; "models" is "model" already), or None: a paper that writes "LLMs" holds the
+    word "LLM", as a topic alert reads it (selectors._holds_words)."""
+    if not stem.isalpha():
+        return None
+    if _singular(stem) != stem:
+        return _singular(stem)
+    plural = ANALYZERS["en"].analyze(stem + "s")
+    return plural[0] if plural and plural[0] != stem else None
+
+
+def counts_every_word(parsed):
+    """Whether "every word" says more than "any word": two typed words at least."""
+    return len(every_word_needs(parsed)[0]) > 1
 
 
 def _version_forms(words):

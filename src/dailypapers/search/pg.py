@@ -28,7 +28,9 @@ from .keyword import (
     Hit,
     Split,
     author_names,
+    every_word_needs,
     name_forms,
+    other_number,
     typed_version_forms,
 )
 from .query import Clause
@@ -63,6 +65,7 @@ TYPO_PAPERS = 2  # a typed word in no more papers may be misspelt: titles are ma
 STALE_GROWTH = 0.2  # document frequencies are recounted once the index grew by this share
 COUNT_KEY = ""  # the row of search_pglexeme that holds the number of documents
 NAME_WORD = re.compile(r"[^\W_]+")  # the words of a name, as tantivy's simple tokenizer
+QUOTED = re.compile(r"'(?:[^']|'')*'")  # a lexeme in a tsquery's text
 COLUMNS = {"authors": "p.authors::text"}
 ANALYZE_FROM = 100  # papers indexed at once from which the planner's statistics are renewed
 ANALYZED_TABLES = ("papers_paper", "search_pgdocument", "search_pgvector", "search_paperembedding")
@@ -133,11 +136,15 @@ class PostgresKeywordIndex:
             cursor.execute("SELECT count(*) FROM search_pgdocument")
             return cursor.fetchone()[0]
 
-    def search(self, parsed, filters, *, limit, sort="relevance", enough=None, page=None):
+    def search(
+        self, parsed, filters, *, limit, sort="relevance", enough=None, page=None, every_word=False
+    ):
         """(hits, total). As in the tantivy engine, common words ("model") only rank the
         papers that match a rarer word: ranking every paper that holds "model" took 2.8 s
         a query at 78k papers. When that leaves fewer than `enough` (default: limit),
-        every word selects again, after the rarer words' matches when those fill `page`."""
+        every word selects again, after the rarer words' matches when those fill `page`.
+        every_word: only the papers that hold every word (count_every_word) match."""
+        held = _every_word_tsquery(parsed) if every_word else None
         ranked = [c for c in parsed.should if c.text.lower() not in STOPWORDS] or parsed.should
         forms = typed_version_forms(ranked)  # "LLaDA 2.0": llada2; "Qwen3": "qwen 3"
         terms = _terms(ranked, forms)
@@ -147,23 +154,27 @@ class PostgresKeywordIndex:
             selecting = [c for c in ranked if not all(t.common for t in terms.get(id(c), []))]
         first = []
         if selecting and len(selecting) < len(ranked):
-            hits, total = self._search(parsed, filters, terms, selecting, limit, sort)
+            hits, total = self._search(parsed, filters, terms, selecting, limit, sort, held)
             if total >= (limit if enough is None else enough):
                 return hits, total
             if total >= (limit if page is None else page):
                 first = hits  # a page of keyword results: first (see KeywordIndex.search)
-        hits, total = self._search(parsed, filters, terms, ranked, limit, sort)
+        hits, total = self._search(parsed, filters, terms, ranked, limit, sort, held)
         if first:
             held = {hit.pk for hit in first}
             hits = (first + [hit for hit in hits if hit.pk not in held])[:limit]
         return hits, total
 
-    def _search(self, parsed, filters, terms, selecting, limit, sort):
+    def _search(self, parsed, filters, terms, selecting, limit, sort, held=None):
         """Two stages, as in the tantivy engine. The GIN indexes find the papers that hold
         a selecting word, in the text or also in the title, and sum those words' weights;
         the best RESCORE_POOL of them are then scored on every word, from their documents.
+        held: a tsquery that the papers must match too (_every_word_tsquery).
         """
         conditions, params = self._conditions(parsed, filters)
+        if held:
+            conditions.append("d.document @@ %s::tsquery")
+            params.append(held)
         weights = _best_weights(terms)
         words = " ".join(clause.text for clause in parsed.should if not clause.expansion)
         found, found_params = _first_stage(parsed, terms, weights, words)
@@ -254,6 +265,22 @@ class PostgresKeywordIndex:
             rows = cursor.fetchall()
         hits = [Hit(pk=pk, score=float(score), titled=titled) for pk, score, titled, _ in rows]
         return hits, rows[0][3] if rows else 0
+
+    def count_every_word(self, parsed, filters):
+        """How many papers hold every word of the query (keyword.every_word_needs, with the
+        lexemes of PostgreSQL's english configuration) and meet its phrases, fields,
+        exclusions and filters: one tsquery of ANDs on the document's GIN index."""
+        conditions, params = self._conditions(parsed, filters)
+        if held := _every_word_tsquery(parsed):
+            conditions.insert(0, "d.document @@ %s::tsquery")
+            params.insert(0, held)
+        # Hidden papers leave the index (services.index_papers): papers are joined only
+        # for the conditions that read them, as _search does.
+        joins = "JOIN papers_paper p ON p.id = d.paper_id" if len(conditions) > bool(held) else ""
+        sql = f"SELECT count(*) FROM search_pgdocument d {joins} WHERE "
+        with connection.cursor() as cursor:
+            cursor.execute(sql + (" AND ".join(conditions) or "true"), params)
+            return cursor.fetchone()[0]
 
     def _conditions(self, parsed, filters):
         """([SQL condition on d (search_pgdocument) and p (papers_paper)], params)."""
@@ -461,6 +488,76 @@ def _terms(clauses, forms=()):
                      common=False, unknown=False, phrase=True, form=True)
             ]  # fmt: skip
     return terms
+
+
+def _every_word_tsquery(parsed):
+    """The tsquery (text) that the papers holding every word of the query match, or None
+    when no typed word has a lexeme (stop words, punctuation). Each word's forms
+    (keyword.every_word_needs) are alternatives. A typed word of parts is held whole or by
+    its parts side by side ('tool-us' | 'tool' <-> 'use'), an acronym's long form by all
+    its lexemes (as the engine matches it), a name typed joined to its version by the
+    phrase of the two ('qwen' <-> '3'), and any form by its words as written among the
+    authors ('language':C: the document's authors are not stemmed, as in the tantivy
+    engine)."""
+    needs, whole = every_word_needs(parsed)
+    forms = {id(form): form for own in needs for form in own}
+    if whole is not None:
+        forms[id(whole)] = whole
+    clauses = [form for form in forms.values() if not isinstance(form, Split)]
+    terms = _terms(clauses, [form for form in forms.values() if isinstance(form, Split)])
+    written = dict(zip(map(id, clauses), _as_written(clauses), strict=True))
+
+    def holding(form):
+        found = terms.get(id(form))
+        if not found:
+            return None
+        if found[0].phrase:
+            return f"({found[0].lexeme})"
+        lexemes = list(dict.fromkeys(term.lexeme for term in found))
+        side_by_side, author_words, author_phrase = written[id(form)]
+        either = [_tsquery(lexeme) for lexeme in lexemes if "-" in lexeme]
+        parts = [_tsquery(lexeme) for lexeme in lexemes if "-" not in lexeme]
+        if len(parts) > 1 and not form.expansion and side_by_side:
+            either.append(f"({side_by_side})")
+        elif parts:
+            either.append("(" + " & ".join(parts) + ")")
+        if len(lexemes) == 1 and (other := other_number(lexemes[0])):
+            either.append(_tsquery(other))  # "llms" and "llm"
+        if author := author_words if form.expansion else author_phrase:
+            either.append(f"({author})")
+        return "(" + " | ".join(either) + ")"
+
+    required = []
+    for own, *others in needs:
+        if (typed := holding(own)) is None:
+            continue  # no lexeme: nothing the document could hold
+        required.append(" | ".join([typed, *filter(None, map(holding, others))]))
+    if not required:
+        return None
+    every = " & ".join(f"({need})" for need in required)
+    if whole is not None and (spelt := holding(whole)):
+        every = f"({every}) | {spelt}"
+    return every
+
+
+def _as_written(clauses):
+    """For each clause, tsqueries (text, or None) of its words: side by side in the text
+    (its hyphens as spaces: "tool use" holds "tool-use"), and as the document's authors
+    hold them (the simple configuration, weight C), each and side by side."""
+    if not clauses:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT phraseto_tsquery('english', translate(t, '-', ' '))::text,"
+            " plainto_tsquery('simple', t)::text, phraseto_tsquery('simple', t)::text"
+            " FROM unnest(%s::text[]) WITH ORDINALITY AS u(t, i) ORDER BY i",
+            [[clause.text for clause in clauses]],
+        )
+        rows = cursor.fetchall()
+    return [
+        (phrase or None, *(QUOTED.sub(r"\g<0>:C", words) or None for words in author))
+        for phrase, *author in rows
+    ]
 
 
 def _split_text(split):

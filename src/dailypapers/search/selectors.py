@@ -54,11 +54,14 @@ class SearchResults:
     # `total` counts what can be paged through, not hits (pages say "closest in meaning").
     meaning_only: bool = False
     missing_ids: list = field(default_factory=list)  # arXiv ids searched that no paper has
-    # The papers that hold the query's words (None: as many as `total`). The hybrid adds,
-    # after them, papers only close in meaning: on a small site nearly every paper, so
-    # `total` said "223 papers" for any topic. Pages give this figure, and say that more
-    # follow by meaning (`more_by_meaning`).
+    # The papers that hold every word of the query (None: as many as `total`). The ranking
+    # also shows papers that hold some of the words (a rarer word, or most of them), and the
+    # hybrid papers only close in meaning: on the 224 papers of the sample, "diffusion
+    # language models" matched 208 by some word, and the hybrid brought `total` to nearly
+    # every paper. Pages give this figure, and say what else is shown.
     matched: int | None = None
+    some_words: int = 0  # the keyword matches that hold only some of the words (in `total`)
+    several_words: bool = False  # `matched` counts the papers with each of several words
     # The names the reader looked for (au: terms, or the whole query when it reads as a
     # name): listings show those authors even where a long byline is cut (author_positions).
     authors_sought: list = field(default_factory=list)
@@ -68,8 +71,18 @@ class SearchResults:
         return self.total if self.matched is None else self.matched
 
     @property
+    def by_meaning(self):
+        """The papers that meaning adds after the keyword matches (`total` counts them)."""
+        return 0 if self.meaning_only else max(0, self.total - self.matches - self.some_words)
+
+    @property
     def more_by_meaning(self):
-        return self.matches < self.total
+        return self.by_meaning > 0
+
+    @property
+    def partly(self):
+        """Whether the results also hold papers that match only some of the words."""
+        return self.some_words > 0
 
 
 @dataclass
@@ -105,9 +118,12 @@ def search_papers(
     mode: "auto" (hybrid when an embedder is there and the query is plain words),
     "keyword" or "semantic" (benchmarks).
     every_word: only papers that hold every word of the query (holds_every_word), ranked as
-    usual. A search page may show papers that hold some of the words, or only share their
-    meaning, after the best matches; a topic alert must not mail them.
+    usual or newest first. A search page may show papers that hold some of the words, or
+    only share their meaning, after the best matches; a topic alert must not mail them.
+    Not with sort="upvotes" (ValueError): nothing needs it.
     """
+    if every_word and sort == "upvotes":
+        raise ValueError("every_word ranks by relevance or newest first, not by upvotes")
     limit = _clamp(limit, 1, MAX_LIMIT, 20)
     offset = _clamp(offset, 0, 10**9, 0)
     if offset > MAX_OFFSET:  # deep pages cost a long candidate list; nobody reads them
@@ -134,43 +150,56 @@ def search_papers(
     need = offset + limit
     semantic_wanted = sort == "relevance" and mode != "keyword" and bool(parsed.should)
     pool = SORT_POOL if sort == "upvotes" else (max(need, fusion.POOL) if semantic_wanted else need)
-    try:
-        # The rarer words' matches are enough for a page of keyword results, while the
-        # hybrid wants a whole pool (fewer, and every word selects: KeywordIndex.search).
-        enough = pool if semantic_wanted else limit
-        hits, total = keyword.get_index().search(
-            parsed, filters, limit=pool, sort=sort, enough=enough, page=max(need, PAGE)
-        )
-    except Exception:
-        log.exception("keyword search failed for %r", parsed.text[:200])
-        return SearchResults(papers=[], total=0, mode="keyword", notice=INDEX_OFF)
-
-    mode_used, meaning_only = "keyword", False
-    ranked = [hit.pk for hit in hits]
-    matched = total  # the papers that hold the words; meaning adds to `total` only
-    if semantic_wanted:
+    keep = _keep(parsed, every_word)
+    while True:
         try:
-            fused = _with_meaning(parsed, hits, mode)
-        except Exception as exc:
-            log.warning("semantic search failed, keyword results only: %s", exc)
-            fused, notice = None, " ".join(filter(None, [notice, SEMANTIC_OFF]))
-        if fused is not None:
-            mode_used, meaning_only = "hybrid", not hits and bool(fused)
-            ranked = _meeting_prefixes([pk for pk, _ in fused], parsed)
-            total += _added_by_meaning(ranked, {hit.pk for hit in hits})
+            enough = pool if semantic_wanted else limit
+            found = _matches(
+                parsed, filters, pool=pool, sort=sort, need=need, every_word=every_word,
+                enough=enough,
+            )  # fmt: skip
+        except Exception:
+            log.exception("keyword search failed for %r", parsed.text[:200])
+            return SearchResults(papers=[], total=0, mode="keyword", notice=INDEX_OFF)
+        hits, total, matched = found
+        some_words = max(0, total - matched)
+        mode_used, meaning_only = "keyword", False
+        ranked = [hit.pk for hit in hits]
+        if semantic_wanted:
+            try:
+                fused = _with_meaning(parsed, hits, mode)
+            except Exception as exc:
+                log.warning("semantic search failed, keyword results only: %s", exc)
+                fused = None
+                if SEMANTIC_OFF not in (notice or ""):  # once, though every_word reads on
+                    notice = " ".join(filter(None, [notice, SEMANTIC_OFF]))
+            if fused is not None:
+                mode_used, meaning_only = "hybrid", not hits and bool(fused)
+                ranked = _meeting_prefixes([pk for pk, _ in fused], parsed)
+                total += _added_by_meaning(ranked, {hit.pk for hit in hits})
 
-    if sort == "relevance" and parsed.is_plain:
-        ranked, added = _authors_first(parsed, ranked)
-        total, matched = total + added, matched + added
-    if sort == "upvotes":
-        ordered = _filtered(Paper.objects.visible().filter(pk__in=ranked), filters)
-        ordered = ordered.order_by("-upvotes", "-published_at")
-        return SearchResults(
-            papers=list(ordered[offset:need]), total=min(total, ordered.count()), mode=mode_used
-        )
-    papers, dropped = _page(ranked, filters, need, keep=_keep(parsed, every_word))
+        if sort == "relevance" and parsed.is_plain:
+            # The author's papers hold the name's words (in their bylines): counted already.
+            ranked, added = _authors_first(parsed, ranked)
+            total += added
+        if sort == "upvotes":
+            ordered = _filtered(Paper.objects.visible().filter(pk__in=ranked), filters)
+            ordered = ordered.order_by("-upvotes", "-published_at")
+            total = min(total, ordered.count())
+            return SearchResults(
+                papers=list(ordered[offset:need]), total=total, mode=mode_used,
+                matched=matched, some_words=max(0, min(some_words, total - matched)),
+                several_words=keyword.counts_every_word(parsed),
+            )  # fmt: skip
+        papers, dropped = _page(ranked, filters, need, keep=keep)
+        # every_word: the engine's page held every word, the stricter rule (one sentence)
+        # dropped some of it; read on until the page is full or no paper is left.
+        if not every_word or len(papers) >= need or len(hits) < pool:
+            break
+        pool *= 4
     if every_word:
         total = matched = len(papers)
+        some_words = 0
     pinned = _pin_exact_title(papers, parsed.text) if sort == "relevance" else None
     if pinned is not None:
         papers.remove(pinned)
@@ -184,9 +213,28 @@ def search_papers(
         pinned=pinned,
         also_searched=[_shown(clause.text, parsed) for clause in parsed.should if clause.expansion],
         meaning_only=meaning_only,
-        matched=0 if meaning_only else min(matched, total),
+        # Not cut to `total`: the rarer words' matches can miss papers that hold every word
+        # (a hyphenated word written apart: "tool use" for "tool-use").
+        matched=0 if meaning_only else matched,
+        some_words=max(0, min(some_words, total - matched)),
+        several_words=keyword.counts_every_word(parsed),
         authors_sought=_authors_sought(parsed),
     )
+
+
+def _matches(parsed, filters, *, pool, sort, need, every_word, enough):
+    """(the keyword engine's hits, how many match, how many hold every word of the query).
+
+    The rarer words' matches are enough for a page of keyword results, while the hybrid
+    wants a whole pool (fewer, and every word selects: KeywordIndex.search)."""
+    engine = keyword.get_index()
+    hits, total = engine.search(
+        parsed, filters, limit=pool, sort=sort, enough=enough, page=max(need, PAGE),
+        every_word=every_word,
+    )  # fmt: skip
+    if every_word or not parsed.should or not hits:
+        return hits, total, total  # every match holds every word (or there is none)
+    return hits, total, engine.count_every_word(parsed, filters)
 
 
 def _authors_first(parsed, ranked):

@@ -215,9 +215,13 @@ class Command(BaseCommand):
 
         results = search_papers(text, limit=limit, sort=sort, mode=mode)
         plural = "" if results.matches == 1 else "es"
-        header = f"{results.matches} match{plural}, mode {results.mode}"
+        every = " every word" if results.several_words else ""
+        header = f"{results.matches} match{plural}{every}, mode {results.mode}"
+        if results.partly:
+            partly = results.total - results.by_meaning - results.matches
+            header += f"; {partly} more match {'some of the words' if every else 'in part'}"
         if results.more_by_meaning:
-            header += f"; {results.total - results.matches} more close in meaning"
+            header += f"; {results.by_meaning} more close in meaning"
         if results.also_searched:
             header += f"; also searched: {', '.join(results.also_searched)}"
         self.stdout.write(header)
