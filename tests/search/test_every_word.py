@@ -186,3 +186,27 @@ def test_a_word_is_held_in_its_other_number(engine, paper):
     paper(title="Pruning LLMs", abstract="Smaller.")
     paper(title="Pruning an LLM", abstract="Smaller.")
     assert _counted("LLM pruning") == _counted("LLMs pruning") == 2
+
+
+def test_past_the_most_it_counts_the_page_says_more_than(engine, paper, client, monkeypatch):
+    """Counting reads every paper on PostgreSQL: it stops past COUNT_MAX, and the page
+    says "More than ..." on both engines."""
+    from dailypapers.search import selectors
+
+    for n in range(4):
+        paper(title=f"Diffusion language models {n}", abstract="Text.")
+    paper(title="Diffusion", abstract="Images.")
+    assert _counted("diffusion language") == 4
+    index = keyword.get_index()
+    parsed = parse("diffusion language")
+    assert index.count_every_word(parsed, Filters(), limit=3) == 3
+    monkeypatch.setattr(selectors, "COUNT_MAX", 3)
+    results = search_papers("diffusion language")
+    assert results.more_than_counted and results.matches == 3 and not results.partly
+    assert _head(client, "diffusion language").startswith(
+        "More than 3 papers match every word of “diffusion language”"
+    )
+    monkeypatch.setattr(selectors, "COUNT_MAX", 4)  # another query: the page is cached
+    assert _head(client, "language diffusion").startswith(
+        "4 papers match every word of “language diffusion” · others match some of the words"
+    )

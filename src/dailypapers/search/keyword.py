@@ -448,10 +448,11 @@ class KeywordIndex:
                 parts.append((Occur.MustNot, query))
         return parts + self._filters(parsed, filters)
 
-    def count_every_word(self, parsed, filters):
+    def count_every_word(self, parsed, filters, *, limit=None):
         """How many papers hold every word of the query (every_word_needs: stems, name
-        forms, acronyms' long forms) and meet its phrases, fields, exclusions and filters.
-        A conjunction: tantivy seeks in the posting lists instead of scoring their union."""
+        forms, acronyms' long forms) and meet its phrases, fields, exclusions and filters,
+        at most `limit`. A conjunction: tantivy seeks in the posting lists instead of
+        scoring their union, and counts them all (under a millisecond at 78k papers)."""
         Occur, Query = tantivy.Occur, tantivy.Query
         searcher = self.index.searcher()
         parts = self._restrictions(parsed, filters, searcher)
@@ -461,7 +462,8 @@ class KeywordIndex:
             parts.append((Occur.Must, held))
         if not any(occur == Occur.Must for occur, _ in parts):
             parts.append((Occur.Must, Query.all_query()))
-        return searcher.search(Query.boolean_query(parts), limit=1, count=True).count
+        count = searcher.search(Query.boolean_query(parts), limit=1, count=True).count
+        return count if limit is None else min(count, limit)
 
     def _every_word(self, parsed):
         """A query (scoring nothing) that the papers holding every word of the query match,
@@ -835,8 +837,8 @@ def other_number(stem):
     word "LLM", as a topic alert reads it (selectors._holds_words)."""
     if not stem.isalpha():
         return None
-    if _singular(stem) != stem:
-        return _singular(stem)
+    if len(stem) > 3 and stem[-1] == "s" and stem[-2] not in "aeiouys":  # "llms", not "diffus"
+        return stem[:-1]
     plural = ANALYZERS["en"].analyze(stem + "s")
     return plural[0] if plural and plural[0] != stem else None
 

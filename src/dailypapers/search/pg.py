@@ -65,7 +65,6 @@ TYPO_PAPERS = 2  # a typed word in no more papers may be misspelt: titles are ma
 STALE_GROWTH = 0.2  # document frequencies are recounted once the index grew by this share
 COUNT_KEY = ""  # the row of search_pglexeme that holds the number of documents
 NAME_WORD = re.compile(r"[^\W_]+")  # the words of a name, as tantivy's simple tokenizer
-QUOTED = re.compile(r"'(?:[^']|'')*'")  # a lexeme in a tsquery's text
 COLUMNS = {"authors": "p.authors::text"}
 ANALYZE_FROM = 100  # papers indexed at once from which the planner's statistics are renewed
 ANALYZED_TABLES = ("papers_paper", "search_pgdocument", "search_pgvector", "search_paperembedding")
@@ -266,10 +265,12 @@ class PostgresKeywordIndex:
         hits = [Hit(pk=pk, score=float(score), titled=titled) for pk, score, titled, _ in rows]
         return hits, rows[0][3] if rows else 0
 
-    def count_every_word(self, parsed, filters):
+    def count_every_word(self, parsed, filters, *, limit=None):
         """How many papers hold every word of the query (keyword.every_word_needs, with the
         lexemes of PostgreSQL's english configuration) and meet its phrases, fields,
-        exclusions and filters: one tsquery of ANDs on the document's GIN index."""
+        exclusions and filters, at most `limit`: one tsquery of ANDs on the document's GIN
+        index. The count reads every row it counts (no index-only scan with GIN): 400 ms for
+        the 30,721 papers with "large language models" at 78k papers."""
         conditions, params = self._conditions(parsed, filters)
         if held := _every_word_tsquery(parsed):
             conditions.insert(0, "d.document @@ %s::tsquery")
@@ -277,9 +278,12 @@ class PostgresKeywordIndex:
         # Hidden papers leave the index (services.index_papers): papers are joined only
         # for the conditions that read them, as _search does.
         joins = "JOIN papers_paper p ON p.id = d.paper_id" if len(conditions) > bool(held) else ""
-        sql = f"SELECT count(*) FROM search_pgdocument d {joins} WHERE "
+        where = " AND ".join(conditions) or "true"
+        sql = f"SELECT 1 FROM search_pgdocument d {joins} WHERE {where}"
+        if limit is not None:
+            sql, params = f"{sql} LIMIT %s", [*params, limit]
         with connection.cursor() as cursor:
-            cursor.execute(sql + (" AND ".join(conditions) or "true"), params)
+            cursor.execute(f"SELECT count(*) FROM ({sql}) counted", params)
             return cursor.fetchone()[0]
 
     def _conditions(self, parsed, filters):
@@ -497,8 +501,8 @@ def _every_word_tsquery(parsed):
     its parts side by side ('tool-us' | 'tool' <-> 'use'), an acronym's long form by all
     its lexemes (as the engine matches it), a name typed joined to its version by the
     phrase of the two ('qwen' <-> '3'), and any form by its words as written among the
-    authors ('language':C: the document's authors are not stemmed, as in the tantivy
-    engine)."""
+    authors ('language': the document's authors are not stemmed, as in the tantivy engine;
+    without the label of their weight, C, which made the GIN index recheck every row)."""
     needs, whole = every_word_needs(parsed)
     forms = {id(form): form for own in needs for form in own}
     if whole is not None:
@@ -543,7 +547,7 @@ def _every_word_tsquery(parsed):
 def _as_written(clauses):
     """For each clause, tsqueries (text, or None) of its words: side by side in the text
     (its hyphens as spaces: "tool use" holds "tool-use"), and as the document's authors
-    hold them (the simple configuration, weight C), each and side by side."""
+    hold them (the simple configuration), each and side by side."""
     if not clauses:
         return []
     with connection.cursor() as cursor:
@@ -554,10 +558,7 @@ def _as_written(clauses):
             [[clause.text for clause in clauses]],
         )
         rows = cursor.fetchall()
-    return [
-        (phrase or None, *(QUOTED.sub(r"\g<0>:C", words) or None for words in author))
-        for phrase, *author in rows
-    ]
+    return [(phrase or None, *(words or None for words in author)) for phrase, *author in rows]
 
 
 def _split_text(split):

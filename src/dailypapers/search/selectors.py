@@ -31,6 +31,10 @@ SORT_POOL = 1000  # the most relevant matches that "upvotes" re-sorts
 # query's rarest word ("faster": video papers), a page of 20 did not, so the first
 # results changed with the page size.
 PAGE = 20
+# Past this many papers with every word, pages say "More than 1,000": PostgreSQL read every
+# one of them, 400 ms for the 30,721 of "large language models" at 78k papers (22 ms to
+# stop after 1,001), and nobody pages through a thousand.
+COUNT_MAX = 1000
 SEMANTIC_MIN = 0.45  # query cosine below which a paper is not "about" it (bench-tuned)
 SEMANTIC_OFF = "Semantic search is unavailable; showing keyword results."
 TOO_DEEP = "Results stop after the first 2,000; refine the search to see others."
@@ -59,8 +63,9 @@ class SearchResults:
     # hybrid papers only close in meaning: on the 224 papers of the sample, "diffusion
     # language models" matched 208 by some word, and the hybrid brought `total` to nearly
     # every paper. Pages give this figure, and say what else is shown.
-    matched: int | None = None
+    matched: int | None = None  # at most COUNT_MAX + 1: "more than COUNT_MAX"
     some_words: int = 0  # the keyword matches that hold only some of the words (in `total`)
+    by_meaning: int = 0  # the papers that meaning adds to the keyword matches (in `total`)
     several_words: bool = False  # `matched` counts the papers with each of several words
     # The names the reader looked for (au: terms, or the whole query when it reads as a
     # name): listings show those authors even where a long byline is cut (author_positions).
@@ -68,16 +73,23 @@ class SearchResults:
 
     @property
     def matches(self):
-        return self.total if self.matched is None else self.matched
+        return self.total if self.matched is None else min(COUNT_MAX, self.matched)
 
     @property
-    def by_meaning(self):
-        """The papers that meaning adds after the keyword matches (`total` counts them)."""
-        return 0 if self.meaning_only else max(0, self.total - self.matches - self.some_words)
+    def more_than_counted(self):
+        """More papers match every word than COUNT_MAX (`matches`)."""
+        return self.matched is not None and self.matched > COUNT_MAX
+
+    @property
+    def matches_said(self):
+        """ "14 papers match", "1 paper matches", "More than 1,000 papers match"."""
+        if self.more_than_counted:
+            return f"More than {COUNT_MAX:,} papers match"
+        return "1 paper matches" if self.matches == 1 else f"{self.matches} papers match"
 
     @property
     def more_by_meaning(self):
-        return self.by_meaning > 0
+        return self.by_meaning > 0 and not self.meaning_only
 
     @property
     def partly(self):
@@ -162,7 +174,7 @@ def search_papers(
             log.exception("keyword search failed for %r", parsed.text[:200])
             return SearchResults(papers=[], total=0, mode="keyword", notice=INDEX_OFF)
         hits, total, matched = found
-        some_words = max(0, total - matched)
+        words_total = total  # the keyword matches, some words or all
         mode_used, meaning_only = "keyword", False
         ranked = [hit.pk for hit in hits]
         if semantic_wanted:
@@ -181,15 +193,14 @@ def search_papers(
         if sort == "relevance" and parsed.is_plain:
             # The author's papers hold the name's words (in their bylines): counted already.
             ranked, added = _authors_first(parsed, ranked)
-            total += added
+            total, words_total = total + added, words_total + added
         if sort == "upvotes":
             ordered = _filtered(Paper.objects.visible().filter(pk__in=ranked), filters)
             ordered = ordered.order_by("-upvotes", "-published_at")
             total = min(total, ordered.count())
             return SearchResults(
-                papers=list(ordered[offset:need]), total=total, mode=mode_used,
-                matched=matched, some_words=max(0, min(some_words, total - matched)),
-                several_words=keyword.counts_every_word(parsed),
+                papers=list(ordered[offset:need]), total=total, mode=mode_used, matched=matched,
+                **_other_counts(total, words_total, matched, parsed),
             )  # fmt: skip
         papers, dropped = _page(ranked, filters, need, keep=keep)
         # every_word: the engine's page held every word, the stricter rule (one sentence)
@@ -198,8 +209,7 @@ def search_papers(
             break
         pool *= 4
     if every_word:
-        total = matched = len(papers)
-        some_words = 0
+        total = matched = words_total = len(papers)
     pinned = _pin_exact_title(papers, parsed.text) if sort == "relevance" else None
     if pinned is not None:
         papers.remove(pinned)
@@ -216,10 +226,20 @@ def search_papers(
         # Not cut to `total`: the rarer words' matches can miss papers that hold every word
         # (a hyphenated word written apart: "tool use" for "tool-use").
         matched=0 if meaning_only else matched,
-        some_words=max(0, min(some_words, total - matched)),
-        several_words=keyword.counts_every_word(parsed),
         authors_sought=_authors_sought(parsed),
+        **_other_counts(total, 0 if meaning_only else words_total, matched, parsed),
     )
+
+
+def _other_counts(total, words_total, matched, parsed):
+    """The counts of SearchResults besides `matched`: the keyword matches with only some
+    of the words (unknown past COUNT_MAX: none said), the papers meaning adds."""
+    some_words = max(0, min(words_total, total) - matched) if matched <= COUNT_MAX else 0
+    return {
+        "some_words": some_words,
+        "by_meaning": max(0, total - words_total),
+        "several_words": keyword.counts_every_word(parsed),
+    }
 
 
 def _matches(parsed, filters, *, pool, sort, need, every_word, enough):
@@ -234,7 +254,7 @@ def _matches(parsed, filters, *, pool, sort, need, every_word, enough):
     )  # fmt: skip
     if every_word or not parsed.should or not hits:
         return hits, total, total  # every match holds every word (or there is none)
-    return hits, total, engine.count_every_word(parsed, filters)
+    return hits, total, engine.count_every_word(parsed, filters, limit=COUNT_MAX + 1)
 
 
 def _authors_first(parsed, ranked):

@@ -216,9 +216,10 @@ class Command(BaseCommand):
         results = search_papers(text, limit=limit, sort=sort, mode=mode)
         plural = "" if results.matches == 1 else "es"
         every = " every word" if results.several_words else ""
-        header = f"{results.matches} match{plural}{every}, mode {results.mode}"
+        over = "+" if results.more_than_counted else ""
+        header = f"{results.matches}{over} match{plural}{every}, mode {results.mode}"
         if results.partly:
-            partly = results.total - results.by_meaning - results.matches
+            partly = results.some_words
             header += f"; {partly} more match {'some of the words' if every else 'in part'}"
         if results.more_by_meaning:
             header += f"; {results.by_meaning} more close in meaning"
