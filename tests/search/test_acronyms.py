@@ -118,3 +118,23 @@ def test_an_acronym_that_is_a_stopword_finds_its_long_form(tantivy_engine, paper
     paper(title="Unrelated", abstract="Graph colouring heuristics.")
     monkeypatch.setattr(acronyms, "_short_forms", lambda: {"it": "information technology"})
     assert search_papers("IT", mode="keyword").papers == [spelt]  # "it" itself is not ranked
+
+
+def test_a_word_the_engine_does_not_rank_searches_no_long_form(db):
+    """Abstracts define "(HO)", "(AT)": "how" and "at", typed as words, are not them (and
+    "how" is no plural of "ho"), while "HO" typed as an acronym and "llms" still are."""
+    Acronym.objects.bulk_create(
+        [
+            Acronym(short="ho", long="human object", papers=5),
+            Acronym(short="at", long="adversarial training", papers=5),
+            Acronym(short="llm", long="large language model", papers=50),
+        ]
+    )
+    acronyms.reset_cache()
+
+    def added(query):
+        return [c.text for c in acronyms.expand(parse(query)).should if c.expansion]
+
+    assert added("how to evaluate agents at scale") == []
+    assert added("HO detection") == ["human object"]
+    assert added("AT for llms") == ["adversarial training", "large language model"]

@@ -158,20 +158,25 @@ def expand(parsed: ParsedQuery) -> ParsedQuery:
     short = None if parsed.must else _short_form_of(" ".join(typed), short_to_long)
     extra = [Clause(text=short, expansion=True)] if short else []
     for clause in parsed.should:
-        word = clause.text.lower()  # "LMs" is "lm" before it is "lms"; "llms" is "llm"
-        long = next(
-            (
-                short_to_long[k]
-                for k in (short_key(clause.text), word, word[:-1])
-                if k in short_to_long
-            ),
-            None,
-        )
+        long = next((short_to_long[k] for k in _keys(clause.text) if k in short_to_long), None)
         if long and f" {long_key(long)} " not in typed_text and len(clause.text) <= 12:
             extra.append(Clause(text=long, expansion=True, of=clause.text))
     if not extra:
         return parsed
     return dataclasses.replace(parsed, should=parsed.should + extra, short_form=short)
+
+
+def _keys(typed):
+    """The short forms a typed word may be: "LMs" is "lm" before it is "lms", "llms" is
+    "llm"; none for a word the engine does not rank, typed in lower case ("how", "at",
+    "its": the abstracts define "(HO)", "(AT)", "(ITS)", and "how" searched "human
+    object"). Only a final s is a plural: "how" is not "ho"."""
+    from .keyword import STOPWORDS  # keyword imports this module
+
+    word = typed.lower()
+    if word in STOPWORDS and not typed_as_acronym(typed):
+        return []
+    return [short_key(typed), word] + ([word[:-1]] if word.endswith("s") else [])
 
 
 def _short_form_of(typed, short_to_long):
