@@ -248,6 +248,32 @@ def test_a_paper_holding_the_querys_words_side_by_side_ranks_first(tantivy_engin
     assert ranked(1.0) == [together.pk, apart.pk]
 
 
+def test_a_name_held_within_one_authors_byline_is_a_pair_too(tantivy_engine, paper):
+    """Proximity reads the authors' names, each apart: a paper by Kaiming He ranks above
+    one that says "Kaiming" in its abstract and has another He among its authors, and a
+    pair never runs from one name into the next."""
+    by_him = paper(
+        title="Diffusion without noise",
+        abstract="Diffusion models, revisited on images.",
+        authors=[{"name": "Runqian Wang"}, {"name": "Kaiming He"}],
+    )
+    mentions = paper(
+        title="Diffusion with a better start",
+        abstract="Diffusion models trained from Kaiming initialization.",
+        authors=[{"name": "Jin He"}, {"name": "Yu Chen"}],
+    )
+    apart = paper(
+        title="Diffusion of the second kind",
+        abstract="Diffusion models, revisited on images.",
+        authors=[{"name": "Ada Kaiming"}, {"name": "He Yu"}],
+    )
+    for number in range(20):  # the names are rare, as in a real corpus
+        paper(title=f"Graph coloring, part {number}", abstract="On planar graphs.")
+    found = search_papers("Kaiming He diffusion", mode="keyword").papers
+    assert found[0] == by_him
+    assert found.index(apart) > found.index(mentions)
+
+
 def test_only_the_best_candidates_are_read_for_the_proximity_bonus(
     tantivy_engine, paper, monkeypatch
 ):

@@ -8,6 +8,7 @@ hidden papers excluded, so a lagging index can never show a hidden paper.
 """
 
 import datetime as dt
+import json
 import logging
 import math
 import os
@@ -1028,13 +1029,21 @@ class Proximity:
         return cls(pairs) if pairs else None
 
     def rescore(self, hits):
-        """The hits with their bonus added, best first."""
+        """The hits with their bonus added, best first.
+
+        A pair is held side by side in the title and abstract, or within one author's name:
+        free words match the authors too, and "Kaiming He diffusion" ranked papers that say
+        "He" and "Kaiming initialization" above those by Kaiming He, and "Yann LeCun JEPA"
+        the abstracts that quote him above his papers on JEPA."""
         head = hits[:PROXIMITY_POOL]
-        texts = dict(_texts([hit.pk for hit in head]))
+        texts = {pk: (text, authors) for pk, text, authors in _texts([hit.pk for hit in head])}
         rescored = []
         for hit in head:
-            stems = _stems(texts.get(hit.pk) or "")
-            held = set(zip(stems, stems[1:], strict=False))
+            text, authors = texts.get(hit.pk) or ("", [])
+            held = set()
+            for words in (text, *authors):  # a pair never runs from one name into the next
+                stems = _stems(words)
+                held.update(zip(stems, stems[1:], strict=False))
             bonus = sum(weight for forms, weight in self.pairs if forms & held)
             rescored.append(
                 Hit(pk=hit.pk, score=hit.score + bonus, titled=hit.titled, proximity=bonus)
@@ -1049,15 +1058,32 @@ def _stems(text):
 
 
 def _texts(pks):
-    """[(pk, title and abstract)] of the papers."""
+    """[(pk, title and abstract, [author's name])] of the papers."""
     if not pks:
         return []
     marks = ", ".join(["%s"] * len(pks))
     table = Paper._meta.db_table
-    sql = f"SELECT id, title || ' ' || coalesce(abstract, '') FROM {table} WHERE id IN ({marks})"
+    sql = (
+        f"SELECT id, title || ' ' || coalesce(abstract, ''), authors FROM {table} "
+        f"WHERE id IN ({marks})"
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, pks)
-        return cursor.fetchall()
+        rows = cursor.fetchall()
+    return [(pk, text, _names(authors)) for pk, text, authors in rows]
+
+
+def _names(authors):
+    """The names of a paper's authors column, as the database driver returns it (JSON text
+    on SQLite, a list on PostgreSQL)."""
+    if isinstance(authors, str | bytes):
+        try:
+            authors = json.loads(authors)
+        except ValueError:
+            return []
+    if not isinstance(authors, list):
+        return []
+    return [a["name"] for a in authors if isinstance(a, dict) and isinstance(a.get("name"), str)]
 
 
 def _length(title):
