@@ -96,3 +96,42 @@ def test_an_author_prefix_stays_within_one_name(engine, paper):
     apart = paper(title="Graphs", authors=[{"name": "Ada Wei"}, {"name": "Liu Yang"}])
     assert found('au:"Wei Liu"') == set()
     assert found("au:wei au:liu") == found('au:"Ada Wei"') == {apart.pk}
+
+
+@pytest.fixture
+def accented_titles(engine, paper):
+    """Papers whose title and abstract have accents, and one that writes them without."""
+    papers = {
+        "bridge": paper(title="Schrödinger Bridge matching for generative models",
+                        abstract="We learn a Schrödinger bridge between two distributions."),
+        "recurrence": paper(title="Poincaré recurrence in learned dynamical systems",
+                            abstract="Trajectories return: a Poincaré section shows it."),
+        "plain": paper(title="Schrodinger equations solved by neural operators",
+                       abstract="A Schrodinger equation, learnt."),
+        "other": paper(title="Graph networks", abstract="Message passing on graphs."),
+    }  # fmt: skip
+    if connection.vendor == "postgresql":
+        pg.PostgresKeywordIndex().refresh_statistics()
+    return papers
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("Schrodinger bridge", {"bridge", "plain"}),
+        ("Schrödinger bridge", {"bridge", "plain"}),
+        ("SCHRÖDINGER", {"bridge", "plain"}),
+        ("Poincare", {"recurrence"}),
+        ('"Poincare recurrence"', {"recurrence"}),
+        ('"Poincaré recurrence"', {"recurrence"}),
+        ('ti:"Poincare recurrence in learned"', {"recurrence"}),
+        ('ti:"Poincaré recurrence"', {"recurrence"}),
+        ("ti:Schrodinger", {"bridge", "plain"}),
+        ('abs:"a Poincare section"', {"recurrence"}),
+        ("dynamical -Poincare", set()),
+        ("dynamical -Poincaré", set()),
+        ("graph -Poincare", {"other"}),
+    ],
+)
+def test_words_match_accents_aside(query, expected, accented_titles):
+    assert found(query) == {accented_titles[key].pk for key in expected}

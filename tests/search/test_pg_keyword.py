@@ -3,7 +3,7 @@
 import pytest
 from django.db import connection
 
-from dailypapers.search import pg, tasks
+from dailypapers.search import pg, related, tasks
 from dailypapers.search.keyword import Filters
 from dailypapers.search.query import parse
 
@@ -154,3 +154,74 @@ def test_documents_from_before_author_words_are_read_as_before(keyword_only, pap
     assert pg.PostgresKeywordIndex().outdated() == sorted([wei.pk, other.pk])
     hits, total = search('au:"wei liu"')
     assert (total, [hit.pk for hit in hits]) == (1, [wei.pk])
+
+
+def test_documents_from_before_folding_are_found_as_before(keyword_only, paper, monkeypatch):
+    """Until the worker rewrites them (pg.FORMAT 3), documents hold their words with
+    accents: a query folded must still find them by the words as typed."""
+    with monkeypatch.context() as unfolded:  # as a release before FORMAT 3 wrote them
+        unfolded.setattr(pg, "fold_accents", lambda text: text)
+        bridge = paper(title="Schrödinger Bridge matching", abstract="A Poincaré section.",
+                       authors=[{"name": "Jürgen Schmidhuber"}])  # fmt: skip
+    other = paper(title="Graph networks", abstract="Message passing.")
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE search_pgdocument SET format = 2 WHERE paper_id = %s", [bridge.pk])
+    engine = pg.PostgresKeywordIndex()
+    engine.refresh_statistics()
+    assert engine.outdated() == [bridge.pk]
+    for query in ["Schrödinger bridge", "schrödinger", '"Schrödinger Bridge"',
+                  'ti:"Schrödinger bridge"', 'abs:"a Poincaré section"', "Jürgen"]:  # fmt: skip
+        hits, total = search(query)
+        assert (query, total, [hit.pk for hit in hits]) == (query, 1, [bridge.pk])
+        assert engine.count_every_word(parse(query), Filters()) == 1, query
+    hits, total = search("graph -Schrödinger")
+    assert [hit.pk for hit in hits] == [other.pk]
+    hits, total = search("matching -Schrödinger")
+    assert total == 0
+
+
+def test_word_counts_are_recounted_once_every_document_is_folded(keyword_only, paper, settings):
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    bridge = paper(title="Schrödinger Bridge matching", abstract="Transport.")
+    engine = pg.PostgresKeywordIndex()
+    with connection.cursor() as cursor:  # as a release before FORMAT 3 wrote it
+        cursor.execute(
+            "UPDATE search_pgdocument SET format = 2, document = "
+            "setweight(to_tsvector('english', title), 'A'), "
+            "title_document = to_tsvector('english', title)"
+        )
+    engine.refresh_statistics()
+    assert _papers_with("schrödinger") == 1
+    assert tasks.rewrite_outdated_keyword_documents() == 1
+    assert engine.outdated() == []
+    assert (_papers_with("schrödinger"), _papers_with("schroding")) == (0, 1)
+    hits, _ = search("Schrödinger")
+    assert [hit.pk for hit in hits] == [bridge.pk]
+
+
+def _papers_with(lexeme):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT papers FROM search_pglexeme WHERE lexeme = %s", [lexeme])
+        row = cursor.fetchone()
+    return row[0] if row else 0
+
+
+def test_related_papers_read_the_paper_with_its_accents_folded(keyword_only, paper):
+    language_papers(paper)
+    anchor = paper(title="Schrödinger operators", abstract="Spectra of Schrödinger operators.")
+    plain = paper(title="Schrodinger waves", abstract="Waves, by Schrodinger.")
+    pg.PostgresKeywordIndex().refresh_statistics()
+    assert [pk for pk, _ in related.by_postgres_text(anchor, 5)] == [plain.pk]
+
+
+def test_an_accented_name_typed_as_words_still_finds_its_author(keyword_only, paper):
+    """Folded, "Altıntaş" is "Altintas", which english stems to 'altinta': the documents'
+    authors hold it unstemmed ('altintas'), as they held 'altıntaş' before folding."""
+    tok = paper(title="Tokenizer choice", authors=[{"name": "Gül Sena Altıntaş"}])
+    paper(title="Graph networks", authors=[{"name": "Ada Lovelace"}])
+    engine = pg.PostgresKeywordIndex()
+    engine.refresh_statistics()
+    for query in ["Altıntaş", '"Gül Sena Altıntaş"', "Altıntaş tokenizer"]:
+        hits, _ = search(query)
+        assert (query, [hit.pk for hit in hits]) == (query, [tok.pk])
+        assert engine.count_every_word(parse(query), Filters()) == 1, query

@@ -8,18 +8,13 @@ from django.db.models import Case, Count, FloatField, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
+from dailypapers.folding import fold_accents
 from dailypapers.papers.models import Author, Organization, Paper, PaperAuthor
 
 from .models import AuthorMerge, AuthorshipClaim, Collection, author_slug
 
 CO_AUTHORS = 24
 NAME_PARTS = re.compile(r"[^\W_]+")
-# Letters that Unicode does not decompose into a base letter and an accent, folded as the
-# search engines' names analyzer folds them ("Lukasz" is "Łukasz", "Sigurdsson" "Sigurðsson").
-UNDECOMPOSED = str.maketrans(
-    {"ł": "l", "ø": "o", "ð": "d", "đ": "d", "ħ": "h", "ı": "i", "ß": "ss", "æ": "ae",
-     "œ": "oe", "þ": "th"}
-)  # fmt: skip
 
 
 def canonical_author(author):
@@ -315,6 +310,6 @@ def author_positions(paper, names):
 
 
 def _name_parts(name):
-    plain = unicodedata.normalize("NFKD", name)
-    plain = "".join(char for char in plain if not unicodedata.combining(char))
-    return set(NAME_PARTS.findall(plain.casefold().translate(UNDECOMPOSED)))
+    # NFKC first: compatibility forms (full-width letters) are their plain letters.
+    plain = fold_accents(unicodedata.normalize("NFKC", name)).casefold()
+    return set(NAME_PARTS.findall(plain))

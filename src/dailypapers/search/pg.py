@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
+from dailypapers.folding import fold_accents
+
 from .keyword import (
     ANALYZERS,
     BM25_K1,
@@ -39,7 +41,8 @@ from .query import Clause
 # has the worker rewrite the documents of an older format (tasks.py), in use meanwhile.
 # 1: the name forms of the names joined to their version (keyword.name_forms).
 # 2: the authors' words, as the tantivy engine reads them (author_words, for au:).
-FORMAT = 2
+# 3: the text with its accents folded (folding.fold_accents), as are the queries' words.
+FORMAT = 3
 UPSERT = """
 INSERT INTO search_pgdocument
     (paper_id, title, document, title_document, published_at, categories, has_code,
@@ -81,6 +84,11 @@ class Term:
     unknown: bool  # in at most TYPO_PAPERS documents: perhaps a typo
     phrase: bool = False  # `lexeme` is a tsquery of words side by side ("'qwen' <-> '3'")
     form: bool = False  # of another form of a typed word only (typed_version_forms)
+    # Another spelling of a typed word that folding changed (also a `form`: never in the
+    # whole): "typed", accents kept, as documents of a format before 3 hold it until the
+    # worker rewrites them; "unstemmed", as the documents' authors hold it (the simple
+    # configuration): english stems "Altintas", folded, to 'altinta', not "Altıntaş".
+    spelling: str = ""
 
 
 def _like(text):
@@ -100,10 +108,12 @@ class PostgresKeywordIndex:
                 )
             rows = []
             for doc in add:
-                title = _with_name_forms(doc["title"])
+                # Accents folded, as tantivy's analyzers fold them; `title` is shown as is.
+                title = fold_accents(_with_name_forms(doc["title"]))
                 rows.append(
-                    (doc["pk"], doc["title"], title, _with_name_forms(doc["abstract"]),
-                     doc["authors"], title, doc["published_at"],
+                    (doc["pk"], doc["title"], title,
+                     fold_accents(_with_name_forms(doc["abstract"])),
+                     fold_accents(doc["authors"]), title, doc["published_at"],
                      f" {' '.join(c.lower() for c in doc['categories'])} ",
                      bool(doc["has_code"]), bool(doc["featured"]), FORMAT,
                      _author_words(author_names(doc)))
@@ -358,7 +368,22 @@ class PostgresKeywordIndex:
         if clause.field:
             return _field_clause(clause.field, clause.text)
         function = "phraseto_tsquery" if clause.phrase else "plainto_tsquery"
-        return f"(d.document @@ {function}('english', %s))", [clause.text]
+        sql, params = _folded_or_typed(f"(d.document @@ {function}('english', %s))", clause.text)
+        if (folded := fold_accents(clause.text)) != clause.text:
+            # Or a name, as the documents' authors hold it: unstemmed (Term.spelling).
+            sql, params = f"({sql} OR d.document @@ {function}('simple', %s))", [*params, folded]
+        return sql, params
+
+
+def _folded_or_typed(sql, text):
+    """(SQL, params): `sql` (a condition on `text`, each %s) met by the text with its accents
+    folded, as documents of FORMAT 3 hold it, or by the text as typed when folding changes
+    it: documents of an older format hold the words unfolded until the worker rewrites
+    them."""
+    folded, places = fold_accents(text), sql.count("%s")
+    if folded == text:
+        return sql, [text] * places
+    return f"({sql} OR {sql})", [folded] * places + [text] * places
 
 
 # ti: and abs: match the phrase's stemmed words in order, within the title or within the
@@ -378,7 +403,7 @@ FIELD_QUERY = "phraseto_tsquery('english', %s)"
 def _field_clause(field, text):
     """ti: or abs: `text`; nothing when it holds no word the index keeps (ti:"the")."""
     sql = f"(numnode({FIELD_QUERY}) > 0 AND {FIELD_MATCHES[field].format(query=FIELD_QUERY)})"
-    return sql, [text] * sql.count("%s")
+    return _folded_or_typed(sql, text)
 
 
 def _names_clause(text):
@@ -442,22 +467,31 @@ def _terms(clauses, forms=()):
     forms: the other forms of the typed names with a version (keyword.typed_version_forms),
     which do not count as typed words: a name and number typed apart, joined ("llada2"),
     weighted as a word; a name typed joined to its number, as the phrase of the two
-    ("'qwen' <-> '3'"), weighted as the word typed."""
+    ("'qwen' <-> '3'"), weighted as the word typed.
+
+    Words are read with their accents folded, as documents hold them; a word that folding
+    changes also has its other spellings (Term.spelling)."""
     joined = [form for form in forms if not isinstance(form, Split)]
     splits = [form for form in forms if isinstance(form, Split)]
     words = [*clauses, *joined, *[Clause(text=_split_text(split)) for split in splits]]
     if not words:
         return {}
+    accented = [clause for clause in clauses if fold_accents(clause.text) != clause.text]
+    spellings = [*(("typed", c) for c in accented), *(("unstemmed", c) for c in accented)]
+    texts = [*(fold_accents(word.text) for word in words), *(c.text for c in accented),
+             *(fold_accents(c.text) for c in accented)]  # fmt: skip
+    configs = ["english"] * (len(words) + len(accented)) + ["simple"] * len(accented)
     with connection.cursor() as cursor:
         cursor.execute(
             """
             SELECT c.i, l.lexeme, coalesce(s.papers, 0),
                 (SELECT papers FROM search_pglexeme WHERE lexeme = %s)
-            FROM unnest(%s::text[]) WITH ORDINALITY AS c(text, i)
-            CROSS JOIN LATERAL unnest(to_tsvector('english', c.text)) l
+            FROM unnest(%s::text[], %s::regconfig[]) WITH ORDINALITY AS c(text, config, i)
+            CROSS JOIN LATERAL unnest(to_tsvector(c.config, c.text)) l
             LEFT JOIN search_pglexeme s ON s.lexeme = l.lexeme
+            ORDER BY c.i
             """,
-            [COUNT_KEY, [word.text for word in words]],
+            [COUNT_KEY, texts, configs],
         )
         rows = cursor.fetchall()
         phrases = []
@@ -465,12 +499,16 @@ def _terms(clauses, forms=()):
             cursor.execute(
                 "SELECT phraseto_tsquery('english', t)::text FROM unnest(%s::text[]) "
                 "WITH ORDINALITY AS u(t, i) ORDER BY i",
-                [[_split_text(split) for split in splits]],
+                [[fold_accents(_split_text(split)) for split in splits]],
             )
             phrases = [phrase for (phrase,) in cursor.fetchall()]
     terms = {}
     for i, lexeme, papers, documents in rows:
-        word, documents = words[i - 1], documents or 1
+        spelling, word = ("", words[i - 1]) if i <= len(words) else spellings[i - len(words) - 1]
+        mains = {t.lexeme for t in terms.get(id(word), []) if not t.spelling}
+        if spelling and lexeme in mains:
+            continue  # a spelling the word's own lexemes hold
+        documents = documents or 1
         idf = math.log(1 + (documents - papers + 0.5) / (papers + 0.5))
         terms.setdefault(id(word), []).append(
             Term(
@@ -480,10 +518,12 @@ def _terms(clauses, forms=()):
                 form=i > len(clauses),
                 common=papers > COMMON_SHARE * documents,
                 unknown=papers <= TYPO_PAPERS,
+                spelling=spelling,
             )
         )
     for n, (split, phrase) in enumerate(zip(splits, phrases, strict=True)):
-        typed = [t.weight for c in clauses if c.text == split.word for t in terms.get(id(c), [])]
+        typed = [t.weight for c in clauses if c.text == split.word
+                 for t in terms.get(id(c), []) if not t.spelling]  # fmt: skip
         parts = [t.weight for t in terms.pop(id(words[len(words) - len(splits) + n]), [])]
         if "<" in phrase and typed and parts:  # two words side by side, at least
             # At most its rarest word's weight: "Qwen 3" ranks below "Qwen3" typed.
@@ -517,9 +557,9 @@ def _every_word_tsquery(parsed):
             return None
         if found[0].phrase:
             return f"({found[0].lexeme})"
-        lexemes = list(dict.fromkeys(term.lexeme for term in found))
+        lexemes = list(dict.fromkeys(term.lexeme for term in found if not term.spelling))
         side_by_side, author_words, author_phrase = written[id(form)]
-        either = [_tsquery(lexeme) for lexeme in lexemes if "-" in lexeme]
+        either = _whole_or_parts(lexemes)
         parts = [_tsquery(lexeme) for lexeme in lexemes if "-" not in lexeme]
         if len(parts) > 1 and not form.expansion and side_by_side:
             either.append(f"({side_by_side})")
@@ -529,6 +569,9 @@ def _every_word_tsquery(parsed):
             either.append(_tsquery(other))  # "llms" and "llm"
         if author := author_words if form.expansion else author_phrase:
             either.append(f"({author})")
+        for spelling in ("typed", "unstemmed"):  # Term.spelling
+            held = dict.fromkeys(term.lexeme for term in found if term.spelling == spelling)
+            either += _whole_or_parts(list(held), joined=True)
         return "(" + " | ".join(either) + ")"
 
     required = []
@@ -544,6 +587,16 @@ def _every_word_tsquery(parsed):
     return every
 
 
+def _whole_or_parts(lexemes, *, joined=False):
+    """The tsqueries of the hyphenated words among `lexemes` (held whole), and with
+    `joined`, the AND of the others."""
+    either = [_tsquery(lexeme) for lexeme in lexemes if "-" in lexeme]
+    parts = [_tsquery(lexeme) for lexeme in lexemes if "-" not in lexeme]
+    if joined and parts:
+        either.append("(" + " & ".join(parts) + ")")
+    return either
+
+
 def _as_written(clauses):
     """For each clause, tsqueries (text, or None) of its words: side by side in the text
     (its hyphens as spaces: "tool use" holds "tool-use"), and as the document's authors
@@ -555,7 +608,7 @@ def _as_written(clauses):
             "SELECT phraseto_tsquery('english', translate(t, '-', ' '))::text,"
             " plainto_tsquery('simple', t)::text, phraseto_tsquery('simple', t)::text"
             " FROM unnest(%s::text[]) WITH ORDINALITY AS u(t, i) ORDER BY i",
-            [[clause.text for clause in clauses]],
+            [[fold_accents(clause.text) for clause in clauses]],
         )
         rows = cursor.fetchall()
     return [(phrase or None, *(words or None for words in author)) for phrase, *author in rows]

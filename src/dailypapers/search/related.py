@@ -38,6 +38,8 @@ import tantivy
 from django.db.models import Max, Min
 from scipy.sparse import diags  # scikit-learn's own dependency
 
+from dailypapers.folding import fold_accents
+
 from . import keyword
 
 QUERY_TERMS = 100  # distinctive stems of the paper that make its query (a cost cap)
@@ -161,8 +163,8 @@ def by_postgres_text(paper, k):
 
     from .pg import COMMON_SHARE, _tsquery
 
-    with connection.cursor() as cursor:
-        cursor.execute(PG_TERMS, [f"{paper.title} {paper.abstract}"])
+    with connection.cursor() as cursor:  # accents folded, as the documents hold the text
+        cursor.execute(PG_TERMS, [fold_accents(f"{paper.title} {paper.abstract}")])
         rows = cursor.fetchall()
     weighted = sorted(
         (
