@@ -54,6 +54,23 @@ def test_it_refuses_missing_files_clearly():
         ingest("hf-daily")
 
 
+def test_a_folder_where_a_file_is_wanted_is_said_in_a_sentence(tmp_path):
+    with pytest.raises(CommandError, match=r"is a folder: `ingest listings` reads one file"):
+        ingest("listings", str(tmp_path))
+
+
+@pytest.mark.parametrize("source, wrong", [("listings", "hf-daily-papers/2025-12-31.json"),
+                                           ("snapshot", "hf-daily-papers/2025-12-31.json"),
+                                           ("hf-daily", SNAPSHOT)])  # fmt: skip
+def test_a_file_of_the_wrong_kind_fails_with_the_kinds_each_source_reads(
+    sample_data, source, wrong
+):
+    # Every record rejected is a failure (non-zero exit), not a run with nothing new.
+    with pytest.raises(CommandError, match="could be read: is it the right kind of file?"):
+        ingest(source, str(sample_data / wrong))
+    assert not Paper.objects.exists()
+
+
 def one_page_transport(sample_data, seen):
     """Any query API request gets the recorded answer for 1605.08386."""
     body = json.loads(

@@ -28,6 +28,13 @@ from dailypapers.ingest.http import ArxivError
 from dailypapers.ingest.sources.rss import ANNOUNCE_TYPES
 from dailypapers.papers.arxiv_ids import InvalidArxivId
 
+# Every record rejected: a scheduler must not take that for success.
+WRONG_KIND = (
+    "No record of {path} could be read: is it the right kind of file? `ingest listings` "
+    "reads arXiv listing JSON lines, `ingest snapshot` the Kaggle snapshot, `ingest hf-daily` "
+    "Hugging Face YYYY-MM-DD.json files."
+)
+
 
 def a_date(text):
     try:
@@ -93,8 +100,13 @@ class Command(BaseCommand):
 
         harvest = add("oai", "arXiv OAI-PMH ListRecords; an interrupted harvest resumes.")
         harvest.add_argument("--set", dest="set_spec", default="", help="e.g. cs or cs:cs:CL")
-        harvest.add_argument("--from", dest="from_date", type=a_date, help="datestamp from")
-        harvest.add_argument("--until", type=a_date, help="datestamp until")
+        harvest.add_argument(
+            "--from",
+            dest="from_date",
+            type=a_date,
+            help="first datestamp, YYYY-MM-DD",
+        )
+        harvest.add_argument("--until", type=a_date, help="last datestamp, YYYY-MM-DD")
         harvest.add_argument(
             "--format", choices=["arXivRaw", "arXiv"], default="arXivRaw",
             help="metadata format (arXivRaw has every version's date)",
@@ -206,6 +218,8 @@ class Command(BaseCommand):
             raise CommandError(f"ingest {source} needs a FILE_OR_DIR")
         if path is not None and not path.exists():
             raise CommandError(f"{path}: no such file or directory")
+        if path is not None and path.is_dir() and source != "hf-daily":
+            raise CommandError(f"{path} is a folder: `ingest {source}` reads one file.")
         bar = tqdm(desc=f"ingest {source}", unit=" records", disable=no_progress, smoothing=0.1,
                    mininterval=0.5, file=self.stderr._out)  # fmt: skip
         try:
@@ -216,6 +230,8 @@ class Command(BaseCommand):
             bar.close()
         for line in summary.lines() + notes:
             self.stdout.write(line)
+        if path is not None and summary.rejected and summary.seen == len(summary.rejected):
+            raise CommandError(WRONG_KIND.format(path=path, source=source))
         if dry_run:
             self.stdout.write(self.style.WARNING("Dry run: nothing was written."))
 
