@@ -34,6 +34,11 @@ def main(argv=None):
     show_traceback = wants_traceback or "--traceback" in args
     try:
         run(args)
+        sys.stdout.flush()  # here, where a closed pipe is caught, not at exit
+    except BrokenPipeError:
+        # The reader went away (`dailypapers ... | head`): stop quietly, as `yes | head` does.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(128 + 13)  # 128 + SIGPIPE, what a shell reports for such a tool
     except KeyboardInterrupt:
         if show_traceback:
             raise
