@@ -158,3 +158,25 @@ def test_a_missing_database_or_user_on_a_working_server_is_named_with_the_fix(tm
     assert "Create it (createdb) or fix its name in DATABASE_URL" in said
     said = check(f"postgres://nobody_here:x@{where}/x")
     assert f"the database server at {where} has no user nobody_here" in said
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path):
+    # `dailypapers help | head -1`: the pipe closes before the command has written it all.
+    environment = {**os.environ, "DAILYPAPERS_DATA_DIR": str(tmp_path)}
+    environment.pop("DATABASE_URL", None)
+    read, write = os.pipe()
+    os.close(read)
+    with os.fdopen(write, "w") as closed_pipe:
+        command = [sys.executable, "-m", "dailypapers", "help"]
+        done = subprocess.run(command, env=environment, stdout=closed_pipe,
+                              stderr=subprocess.PIPE, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 141, done.stderr
+    assert done.stderr == ""
+
+
+def test_each_search_action_says_what_it_does_and_a_limit_below_one_is_refused(tmp_path):
+    helped = dailypapers("search", "status", "--help", data_dir=tmp_path)
+    assert "Papers, indexed documents, vectors." in helped.stdout
+    refused = dailypapers("search", "query", "llm", "--limit", "-1", data_dir=tmp_path)
+    assert refused.returncode == 2
+    assert "argument --limit: '-1' is not a whole number of at least 1" in refused.stderr

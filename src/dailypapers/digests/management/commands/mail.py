@@ -43,8 +43,8 @@ class Command(BaseCommand):
             "then the Delivered-To, X-Original-To and To headers)",
         )
         serve = sub.add_parser("serve", help="listen for mail (LMTP, or SMTP with --smtp)")
-        serve.add_argument("--host", default="127.0.0.1")
-        serve.add_argument("--port", type=int, default=8025)
+        serve.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1")
+        serve.add_argument("--port", type=int, default=8025, help="default: 8025")
         serve.add_argument("--smtp", action="store_true", help="speak SMTP instead of LMTP")
 
     def handle(self, *args, **options):

@@ -1,5 +1,7 @@
 """`dailypapers search reindex|status|query`: maintain and try the search indexes."""
 
+import argparse
+
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from tqdm import tqdm
@@ -8,6 +10,18 @@ from dailypapers.papers.models import Paper
 from dailypapers.plural import counted
 
 SORTS = ["relevance", "newest", "upvotes"]
+
+
+def action(sub, name, text):
+    """A sub-command whose own --help says what it does, as the list of actions does."""
+    return sub.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
+
+
+def a_count(text):
+    """A whole number of at least 1, for argparse."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
 
 
 class Command(BaseCommand):
@@ -21,28 +35,28 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
-        reindex = sub.add_parser("reindex", help="rebuild the keyword index, embed what is missing")
+        reindex = action(sub, "reindex", "rebuild the keyword index, embed what is missing")
         reindex.add_argument("--dry-run", action="store_true", help="count, change nothing")
         reindex.add_argument("--no-embed", action="store_true", help="keyword index only")
         reindex.add_argument("--reembed", action="store_true", help="embed every paper again")
-        reindex.add_argument("--batch", type=int, default=2000)
-        sub.add_parser("status", help="papers, indexed documents, vectors")
-        sub.add_parser(
-            "catch-up",
-            help="index the papers written but not indexed (an interrupted ingest): what "
-            "the next ingest, `serve` at start-up and the nightly task do",
-        )
-        follow = sub.add_parser(
-            "follow",
-            help="keep this machine's keyword index up to date with the database "
-            "(DAILYPAPERS_SEARCH_ENGINE=tantivy-follow)",
-        )
+        reindex.add_argument("--batch", type=a_count, default=2000, metavar="N",
+                             help="papers per batch (default: 2000)")  # fmt: skip
+        action(sub, "status", "papers, indexed documents, vectors")
+        catch_up = "index the papers written but not indexed (an interrupted ingest): what the "
+        catch_up += "next ingest, `serve` at start-up and the nightly task do"
+        action(sub, "catch-up", catch_up)
+        follow = action(sub, "follow", "keep this machine's keyword index up to date with the "
+                        "database (DAILYPAPERS_SEARCH_ENGINE=tantivy-follow)")  # fmt: skip
         follow.add_argument("--once", action="store_true", help="catch up, then stop")
-        query = sub.add_parser("query", help="search from the command line")
-        query.add_argument("text")
-        query.add_argument("--limit", type=int, default=10)
-        query.add_argument("--sort", default="relevance", choices=SORTS)
-        query.add_argument("--mode", default="auto", choices=["auto", "keyword", "semantic"])
+        example = 'e.g. dailypapers search query "diffusion transformers" --limit 5'
+        query = action(sub, "query", f"search from the command line, as the site would; {example}")
+        query.add_argument("text", help="the query, in the site's search syntax")
+        query.add_argument("--limit", type=a_count, default=10, metavar="N",
+                           help="papers to show (default: 10)")  # fmt: skip
+        query.add_argument("--sort", default="relevance", choices=SORTS,
+                           help="default: relevance")  # fmt: skip
+        query.add_argument("--mode", default="auto", choices=["auto", "keyword", "semantic"],
+                           help="default: auto")  # fmt: skip
 
     def handle(self, *args, action, **options):
         getattr(self, f"do_{action.replace('-', '_')}")(**options)

@@ -30,8 +30,8 @@ class Command(BaseCommand):
     help = "Serve dailypapers: web, task worker and scheduler in one process tree."
 
     def add_arguments(self, parser):
-        parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-        parser.add_argument("--port", type=int, default=8000, help="port to listen on")
+        parser.add_argument("--host", default="127.0.0.1", help="address (default: 127.0.0.1)")
+        parser.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
         parser.add_argument(
             "--server", choices=["granian", "waitress"], default="granian",
             help="granian: one process per --workers, threads each (default); "
