@@ -56,6 +56,17 @@ def test_it_refuses_what_is_not_a_backup(instance, tmp_path):
     assert existing.returncode == 1 and "exists already" in existing.stderr
 
 
+def test_a_backup_that_cannot_be_made_says_why_in_a_sentence(instance, tmp_path):
+    never_migrated = instance.run("backup", "--no-progress", check=False)
+    assert never_migrated.returncode == 1, never_migrated.stderr
+    assert "is not set up (never migrated): there is nothing to back up" in never_migrated.stderr
+    assert ".partial" not in never_migrated.stderr
+    instance.run("migrate", "-v0")
+    unwritable = instance.run("backup", "--output", "/proc/copy.sqlite3", check=False)
+    assert unwritable.returncode == 1 and "Traceback" not in unwritable.stderr, unwritable.stderr
+    assert "Cannot write the backup /proc/copy.sqlite3" in unwritable.stderr
+
+
 def test_it_backs_up_and_restores_a_postgresql_instance(instance, tmp_path, scratch_postgres):
     if shutil.which("pg_dump", path=settings.PG_BIN or None) is None:
         message = "pg_dump is not installed (set DAILYPAPERS_PG_BIN to the server's bin/)"

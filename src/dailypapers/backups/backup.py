@@ -76,6 +76,12 @@ def backup_sqlite(out, *, progress=True):
     try:
         _copy_sqlite(source_path, partial, progress)
         sqlite_check(partial)
+    except sqlite3.OperationalError as exc:
+        partial.unlink(missing_ok=True)
+        raise BackupError(
+            f"Cannot write the backup {out} ({exc}): choose a folder this user can write "
+            "with --output."
+        ) from None
     except BaseException:
         partial.unlink(missing_ok=True)  # no half copy left behind
         raise

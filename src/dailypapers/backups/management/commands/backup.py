@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 from django.utils import timezone
 
 from dailypapers.backups.backup import (
@@ -11,6 +12,11 @@ from dailypapers.backups.backup import (
     backup_sqlite,
     database_kind,
     default_backup_path,
+)
+
+NOT_SET_UP = (
+    "The database {where} is not set up (never migrated): there is nothing to back up. "
+    "Point DAILYPAPERS_DATA_DIR (or DATABASE_URL) at the site's data."
 )
 
 
@@ -34,6 +40,8 @@ class Command(BaseCommand):
             out = out / default_backup_path(timezone.now()).name
         if out.exists():
             raise CommandError(f"{out} exists already; choose another --output.")
+        if "papers_paper" not in connection.introspection.table_names():
+            raise CommandError(NOT_SET_UP.format(where=connection.settings_dict["NAME"]))
         out.parent.mkdir(parents=True, exist_ok=True)
         save = backup_sqlite if database_kind() == "sqlite" else backup_postgres
         try:
