@@ -216,6 +216,7 @@ def test_a_failed_backup_leaves_no_partial_file(instance, tmp_path, scratch_post
         tmp_path / "bin", "aborting because of server version mismatch"
     )
     instance.env["DATABASE_URL"] = scratch_postgres
+    instance.run("migrate", "-v0")  # a database never migrated has nothing to back up
     done = instance.run("backup", "--no-progress", check=False)
     assert done.returncode == 1 and "server version mismatch" in done.stderr, done.stderr
     assert "Point DAILYPAPERS_PG_BIN" in done.stderr
