@@ -274,6 +274,26 @@ def test_a_name_held_within_one_authors_byline_is_a_pair_too(tantivy_engine, pap
     assert found.index(apart) > found.index(mentions)
 
 
+def test_the_parts_of_a_versioned_name_pair_only_after_the_name(tantivy_engine, paper):
+    """ "Qwen2.5-VL" is the stems qwen2, 5 and vl: the pair "5 vl" alone is another model
+    ("Seed1.5-VL"), so a pair of a word's later parts counts only with the parts before
+    them, from the name on."""
+    from dailypapers.search import keyword
+    from dailypapers.search.query import parse
+
+    named = paper(title="Chart study", abstract="We fine-tune Qwen2.5-VL on charts.")
+    version = paper(title="Maths study", abstract="We fine-tune Qwen2.5 on maths.")
+    apart = paper(title="Chart study", abstract="We fine-tune Qwen-2.5-VL on charts.")
+    other = paper(title="Seed1.5-VL Technical Report", abstract="A vision-language model.")
+    for number in range(20):  # the words are rare, as in a real corpus
+        paper(title=f"Graph coloring, part {number}", abstract="On planar graphs.")
+    hits, _ = keyword.get_index().search(parse("Qwen2.5-VL"), keyword.Filters(), limit=10)
+    bonus = {hit.pk: hit.proximity for hit in hits}
+    assert bonus[other.pk] == 0.0
+    assert bonus[named.pk] > bonus[version.pk] > 0.0
+    assert bonus[apart.pk] > 0.0
+
+
 def test_only_the_best_candidates_are_read_for_the_proximity_bonus(
     tantivy_engine, paper, monkeypatch
 ):

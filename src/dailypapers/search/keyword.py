@@ -1000,6 +1000,7 @@ class Proximity:
 
     def __init__(self, pairs):
         self.pairs = pairs  # [({(stem, next stem), ...: either form of the pair}, weight)]
+        self.lengths = {len(form) for forms, _ in pairs for form in forms}
 
     @classmethod
     def of(cls, parsed: ParsedQuery, searcher):
@@ -1011,19 +1012,25 @@ class Proximity:
         for clause in parsed.should:
             if clause.expansion and clause.of and (stems := _stems(clause.text)):
                 long_forms.setdefault(clause.of, []).append((stems[0], stems[-1]))
-        words = []  # [(stem, [(first stem, last stem) of each form])]
+        # [(stem, [(first stem, last stem) of each form], [forms of its word's parts before it])]
+        words = []
         for clause in parsed.should:
             if clause.expansion or clause.field:
                 continue
             stems = _stems(clause.text)
             extra = long_forms.get(clause.text, []) if len(stems) == 1 else []
-            words += [(stem, [(stem, stem), *extra]) for stem in stems]
+            versioned = any(NUMBER_FIRST.search(stem) for stem in stems)  # "Qwen2.5-VL"
+            words += [
+                (stem, [(stem, stem), *extra], _before(stems[:i]) if versioned else [()])
+                for i, stem in enumerate(stems)
+            ]
         docs = max(1, searcher.num_docs)
-        idf = {stem: _idf(searcher.doc_freq("text", stem), docs) for stem, _ in words}
+        idf = {stem: _idf(searcher.doc_freq("text", stem), docs) for stem, _, _ in words}
         pairs = [
-            ({(a[1], b[0]) for a in first_forms for b in second_forms},
+            ({(*head, a[1], b[0]) for head in before for a in first_forms for b in second_forms},
              PROXIMITY_BOOST * min(idf[first], idf[second]))
-            for (first, first_forms), (second, second_forms) in zip(words, words[1:], strict=False)
+            for (first, first_forms, before), (second, second_forms, _)
+            in zip(words, words[1:], strict=False)
             if first != second
         ]  # fmt: skip
         return cls(pairs) if pairs else None
@@ -1043,13 +1050,23 @@ class Proximity:
             held = set()
             for words in (text, *authors):  # a pair never runs from one name into the next
                 stems = _stems(words)
-                held.update(zip(stems, stems[1:], strict=False))
+                for n in self.lengths:
+                    held.update(zip(*(stems[i:] for i in range(n)), strict=False))
             bonus = sum(weight for forms, weight in self.pairs if forms & held)
             rescored.append(
                 Hit(pk=hit.pk, score=hit.score + bonus, titled=hit.titled, proximity=bonus)
             )
         rescored.sort(key=lambda hit: hit.score, reverse=True)
         return rescored + hits[PROXIMITY_POOL:]
+
+
+def _before(parts):
+    """The forms of a versioned word's parts before one of them, which a pair of it must
+    follow: "5 vl" of "Qwen2.5-VL" is another model's ("Seed1.5-VL") unless "qwen2 5", or
+    "qwen 2 5" ("Qwen-2.5-VL"), comes before it."""
+    if parts and (match := NAME_AND_NUMBER.fullmatch(parts[0])):
+        return [tuple(parts), (*match.groups(), *parts[1:])]
+    return [tuple(parts)]
 
 
 def _stems(text):
