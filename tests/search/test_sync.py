@@ -106,6 +106,21 @@ def test_an_empty_keyword_index_fills_itself_after_an_upgrade(make_paper, saved,
     assert Acronym.objects.filter(short="ofn").exists()
 
 
+def test_a_refill_stopped_half_way_is_queued_again(make_paper, saved, settings):
+    # The site restarted while the worker refilled a new index: the chunk it was writing
+    # was lost, and the index holds some papers but not all.
+    from dailypapers.search.tasks import fill_empty_keyword_index
+
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    with saved():
+        papers = [make_paper(title=f"Origami folding, part {n}") for n in range(3)]
+    keyword.get_index().write(add=[], delete=[papers[2].pk])  # the lost chunk
+    assert len(titles("origami", mode="keyword")) == 2
+    assert fill_empty_keyword_index() == 3
+    assert len(titles("origami", mode="keyword")) == 3
+    assert fill_empty_keyword_index() == 0  # whole again: left alone
+
+
 def test_other_writers_get_in_while_a_reindex_runs(make_paper, settings):
     settings.SEARCH_ENGINE = "tantivy"  # the file index's writer lock (PostgreSQL has none)
     index = keyword.get_index()

@@ -68,21 +68,26 @@ def _learn_statistics_if_none():
 
 
 def fill_empty_keyword_index(chunk=50_000):
-    """Queue every visible paper for the keyword index when it is empty but papers exist.
+    """Queue every visible paper for the keyword index when it lacks papers that are not
+    waiting to be indexed anyway (UnindexedPaper).
 
     A release that changes the index format (keyword.SCHEMA_VERSION) starts from an empty
     index; `serve` calls this so that search fills in by itself, without a manual
-    `search reindex`. Returns the number of papers queued."""
+    `search reindex`. A refill stopped half-way (the site restarted while the worker
+    indexed a chunk) leaves an index that is not empty but short: it is queued again, or
+    the papers of the lost chunk would stay out of keyword search. Returns the number of
+    papers queued."""
     from dailypapers.papers.models import Paper
 
     from . import keyword
+    from .services import reindex_epoch, unindexed_count
 
     index = keyword.get_index()
-    if index.count() or getattr(index, "follows_database", False):
+    if getattr(index, "follows_database", False):
         return 0  # a following index fills itself from the database (search/follow.py)
-    from .services import reindex_epoch
-
     ids = list(Paper.objects.visible().order_by("pk").values_list("pk", flat=True))
+    if index.count() + unindexed_count() >= len(ids):
+        return 0
     epoch = reindex_epoch()
     for start in range(0, len(ids), chunk):
         index_keywords_task.enqueue(ids[start : start + chunk], epoch)

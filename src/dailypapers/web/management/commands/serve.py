@@ -53,8 +53,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         call_command("migrate", interactive=False, verbosity=0)
         if queued := fill_empty_keyword_index():
-            self.stdout.write(f"The keyword index is new (an upgrade?): the worker indexes "
-                              f"{queued} papers in the background.")  # fmt: skip
+            self.stdout.write(f"The keyword index is new or short of papers (an upgrade, or "
+                              f"a refill that stopped): the worker indexes {queued} papers in "
+                              f"the background.")  # fmt: skip
         elif queued := rewrite_outdated_keyword_documents():
             self.stdout.write(f"The keyword index's documents are of an older format (an "
                               f"upgrade): the worker rewrites those of {queued} papers in "
