@@ -180,3 +180,42 @@ def test_each_search_action_says_what_it_does_and_a_limit_below_one_is_refused(t
     refused = dailypapers("search", "query", "llm", "--limit", "-1", data_dir=tmp_path)
     assert refused.returncode == 2
     assert "argument --limit: '-1' is not a whole number of at least 1" in refused.stderr
+
+
+# One convention for every command: a bad argument value is argparse's usage error (the
+# usage, "dailypapers COMMAND: error: ...", exit 2) before the database is touched; any
+# other error reads "dailypapers: <sentence>" (exit 1), never "CommandError: ...".
+
+
+@pytest.mark.parametrize("args, said", [
+    (["feature", "train", "--until", "2026-13-01"],
+     "feature train: error: argument --until: '2026-13-01' is not a date like 2026-11-20"),
+    (["feature", "suggest", "--date", "yesterday"],
+     "feature suggest: error: argument --date: 'yesterday' is not a date like 2026-11-20"),
+    (["feature", "suggest", "--date", "2025-12-31", "--limit", "-1"],
+     "feature suggest: error: argument --limit: '-1' is not a whole number of at least 1"),
+    (["digest", "send", "--date", "30/12/2025"],
+     "digest send: error: argument --date: '30/12/2025' is not a date like 2026-11-20"),
+    (["thumbnails", "--limit", "0"],
+     "thumbnails: error: argument --limit: '0' is not a whole number of at least 1"),
+    (["serve", "--port", "99999"],
+     "serve: error: argument --port: '99999' is not a port number (1 to 65535)"),
+    (["serve", "--workers", "0"],
+     "serve: error: argument --workers: '0' is not a whole number of at least 1"),
+    (["mail", "serve", "--port", "-1"],
+     "mail serve: error: argument --port: '-1' is not a port number (1 to 65535)"),
+    (["ingest", "hf-daily", "--api", "http://127.0.0.1:9/", "--week", "2026-W99"],
+     "ingest hf-daily: error: 2026 has no ISO week 99"),
+    (["ingest", "hf-daily"],
+     "ingest hf-daily: error: give a FILE_OR_DIR, or --api URL with --date, --week"),
+    (["ingest", "rss", "--types", "new,bogus"],
+     "ingest rss: error: argument --types: unknown announcement types: bogus"),
+    (["ingest", "arxiv", "--since", "2026-01-03", "--until", "2026-01-01"],
+     "ingest arxiv: error: --since 2026-01-03 is after --until 2026-01-01"),
+])  # fmt: skip
+def test_a_bad_argument_value_is_a_usage_error_in_every_command(tmp_path, args, said):
+    done = dailypapers(*args, data_dir=tmp_path)  # never migrated: argparse stops first
+    assert done.returncode == 2, done
+    assert done.stderr.startswith(f"usage: dailypapers {args[0]}"), done.stderr
+    assert f"\ndailypapers {said}" in done.stderr
+    assert "Traceback" not in done.stderr and "CommandError" not in done.stderr

@@ -60,7 +60,7 @@ def test_it_says_what_is_wrong(settings, tmp_path):
     settings.DATA_DIR = tmp_path
     with pytest.raises(CommandError, match="no suggestion model yet"):
         call_command("feature", "suggest", "--date", "2025-12-01")
-    with pytest.raises(CommandError, match="is not a date"):
+    with pytest.raises(CommandError, match="argument --date: 'yesterday' is not a date"):
         call_command("feature", "suggest", "--date", "yesterday")
     with pytest.raises(CommandError, match="too little history"):
         call_command("feature", "train", "--no-progress")

@@ -50,7 +50,7 @@ def test_it_lists_rejections_with_reasons(tmp_path, sample_data):
 def test_it_refuses_missing_files_clearly():
     with pytest.raises(CommandError, match="no such file or directory"):
         ingest("listings", "/nonexistent.jsonl.gz")
-    with pytest.raises(CommandError, match="needs a FILE_OR_DIR"):
+    with pytest.raises(CommandError, match="give a FILE_OR_DIR, or --api URL"):
         ingest("hf-daily")
 
 

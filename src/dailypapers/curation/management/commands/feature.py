@@ -4,6 +4,7 @@ the suggestion model (dailypapers/curation/services.py, docs/curation.md)."""
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from dailypapers.arguments import a_count, a_date
 from dailypapers.curation import services
 
 
@@ -15,11 +16,15 @@ class Command(BaseCommand):
         train = actions.add_parser(
             "train", help="learn from the daily pages (all, or before --until)"
         )
-        train.add_argument("--until", help="YYYY-MM-DD: learn only from days before it")
+        train.add_argument(
+            "--until", type=a_date, help="YYYY-MM-DD: learn only from days before it"
+        )
         train.add_argument("--no-progress", action="store_true", help="no progress bar")
         suggest = actions.add_parser("suggest", help="the ranked candidates of a day")
-        suggest.add_argument("--date", required=True, help="YYYY-MM-DD")
-        suggest.add_argument("--limit", type=int, default=20, help="how many (default 20)")
+        suggest.add_argument("--date", type=a_date, required=True, help="YYYY-MM-DD")
+        suggest.add_argument(
+            "--limit", type=a_count, default=20, metavar="N", help="how many (default 20)"
+        )
 
     def handle(self, *args, action, **options):
         try:
@@ -31,7 +36,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
 
     def train(self, options):
-        until = services.parse_day(options["until"]) if options["until"] else None
+        until = options["until"]
         bar = tqdm(desc="read daily pages", unit=" days", disable=options["no_progress"],
                    file=self.stderr._out)  # fmt: skip
         try:
@@ -44,9 +49,7 @@ class Command(BaseCommand):
         )
 
     def suggest(self, options):
-        day = services.parse_day(options["date"])
-        if options["limit"] < 1:
-            raise CommandError("--limit must be at least 1")
+        day = options["date"]
         suggestions = services.suggest(day, options["limit"])
         if not suggestions:
             self.stdout.write(f"no candidates for {day}")

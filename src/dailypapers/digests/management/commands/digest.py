@@ -1,10 +1,9 @@
 """`dailypapers digest send [--date D] [--dry-run]`: send the digests owed for a day."""
 
-import datetime as dt
-
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from dailypapers.arguments import a_date
 from dailypapers.digests.sending import digest_send
 from dailypapers.papers.models import DailyEntry
 
@@ -22,6 +21,7 @@ class Command(BaseCommand):
         send = sub.add_parser("send", help="send the digests due on a day")
         send.add_argument(
             "--date",
+            type=a_date,
             help="the day, YYYY-MM-DD (default: today in DAILYPAPERS_DIGEST_TIME_ZONE)",
         )
         send.add_argument(
@@ -32,14 +32,7 @@ class Command(BaseCommand):
         send.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def handle(self, *args, **options):
-        today = None
-        if options.get("date"):
-            try:
-                today = dt.date.fromisoformat(options["date"])
-            except ValueError:
-                raise CommandError(
-                    f"--date must be a day like 2026-11-27, not {options['date']!r}"
-                ) from None
+        today = options["date"]
 
         def progress(total):
             return tqdm(total=total, unit="mail", desc="digests", disable=options["no_progress"])

@@ -19,6 +19,7 @@ from asgiref.sync import sync_to_async
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, close_old_connections
 
+from dailypapers.arguments import a_port
 from dailypapers.digests.bounces import address_parse, mail_receive, recipients_from
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ class Command(BaseCommand):
         )
         serve = sub.add_parser("serve", help="listen for mail (LMTP, or SMTP with --smtp)")
         serve.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1")
-        serve.add_argument("--port", type=int, default=8025, help="default: 8025")
+        serve.add_argument("--port", type=a_port, default=8025, help="default: 8025")
         serve.add_argument("--smtp", action="store_true", help="speak SMTP instead of LMTP")
 
     def handle(self, *args, **options):

@@ -14,6 +14,7 @@ The new and changed papers are indexed for search before the command returns (a 
 progress bar), so they are searchable at once; --no-index leaves that to the task worker.
 """
 
+import argparse
 import datetime as dt
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from django.db import DatabaseError
 from django.utils import timezone
 from tqdm import tqdm
 
+from dailypapers.arguments import a_date, a_month, a_week
 from dailypapers.ingest import services
 from dailypapers.ingest.http import ArxivError
 from dailypapers.ingest.sources.rss import ANNOUNCE_TYPES
@@ -36,30 +38,19 @@ WRONG_KIND = (
 )
 
 
-def a_date(text):
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        import argparse
-
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-20") from None
-
-
-def a_week(text):
-    import argparse
-    import re
-
-    if not re.fullmatch(r"\d{4}-W\d{2}", text):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a week like 2026-W07")
-    return text
+def announce_types(text):
+    types = tuple(t.strip() for t in text.split(",") if t.strip())
+    if unknown := set(types) - set(ANNOUNCE_TYPES):
+        raise argparse.ArgumentTypeError(
+            f"unknown announcement types: {', '.join(sorted(unknown))} "
+            f"(choose from {','.join(ANNOUNCE_TYPES)})"
+        )
+    return types
 
 
-def a_month(text):
-    import argparse
-    import re
-
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a month like 2026-02")
+def an_http_url(text):
+    if not text.startswith(("http://", "https://")):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an http(s) URL")
     return text
 
 
@@ -72,9 +63,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         sources = parser.add_subparsers(dest="source", required=True, metavar="SOURCE")
+        self.parsers = {}  # SOURCE: its parser, which says what is wrong with its arguments
 
         def add(name, help_text):
-            sub = sources.add_parser(name, help=help_text, description=help_text)
+            sub = self.parsers[name] = sources.add_parser(
+                name, help=help_text, description=help_text
+            )
             sub.add_argument("--dry-run", action="store_true", help="count, write nothing")
             sub.add_argument("--no-progress", action="store_true", help="no progress bar")
             sub.add_argument(
@@ -118,7 +112,7 @@ class Command(BaseCommand):
             help="category (repeat; default: DAILYPAPERS_ARXIV_CATEGORIES)",
         )  # fmt: skip
         feed.add_argument(
-            "--types", default=",".join(ANNOUNCE_TYPES),
+            "--types", type=announce_types, default=ANNOUNCE_TYPES,
             help=f"announcement types to keep (default: {','.join(ANNOUNCE_TYPES)})",
         )  # fmt: skip
 
@@ -126,7 +120,7 @@ class Command(BaseCommand):
         daily.add_argument("path", nargs="?", type=Path, metavar="FILE_OR_DIR",
                            help="a YYYY-MM-DD.json file or a directory of them")  # fmt: skip
         # Mirroring (sources/hf_api.py): the same entries from a server's /api/daily_papers.
-        daily.add_argument("--api", metavar="URL",
+        daily.add_argument("--api", metavar="URL", type=an_http_url,
                            help="mirror from a server speaking the Hugging Face papers API "
                            "(huggingface.co or another dailypapers) instead of files")  # fmt: skip
         period = daily.add_mutually_exclusive_group()
@@ -144,6 +138,7 @@ class Command(BaseCommand):
         from dailypapers.search.services import mark_never_embedded, unindexed_ids
         from dailypapers.search.tasks import collect_indexing, queue_indexing
 
+        self.check_arguments(source, options)
         if not dry_run:
             # Papers an earlier run wrote but did not index (it was stopped, the database
             # went away): indexed with this run's.
@@ -161,6 +156,35 @@ class Command(BaseCommand):
             queue_indexing(to_index)
         elif to_index:
             self.index(to_index, no_progress=no_progress)
+
+    def check_arguments(self, source, options):
+        """What argparse cannot check alone (options that go together), before anything is
+        written: a usage error (exit 2), as a bad value is."""
+        from dailypapers.ingest.sources.hf_api import period_days
+
+        def wrong(message):
+            self.parsers[source].error(message)  # prints the usage and exits with 2
+
+        if source == "arxiv" and options["since"]:
+            until = options["until"] or timezone.localdate()
+            if options["since"] > until:
+                named = f"--until {until}" if options["until"] else f"today ({until})"
+                wrong(f"--since {options['since']} is after {named}")
+        if source != "hf-daily":
+            return
+        periods = ("date", "week", "month", "since")
+        if options["api"] is None:
+            if any(options[name] for name in periods):
+                wrong("--date, --week, --month and --since go with --api URL")
+            if options["path"] is None:
+                wrong("give a FILE_OR_DIR, or --api URL with --date, --week, --month or --since")
+            return
+        if options["path"] is not None:
+            wrong("give either FILE_OR_DIR or --api, not both")
+        try:
+            period_days(**{name: options[name] for name in periods})
+        except ValueError as exc:
+            wrong(str(exc))
 
     def index(self, paper_ids, *, no_progress):
         """Index what was ingested before returning: searchable when the command ends."""
@@ -211,11 +235,6 @@ class Command(BaseCommand):
         path = options.get("path")
         if source == "hf-daily" and options.get("api"):
             return self.mirror(options, dry_run=dry_run, no_progress=no_progress)
-        mirror_options = ("date", "week", "month", "since")  # `arxiv` has a --since of its own
-        if source == "hf-daily" and any(options.get(name) for name in mirror_options):
-            raise CommandError("--date, --week, --month and --since go with --api URL")
-        if source in services.FILE_SOURCES and path is None:
-            raise CommandError(f"ingest {source} needs a FILE_OR_DIR")
         if path is not None and not path.exists():
             raise CommandError(f"{path}: no such file or directory")
         if path is not None and path.is_dir() and source != "hf-daily":
@@ -242,8 +261,6 @@ class Command(BaseCommand):
             categories = options["category"] or ([] if ids else settings.ARXIV_CATEGORIES)
             today = timezone.localdate()
             since = options["since"] or today - dt.timedelta(days=services.SCHEDULED_WINDOW_DAYS)
-            if since > (options["until"] or today):
-                raise CommandError("--since is after --until")
             summary = services.ingest_arxiv(
                 categories=categories, ids=ids, since=since, until=options["until"] or today,
                 dry_run=dry_run, progress=progress,
@@ -262,12 +279,9 @@ class Command(BaseCommand):
             )  # fmt: skip
             return summary, notes
         if source == "rss":
-            types = tuple(t.strip() for t in options["types"].split(",") if t.strip())
-            unknown = set(types) - set(ANNOUNCE_TYPES)
-            if unknown:
-                raise CommandError(f"unknown announcement types: {', '.join(sorted(unknown))}")
             summary, kinds = services.ingest_rss(
-                categories=options["category"] or settings.ARXIV_CATEGORIES, types=types,
+                categories=options["category"] or settings.ARXIV_CATEGORIES,
+                types=options["types"],
                 dry_run=dry_run, progress=progress,
             )  # fmt: skip
             counts = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
@@ -281,8 +295,6 @@ class Command(BaseCommand):
         from dailypapers.ingest.sources.hf_api import HfApiClient, MirrorError, period_days
         from dailypapers.ingest.upsert import upsert_daily_records
 
-        if options.get("path"):
-            raise CommandError("give either FILE_OR_DIR or --api, not both")
         try:
             days = period_days(
                 date=options["date"], week=options["week"], month=options["month"],

@@ -1,11 +1,10 @@
 """`dailypapers search reindex|status|query`: maintain and try the search indexes."""
 
-import argparse
-
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from tqdm import tqdm
 
+from dailypapers.arguments import a_count
 from dailypapers.papers.models import Paper
 from dailypapers.plural import counted
 
@@ -15,13 +14,6 @@ SORTS = ["relevance", "newest", "upvotes"]
 def action(sub, name, text):
     """A sub-command whose own --help says what it does, as the list of actions does."""
     return sub.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
-
-
-def a_count(text):
-    """A whole number of at least 1, for argparse."""
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
-    return int(text)
 
 
 class Command(BaseCommand):

@@ -2,9 +2,10 @@
 papers that have none yet (what the worker does every 20 minutes), for cron or a backfill."""
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
+from dailypapers.arguments import a_count
 from dailypapers.thumbnails.selectors import papers_needing_thumbnails
 from dailypapers.thumbnails.services import thumbnails_make
 
@@ -13,13 +14,13 @@ class Command(BaseCommand):
     help = "Render the thumbnails (first PDF page) of featured papers that have none yet."
 
     def add_arguments(self, parser):
-        parser.add_argument("--limit", type=int, default=100, help="at most N papers (100)")
+        parser.add_argument(
+            "--limit", type=a_count, default=100, metavar="N", help="at most N papers (100)"
+        )
         parser.add_argument("--dry-run", action="store_true", help="list them, fetch nothing")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def handle(self, *args, limit, dry_run, no_progress, **options):
-        if limit < 1:
-            raise CommandError("--limit must be at least 1")
         if dry_run:
             papers = papers_needing_thumbnails(limit=limit)
             for paper in papers:

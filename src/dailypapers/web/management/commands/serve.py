@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from dailypapers.arguments import a_count, a_port
 from dailypapers.plural import counted
 from dailypapers.search.tasks import (
     fill_empty_keyword_index,
@@ -31,18 +32,18 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1", help="address (default: 127.0.0.1)")
-        parser.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+        parser.add_argument("--port", type=a_port, default=8000, help="port (default: 8000)")
         parser.add_argument(
             "--server", choices=["granian", "waitress"], default="granian",
             help="granian: one process per --workers, threads each (default); "
             "waitress: one process of threads",
         )  # fmt: skip
         parser.add_argument(
-            "--workers", type=int, default=min(os.cpu_count() or 1, 4),
+            "--workers", type=a_count, metavar="N", default=min(os.cpu_count() or 1, 4),
             help="web server processes (granian; default: one per core, at most 4)",
         )  # fmt: skip
         parser.add_argument(
-            "--threads", type=int, default=None,
+            "--threads", type=a_count, metavar="N", default=None,
             help="threads per web server process (default: 4 with granian, 8 with waitress)",
         )  # fmt: skip
         parser.add_argument("--no-worker", action="store_true", help="do not start the task worker")
@@ -115,7 +116,7 @@ class Command(BaseCommand):
             address=options["host"],
             port=options["port"],
             interface=Interfaces.WSGI,
-            workers=max(1, options["workers"]),
+            workers=options["workers"],
             blocking_threads=options["threads"] or 4,
             backpressure=64,  # requests queue in the kernel, not in a worker's memory
             log_enabled=False,
