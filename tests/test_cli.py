@@ -219,3 +219,24 @@ def test_a_bad_argument_value_is_a_usage_error_in_every_command(tmp_path, args, 
     assert done.stderr.startswith(f"usage: dailypapers {args[0]}"), done.stderr
     assert f"\ndailypapers {said}" in done.stderr
     assert "Traceback" not in done.stderr and "CommandError" not in done.stderr
+
+
+def test_a_commands_own_error_reads_as_every_other_error(tmp_path):
+    missing = dailypapers("restore", str(tmp_path / "nothing.sqlite3"), data_dir=tmp_path)
+    assert missing.returncode == 1
+    assert missing.stderr == f"dailypapers: {tmp_path / 'nothing.sqlite3'} is not a file.\n"
+    # A capitalised first word follows the colon in lower case, as the CLI's other errors.
+    never = says_in_a_sentence(dailypapers("backup", data_dir=tmp_path))
+    assert never.startswith(f"dailypapers: the database {tmp_path / 'dailypapers.sqlite3'} is")
+    no_model = dailypapers("feature", "suggest", "--date", "2025-12-31", data_dir=tmp_path)
+    assert no_model.returncode == 1
+    assert no_model.stderr.startswith("dailypapers: no suggestion model yet"), no_model.stderr
+
+
+def test_an_unknown_command_is_a_usage_error_with_a_guess(tmp_path):
+    done = dailypapers("serch", "status", data_dir=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr == (
+        "dailypapers: there is no command 'serch' (did you mean search?). "
+        "`dailypapers help` lists them.\n"
+    )

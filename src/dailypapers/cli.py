@@ -8,9 +8,13 @@ dailypapers migrate / createsuperuser / ...
 An error an operator can mend (the database out of reach, a data directory that cannot
 be written, Ctrl-C) is one or two sentences naming the cause and the fix, and a non-zero
 exit; `--traceback` (Django's flag) or DAILYPAPERS_TRACEBACK=1 shows the traceback instead.
+Every such error reads "dailypapers: <sentence>" and exits with 1, a command's own
+(CommandError, which Django would print as "CommandError: ...") included. A wrong argument
+is argparse's usage error: the usage, "dailypapers COMMAND: error: ...", and exit 2.
 """
 
 import errno
+import functools
 import os
 import re
 import sys
@@ -25,6 +29,14 @@ INTERRUPTED = "Interrupted."
 INGEST_INTERRUPTED = (
     "Interrupted. What was written so far is kept; run the same command again to resume."
 )
+
+
+class Failed(Exception):
+    """A command's CommandError, on its way past Django's printing of it to main()."""
+
+    def __init__(self, error):
+        super().__init__(str(error))
+        self.returncode = error.returncode
 
 
 def main(argv=None):
@@ -46,6 +58,11 @@ def main(argv=None):
         print(file=sys.stderr)  # after the ^C the terminal echoed
         print(INGEST_INTERRUPTED if command == "ingest" else INTERRUPTED, file=sys.stderr)
         sys.exit(130)
+    except Failed as failed:
+        if show_traceback:  # DAILYPAPERS_TRACEBACK=1: the CommandError's, chained
+            raise
+        print(f"dailypapers: {_after_colon(str(failed))}", file=sys.stderr)
+        sys.exit(failed.returncode)
     except Exception as error:
         message = None if show_traceback else explain(error)
         if message is None:
@@ -56,13 +73,71 @@ def main(argv=None):
 def run(args):
     from django.conf import settings
     from django.core.exceptions import ImproperlyConfigured
-    from django.core.management import execute_from_command_line
+    from django.core.management.base import BaseCommand
 
     try:
         settings.INSTALLED_APPS  # noqa: B018 (reads the environment: a bad value says so here)
     except ImproperlyConfigured as error:  # Django would hide it behind "unknown command"
         sys.exit(f"dailypapers: {error}")
-    execute_from_command_line(["dailypapers", *args])
+    BaseCommand.run_from_argv = _errors_to_main(BaseCommand.run_from_argv)
+    _utility()(["dailypapers", *args]).execute()
+
+
+def _errors_to_main(run_from_argv):
+    """Django's run_from_argv, whose command lets its CommandError through to main()."""
+    if getattr(run_from_argv, "lets_errors_through", False):
+        return run_from_argv
+
+    @functools.wraps(run_from_argv)
+    def run(command, argv):
+        execute = command.execute  # this command's only: one it calls keeps CommandError
+
+        def execute_and_let_errors_through(*args, **options):
+            from django.core.management.base import CommandError, SystemCheckError
+
+            try:
+                return execute(*args, **options)
+            except SystemCheckError:
+                raise  # Django prints the checks' own report
+            except CommandError as error:
+                if options.get("traceback"):
+                    raise
+                raise Failed(error) from error
+
+        command.execute = execute_and_let_errors_through
+        return run_from_argv(command, argv)
+
+    run.lets_errors_through = True
+    return run
+
+
+def _after_colon(text):
+    """ "Nothing was changed." as "dailypapers: nothing was changed.", as the CLI's other
+    errors read; a name ("PostgreSQL", "SQLite") keeps its capitals."""
+    word = text.split(" ", 1)[0]
+    if word[:1].isupper() and word[1:].islower():
+        return text[0].lower() + text[1:]
+    return text
+
+
+def _utility():
+    from django.core.management import ManagementUtility, get_commands
+
+    class Utility(ManagementUtility):
+        def fetch_command(self, subcommand):
+            """An unknown command is a usage error, said as every other error."""
+            commands = get_commands()
+            if subcommand not in commands:
+                from difflib import get_close_matches
+
+                close = get_close_matches(subcommand, commands)
+                guess = f" (did you mean {close[0]}?)" if close else ""
+                print(f"dailypapers: there is no command {subcommand!r}{guess}. "
+                      "`dailypapers help` lists them.", file=sys.stderr)  # fmt: skip
+                sys.exit(2)
+            return super().fetch_command(subcommand)
+
+    return Utility
 
 
 def explain(error):

@@ -34,7 +34,7 @@ def test_it_backs_up_and_restores_a_sqlite_instance(instance, tmp_path):
     assert instance.snapshot(secret) != before
     assert "good sqlite backup" in instance.run("restore", str(backup), "--dry-run").stdout
     refused = instance.run("restore", str(backup), check=False, stdin="no\n")
-    assert refused.returncode == 1 and "Nothing was changed" in refused.stderr
+    assert refused.returncode == 1 and "dailypapers: nothing was changed." in refused.stderr
     instance.run("restore", str(backup), "--yes", "--no-progress", "--no-reindex")
     assert instance.snapshot(secret) == before
 
@@ -64,7 +64,7 @@ def test_a_backup_that_cannot_be_made_says_why_in_a_sentence(instance, tmp_path)
     instance.run("migrate", "-v0")
     unwritable = instance.run("backup", "--output", "/proc/copy.sqlite3", check=False)
     assert unwritable.returncode == 1 and "Traceback" not in unwritable.stderr, unwritable.stderr
-    assert "Cannot write the backup /proc/copy.sqlite3" in unwritable.stderr
+    assert "dailypapers: cannot write the backup /proc/copy.sqlite3" in unwritable.stderr
 
 
 def test_it_backs_up_and_restores_a_postgresql_instance(instance, tmp_path, scratch_postgres):
