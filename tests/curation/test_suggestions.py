@@ -66,6 +66,14 @@ def test_it_says_what_is_wrong(settings, tmp_path):
         call_command("feature", "train", "--no-progress")
 
 
+def test_it_counts_one_day_in_the_singular(settings, tmp_path, monkeypatch):
+    summary = {"days": 1, "rows": 1, "featured": 1, "path": tmp_path / "model"}
+    monkeypatch.setattr(services, "train", lambda until, progress: summary)
+    out = io.StringIO()
+    call_command("feature", "train", "--no-progress", stdout=out)
+    assert "trained on 1 day (1 candidate, 1 featured) before today" in out.getvalue()
+
+
 def test_the_api_answers_suggestions_in_the_daily_papers_shape(history, client):
     assert client.get("/api/suggestions", {"date": str(history[-1])}).status_code == 409
     services.train(history[12])

@@ -152,7 +152,7 @@ def test_changes_beyond_a_gap_are_applied_once(following, paper, tmp_path):
 def test_the_follow_command_builds_the_index_in_the_foreground(following, make_paper, capsys):
     made = make_paper(title="Speculative decoding at scale")
     call_command("search", "follow", "--once")
-    assert "1 papers written; 1 documents" in capsys.readouterr().out
+    assert "1 paper written; 1 document" in capsys.readouterr().out
     assert [p.pk for p in search_papers("speculative decoding").papers] == [made.pk]
 
 

@@ -181,7 +181,7 @@ def test_it_reembeds_under_a_new_contract_with_its_own_index(pg, paper, monkeypa
 def test_it_says_which_vector_index_is_in_use(pg, paper, capsys):
     paper(title="Long-context evaluation of language models")
     call_command("search", "status")
-    assert "vector index:        pgvector HNSW (1 vectors" in capsys.readouterr().out
+    assert "vector index:        pgvector HNSW (1 vector," in capsys.readouterr().out
 
 
 def test_it_keeps_vectors_in_memory_when_told_or_without_pgvector(

@@ -121,7 +121,7 @@ def test_it_lists_what_it_would_fetch_on_a_dry_run(pdf_server, make_paper, capsy
     feature(make_paper(arxiv_id="2512.00001"))
     call_command("thumbnails", "--dry-run")
     out = capsys.readouterr().out
-    assert "2512.00001 v1" in out and "1 papers need a thumbnail" in out
+    assert "2512.00001 v1" in out and "1 paper needs a thumbnail" in out
     assert pdf_server.requests == []
     call_command("thumbnails", "--no-progress")
     assert "thumbnails: 1 made, 0 failed" in capsys.readouterr().out
@@ -184,7 +184,7 @@ def test_a_silent_arxiv_holds_the_worker_for_seconds_not_minutes(settings, tmp_p
         elapsed = time.monotonic() - started
     assert elapsed < 25, f"the worker was held {elapsed:.0f} s"
     assert "0 made, 0 failed; stopped: arXiv did not answer" in report
-    assert "after 1 tries" in report and not Thumbnail.objects.exists()
+    assert "after 1 try in" in report and not Thumbnail.objects.exists()
 
 
 def test_a_run_of_the_worker_stops_after_its_time(pdf_server, make_paper):

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from dailypapers.papers.models import DailyEntry, Paper, Vote
+from dailypapers.plural import counted
 
 POOL_DAYS = 4
 CATEGORIES = ("cs.CV", "cs.CL", "cs.LG", "cs.AI", "cs.RO", "cs.IR", "cs.SD", "cs.MA")
@@ -215,8 +216,8 @@ def _train(until, progress):
     chosen = {pk for _, pool, picked in pools for pk in picked if pk in papers}
     if len(chosen) < 5 or len(papers) - len(chosen) < 5:
         raise CurationError(
-            f"too little history to learn from: {len(chosen)} featured papers among "
-            f"{len(papers)} candidates before {until or 'today'} (need 5 of each)"
+            f"too little history to learn from: {counted(len(chosen), 'featured paper')} "
+            f"among {counted(len(papers), 'candidate')} before {until or 'today'} (need 5 of each)"
         )
     ids = sorted(papers)
     vectorizer = TfidfVectorizer(sublinear_tf=True, min_df=2, max_features=100_000,

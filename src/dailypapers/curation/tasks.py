@@ -11,6 +11,7 @@ from crontask import cron
 from django.tasks import task
 
 from dailypapers.ingest.tasks import ANNOUNCEMENT_DAYS, ARXIV_TIME_ZONE
+from dailypapers.plural import counted
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ def retrain_suggestion_model():
         log.info("suggestion model not retrained: %s", exc)
         return f"not trained: {exc}"
     report = (
-        f"trained on {summary['days']} days, {summary['rows']} candidates, "
+        f"trained on {counted(summary['days'], 'day')}, {counted(summary['rows'], 'candidate')}, "
         f"{summary['featured']} featured"
     )
     log.info("suggestion model retrained: %s", report)

@@ -34,6 +34,8 @@ from zoneinfo import ZoneInfo
 import httpx
 from django.conf import settings
 
+from dailypapers.plural import counted
+
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 # ArxivHttp.interactive(): connecting may take 3 s and the answer 6 s more; the slot (another
 # fetcher's request, then the polite interval) is waited for 4 s at most.
@@ -213,7 +215,7 @@ class ArxivHttp:
             self.limiter.sleep(delay)
             waited += delay
         raise ArxivUnavailable(
-            f"arXiv did not answer {url} after {tries} tries in {waited:.0f} s "
+            f"arXiv did not answer {url} after {counted(tries, 'try', 'tries')} in {waited:.0f} s "
             f"(last: {problem}); try again later."
         )
 

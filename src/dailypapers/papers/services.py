@@ -8,6 +8,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from dailypapers.plural import counted
+
 from .arxiv_ids import parse_arxiv_id
 from .models import DailyEntry, Paper, Vote
 from .ranking import trending_score
@@ -258,7 +260,7 @@ def paper_submit_queued(*, user, arxiv_id, day, submitted_at, attempt=1, fetch=N
             if attempt >= QUEUED_ATTEMPTS:
                 _tell(user, f"arXiv did not answer about {arxiv_id} for 8 hours, so it was not "
                             "added. Please submit it again.")  # fmt: skip
-                return f"gave up on {arxiv_id} after {attempt} tries: {exc}"
+                return f"gave up on {arxiv_id} after {counted(attempt, 'try', 'tries')}: {exc}"
             delay = dt.timedelta(minutes=QUEUED_RETRY_MINUTES * 2 ** (attempt - 1))
             _queue_submission(
                 user=user, arxiv_id=arxiv_id, day=day, submitted_at=submitted_at,

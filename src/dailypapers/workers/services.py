@@ -11,6 +11,8 @@ from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from dailypapers.plural import counted
+
 from .models import WorkerBeat
 
 log = logging.getLogger(__name__)
@@ -53,11 +55,12 @@ def tasks_requeue_orphaned(*, now=None):
                     status=TaskResultStatus.FAILED,
                     finished_at=now,
                     exception_class_path="dailypapers.workers.WorkerDied",
-                    traceback=f"{len(task.worker_ids)} workers died running this task "
+                    traceback=f"{counted(len(task.worker_ids), 'worker')} died running this task "
                     f"(TASK_MAX_ATTEMPTS = {settings.TASK_MAX_ATTEMPTS}): {task.worker_ids}",
                 )
-                log.error("task %s (%s): its workers died %d times; marked failed",
-                          task.pk, task.task_path, len(task.worker_ids))  # fmt: skip
+                log.error("task %s (%s): its workers died %s; marked failed",
+                          task.pk, task.task_path,
+                          counted(len(task.worker_ids), "time"))  # fmt: skip
             elif same_claim.update(status=TaskResultStatus.READY, started_at=None):
                 requeued += 1
                 log.warning("task %s (%s): worker %s stopped beating; queued again",

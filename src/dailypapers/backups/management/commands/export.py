@@ -5,6 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from dailypapers.backups.moving import export_instance
+from dailypapers.plural import counted
 
 
 class Command(BaseCommand):
@@ -27,5 +28,7 @@ class Command(BaseCommand):
         counts = export_instance(out, progress=not no_progress)
         size = out.stat().st_size / 1e6
         self.stdout.write(
-            self.style.SUCCESS(f"exported {sum(counts.values())} rows to {out} ({size:.1f} MB)")
+            self.style.SUCCESS(
+                f"exported {counted(sum(counts.values()), 'row')} to {out} ({size:.1f} MB)"
+            )
         )

@@ -6,6 +6,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from dailypapers.backups.moving import MoveError, import_instance
+from dailypapers.plural import counted
 
 
 class Command(BaseCommand):
@@ -32,9 +33,11 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         for label, rows in sorted(counts.items()):
             self.stdout.write(f"  {label}: {rows}")
+        rows = counted(sum(counts.values()), "row")
         if dry_run:
-            self.stdout.write(f"{sum(counts.values())} rows load cleanly; nothing was changed.")
+            loads = "loads" if sum(counts.values()) == 1 else "load"
+            self.stdout.write(f"{rows} {loads} cleanly; nothing was changed.")
             return
-        self.stdout.write(self.style.SUCCESS(f"imported {sum(counts.values())} rows"))
+        self.stdout.write(self.style.SUCCESS(f"imported {rows}"))
         if not no_reindex:
             call_command("search", "reindex")

@@ -6,6 +6,7 @@ from tqdm import tqdm
 
 from dailypapers.arguments import a_count, a_date
 from dailypapers.curation import services
+from dailypapers.plural import counted
 
 
 class Command(BaseCommand):
@@ -44,8 +45,9 @@ class Command(BaseCommand):
         finally:
             bar.close()
         self.stdout.write(
-            f"trained on {summary['days']} days ({summary['rows']} candidates, "
-            f"{summary['featured']} featured) before {until or 'today'}: {summary['path']}"
+            f"trained on {counted(summary['days'], 'day')} "
+            f"({counted(summary['rows'], 'candidate')}, {summary['featured']} featured) "
+            f"before {until or 'today'}: {summary['path']}"
         )
 
     def suggest(self, options):

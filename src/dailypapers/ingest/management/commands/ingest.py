@@ -29,6 +29,7 @@ from dailypapers.ingest import services
 from dailypapers.ingest.http import ArxivError
 from dailypapers.ingest.sources.rss import ANNOUNCE_TYPES
 from dailypapers.papers.arxiv_ids import InvalidArxivId
+from dailypapers.plural import counted
 
 # Every record rejected: a scheduler must not take that for success.
 WRONG_KIND = (
@@ -144,9 +145,11 @@ class Command(BaseCommand):
             # went away): indexed with this run's.
             mark_never_embedded()
             if waiting := len(unindexed_ids()):
+                one = waiting == 1
                 self.stdout.write(
-                    f"{waiting} papers written earlier are not indexed for search yet (an "
-                    f"interrupted run?): they are indexed with this run's."
+                    f"{counted(waiting, 'paper')} written earlier {'is' if one else 'are'} not "
+                    f"indexed for search yet (an interrupted run?): "
+                    f"{'it is' if one else 'they are'} indexed with this run's."
                 )
         with collect_indexing() as to_index:
             self.ingest(source, options, dry_run=dry_run, no_progress=no_progress)
@@ -229,7 +232,7 @@ class Command(BaseCommand):
             done()
         finally:
             bar.close()
-        self.stdout.write(f"indexed for search: {indexed} papers")
+        self.stdout.write(f"indexed for search: {counted(indexed, 'paper')}")
 
     def ingest(self, source, options, *, dry_run, no_progress):
         path = options.get("path")
@@ -315,7 +318,7 @@ class Command(BaseCommand):
         for line in summary.lines():
             self.stdout.write(line)
         self.stdout.write(
-            f"{options['api']}: {len(days)} days, {client.requests} requests "
+            f"{options['api']}: {counted(len(days), 'day')}, {counted(client.requests, 'request')} "
             f"({client.not_modified} unchanged since last time)"
         )
         if dry_run:

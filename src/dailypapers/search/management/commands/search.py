@@ -113,13 +113,17 @@ class Command(BaseCommand):
             ):
                 with _Steps(self) as steps:
                     steps.step(f"vector index: publishing the hnswlib graph of "
-                               f"{len(store.index)} vectors")  # fmt: skip
+                               f"{counted(len(store.index), 'vector')}")  # fmt: skip
                     vectors.publish(embedder.contract, embedder.dims)  # serving processes load it
         with _Steps(self) as steps:
             steps.step("counting words and acronyms")
             index.refresh_statistics()  # the PostgreSQL engine's word counts
             acronyms = acronyms_refresh()
-        self.stdout.write(self.style.SUCCESS(f"indexed {len(ids)} papers; {acronyms} acronyms"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"indexed {counted(len(ids), 'paper')}; {counted(acronyms, 'acronym')}"
+            )
+        )
 
     def do_catch_up(self, **_):
         from dailypapers.search.services import catch_up, mark_never_embedded, unindexed_count
@@ -154,7 +158,8 @@ class Command(BaseCommand):
         # every paper when the index is built first, else the changes logged since it
         with tqdm(total=follow.pending(index), desc="keyword index") as bar:
             written = follow.catch_up(index, progress=bar.update)
-        self.stdout.write(f"keyword index: {written} papers written; {index.count()} documents")
+        documents = counted(index.count(), "document")
+        self.stdout.write(f"keyword index: {counted(written, 'paper')} written; {documents}")
         while not once:
             if follow.catch_up(index):
                 follow.bump_caches()
@@ -172,7 +177,7 @@ class Command(BaseCommand):
         waiting = unindexed_count()
         if waiting:
             self.stdout.write(
-                f"not yet indexed:     {waiting} papers written but not indexed (an "
+                f"not yet indexed:     {counted(waiting, 'paper')} written but not indexed (an "
                 f"interrupted ingest?); the next `dailypapers ingest`, `serve` at start-up "
                 f"and the nightly task index them; `dailypapers search catch-up` does it now"
             )
@@ -313,11 +318,12 @@ def _vector_index(embedder, count):
     except PgVectorUnavailable as exc:
         return f"unavailable ({exc})"
     if getattr(store, "kind", "") == "pgvector":
-        return f"pgvector HNSW ({len(store)} vectors, index {store.index_name}; mode {mode()})"
+        vectors = counted(len(store), "vector")
+        return f"pgvector HNSW ({vectors}, index {store.index_name}; mode {mode()})"
     pointer = read_pointer(embedder.contract)
     graph = (
-        f"published hnswlib graph {pointer['file']} ({pointer['count']} vectors)"
+        f"published hnswlib graph {pointer['file']} ({counted(pointer['count'], 'vector')})"
         if pointer
         else "no graph published (exact numpy)"
     )
-    return f"in memory per process: {graph}; {count} vectors in all; mode {mode()}"
+    return f"in memory per process: {graph}; {counted(count, 'vector')} in all; mode {mode()}"

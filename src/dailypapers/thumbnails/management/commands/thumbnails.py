@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
 from dailypapers.arguments import a_count
+from dailypapers.plural import counted
 from dailypapers.thumbnails.selectors import papers_needing_thumbnails
 from dailypapers.thumbnails.services import thumbnails_make
 
@@ -25,7 +26,10 @@ class Command(BaseCommand):
             papers = papers_needing_thumbnails(limit=limit)
             for paper in papers:
                 self.stdout.write(f"{paper.arxiv_id} v{paper.version}")
-            self.stdout.write(f"{len(papers)} papers need a thumbnail (dry run: none fetched)")
+            needs = "needs" if len(papers) == 1 else "need"
+            self.stdout.write(
+                f"{counted(len(papers), 'paper')} {needs} a thumbnail (dry run: none fetched)"
+            )
             return
         if not settings.THUMBNAILS:
             self.stderr.write("note: DAILYPAPERS_THUMBNAILS is off; the worker makes none")

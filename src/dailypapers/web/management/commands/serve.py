@@ -55,12 +55,13 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         if queued := fill_empty_keyword_index():
             self.stdout.write(f"The keyword index is new or short of papers (an upgrade, or "
-                              f"a refill that stopped): the worker indexes {queued} papers in "
-                              f"the background.")  # fmt: skip
+                              f"a refill that stopped): the worker indexes "
+                              f"{counted(queued, 'paper')} in the background.")  # fmt: skip
         elif queued := rewrite_outdated_keyword_documents():
             self.stdout.write(f"The keyword index's documents are of an older format (an "
-                              f"upgrade): the worker rewrites those of {queued} papers in "
-                              f"the background; search uses them meanwhile.")  # fmt: skip
+                              f"upgrade): the worker rewrites those of "
+                              f"{counted(queued, 'paper')} in the background; search uses "
+                              f"them meanwhile.")  # fmt: skip
         elif refresh_stale_statistics():
             self.stdout.write("The keyword engine's word counts are missing or old: the worker "
                               "recounts them in the background.")  # fmt: skip
