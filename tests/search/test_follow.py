@@ -252,11 +252,13 @@ def test_status_says_when_the_index_is_caught_up(following, paper):
     follow.catch_up(keyword.get_index())
     out = io.StringIO()
     call_command("search", "status", stdout=out)
-    assert "tantivy-follow, caught up (every change up to" in out.getvalue()
+    assert "tantivy-follow, 1 of 1 visible papers (100%); caught up (every change up to" in (
+        out.getvalue()
+    )
     paper(title="Contrastive search")
     out = io.StringIO()
     call_command("search", "status", stdout=out)
-    assert "tantivy-follow, 1 changes behind" in out.getvalue()
+    assert "tantivy-follow, 1 of 2 visible papers (50%); 1 changes behind" in out.getvalue()
 
 
 @postgres_only

@@ -308,6 +308,9 @@ class KeywordIndex:
         """No document is of an older format: a new format is a new index (SCHEMA_VERSION)."""
         return []
 
+    def count_outdated(self):
+        return 0
+
     # --- reading -------------------------------------------------------------------
     def searcher(self):
         return self.index.searcher()

@@ -136,6 +136,12 @@ class PostgresKeywordIndex:
             cursor.execute(sql, params)
             return [pk for (pk,) in cursor.fetchall()]
 
+    def count_outdated(self):
+        """How many documents are of an older FORMAT (the worker rewrites them)."""
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM search_pgdocument WHERE format < %s", [FORMAT])
+            return cursor.fetchone()[0]
+
     def clear(self):
         with connection.cursor() as cursor:
             cursor.execute("DELETE FROM search_pgdocument")

@@ -166,34 +166,27 @@ class Command(BaseCommand):
             time.sleep(follow.POLL_SECONDS)
 
     def do_status(self, **_):
-        from dailypapers.search import follow, keyword
+        from dailypapers.search import follow
         from dailypapers.search.embedders import EmbedderUnavailable, get_embedder
         from dailypapers.search.models import Acronym, PaperEmbedding
-        from dailypapers.search.services import unindexed_count
+        from dailypapers.search.status import keyword_status
 
-        visible = Paper.objects.visible().count()
-        self.stdout.write(f"visible papers:      {visible}")
-        self.stdout.write(f"keyword documents:   {keyword.get_index().count()}")
-        waiting = unindexed_count()
-        if waiting:
+        keyword = keyword_status()
+        visible = keyword.visible
+        self.stdout.write(f"visible papers:      {visible:,}")
+        self.stdout.write(f"keyword index:       {_keyword_index(keyword, follow.lag())}")
+        if keyword.short and keyword.engine != "tantivy-follow":
+            self.stdout.write(f"keyword refill:      {_refill(keyword)}")
+        if keyword.outdated:
+            self.stdout.write(f"document format:     {_rewrite(keyword)}")
+        if keyword.waiting:
             self.stdout.write(
-                f"not yet indexed:     {counted(waiting, 'paper')} written but not indexed (an "
+                f"not yet indexed:     {counted(keyword.waiting, 'paper')} written but not indexed (an "
                 f"interrupted ingest?); the next `dailypapers ingest`, `serve` at start-up "
                 f"and the nightly task index them; `dailypapers search catch-up` does it now"
             )
         else:
             self.stdout.write("not yet indexed:     none")
-        following = follow.lag()
-        if following is not None:
-            behind, last, position = following
-            if not position.built:
-                where = "not built yet: `dailypapers search follow --once` builds it"
-            elif behind:
-                where = (f"{behind} changes behind (applied up to change {position.watermark}, "
-                         f"the last is {last})")  # fmt: skip
-            else:
-                where = f"caught up (every change up to {position.watermark} applied)"
-            self.stdout.write(f"keyword index:       tantivy-follow, {where}")
         self.stdout.write(f"acronyms:            {Acronym.objects.count()}")
         try:
             embedder = get_embedder()
@@ -204,9 +197,6 @@ class Command(BaseCommand):
             self.stdout.write("embedder:            off")
             return
         current = PaperEmbedding.objects.filter(contract=embedder.contract).count()
-        self.stdout.write(f"embedder:            {embedder.contract} ({embedder.dims} dims)")
-        self.stdout.write(f"vectors (current):   {current}")
-        self.stdout.write(f"vectors (stale):     {PaperEmbedding.objects.count() - current}")
         without = (
             Paper.objects.visible()
             .exclude(
@@ -214,6 +204,10 @@ class Command(BaseCommand):
             )
             .count()
         )
+        self.stdout.write(f"embedder:            {embedder.contract} ({embedder.dims} dims)")
+        covered = _share(visible - without, visible, "visible papers")
+        self.stdout.write(f"vectors (current):   {current}; {covered}")
+        self.stdout.write(f"vectors (stale):     {PaperEmbedding.objects.count() - current}")
         if without:
             self.stdout.write(
                 f"without a vector:    {without} visible papers (`dailypapers search catch-up` "
@@ -242,6 +236,84 @@ class Command(BaseCommand):
         for paper in results.papers:
             mark = "*" if results.pinned and paper.pk == results.pinned.pk else " "
             self.stdout.write(f"{mark} {paper.arxiv_id:<12} {paper.title[:90]}")
+
+
+def _share(part, whole, things):
+    """ "31,204 of 74,813 papers (41%)": the percentage rounded down, so that a part short
+    of the whole never shows 100%."""
+    percent = f" ({100 * part // whole}%)" if whole else ""
+    return f"{part:,} of {whole:,} {things}{percent}"
+
+
+def _keyword_index(status, following):
+    """The engine, its papers against the visible ones, and whether it is complete."""
+    line = f"{status.engine}, {_share(status.documents, status.visible, 'visible papers')}"
+    if following is not None:  # its follower fills it from the database's change log
+        behind, last, position = following
+        if not position.built:
+            return f"{line}; not built yet: `dailypapers search follow --once` builds it"
+        if behind:
+            return (f"{line}; {behind} changes behind (applied up to change "
+                    f"{position.watermark}, the last is {last})")  # fmt: skip
+        return f"{line}; caught up (every change up to {position.watermark} applied)"
+    if status.short:
+        return f"{line}; refilling" if status.work else f"{line}; short of papers"
+    if status.outdated:
+        return f"{line}; some of an older format (below)"
+    if status.documents < status.visible:
+        return f"{line}; the others wait to be indexed (below)"
+    return f"{line}; complete"
+
+
+def _refill(status):
+    """What fills an index short of papers, and what is missing until then."""
+    missing = status.visible - status.documents - status.waiting
+    meanwhile = (f"until then keyword search misses {missing:,} papers (semantic search "
+                 f"finds them)")  # fmt: skip
+    if status.work:
+        return f"{_work(status.work)}; {meanwhile}"
+    fix = ("`dailypapers serve` queues a refill at start-up; `dailypapers search reindex` "
+           "fills the index now")  # fmt: skip
+    if not status.queue_visible:  # RQ, Celery: this command cannot see their queues
+        return f"if no refill is queued, {fix}; {meanwhile}"
+    return f"none queued: {fix}; {meanwhile}"
+
+
+def _rewrite(status):
+    """PostgreSQL documents of an older format: rewritten by the worker, matched meanwhile."""
+    line = f"{_share(status.outdated, status.documents, 'documents')} of an older format"
+    meanwhile = ("meanwhile their words match as typed too, and a spelling without accents "
+                 "misses their accented words")  # fmt: skip
+    if status.work and not status.short:  # else the refill line says the work
+        return f"{line}, being rewritten: {_work(status.work)}; {meanwhile}"
+    fix = ("`dailypapers serve` queues them at start-up; `dailypapers search reindex` "
+           "rewrites them now")  # fmt: skip
+    return f"{line}, to rewrite: {fix}; {meanwhile}"
+
+
+def _work(work):
+    """The chunks queued for the worker, and the time left at the pace of those done."""
+    from django.utils import timezone
+
+    line = (
+        f"{counted(work.papers, 'paper')} in {counted(work.chunks, 'chunk')} queued for the worker"
+    )
+    if work.running_since:
+        running = (timezone.now() - work.running_since).total_seconds()
+        line += f" (one running for {_duration(running)})"
+    if work.seconds_left is None:
+        return f"{line}; the time left is known once a chunk is done"
+    done = counted(work.done, "chunk")
+    return f"{line}; about {_duration(work.seconds_left)} left at the pace of the {done} done"
+
+
+def _duration(seconds):
+    minutes = round(seconds / 60)
+    if minutes < 1:
+        return "less than a minute"
+    if minutes < 60:
+        return counted(minutes, "minute")
+    return f"{minutes // 60} h {minutes % 60:02d} min"
 
 
 def _documents_to_drop(index, visible):
