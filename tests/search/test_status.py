@@ -128,3 +128,17 @@ def test_it_counts_the_visible_papers_with_a_current_vector(paper, make_paper):
     make_paper(title="Origami folding, never embedded")  # no index hooks in a test
     said = status()
     assert line(said, "vectors (current)") == "1; 1 of 2 visible papers (50%)"
+
+
+def test_it_says_searches_read_the_previous_index_while_a_new_format_is_built(
+    tantivy_engine, three, monkeypatch
+):
+    previous = keyword.get_index().path.name
+    monkeypatch.setattr(keyword, "SCHEMA_VERSION", keyword.SCHEMA_VERSION + 1)  # an upgrade
+    assert tasks.fill_empty_keyword_index() == 3  # what `serve` queues
+    said = status()
+    assert line(said, "keyword index") == "tantivy, 0 of 3 visible papers (0%); refilling"
+    assert line(said, "keyword refill") == (
+        "3 papers in 1 chunk queued for the worker; the time left is known once a chunk is "
+        f"done; until then searches read the previous index ({previous}, 3 papers)"
+    )

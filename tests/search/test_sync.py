@@ -1,9 +1,11 @@
 import datetime as dt
+import io
 
 import pytest
+import tantivy
 from django.utils import timezone
 
-from dailypapers.papers.models import DailyEntry
+from dailypapers.papers.models import DailyEntry, Paper
 from dailypapers.search import keyword, search_papers
 
 
@@ -135,3 +137,82 @@ def test_other_writers_get_in_while_a_reindex_runs(make_paper, settings):
         "Origami folding, new",
         "Origami folding, old",
     ]
+
+
+# A new index format (SCHEMA_VERSION) is built beside the old index, which answers meanwhile.
+
+
+def run_queued_chunk():
+    """What the worker does with the next chunk of a refill (fill_empty_keyword_index)."""
+    from django_tasks_db.models import DBTaskResult
+
+    queued = DBTaskResult.objects.filter(task_path__endswith="index_keywords_task")
+    chunk = queued.order_by("enqueued_at").first()
+    chunk.task.call(*chunk.args_kwargs["args"])
+    chunk.delete()
+
+
+def upgrade(monkeypatch):
+    """A release with a new keyword index format: a new directory."""
+    monkeypatch.setattr(keyword, "SCHEMA_VERSION", keyword.SCHEMA_VERSION + 1)
+
+
+def test_the_old_index_answers_while_a_new_format_is_built_then_the_new_one(
+    tantivy_engine, paper, make_paper, saved, monkeypatch
+):
+    from dailypapers.search.tasks import fill_empty_keyword_index
+
+    for n in range(3):
+        paper(title=f"Origami folding, part {n}")
+    old = keyword.get_index()
+    upgrade(monkeypatch)
+    new = keyword.get_index()
+    assert new.path != old.path and new.count() == 0
+    assert len(titles("origami", mode="keyword")) == 3  # never short: the old index answers
+    assert keyword.serving_index() is old
+
+    assert fill_empty_keyword_index(chunk=2) == 3  # what `serve` queues
+    run_queued_chunk()
+    assert new.count() == 2
+    assert keyword.serving_index() is old  # not full yet
+    with saved():  # a paper written meanwhile is found at once, and is in the new index
+        make_paper(title="Origami folding, written during the build")
+    assert len(titles("origami", mode="keyword")) == 4
+    assert new.count() == 3
+
+    run_queued_chunk()  # the last chunk: the new index is full, searches switch to it
+    assert new.count() == 4
+    assert not (new.path / keyword.BUILDING).exists()
+    assert keyword.serving_index() is new
+    old.write(delete=[p.pk for p in Paper.objects.all()])  # the old index is read no more
+    assert len(titles("origami", mode="keyword")) == 4
+
+
+def test_a_reindex_during_the_build_switches_at_its_end(tantivy_engine, paper, monkeypatch):
+    from django.core.management import call_command
+
+    paper(title="Origami folding with transformers")
+    old = keyword.get_index()
+    upgrade(monkeypatch)
+    assert keyword.serving_index() is old
+    call_command("search", "reindex", stdout=io.StringIO(), stderr=io.StringIO())
+    assert keyword.serving_index() is keyword.get_index() is not old
+    assert titles("origami", mode="keyword") == ["Origami folding with transformers"]
+
+
+def test_an_old_index_this_code_cannot_read_leaves_the_new_one_to_fill_as_before(
+    tantivy_engine, monkeypatch
+):
+    builder = tantivy.SchemaBuilder()
+    builder.add_integer_field("pk", stored=True, indexed=True, fast=True)
+    builder.add_text_field("body")  # fields this release's code does not search
+    keyword.index_dir().mkdir(parents=True)
+    old = tantivy.Index(builder.build(), path=str(keyword.index_dir()))
+    writer = old.writer()
+    writer.add_document(tantivy.Document(pk=1, body="Origami folding"))
+    writer.commit()
+    writer.wait_merging_threads()
+    upgrade(monkeypatch)
+    new = keyword.get_index()
+    assert not (new.path / keyword.BUILDING).exists()
+    assert keyword.serving_index() is new  # empty until the worker fills it, as before

@@ -219,6 +219,11 @@ class KeywordIndex:
         finally:
             self._pending = None
 
+    @property
+    def buffering(self):
+        """Within bulk(): a reindex or a refill."""
+        return self._pending is not None
+
     def write(self, *, add=(), delete=()):
         """Replace the documents of `add` (dicts from paper_document) and drop `delete` pks."""
         if self._pending is None:
@@ -1148,8 +1153,119 @@ def get_index():
         with _lock:
             index = _indexes.get(path)
             if type(index) is not engine_class:
+                if engine_class is KeywordIndex and not path.exists():
+                    _start_building(path)
                 index = _indexes[path] = engine_class(path)
     return index
+
+
+# --- a new index format, built beside the old one ---------------------------------------------
+# A release that changes SCHEMA_VERSION starts a new directory. While the worker fills it,
+# searches read the newest older index, when this code can open it (the same fields: a
+# change of what the documents hold, not of the schema); a pointer file in the new
+# directory names it, and its removal, once the new index holds every visible paper, is
+# the switch. Writes go to the new index; those that are not part of the build (a paper
+# ingested or edited meanwhile) go to the older one too, so that searches find them.
+BUILDING = "building.json"  # {"serving": "keyword-v6"}: searches read that one meanwhile
+VERSION_DIR = re.compile(r"keyword-v(\d+)")
+
+
+def serving_index():
+    """The keyword index that searches read: get_index(), or the older index named by its
+    BUILDING pointer while a new format's index is filled."""
+    index = get_index()
+    if type(index) is not KeywordIndex:
+        return index  # PostgreSQL full-text; a following index builds its own way
+    return building_from(index) or index
+
+
+def building_from(index):
+    """The older KeywordIndex that searches read while `index` is being built, or None."""
+    pointer = index.path / BUILDING
+    try:
+        older = index.path.parent / json.loads(pointer.read_text())["serving"]
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.warning("keyword index: ignoring %s (%s)", pointer, exc)
+        return None
+    serving = _indexes.get(older)
+    if serving is None:
+        with _lock:
+            serving = _open_older(older)
+    if serving is None:  # deleted or unreadable since: searches read the new index
+        pointer.unlink(missing_ok=True)
+    return serving
+
+
+def _open_older(path):
+    """The KeywordIndex of an older format's directory (under _lock), or None when this
+    code cannot open it: gone, or of another schema."""
+    if type(index := _indexes.get(path)) is KeywordIndex:
+        return index
+    if not path.is_dir():
+        return None
+    try:
+        index = _indexes[path] = KeywordIndex(path)
+    except ValueError as exc:  # tantivy: "An index exists but the schema does not match."
+        log.info("keyword index: %s cannot answer this release's searches (%s)", path, exc)
+        return None
+    return index
+
+
+def _start_building(path):
+    """Make a new format's directory with its BUILDING pointer when the newest older
+    index holds papers and this code can search it; else the new index alone answers,
+    empty until the worker fills it. The directory appears with its pointer in it (a
+    rename), so that no process ever sees the new index without it."""
+    older = [
+        (int(match[1]), candidate)
+        for candidate in path.parent.glob("keyword-v*")
+        if (match := VERSION_DIR.fullmatch(candidate.name))
+        and int(match[1]) < SCHEMA_VERSION
+        and candidate.is_dir()
+        and not (candidate / BUILDING).exists()  # itself never completed
+    ]
+    if not older:
+        return
+    serving = _open_older(max(older)[1])
+    if serving is None or not serving.count():
+        return
+    staging = path.with_name(f"{path.name}.{os.getpid()}.new")
+    staging.mkdir(parents=True)
+    (staging / BUILDING).write_text(json.dumps({"serving": serving.path.name}))
+    try:
+        staging.rename(path)
+    except OSError:  # another process made it first
+        (staging / BUILDING).unlink()
+        staging.rmdir()
+        return
+    log.info("keyword index: %s is new; searches read %s until it is filled", path, serving.path)
+
+
+def finish_building():
+    """Switch searches to the new index once it holds every visible paper (those waiting
+    to be indexed aside, as tasks.fill_empty_keyword_index counts): its BUILDING pointer
+    goes, which every process sees at its next search. True when it switched."""
+    from .services import unindexed_count
+
+    index = get_index()
+    if type(index) is not KeywordIndex or not (index.path / BUILDING).exists():
+        return False
+    if index.count() + unindexed_count() < Paper.objects.visible().count():
+        return False
+    (index.path / BUILDING).unlink(missing_ok=True)
+    log.info("keyword index: %s is complete; searches read it now", index.path)
+    return True
+
+
+def write_documents(*, add=(), delete=()):
+    """Write to the keyword index, and while a new format's index is built, a write that
+    is not part of the build (bulk) to the older index too: searches read that one."""
+    index = get_index()
+    index.write(add=add, delete=delete)
+    if type(index) is KeywordIndex and not index.buffering and (older := building_from(index)):
+        older.write(add=add, delete=delete)
 
 
 AUTHOR_SEPARATOR = " ; "  # between the names in a document's "authors" (paper_document)

@@ -113,7 +113,7 @@ def by_keywords(paper, k):
 
 def scored_by_keywords(paper, k):
     """[(paper id, score)] best first: by_keywords with each paper's score."""
-    index = keyword.get_index()
+    index = keyword.serving_index()
     if not hasattr(index, "searcher"):  # PostgreSQL's full-text engine
         return by_postgres_text(paper, k)
     searcher = index.searcher()

@@ -247,7 +247,7 @@ def _matches(parsed, filters, *, pool, sort, need, every_word, enough):
 
     The rarer words' matches are enough for a page of keyword results, while the hybrid
     wants a whole pool (fewer, and every word selects: KeywordIndex.search)."""
-    engine = keyword.get_index()
+    engine = keyword.serving_index()
     hits, total = engine.search(
         parsed, filters, limit=pool, sort=sort, enough=enough, page=max(need, PAGE),
         every_word=every_word,
@@ -461,7 +461,7 @@ def _with_meaning(parsed, hits, mode):
     labels, sims = store.search(feedback, fusion.POOL, coarse=True)
     similarities.update(zip(labels.tolist(), sims.tolist(), strict=True))
     titled = {hit.pk for hit in hits if hit.titled}
-    shares = getattr(keyword.get_index(), "title_shares", None)  # tantivy only, for now
+    shares = getattr(keyword.serving_index(), "title_shares", None)  # tantivy only, for now
     shares = shares(parsed, similarities.keys() | {pk for pk, _ in keyword_hits}) if shares else {}
     return fusion.fuse(
         keyword_hits, similarities, weight=weight, titled=titled, title_shares=shares

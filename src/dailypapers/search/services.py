@@ -122,7 +122,7 @@ def _index_batch(paper_ids, *, embed):
     # read marks its paper again, and that mark stays for the next catch-up.
     marks = list(UnindexedPaper.objects.filter(paper_id__in=paper_ids).values_list("id", flat=True))
     papers, documents, gone = keyword_documents(paper_ids)
-    keyword.get_index().write(add=documents, delete=gone)
+    keyword.write_documents(add=documents, delete=gone)
     pgvector.forget(gone)  # PaperEmbedding rows of hidden papers stay, for when they return
     embedded = _embed(papers) if embed and papers else True
     if embed and embedded and marks:

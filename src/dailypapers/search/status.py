@@ -42,6 +42,8 @@ class KeywordStatus:
     outdated: int  # PostgreSQL documents of an older format (pg.FORMAT)
     work: QueuedWork | None  # None: nothing queued, or tasks not in the database queue
     queue_visible: bool  # the tasks run from the database queue, so `work` can be known
+    serving: str | None = None  # the older index searches read while this one is built
+    serving_documents: int = 0
 
     @property
     def short(self):
@@ -59,7 +61,10 @@ def keyword_status():
     else:
         engine = "PostgreSQL full-text"
     queue_visible = _database_queue()
+    older = keyword.building_from(index) if type(index) is keyword.KeywordIndex else None
     return KeywordStatus(
+        serving=older.path.name if older else None,
+        serving_documents=older.count() if older else 0,
         engine=engine,
         documents=index.count(),
         visible=Paper.objects.visible().count(),

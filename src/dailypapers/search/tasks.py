@@ -47,6 +47,7 @@ def index_keywords_task(paper_ids, epoch=None, outdated_only=False):
             indexed = index_papers(paper_ids, embed=False, epoch=epoch)
     except Superseded:
         return 0
+    keyword.finish_building()  # a new format's index, once full, answers searches
     if outdated_only and not engine.outdated(limit=1):
         engine.refresh_statistics()
     _learn_statistics_if_none()  # an install from before acronyms were learnt
@@ -72,7 +73,8 @@ def fill_empty_keyword_index(chunk=50_000):
     waiting to be indexed anyway (UnindexedPaper).
 
     A release that changes the index format (keyword.SCHEMA_VERSION) starts from an empty
-    index; `serve` calls this so that search fills in by itself, without a manual
+    index (searches read the older one meanwhile, when they can: keyword.serving_index);
+    `serve` calls this so that search fills in by itself, without a manual
     `search reindex`. A refill stopped half-way (the site restarted while the worker
     indexed a chunk) leaves an index that is not empty but short: it is queued again, or
     the papers of the lost chunk would stay out of keyword search. Returns the number of
@@ -87,6 +89,7 @@ def fill_empty_keyword_index(chunk=50_000):
         return 0  # a following index fills itself from the database (search/follow.py)
     ids = list(Paper.objects.visible().order_by("pk").values_list("pk", flat=True))
     if index.count() + unindexed_count() >= len(ids):
+        keyword.finish_building()  # full, though its last chunk did not say so (a restart)
         return 0
     epoch = reindex_epoch()
     for start in range(0, len(ids), chunk):

@@ -119,6 +119,7 @@ class Command(BaseCommand):
             steps.step("counting words and acronyms")
             index.refresh_statistics()  # the PostgreSQL engine's word counts
             acronyms = acronyms_refresh()
+        keyword.finish_building()  # a new format's index, now full, answers searches
         self.stdout.write(
             self.style.SUCCESS(
                 f"indexed {counted(len(ids), 'paper')}; {counted(acronyms, 'acronym')}"
@@ -270,6 +271,9 @@ def _refill(status):
     missing = status.visible - status.documents - status.waiting
     meanwhile = (f"until then keyword search misses {missing:,} papers (semantic search "
                  f"finds them)")  # fmt: skip
+    if status.serving:  # a new format's index, built beside the one searches read
+        meanwhile = (f"until then searches read the previous index ({status.serving}, "
+                     f"{status.serving_documents:,} papers)")  # fmt: skip
     if status.work:
         return f"{_work(status.work)}; {meanwhile}"
     fix = ("`dailypapers serve` queues a refill at start-up; `dailypapers search reindex` "

@@ -19,6 +19,7 @@ from django.core.management.base import BaseCommand
 
 from dailypapers.arguments import a_count, a_port
 from dailypapers.plural import counted
+from dailypapers.search import keyword
 from dailypapers.search.tasks import (
     fill_empty_keyword_index,
     queue_catch_up,
@@ -54,9 +55,13 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         call_command("migrate", interactive=False, verbosity=0)
         if queued := fill_empty_keyword_index():
+            meanwhile = ("searches read the previous index until it is complete"
+                         if keyword.serving_index() is not keyword.get_index()
+                         else "keyword search finds them as each chunk is written")  # fmt: skip
             self.stdout.write(f"The keyword index is new or short of papers (an upgrade, or "
                               f"a refill that stopped): the worker indexes "
-                              f"{counted(queued, 'paper')} in the background.")  # fmt: skip
+                              f"{counted(queued, 'paper')} in the background; "
+                              f"{meanwhile}.")  # fmt: skip
         elif queued := rewrite_outdated_keyword_documents():
             self.stdout.write(f"The keyword index's documents are of an older format (an "
                               f"upgrade): the worker rewrites those of "
