@@ -142,3 +142,16 @@ def test_it_says_searches_read_the_previous_index_while_a_new_format_is_built(
         "3 papers in 1 chunk queued for the worker; the time left is known once a chunk is "
         f"done; until then searches read the previous index ({previous}, 3 papers)"
     )
+
+
+def test_it_writes_large_counts_and_short_waits_for_a_reader():
+    from dailypapers.search.management.commands.search import _work
+    from dailypapers.search.status import QueuedWork
+
+    work = QueuedWork(
+        chunks=2, running=0, papers=74_728, running_since=None, done=1, seconds_left=20
+    )
+    assert _work(work) == (
+        "74,728 papers in 2 chunks queued for the worker; less than a minute left at the "
+        "pace of the 1 chunk done"
+    )

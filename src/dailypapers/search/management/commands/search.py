@@ -299,16 +299,16 @@ def _work(work):
     """The chunks queued for the worker, and the time left at the pace of those done."""
     from django.utils import timezone
 
-    line = (
-        f"{counted(work.papers, 'paper')} in {counted(work.chunks, 'chunk')} queued for the worker"
-    )
+    papers = f"{work.papers:,} paper{'' if work.papers == 1 else 's'}"
+    line = f"{papers} in {counted(work.chunks, 'chunk')} queued for the worker"
     if work.running_since:
         running = (timezone.now() - work.running_since).total_seconds()
         line += f" (one running for {_duration(running)})"
     if work.seconds_left is None:
         return f"{line}; the time left is known once a chunk is done"
-    done = counted(work.done, "chunk")
-    return f"{line}; about {_duration(work.seconds_left)} left at the pace of the {done} done"
+    left = _duration(work.seconds_left)
+    left = left if left.startswith("less") else f"about {left}"
+    return f"{line}; {left} left at the pace of the {counted(work.done, 'chunk')} done"
 
 
 def _duration(seconds):
