@@ -182,9 +182,10 @@ class Command(BaseCommand):
             self.stdout.write(f"document format:     {_rewrite(keyword)}")
         if keyword.waiting:
             self.stdout.write(
-                f"not yet indexed:     {counted(keyword.waiting, 'paper')} written but not indexed (an "
-                f"interrupted ingest?); the next `dailypapers ingest`, `serve` at start-up "
-                f"and the nightly task index them; `dailypapers search catch-up` does it now"
+                f"not yet indexed:     {counted(keyword.waiting, 'paper')} written but not "
+                f"indexed (an interrupted ingest?); the next `dailypapers ingest`, `serve` at "
+                f"start-up and the nightly task index them; `dailypapers search catch-up` does "
+                f"it now"
             )
         else:
             self.stdout.write("not yet indexed:     none")
