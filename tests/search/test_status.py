@@ -93,7 +93,7 @@ def test_papers_waiting_for_a_catch_up_are_not_a_refill(tantivy_engine, three):
         "tantivy, 2 of 3 visible papers (66%); the others wait to be indexed (below)"
     )
     assert "keyword refill:" not in said
-    assert line(said, "not yet indexed").startswith("1 papers written but not indexed")
+    assert line(said, "not yet indexed").startswith("1 paper written but not indexed")
 
 
 def test_it_counts_the_documents_to_rewrite_on_postgresql(keyword_only, three):
