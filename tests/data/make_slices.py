@@ -52,6 +52,16 @@ LISTINGS_STEP = 250  # every 250th record: ~300 records spread over all the mont
 
 SEARCH_SLICE = "hf-search-papers.json.gz"
 
+# Real records at the extremes of arXiv's metadata, for tests/web/test_odd_records.py.
+ODD_SLICE = "odd-listings.jsonl.gz"
+ODD_IDS = {
+    "2507.06261",  # Gemini 2.5: 3,303 authors
+    "2505.07675",  # TeX in the title: $\mathbf{\texttt{D}}$ual-$\mathbf{\texttt{H}}$ead ...
+    "2604.03991",  # \frac, \mathbb, \langle in the title
+    "2605.09043",  # HTML tags in the abstract: <i>resolution</i>
+    "2511.21761",  # a 269-character word in the abstract
+}
+
 
 def copy_files(source):
     for name in COPIED:
@@ -72,6 +82,13 @@ def slice_listings(source):
     with gzip.open(source / LISTINGS, "rt") as lines:
         kept = [line for number, line in enumerate(lines) if number % LISTINGS_STEP == 0]
     write_gzip(HERE / LISTINGS_SLICE, "".join(kept))
+    return len(kept)
+
+
+def slice_odd_records(source):
+    with gzip.open(source / LISTINGS, "rt") as lines:
+        kept = [line for line in lines if json.loads(line)["id"] in ODD_IDS]
+    write_gzip(HERE / ODD_SLICE, "".join(kept))
     return len(kept)
 
 
@@ -97,9 +114,10 @@ def main():
     copy_files(args.source)
     listings = slice_listings(args.source)
     papers = slice_search_papers(args.source)
+    odd = slice_odd_records(args.source)
     print(
         f"copied {len(COPIED)} files and {len(COPIED_FOLDERS)} folder; "
-        f"{listings} listing records; {papers} search papers"
+        f"{listings} listing records; {papers} search papers; {odd} odd records"
     )
 
 

@@ -23,6 +23,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import Truncator
 
+from dailypapers.papers.tex import tex_plain
 from dailypapers.people.selectors import author_positions
 
 AUTHORS_SHOWN = 6
@@ -274,7 +275,7 @@ def has_8bit_form(blocks):
 
 
 def paper_context(paper, sought_positions=()):
-    abstract = " ".join(paper.abstract.split("\n\n")[0].split())
+    abstract = " ".join(tex_plain(paper.abstract.split("\n\n")[0]).split())
     names = paper.author_names
     authors = ", ".join(names[:AUTHORS_SHOWN])
     if len(names) > AUTHORS_SHOWN:
@@ -283,6 +284,7 @@ def paper_context(paper, sought_positions=()):
         authors += " et al."
     return {
         "paper": paper,
+        "title": tex_plain(paper.title),  # mail readers show text: no KaTeX there
         "authors": authors,
         "abstract": Truncator(abstract).chars(ABSTRACT_CHARS),
         "url": settings.SITE_URL + paper.get_absolute_url(),
@@ -348,7 +350,7 @@ class DigestComposer:
         count = sum(len(section.papers) for section in sections)
         top = sections[0].papers[0]
         if top.id not in self._titles:
-            self._titles[top.id] = " ".join(Truncator(top.title).chars(90).split())
+            self._titles[top.id] = " ".join(Truncator(tex_plain(top.title)).chars(90).split())
         more = f" (+{count - 1} more)" if count > 1 else ""
         return f"{self.context['period_label']}: {self._titles[top.id]}{more}"
 

@@ -19,6 +19,7 @@ from django.utils.html import escape
 from dailypapers.api import queries
 from dailypapers.papers import selectors
 from dailypapers.papers.models import Paper
+from dailypapers.papers.tex import tex_plain
 
 FEED_SIZE = 50
 
@@ -76,7 +77,7 @@ class PaperFeed(Feed):
         return obj["items"]
 
     def item_title(self, item):
-        return item[0].title
+        return tex_plain(item[0].title)  # a feed reader shows text: no KaTeX there
 
     def item_link(self, item):
         return item[0].get_absolute_url()
@@ -91,7 +92,7 @@ class PaperFeed(Feed):
         paper = item[0]
         authors = escape(", ".join(paper.author_names))
         return (
-            f"<p><em>{authors}</em></p><p>{escape(paper.abstract)}</p>"
+            f"<p><em>{authors}</em></p><p>{escape(tex_plain(paper.abstract))}</p>"
             f'<p>▲ {paper.upvotes} · <a href="{paper.arxiv_url}">arXiv:{paper.arxiv_id}</a>'
             f' · <a href="{paper.pdf_url}">PDF</a></p>'
         )

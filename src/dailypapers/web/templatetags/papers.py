@@ -2,6 +2,8 @@
 
 from django import template
 
+from dailypapers.papers.tex import tex_plain
+
 register = template.Library()
 
 
@@ -12,6 +14,12 @@ def short_authors(authors, limit=4):
     if len(names) <= limit + 1:
         return ", ".join(names)
     return f"{', '.join(names[:limit])} et al. ({len(names)} authors)"
+
+
+@register.filter
+def plain_tex(text):
+    """Titles and abstracts where KaTeX does not run: `$\\mathcal{O}(n^2)$` -> `O(n²)`."""
+    return tex_plain(text)
 
 
 @register.filter
