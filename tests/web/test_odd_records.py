@@ -86,3 +86,32 @@ def test_the_digest_shows_tex_as_text(odd):
     assert "via Dual-Head O" in digest.subject and "$" not in digest.subject
     for part in (digest.text, digest.html):
         assert DHO_PLAIN in part and r"\mathbf" not in part and r"\langle" not in part
+
+
+def test_a_collaboration_paper_page_names_the_first_authors_and_links_the_rest(client, odd):
+    names = [author["name"] for author in odd[GEMINI].authors]
+    response = client.get(f"/papers/{GEMINI}")
+    html = response.content.decode()
+    assert len(response.content) < 40_000  # was 190 kB: every one of 3,303 names, linked
+    assert names[0] in html and names[19] in html and f">{names[-1]}<" not in html
+    assert f'href="/papers/{GEMINI}/authors">3,283 more</a>' in html
+    every = client.get(f"/papers/{GEMINI}/authors").content.decode()
+    assert every.count('<li><a href="/authors/') == 3303 and names[-1] in every
+
+
+def test_a_short_byline_is_shown_whole(client, odd):
+    html = client.get(f"/papers/{DHO}").content.decode()
+    assert "Sung Ju Hwang" in html and "more</a>" not in html
+
+
+def test_a_cut_byline_keeps_its_verified_authors(client, odd, alice):
+    from dailypapers.papers.models import PaperAuthor
+    from dailypapers.people.models import AuthorshipClaim
+
+    link = PaperAuthor.objects.get(paper=odd[GEMINI], position=3000)
+    AuthorshipClaim.objects.create(
+        user=alice, paper=odd[GEMINI], author=link.author, status=AuthorshipClaim.Status.VERIFIED
+    )
+    html = client.get(f"/papers/{GEMINI}").content.decode()
+    assert f'>{link.author.name}</a> <a class="badge verified"' in html
+    assert ">3,282 more</a>" in html

@@ -267,18 +267,36 @@ def own_collections(user):
     return list(Collection.objects.filter(owner=user).order_by("-updated_at")[:100])
 
 
-def paper_people_context(user, paper):
-    """What the paper page shows of the people app: linked authors with their verified
-    members' badges, the reader's claim, whether they may edit the links, their collections."""
-    from .services import can_edit_paper_links
+# A byline longer than BYLINE_WHOLE names is cut after BYLINE_SHOWN on the paper page: a
+# collaboration's thousands of names would push the abstract screens down and weigh 60 B
+# each. The whole byline has its own page (/papers/<id>/authors).
+BYLINE_WHOLE = 30
+BYLINE_SHOWN = 20
 
+
+def author_rows(paper):
+    """[{name, url, member}] of the byline: each author's page and verified member."""
     attach_author_links([paper])
     members = verified_by_position(paper)
+    return [
+        {"name": name, "url": url, "member": members.get(position)}
+        for position, (name, url) in enumerate(paper.author_links)
+    ]
+
+
+def paper_people_context(user, paper):
+    """What the paper page shows of the people app: linked authors with their verified
+    members' badges (a long byline cut, its verified authors kept), the reader's claim,
+    whether they may edit the links, their collections."""
+    from .services import can_edit_paper_links
+
+    rows = author_rows(paper)
+    shown = rows
+    if len(rows) > BYLINE_WHOLE:
+        shown = rows[:BYLINE_SHOWN] + [row for row in rows[BYLINE_SHOWN:] if row["member"]]
     return {
-        "author_rows": [
-            {"name": name, "url": url, "member": members.get(position)}
-            for position, (name, url) in enumerate(paper.author_links)
-        ],
+        "author_rows": shown,
+        "authors_hidden": len(rows) - len(shown),
         "my_claim": claim_of(user, paper),
         "can_edit_links": can_edit_paper_links(user, paper),
         "my_collections": own_collections(user),

@@ -6,6 +6,7 @@ urlpatterns = [
     path("authors/<str:slug>", views.author_page, name="author"),
     path("orgs/<str:name>", views.organization_page, name="organization"),
     re_path(r"^papers/(?P<raw>.+)\.bib$", views.paper_bib, name="paper_bib"),
+    re_path(r"^papers/(?P<raw>.+)/authors$", views.paper_authors, name="paper_authors"),
     re_path(r"^papers/(?P<raw>.+)/claim$", views.claim, name="claim"),
     re_path(r"^papers/(?P<raw>.+)/links$", views.paper_links, name="paper_links"),
     path("collections", views.collections, name="collections"),

@@ -99,6 +99,15 @@ def paper_bib(request, raw):
     return _bibtex_response(paper_bibtex(paper), paper.arxiv_id.replace("/", "_"))
 
 
+def paper_authors(request, raw):
+    """The whole byline of a paper, for the collaborations the paper page cuts."""
+    paper = paper_or_404(raw)
+    if paper.hidden:
+        raise Http404("This paper is hidden.")
+    context = {"paper": paper, "author_rows": selectors.author_rows(paper)}
+    return render(request, "people/paper_authors.html", context)
+
+
 @require_POST
 def claim(request, raw):
     paper = paper_or_404(raw)
