@@ -60,6 +60,7 @@ ODD_IDS = {
     "2604.03991",  # \frac, \mathbb, \langle in the title
     "2605.09043",  # HTML tags in the abstract: <i>resolution</i>
     "2511.21761",  # a 269-character word in the abstract
+    "2504.07758",  # a 63-character word in the title: "PIDSR:ComplementaryPolarized..."
 }
 
 
