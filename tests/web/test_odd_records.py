@@ -115,3 +115,16 @@ def test_a_cut_byline_keeps_its_verified_authors(client, odd, alice):
     html = client.get(f"/papers/{GEMINI}").content.decode()
     assert f'>{link.author.name}</a> <a class="badge verified"' in html
     assert ">3,282 more</a>" in html
+
+
+def test_a_collaboration_is_cut_in_feeds(client, odd):
+    names = [author["name"] for author in odd[GEMINI].authors]
+    for kind in ("atom", "rss"):
+        response = client.get(f"/feeds/date/{DAY}.{kind}")
+        assert len(response.content) < 60_000, kind  # was 320 kB (Atom), 193 kB (RSS)
+        entry = next(e for e in feedparser.parse(response.content).entries if GEMINI in e.link)
+        assert names[19] in entry.summary and names[20] not in entry.summary
+        assert "and 3,283 more" in entry.summary
+    atom = feedparser.parse(client.get(f"/feeds/date/{DAY}.atom").content)
+    entry = next(e for e in atom.entries if GEMINI in e.link)
+    assert [author.name for author in entry.authors] == names[:20]

@@ -2,8 +2,9 @@
 
 Every feed is one subclass of PaperFeed (which papers, and the title); `.rss` variants are
 the same class with the RSS generator. Entries have a stable id (the paper's page URL),
-the abstract, every author, links to the paper page and arXiv, categories, and the time the
-paper was featured (published) and last changed (updated).
+the abstract, the authors (a collaboration's first FEED_AUTHORS, "and 3,283 more"), links
+to the paper page and arXiv, categories, and the time the paper was featured (published)
+and last changed (updated).
 """
 
 import datetime as dt
@@ -22,6 +23,9 @@ from dailypapers.papers.models import Paper
 from dailypapers.papers.tex import tex_plain
 
 FEED_SIZE = 50
+# Feed readers fetch a feed every hour: a collaboration's thousands of names, written out
+# in the summary and again as <author>s, made one entry 190 kB (2507.06261, 3,303 authors).
+FEED_AUTHORS = 20
 
 
 class WrittenAtOnce:
@@ -90,7 +94,7 @@ class PaperFeed(Feed):
 
     def item_description(self, item):
         paper = item[0]
-        authors = escape(", ".join(paper.author_names))
+        authors = escape(_byline(paper.author_names))
         return (
             f"<p><em>{authors}</em></p><p>{escape(tex_plain(paper.abstract))}</p>"
             f'<p>▲ {paper.upvotes} · <a href="{paper.arxiv_url}">arXiv:{paper.arxiv_id}</a>'
@@ -98,7 +102,7 @@ class PaperFeed(Feed):
         )
 
     def item_author_name(self, item):
-        return ", ".join(item[0].author_names) or None
+        return _byline(item[0].author_names) or None
 
     def item_pubdate(self, item):
         return item[1] or item[0].published_at
@@ -112,7 +116,14 @@ class PaperFeed(Feed):
         return item[0].categories or []
 
     def item_extra_kwargs(self, item):
-        return {"authors": item[0].author_names, "arxiv_url": item[0].arxiv_url}
+        return {"authors": item[0].author_names[:FEED_AUTHORS], "arxiv_url": item[0].arxiv_url}
+
+
+def _byline(names):
+    """'A, B, C' or, for a collaboration, its first FEED_AUTHORS names 'and 3,283 more'."""
+    if len(names) <= FEED_AUTHORS:
+        return ", ".join(names)
+    return f"{', '.join(names[:FEED_AUTHORS])} and {len(names) - FEED_AUTHORS:,} more"
 
 
 def _entries(first_day, last_day, sort="upvotes"):
