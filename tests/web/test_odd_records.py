@@ -128,3 +128,17 @@ def test_a_collaboration_is_cut_in_feeds(client, odd):
     atom = feedparser.parse(client.get(f"/feeds/date/{DAY}.atom").content)
     entry = next(e for e in atom.entries if GEMINI in e.link)
     assert [author.name for author in entry.authors] == names[:20]
+
+
+def test_tex_titles_are_found_by_their_words(client, odd):
+    from dailypapers.search import index_papers
+
+    sample = ODD.parent / "arxiv-listings-sample.jsonl.gz"  # 299 other papers around them
+    with gzip.open(sample, "rt") as lines:
+        upsert_records([parse_listing(json.loads(line)) for line in lines])
+    index_papers(list(Paper.objects.values_list("pk", flat=True)))
+    typed = tex_plain(odd_record(DHO)["title"])  # the whole title, as a listing shows it
+    queries = (("Dual-Head Optimization", DHO), (typed, DHO), ("polycyclic codes F_pm", POLYCYCLIC))
+    for query, wanted in queries:
+        found = client.get("/api/papers/search", {"q": query, "limit": 3}).json()
+        assert [hit["paper"]["id"] for hit in found][:1] == [wanted], query

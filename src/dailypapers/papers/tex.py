@@ -6,10 +6,12 @@ listings, search results, feeds, page titles and the digest mail show text, so t
 light rendering makes it readable: `O(n²)`, `Dual`, `...`, `%`. Common macros become their
 Unicode characters, font and style commands keep their argument, `\\frac{a}{b}` is `a/b`,
 super- and subscripts use Unicode digits where they exist. It is not a TeX engine: an
-unknown command loses its backslash, and the text stays readable.
+unknown command in a formula loses its backslash (outside one it is left as written, as a
+backslash there may be no TeX at all), and the text stays readable.
 """
 
 import re
+import unicodedata
 
 SYMBOLS = {
     # Greek
@@ -41,8 +43,10 @@ SYMBOLS = {
     "quad": " ", "qquad": " ", "left": "", "right": "", "big": "", "Big": "", "bigg": "",
     "Bigg": "", "displaystyle": "", "textstyle": "", "limits": "", "nolimits": "",
     "noindent": "", "newline": " ", "clearpage": "",
-    # text-mode words
+    # text-mode words, and font switches that only style what follows
     "LaTeX": "LaTeX", "TeX": "TeX", "textasciitilde": "~", "textbackslash": "\\",
+    "eg": "e.g.", "ie": "i.e.", "etal": "et al.", "deg": "°", "degC": "°C",
+    "em": "", "it": "", "bf": "", "rm": "", "sc": "", "sl": "", "tt": "", "sf": "",
 }  # fmt: skip
 FUNCTIONS = {"log", "ln", "exp", "sin", "cos", "tan", "max", "min", "arg", "argmax", "argmin",
              "lim", "sup", "inf", "det", "Pr", "ker"}  # fmt: skip
@@ -68,6 +72,13 @@ def tex_plain(text):
         return text
     text = MATH.sub(_math_span, text)
     return _tidy(_commands(text, math=False))
+
+
+def tex_words(text):
+    """`text` as the keyword index takes it: tex_plain's words, with its Unicode super- and
+    subscripts and double-struck letters as plain ones, so `$PA^3$` is found as "PA3"."""
+    plain = tex_plain(text)
+    return plain if plain is text else unicodedata.normalize("NFKC", plain)
 
 
 def _math_span(match):
@@ -105,7 +116,21 @@ def _keys(table):
     return {chr(code) for code in table}
 
 
+# Commands of two arguments, as "what to show" from them: \href{url}{text} -> "text (url)".
+TWO_ARGUMENTS = re.compile(
+    r"\\(href|hyperlink|textcolor|color)\s*{([^{}]*)}\s*{((?:[^{}]|{[^{}]*})*)}"
+)
+FOOTNOTE = re.compile(r"\\footnote\s*{((?:[^{}]|{[^{}]*})*)}")
+
+
+def _two_arguments(match):
+    name, first, second = match.groups()
+    return f"{second} ({first})" if name == "href" and first != second else second
+
+
 def _commands(tex, *, math):
+    tex = TWO_ARGUMENTS.sub(_two_arguments, tex)
+    tex = FOOTNOTE.sub(r" (\1)", tex)
     tex = re.sub(r"\\frac\s*{((?:[^{}]|{[^{}]*})*)}\s*{((?:[^{}]|{[^{}]*})*)}", _fraction, tex)
     tex = re.sub(r"\\mathbb\s*{\s*([A-Za-z1])\s*}", lambda m: DOUBLE_STRUCK.get(m[1], m[1]), tex)
     tex = re.sub(r"\\mathbb\s*([A-Za-z1])\b", lambda m: DOUBLE_STRUCK.get(m[1], m[1]), tex)
@@ -113,7 +138,7 @@ def _commands(tex, *, math):
     tex = re.sub(r"\\([%&_#${} ])", lambda m: ESCAPED[m[1]], tex)
     tex = re.sub(r"\\[,;:!> ]", " " if not math else "", tex)
     tex = re.sub(r"\\\\", " ", tex)
-    tex = re.sub(r"\\([A-Za-z]+)", _command, tex)
+    tex = re.sub(r"\\([A-Za-z]+)", lambda match: _command(match, math=math), tex)
     if math:
         tex = tex.replace("{", "").replace("}", "").replace("~", " ")
     else:
@@ -130,7 +155,7 @@ def _fraction(match):
     return f"{top}/{bottom}"
 
 
-def _command(match):
+def _command(match, *, math):
     name = match.group(1)
     if name in FUNCTIONS and match.start() and match.string[match.start() - 1].isalnum():
         return f" {name}"  # "n\\log n" reads "n log n", as TeX sets it
@@ -138,7 +163,9 @@ def _command(match):
         return SYMBOLS[name]
     if KEEP_ARGUMENT.fullmatch(f"\\{name}"):
         return ""  # a font command without braces: "\\mathcal O"
-    return name  # unknown: its name reads better than a backslash
+    if math:
+        return name  # unknown in a formula: its name reads better than a backslash
+    return match.group(0)  # outside one it may be no TeX at all: "C:\\Users", "back\\slash"
 
 
 def _tidy(text):

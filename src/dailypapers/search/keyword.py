@@ -26,13 +26,16 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from dailypapers.papers.models import Paper
+from dailypapers.papers.tex import tex_words
 
 from .acronyms import typed_as_acronym
 from .query import Clause, ParsedQuery
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 7  # 7: each author a value of "authors" (au: phrases within a name)
+# 7: each author a value of "authors" (au: phrases within a name)
+# 8: TeX in titles and abstracts as words (papers.tex.tex_words): "Dual-Head Optimization"
+SCHEMA_VERSION = 8
 TITLE_COVERAGE = 0.8  # share of the query's words a title must hold for the bonus (bench-tuned)
 COVERAGE_BOOST = 2.0
 TITLE_IDF_POWER = 0.5  # idf damped: the rarest word of a topic is often its aspect ("faster")
@@ -1282,8 +1285,9 @@ def paper_document(paper, *, featured):
     authors = paper.authors or []
     return {
         "pk": paper.pk,
-        "title": paper.title,
-        "abstract": paper.abstract,
+        # "$\\mathbf{\\texttt{D}}$ual-$\\mathbf{\\texttt{H}}$ead" is found as "Dual-Head"
+        "title": tex_words(paper.title),
+        "abstract": tex_words(paper.abstract),
         "authors": AUTHOR_SEPARATOR.join(a.get("name", "") for a in authors if isinstance(a, dict)),
         "categories": list(paper.categories or []) or [paper.primary_category],
         "arxiv_id": paper.arxiv_id,

@@ -42,7 +42,8 @@ from .query import Clause
 # 1: the name forms of the names joined to their version (keyword.name_forms).
 # 2: the authors' words, as the tantivy engine reads them (author_words, for au:).
 # 3: the text with its accents folded (folding.fold_accents), as are the queries' words.
-FORMAT = 3
+# 4: TeX in titles and abstracts as words (keyword.paper_document, papers.tex.tex_words).
+FORMAT = 4
 UPSERT = """
 INSERT INTO search_pgdocument
     (paper_id, title, document, title_document, published_at, categories, has_code,

@@ -10,6 +10,7 @@ import numpy as np
 from django.core.cache import cache
 
 from dailypapers.papers.models import Author, Paper, PaperAuthor, Vote
+from dailypapers.papers.tex import tex_words
 
 from . import acronyms, fusion, keyword, recommend, related
 from .embedders import get_embedder
@@ -533,7 +534,8 @@ def _pin_exact_title(papers, text):
     if len(wanted) < 8:
         return None
     for paper in papers[: fusion.POOL]:
-        if normalise_title(paper.title) == wanted:
+        titles = {paper.title, tex_words(paper.title)}  # typed as shown, without its TeX
+        if wanted in {normalise_title(title) for title in titles}:
             return paper
     return None
 
