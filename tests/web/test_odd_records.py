@@ -142,3 +142,12 @@ def test_tex_titles_are_found_by_their_words(client, odd):
     for query, wanted in queries:
         found = client.get("/api/papers/search", {"q": query, "limit": 3}).json()
         assert [hit["paper"]["id"] for hit in found][:1] == [wanted], query
+
+
+def test_a_member_claims_a_collaboration_paper_on_its_byline_page(client, odd, alice):
+    client.force_login(alice)
+    response = client.get(f"/papers/{GEMINI}")
+    assert len(response.content) < 40_000  # the claim form held 3,303 <option>s: 148 kB
+    assert f'href="/papers/{GEMINI}/authors#claim"' in response.content.decode()
+    every = client.get(f"/papers/{GEMINI}/authors").content.decode()
+    assert 'id="claim"' in every and every.count("<option value=") == 3303

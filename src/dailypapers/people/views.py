@@ -104,7 +104,11 @@ def paper_authors(request, raw):
     paper = paper_or_404(raw)
     if paper.hidden:
         raise Http404("This paper is hidden.")
-    context = {"paper": paper, "author_rows": selectors.author_rows(paper)}
+    context = {
+        "paper": paper,
+        "author_rows": selectors.author_rows(paper),
+        "my_claim": selectors.claim_of(request.user, paper),
+    }
     return render(request, "people/paper_authors.html", context)
 
 
