@@ -57,6 +57,7 @@ def test_tex_reads_as_text():
 def test_listing_rows_show_tex_titles_as_text(client, odd):
     html = client.get(f"/papers/date/{DAY}").content.decode()
     assert DHO_PLAIN in html and r"\mathbf" not in html and r"\frac" not in html
+    assert "et al. (3,303 authors)" in html
 
 
 def test_the_paper_page_keeps_tex_for_katex_but_its_title_tag_is_text(client, odd):

@@ -56,7 +56,7 @@ def authors_linked_short(paper, limit=4):
     hidden = [link for link in links[limit:] if link[0] in sought]
     if hidden:
         shown = format_html("{}, …, {}", shown, _html(hidden, sought))
-    return mark_safe(f"{shown} et al. ({len(links)} authors)")
+    return mark_safe(f"{shown} et al. ({len(links):,} authors)")
 
 
 @register.filter
