@@ -118,12 +118,8 @@ def _head(client, query):
     return re.sub(r"<[^>]+>", "", head)
 
 
-def test_newest_first_with_every_word_reads_past_the_newest_partial_matches(engine, paper):
-    """The newest papers that hold one of the words filled the page before: the search
-    cut the newest page of any word's matches, then kept those with every word."""
-    now = timezone.now()
-    for n in range(12):  # the newest: one word
-        paper(title=f"Diffusion {n}", abstract="Images.", published_at=now - dt.timedelta(hours=n))
+def _older_with_both_words(paper, now):
+    """Three papers holding "diffusion language" in their titles, from 3 days back."""
     older = [
         paper(title=f"Diffusion language {n}", abstract="Text.",
               published_at=now - dt.timedelta(days=3 + n))
@@ -131,6 +127,16 @@ def test_newest_first_with_every_word_reads_past_the_newest_partial_matches(engi
     ]  # fmt: skip
     if connection.vendor == "postgresql":
         pg.PostgresKeywordIndex().refresh_statistics()
+    return older
+
+
+def test_newest_first_with_every_word_reads_past_the_newest_partial_matches(engine, paper):
+    """The newest papers that hold one of the words filled the page before: the search
+    cut the newest page of any word's matches, then kept those with every word."""
+    now = timezone.now()
+    for n in range(12):  # the newest: one word
+        paper(title=f"Diffusion {n}", abstract="Images.", published_at=now - dt.timedelta(hours=n))
+    older = _older_with_both_words(paper, now)
     found = search_papers("diffusion language", sort="newest", limit=2, every_word=True).papers
     assert found == older[:2]
 
@@ -142,13 +148,7 @@ def test_every_word_reads_on_until_the_page_is_full(engine, paper):
     for n in range(10):
         paper(title=f"Report {n}", abstract="About diffusion. And about language.",
               published_at=now - dt.timedelta(hours=n))  # fmt: skip
-    older = [
-        paper(title=f"Diffusion language {n}", abstract="Text.",
-              published_at=now - dt.timedelta(days=3 + n))
-        for n in range(3)
-    ]  # fmt: skip
-    if connection.vendor == "postgresql":
-        pg.PostgresKeywordIndex().refresh_statistics()
+    older = _older_with_both_words(paper, now)
     for sort in ("newest", "relevance"):
         found = search_papers("diffusion language", sort=sort, limit=3, every_word=True).papers
         assert set(found) == set(older), sort

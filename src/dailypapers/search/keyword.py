@@ -393,7 +393,7 @@ class KeywordIndex:
         AND_SHARE). Phrases and the coverage clause are kept out of this stage: they cost
         4x a union at 1M papers. every_word: a paper must also hold every word (_every_word),
         which does not change its score."""
-        Occur, Query = tantivy.Occur, tantivy.Query
+        Occur = tantivy.Occur
         searcher = self.index.searcher()
         parts = []
         words = [c for c in parsed.should if c.text.lower() not in STOPWORDS] or parsed.should
@@ -436,14 +436,10 @@ class KeywordIndex:
         restrictions = self._restrictions(parsed, filters, searcher)
         if restrictions is None:
             return None, False
-        parts += restrictions
-        if every_word and (held := self._every_word(parsed)) is not None:
-            parts.append((Occur.Must, held))
+        parts += restrictions + (self._every_word_part(parsed) if every_word else [])
         if not parts:
             return None, False
-        if not any(occur == Occur.Must for occur, _ in parts):
-            parts.append((Occur.Must, Query.all_query()))
-        return Query.boolean_query(parts), narrowed
+        return _conjunction(parts), narrowed
 
     def _restrictions(self, parsed, filters, searcher):
         """[(occur, query)] of the phrases and fielded terms (required), the exclusions and
@@ -465,17 +461,18 @@ class KeywordIndex:
         forms, acronyms' long forms) and meet its phrases, fields, exclusions and filters,
         at most `limit`. A conjunction: tantivy seeks in the posting lists instead of
         scoring their union, and counts them all (under a millisecond at 78k papers)."""
-        Occur, Query = tantivy.Occur, tantivy.Query
         searcher = self.index.searcher()
         parts = self._restrictions(parsed, filters, searcher)
         if parts is None:
             return 0
-        if (held := self._every_word(parsed)) is not None:
-            parts.append((Occur.Must, held))
-        if not any(occur == Occur.Must for occur, _ in parts):
-            parts.append((Occur.Must, Query.all_query()))
-        count = searcher.search(Query.boolean_query(parts), limit=1, count=True).count
+        query = _conjunction(parts + self._every_word_part(parsed))
+        count = searcher.search(query, limit=1, count=True).count
         return count if limit is None else min(count, limit)
+
+    def _every_word_part(self, parsed):
+        """[(Must, the papers holding every word)], or [] when no word can be looked for."""
+        held = self._every_word(parsed)
+        return [] if held is None else [(tantivy.Occur.Must, held)]
 
     def _every_word(self, parsed):
         """A query (scoring nothing) that the papers holding every word of the query match,
@@ -875,6 +872,14 @@ def _version_forms(words):
 def _name_in(word, text):
     """Whether a typed name with its version ("qwen3") has its name in the text."""
     return bool(match := NAME_AND_NUMBER.fullmatch(word)) and match[1] in text
+
+
+def _conjunction(parts):
+    """The boolean query of [(occur, query)]; with nothing required (only exclusions and
+    scoring words), every paper is a candidate that those then narrow."""
+    if not any(occur == tantivy.Occur.Must for occur, _ in parts):
+        parts = [*parts, (tantivy.Occur.Must, tantivy.Query.all_query())]
+    return tantivy.Query.boolean_query(parts)
 
 
 def _idf(freq, docs):

@@ -1,5 +1,6 @@
 """Reads of the search app: search, related papers, recommendations. Never raise on input."""
 
+import functools
 import hashlib
 import logging
 import random
@@ -163,52 +164,20 @@ def search_papers(
     need = offset + limit
     semantic_wanted = sort == "relevance" and mode != "keyword" and bool(parsed.should)
     pool = SORT_POOL if sort == "upvotes" else (max(need, fusion.POOL) if semantic_wanted else need)
-    keep = _keep(parsed, every_word)
-    while True:
-        try:
-            enough = pool if semantic_wanted else limit
-            found = _matches(
-                parsed, filters, pool=pool, sort=sort, need=need, every_word=every_word,
-                enough=enough,
-            )  # fmt: skip
-        except Exception:
-            log.exception("keyword search failed for %r", parsed.text[:200])
-            return SearchResults(papers=[], total=0, mode="keyword", notice=INDEX_OFF)
-        hits, total, matched = found
-        words_total = total  # the keyword matches, some words or all
-        mode_used, meaning_only = "keyword", False
-        ranked = [hit.pk for hit in hits]
-        if semantic_wanted:
-            try:
-                fused = _with_meaning(parsed, hits, mode)
-            except Exception as exc:
-                log.warning("semantic search failed, keyword results only: %s", exc)
-                fused = None
-                if SEMANTIC_OFF not in (notice or ""):  # once, though every_word reads on
-                    notice = " ".join(filter(None, [notice, SEMANTIC_OFF]))
-            if fused is not None:
-                mode_used, meaning_only = "hybrid", not hits and bool(fused)
-                ranked = _meeting_prefixes([pk for pk, _ in fused], parsed)
-                total += _added_by_meaning(ranked, {hit.pk for hit in hits})
-
-        if sort == "relevance" and parsed.is_plain:
-            # The author's papers hold the name's words (in their bylines): counted already.
-            ranked, added = _authors_first(parsed, ranked)
-            total, words_total = total + added, words_total + added
+    rank = functools.partial(
+        _ranking, parsed, filters, sort=sort, limit=limit, need=need, mode=mode,
+        every_word=every_word, semantic_wanted=semantic_wanted,
+    )  # fmt: skip
+    try:
         if sort == "upvotes":
-            ordered = _filtered(Paper.objects.visible().filter(pk__in=ranked), filters)
-            ordered = ordered.order_by("-upvotes", "-published_at")
-            total = min(total, ordered.count())
-            return SearchResults(
-                papers=list(ordered[offset:need]), total=total, mode=mode_used, matched=matched,
-                **_other_counts(total, words_total, matched, parsed),
-            )  # fmt: skip
-        papers, dropped = _page(ranked, filters, need, keep=keep)
-        # every_word: the engine's page held every word, the stricter rule (one sentence)
-        # dropped some of it; read on until the page is full or no paper is left.
-        if not every_word or len(papers) >= need or len(hits) < pool:
-            break
-        pool *= 4
+            return _by_upvotes(rank(pool=pool), parsed, filters, offset=offset, need=need)
+        keep = _keep(parsed, every_word)
+        ranking, papers, dropped = _read_on(rank, pool, filters, need, keep, every_word)
+    except KeywordSearchFailed:
+        return SearchResults(papers=[], total=0, mode="keyword", notice=INDEX_OFF)
+    if ranking.meaning_failed:
+        notice = " ".join(filter(None, [notice, SEMANTIC_OFF]))
+    total, words_total, matched = ranking.total, ranking.words_total, ranking.matched
     if every_word:
         total = matched = words_total = len(papers)
     pinned = _pin_exact_title(papers, parsed.text) if sort == "relevance" else None
@@ -219,17 +188,94 @@ def search_papers(
     return SearchResults(
         papers=papers[offset:need],
         total=total,
-        mode=mode_used,
+        mode=ranking.mode,
         notice=notice,
         pinned=pinned,
         also_searched=[_shown(clause.text, parsed) for clause in parsed.should if clause.expansion],
-        meaning_only=meaning_only,
+        meaning_only=ranking.meaning_only,
         # Not cut to `total`: the rarer words' matches can miss papers that hold every word
         # (a hyphenated word written apart: "tool use" for "tool-use").
-        matched=0 if meaning_only else matched,
+        matched=0 if ranking.meaning_only else matched,
         authors_sought=_authors_sought(parsed),
-        **_other_counts(total, 0 if meaning_only else words_total, matched, parsed),
+        **_other_counts(total, 0 if ranking.meaning_only else words_total, matched, parsed),
     )
+
+
+class KeywordSearchFailed(Exception):
+    """The keyword engine failed (logged): the search says it is unavailable."""
+
+
+@dataclass
+class _Ranking:
+    """A query's matches, best first, before a page reads them."""
+
+    pks: list
+    keyword_hits: int  # how many the keyword engine returned, of the pool asked for
+    total: int  # the papers that match: by their words, or meaning's ranked among them
+    words_total: int  # the keyword matches, some words or all
+    matched: int  # the papers that hold every word
+    mode: str = "keyword"
+    meaning_only: bool = False
+    meaning_failed: bool = False
+
+
+def _ranking(parsed, filters, *, pool, sort, limit, need, mode, every_word, semantic_wanted):
+    """The keyword engine's best `pool` matches, fused with meaning when wanted, and the
+    papers of the author a query names first. KeywordSearchFailed when the keyword engine
+    fails; meaning failing leaves the keyword order (meaning_failed)."""
+    try:
+        hits, total, matched = _matches(
+            parsed, filters, pool=pool, sort=sort, need=need, every_word=every_word,
+            enough=pool if semantic_wanted else limit,
+        )  # fmt: skip
+    except Exception as exc:
+        log.exception("keyword search failed for %r", parsed.text[:200])
+        raise KeywordSearchFailed from exc
+    ranking = _Ranking(
+        pks=[hit.pk for hit in hits], keyword_hits=len(hits), total=total, words_total=total,
+        matched=matched,
+    )  # fmt: skip
+    if semantic_wanted:
+        try:
+            fused = _with_meaning(parsed, hits, mode)
+        except Exception as exc:
+            log.warning("semantic search failed, keyword results only: %s", exc)
+            fused, ranking.meaning_failed = None, True
+        if fused is not None:
+            ranking.mode, ranking.meaning_only = "hybrid", not hits and bool(fused)
+            ranking.pks = _meeting_prefixes([pk for pk, _ in fused], parsed)
+            ranking.total += _added_by_meaning(ranking.pks, {hit.pk for hit in hits})
+    if sort == "relevance" and parsed.is_plain:
+        # The author's papers hold the name's words (in their bylines): counted already.
+        ranking.pks, added = _authors_first(parsed, ranking.pks)
+        ranking.total, ranking.words_total = ranking.total + added, ranking.words_total + added
+    return ranking
+
+
+def _read_on(rank, pool, filters, need, keep, every_word):
+    """(the ranking, its first `need` papers that pass `keep`, how many it dropped).
+
+    every_word: the engine's page held every word, the stricter rule (one sentence,
+    `keep`) dropped some of it; read a pool four times as deep until the page is full or
+    no paper is left."""
+    while True:
+        ranking = rank(pool=pool)
+        papers, dropped = _page(ranking.pks, filters, need, keep=keep)
+        if not every_word or len(papers) >= need or ranking.keyword_hits < pool:
+            return ranking, papers, dropped
+        pool *= 4
+
+
+def _by_upvotes(ranking, parsed, filters, *, offset, need):
+    """The most relevant matches (SORT_POOL), most upvoted first."""
+    ordered = _filtered(Paper.objects.visible().filter(pk__in=ranking.pks), filters)
+    ordered = ordered.order_by("-upvotes", "-published_at")
+    total = min(ranking.total, ordered.count())
+    return SearchResults(
+        papers=list(ordered[offset:need]), total=total, mode=ranking.mode,
+        matched=ranking.matched,
+        **_other_counts(total, ranking.words_total, ranking.matched, parsed),
+    )  # fmt: skip
 
 
 def _other_counts(total, words_total, matched, parsed):
