@@ -5,6 +5,9 @@ Corpus: the arXiv listings plus the Hugging Face daily papers of 2024-2025 in
 ../shared/data (~80k real papers). Query sets (seeded):
   keywords  known-item queries made of a HF paper's ai_keywords (ai_keywords are not indexed)
   typos     HF titles with two typos
+  coined    a name that one paper's title gives itself ("DeepSeek-R1: Incentivizing ...")
+            and other papers write as written, 6 times or more: the query is the name,
+            the paper the known item (name_queries)
   topics    7 topic queries in a reader's own words, relevance by a title pattern
   held-out  7 more, written after the hybrid ranking was tuned on the first 7
   named     7 topics named as the field names them ("mixture of experts"), as issue 3's
@@ -27,6 +30,7 @@ import re
 import statistics
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import real_data  # bench/real_data.py: the --data DIR option
@@ -242,6 +246,31 @@ def make_queries(n_keywords, n_typos, seed=7):
     return keyword_queries, typo_queries
 
 
+def name_queries(rows, least_uses=6):
+    """[(name, arxiv_id)]: the known item of a name is the paper whose title gives it ("Name:
+    rest" or "Name Technical Report", the name 1-3 words, no other title giving it), among
+    names that other papers write exactly as written (case and all) at least `least_uses`
+    times. Case keeps ordinary words out: "MoVE", "SMaRT" and "Position" name papers too,
+    but the papers that write "move" and "smart" do not use those names."""
+    heads = {}
+    for arxiv_id, title, *_ in rows:
+        match = re.match(r"(.{2,60}?)(?::\s| Technical Report\b)", title)
+        if match and len(match.group(1).split()) <= 3:
+            heads.setdefault(match.group(1), []).append(arxiv_id)
+    unique = {head: ids[0] for head, ids in heads.items() if len(ids) == 1}
+    counts = Counter()
+    for _, title, abstract, *_ in rows:
+        words = [word.strip(".") for word in re.findall(r"[\w.+-]+", f"{title} {abstract}")]
+        grams = [tuple(words[i : i + n]) for n in (2, 3) for i in range(len(words) - n + 1)]
+        counts.update({*words, *grams})
+    named = []
+    for head, arxiv_id in sorted(unique.items()):
+        words = tuple(word.strip(".") for word in re.findall(r"[\w.+-]+", head))
+        if words and counts[words[0] if len(words) == 1 else words] - 1 >= least_uses:
+            named.append((head, arxiv_id))
+    return named
+
+
 def query_texts(keyword_queries, typo_queries):
     topics = TOPICS + HELD_OUT_TOPICS + NAMED_TOPICS + PARAPHRASED_TOPICS
     return [q for q, _ in keyword_queries + typo_queries] + [t[0] for t in topics]
@@ -376,8 +405,9 @@ def minilm_anchor(rows, texts, cache_dir):
 # --- metrics -----------------------------------------------------------------------------
 
 
-def evaluate(system, keyword_queries, typo_queries, topic_sets):
-    """topic_sets: {"topics": judged, "held_out": judged, "named": judged}."""
+def evaluate(system, keyword_queries, typo_queries, topic_sets, names=()):
+    """topic_sets: {"topics": judged, "held_out": judged, "named": judged}; names: the
+    known items of name_queries."""
     out, latencies = {}, []
 
     def timed(query, k):
@@ -386,7 +416,8 @@ def evaluate(system, keyword_queries, typo_queries, topic_sets):
         latencies.append((time.perf_counter() - started) * 1000)
         return result
 
-    for name, queries in (("keywords", keyword_queries), ("typos", typo_queries)):
+    known_items = (("keywords", keyword_queries), ("typos", typo_queries), ("coined", names))
+    for name, queries in known_items:
         reciprocal = []
         for query, target in queries:
             found = timed(query, 10)
@@ -436,6 +467,8 @@ def main():
     build = load_corpus(rows)
     print(f"corpus: {len(rows)} real papers; database + index build/catch-up {build:.0f} s")
     keyword_queries, typo_queries = make_queries(args.queries, args.typos)
+    names = name_queries(rows)
+    print(f"coined-name queries: {len(names)}, e.g. {', '.join(name for name, _ in names[:5])}")
     by_id = {row[0]: (row[1], row[2]) for row in rows}
     topic_sets = {
         "topics": topic_judgements(by_id),
@@ -461,24 +494,25 @@ def main():
             texts = query_texts(keyword_queries, typo_queries)
             systems.append(("MiniLM dense, exact", minilm_anchor(plain, texts, args.data_dir)))
 
-    print(f"\n{'system':<32} {'keywords MRR@10':>16} {'typos MRR@10':>13} "
+    print(f"\n{'system':<32} {'keywords MRR@10':>16} {'typos MRR@10':>13} {'coined MRR@10':>14} "
           f"{'topics R-prec':>14} {'held-out R-prec':>16} {'named R-prec':>13} "
           f"{'paraphr. R-prec':>16} {'topics P@10':>12} "
           f"{'p50 ms':>8}")  # fmt: skip
     default_weight = fusion.WEIGHT
     for name, system in systems:
-        report(name, evaluate(system, keyword_queries, typo_queries, topic_sets))
+        report(name, evaluate(system, keyword_queries, typo_queries, topic_sets, names))
     for weight in [float(w) for w in args.weights.split(",") if w]:
         fusion.WEIGHT = weight
         report(
             f"ours: hybrid (w={weight})",
-            evaluate(ours("auto"), keyword_queries, typo_queries, topic_sets),
+            evaluate(ours("auto"), keyword_queries, typo_queries, topic_sets, names),
         )
     fusion.WEIGHT = default_weight
 
 
 def report(name, m):
-    print(f"{name:<32} {m['keywords']:>16.4f} {m['typos']:>13.3f} {m['topics']:>14.3f} "
+    print(f"{name:<32} {m['keywords']:>16.4f} {m['typos']:>13.3f} {m['coined']:>14.3f} "
+          f"{m['topics']:>14.3f} "
           f"{m['held_out']:>16.3f} {m['named']:>13.3f} {m['paraphrased']:>16.3f} "
           f"{m['p10']:>12.3f} "
           f"{m['p50']:>8.1f}", flush=True)  # fmt: skip

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.core.cache import cache
 
+from dailypapers.folding import fold_accents
 from dailypapers.papers.models import Author, Paper, PaperAuthor, Vote
 from dailypapers.papers.tex import tex_words
 
@@ -45,6 +46,10 @@ INDEX_OFF = "Search is temporarily unavailable."
 # author's papers first; an author with more leads with their newest this many.
 NAME_WORD = re.compile(r"[^\W\d_][^\W\d_.'’-]*(?:[.'’-][^\W\d_]*)*\.?")
 NAME_WORDS = (2, 6)
+# What a paper calls itself: the title before its colon, or before "Technical Report".
+TITLE_NAME = re.compile(r"\s*(?P<name>[^:]{1,60}?)\s*(?::\s|\s+tech(?:nical)? report\b)", re.I)
+COINED = re.compile(r"\d|\w[A-Z]")  # a digit, or a capital inside a word: a coined name
+NAMED_WORDS = 4  # a name is a few words; a longer query asks about something
 AUTHOR_PAPERS = 200
 
 
@@ -249,6 +254,7 @@ def _ranking(parsed, filters, *, pool, sort, limit, need, mode, every_word, sema
         # The author's papers hold the name's words (in their bylines): counted already.
         ranking.pks, added = _authors_first(parsed, ranking.pks)
         ranking.total, ranking.words_total = ranking.total + added, ranking.words_total + added
+        ranking.pks = _named_first(parsed, ranking.pks)
     return ranking
 
 
@@ -573,6 +579,44 @@ def _by_ids(parsed, filters):
         pinned=papers[0] if papers else None,
         missing_ids=[arxiv_id for arxiv_id in arxiv_ids if arxiv_id not in known],
     )
+
+
+def _named_first(parsed, pks):
+    """pks with the papers whose title names what the query names first.
+
+    A paper that introduces a model, benchmark or method titles itself by it ("DeepSeek-R1:
+    Incentivizing Reasoning ...", "SAM 2: Segment Anything in Images and Videos", "Qwen3
+    Technical Report"), and the papers that use it repeat the name, often in shorter
+    titles that BM25 prefers: "DeepSeek-R1" ranked its own paper 4th, "SAM 2" 15th. Only a
+    coined name counts (a digit or a capital inside a word: "Position: ..." or
+    "Retrieval-Augmented Generation: ..." name a kind of paper or a field, whose readers
+    want the field), matched however it is typed ("sam2", "deepseek r1")."""
+    typed = parsed.free_text
+    wanted = _squashed(typed)
+    if len(typed.split()) > NAMED_WORDS or len(wanted) < 2 or not pks:
+        return pks
+    pool = pks[: fusion.POOL]
+    titles = dict(Paper.objects.filter(pk__in=pool).values_list("pk", "title"))
+    named = [pk for pk in pool if _names(titles.get(pk, ""), wanted)]
+    if not named:
+        return pks
+    held = set(named)
+    return named + [pk for pk in pks if pk not in held]
+
+
+def _names(title, wanted):
+    """Whether the title's name (before its colon, or "Technical Report") is `wanted`."""
+    match = TITLE_NAME.match(title)
+    if match is None:
+        return False
+    name = match.group("name")
+    return _squashed(name) == wanted and COINED.search(name) is not None
+
+
+def _squashed(text):
+    """Letters, digits and "+" only, lower-cased and without accents: "SAM 2" is "sam2",
+    "SAM 2++" another name."""
+    return re.sub(r"[^\w+]+|_", "", fold_accents(text).lower())
 
 
 def _pin_exact_title(papers, text):
