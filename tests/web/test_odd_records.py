@@ -152,3 +152,20 @@ def test_a_member_claims_a_collaboration_paper_on_its_byline_page(client, odd, a
     assert f'href="/papers/{GEMINI}/authors#claim"' in response.content.decode()
     every = client.get(f"/papers/{GEMINI}/authors").content.decode()
     assert 'id="claim"' in every and every.count("<option value=") == 3303
+
+
+def test_messages_and_notices_name_a_tex_title_as_text(client, odd, alice, bob, django_user_model):
+    """Where no KaTeX runs: a notification's headline, the links page, a flash message."""
+    from dailypapers.notifications.models import Notification
+
+    paper = odd[DHO]
+    reply = Notification.objects.create(
+        user=alice, actor=bob, kind=Notification.Kind.REPLY, paper=paper
+    )
+    assert reply.headline.endswith(f"{DHO_PLAIN}”") and "$" not in reply.headline
+    client.force_login(alice)
+    saved = client.post(f"/papers/{DHO}/feedback", {"kind": "saved"}, follow=True)
+    assert f"Saved “{tex_plain(paper.title)[:80]}”." in saved.content.decode()
+    client.force_login(django_user_model.objects.create_superuser("mod", "m@example.org", "pw"))
+    links = client.get(f"/papers/{DHO}/links").content.decode()
+    assert f"Links of “{tex_plain(paper.title)}”" in links and r"\mathbf" not in links

@@ -70,7 +70,7 @@ def feature(request):
     _, created = paper_feature(
         paper=paper, day=day, source=DailyEntry.Source.ADMIN, user=request.user
     )
-    title = paper.title[:120]
+    title = paper.plain_title[:120]
     if created:
         messages.success(request, f"“{title}” is on the page of {day:%B %-d, %Y}.")
     else:

@@ -117,14 +117,14 @@ class Notification(models.Model):
     def headline(self):
         """One line saying what happened, for the page and the digest."""
         who = self.actor.username if self.actor_id else "Someone"
-        on = f" on “{self.paper.title}”" if self.paper_id else ""
+        on = f" on “{self.paper.plain_title}”" if self.paper_id else ""
         if self.kind == self.Kind.REPLY:
             return f"{who} replied to your comment{on}"
         if self.kind == self.Kind.MENTION:
             return f"{who} mentioned you{on}"
         if self.kind == self.Kind.SUBMISSION:
             return self.text
-        return f"New paper by an author you follow: “{self.paper.title}”" if on else self.text
+        return f"New paper by an author you follow: “{self.paper.plain_title}”" if on else self.text
 
 
 class MailPreference(models.Model):

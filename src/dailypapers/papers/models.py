@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import F
 
 from . import ranking
+from .tex import tex_plain
 
 
 class Organization(models.Model):
@@ -91,6 +92,12 @@ class Paper(models.Model):
 
     def get_absolute_url(self):
         return f"/papers/{self.arxiv_id}"
+
+    @property
+    def plain_title(self):
+        """The title with its TeX as text ("PA$^3$" as "PA³"), for messages and mail, where
+        no KaTeX typesets it."""
+        return tex_plain(self.title)
 
     @property
     def author_names(self):

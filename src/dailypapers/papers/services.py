@@ -282,7 +282,7 @@ def paper_submit_queued(*, user, arxiv_id, day, submitted_at, attempt=1, fetch=N
     paper_feature(
         paper=paper, day=day, source=DailyEntry.Source.MEMBER, user=user, when=submitted_at
     )
-    _tell(user, f"Your submission “{paper.title}” is on the daily page of {day:%B %-d}.",
+    _tell(user, f"Your submission “{paper.plain_title}” is on the daily page of {day:%B %-d}.",
           paper=paper)  # fmt: skip
     return f"arXiv:{arxiv_id} featured on {day}"
 

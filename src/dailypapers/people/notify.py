@@ -77,7 +77,7 @@ def notify_new_papers(paper_ids):
     created = 0
     for paper, pairs in wanted.items():
         for user_id, name in pairs:
-            text = f"{name}: {paper.title}"
+            text = f"{name}: {paper.plain_title}"
             if notification_create(
                 user=users[user_id], kind=Notification.Kind.AUTHOR_PAPER, paper=paper, text=text
             ):

@@ -273,7 +273,7 @@ def collection_remove(request, pk):
     found = _owned(request, pk)
     paper = paper_or_404(request.POST.get("paper", ""))
     services.collection_remove(user=request.user, collection=found, paper=paper)
-    messages.success(request, f"Removed “{paper.title[:80]}”.")
+    messages.success(request, f"Removed “{paper.plain_title[:80]}”.")
     return redirect(found.get_absolute_url())
 
 

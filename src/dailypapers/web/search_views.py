@@ -155,7 +155,7 @@ def feedback(request, raw):
 
 
 def _feedback_message(kind, paper):
-    title = paper.title[:80]
+    title = paper.plain_title[:80]
     return {
         "saved": f"Saved “{title}”.",
         "not_interested": f"Noted: fewer papers like “{title}”.",

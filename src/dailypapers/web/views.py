@@ -452,7 +452,8 @@ def submit(request):
                 return redirect("submit")
             else:
                 paper = entry.paper
-                messages.success(request, f"Thanks! “{paper.title[:120]}” is on today’s page.")
+                title = paper.plain_title[:120]
+                messages.success(request, f"Thanks! “{title}” is on today’s page.")
                 url = reverse("papers_by_date", args=[entry.day.isoformat()])
                 return redirect(f"{url}#paper-{paper.arxiv_id}")
         else:

@@ -56,5 +56,6 @@ class Command(BaseCommand):
         if not suggestions:
             self.stdout.write(f"no candidates for {day}")
         for rank, s in enumerate(suggestions, 1):
-            self.stdout.write(f"{rank:3d}. {s.paper.arxiv_id}  {s.score:.3f}  {s.paper.title}")
+            title = s.paper.plain_title
+            self.stdout.write(f"{rank:3d}. {s.paper.arxiv_id}  {s.score:.3f}  {title}")
             self.stdout.write(f"     {s.reason}")
