@@ -45,8 +45,9 @@ def unfound(papers):
 def test_a_rerun_of_an_interrupted_ingest_indexes_what_the_first_left(sample_data, monkeypatch):
     listings = str(sample_data / "arxiv-listings-sample.jsonl.gz")
     interrupt_indexing(monkeypatch, after_batches=1)
-    with pytest.raises(CommandError, match="Stopped while indexing for search"):
+    with pytest.raises(CommandError, match="Stopped while indexing for search") as stopped:
         call_command("ingest", "listings", listings, "--no-progress", stdout=io.StringIO())
+    assert stopped.value.returncode == 130  # as Ctrl-C anywhere else in the command line
     papers = list(Paper.objects.order_by("pk"))
     assert len(papers) > 100
     embedded = PaperEmbedding.objects.count()

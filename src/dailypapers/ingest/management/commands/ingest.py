@@ -221,12 +221,14 @@ class Command(BaseCommand):
             indexed = index_papers(paper_ids, progress=progress, step=step)
         except (KeyboardInterrupt, DatabaseError) as exc:
             bar.close()
-            why = "Stopped" if isinstance(exc, KeyboardInterrupt) else "The database failed"
+            stopped = isinstance(exc, KeyboardInterrupt)
             raise CommandError(
-                f"{why} while indexing for search: the papers written are saved, and "
-                f"{len(paper_ids) - so_far[0]} of them are not searchable yet. The next "
-                "`dailypapers ingest`, `dailypapers serve` at start-up and the nightly task "
-                "index them; `dailypapers search catch-up` does it now."
+                f"{'Stopped' if stopped else 'The database failed'} while indexing for search: "
+                f"the papers written are saved, and {len(paper_ids) - so_far[0]} of them are "
+                "not searchable yet. The next `dailypapers ingest`, `dailypapers serve` at "
+                "start-up and the nightly task index them; `dailypapers search catch-up` does "
+                "it now.",
+                returncode=130 if stopped else 1,  # Ctrl-C: what a shell reports for SIGINT
             ) from None
         else:
             done()
