@@ -201,6 +201,7 @@ class Requested:
 
     mailed: bool
     wait: int = 0
+    subscribed: bool = False  # a member's own confirmed address, active at once
 
 
 def _notify(subscription, kind, email):
@@ -245,6 +246,8 @@ def subscription_request(*, email, frequency, follows=(), user=None):
                 _follows_replace(mine, follows)
             if mine.email == email and mine.status == Subscription.Status.ACTIVE:
                 return Requested(mailed=False)
+            if _owns_confirmed(user, email, mine) and _activate(mine, email):
+                return Requested(mailed=False, subscribed=True)
             return _notify(mine, "confirm", email)
         if existing is None:
             try:
@@ -264,6 +267,20 @@ def subscription_request(*, email, frequency, follows=(), user=None):
         return _notify(existing, "confirm", email)
 
 
+def _owns_confirmed(user, email, subscription):
+    """The member's account address is `email` and its owner confirmed it by our link, and
+    no bounce stopped mail to it: that is what a digest confirmation would prove again."""
+    from dailypapers.accounts.services import email_is_confirmed
+
+    bouncing = Subscription.Status.BOUNCING
+    return (
+        (user.email or "").strip().lower() == email
+        and email_is_confirmed(user)
+        and subscription.status != bouncing
+        and not Subscription.objects.filter(email=email, status=bouncing).exists()
+    )
+
+
 def subscription_confirm(*, token):
     """Confirm from a signed, unexpired link; None when the link is bad or expired."""
     try:
@@ -273,30 +290,35 @@ def subscription_confirm(*, token):
         return None
     with transaction.atomic():
         subscription = Subscription.objects.select_for_update().filter(pk=pk).first()
-        if subscription is None:
+        if subscription is None or not _activate(subscription, email):
             return None
-        other = Subscription.objects.filter(email=email).exclude(pk=pk).first()
-        if other is not None:
-            # A member proved they own an address that had an anonymous subscription:
-            # the member's subscription takes it over, with the other one's follows.
-            if other.user_id is not None:
-                return None
-            for follow in other.follows.all():
-                Follow.objects.get_or_create(
-                    subscription=subscription, kind=follow.kind, value=follow.value
-                )
-            other.delete()
-        elif subscription.email and subscription.email != email and subscription.user is None:
-            return None  # an anonymous subscription never changes address
-        subscription.email = email
-        subscription.status = Subscription.Status.ACTIVE
-        subscription.confirmed_at = subscription.confirmed_at or timezone.now()
-        subscription.unsubscribed_at = None
-        subscription.bounce_count = 0
-        if subscription.frequency == Subscription.Frequency.OFF:
-            subscription.frequency = Subscription.Frequency.DAILY
-        subscription.save()
     return subscription
+
+
+def _activate(subscription, email):
+    """Make `subscription` active at the proven address `email`; False when it cannot be."""
+    other = Subscription.objects.filter(email=email).exclude(pk=subscription.pk).first()
+    if other is not None:
+        # A member proved they own an address that had an anonymous subscription:
+        # the member's subscription takes it over, with the other one's follows.
+        if other.user_id is not None:
+            return False
+        for follow in other.follows.all():
+            Follow.objects.get_or_create(
+                subscription=subscription, kind=follow.kind, value=follow.value
+            )
+        other.delete()
+    elif subscription.email and subscription.email != email and subscription.user is None:
+        return False  # an anonymous subscription never changes address
+    subscription.email = email
+    subscription.status = Subscription.Status.ACTIVE
+    subscription.confirmed_at = subscription.confirmed_at or timezone.now()
+    subscription.unsubscribed_at = None
+    subscription.bounce_count = 0
+    if subscription.frequency == Subscription.Frequency.OFF:
+        subscription.frequency = Subscription.Frequency.DAILY
+    subscription.save()
+    return True
 
 
 def subscription_unsubscribe(*, subscription):

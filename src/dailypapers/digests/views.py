@@ -50,6 +50,16 @@ def subscribe(request):
                     "digests/message.html",
                     {"title": "Saved", "text": "Your digest settings are saved."},
                 )
+            if requested.subscribed:  # the member's own confirmed address: nothing to hide
+                return render(
+                    request,
+                    "digests/message.html",
+                    {
+                        "title": "Subscribed",
+                        "text": f"{data['email']} will get the {data['frequency']} digest: "
+                        "no confirmation needed, this address is confirmed already.",
+                    },
+                )
             # The same answer whatever we know about the address (no enumeration).
             if requested.wait:
                 minutes = max(1, math.ceil(requested.wait / 60))
