@@ -223,3 +223,25 @@ def test_an_author_searched_for_shows_in_a_cut_byline(client, make_paper, query,
     # The same row in a search for the topic keeps the plain cut byline.
     topic = client.get("/search", {"q": "sparse attention"}).content.decode()
     assert "Author 3 et al. (10 authors)" in topic and "Wei Liu" not in topic
+
+
+def test_following_a_category_search_follows_the_category(client, alice, papers):
+    # "cat:cs.LG" typed in the search box, then "Follow": the member means the category,
+    # and For you and the digest should name it so, not as a topic spelt in query syntax.
+    client.force_login(alice)
+    page = client.get("/search", {"q": "cat:cs.LG"}).content.decode()
+    assert "Follow this category" in page
+    client.post("/follow", {"kind": "topic", "value": "cat:cs.LG", "next": "/search?q=cat:cs.LG"})
+    assert [(f.kind, f.value) for f in follows_for_user(alice)] == [("category", "cs.LG")]
+    assert "Unfollow this category" in client.get("/search", {"q": "cat:cs.LG"}).content.decode()
+    assert "In cs.LG, a category you follow" in client.get("/for-you").content.decode()
+    client.post("/follow", {"kind": "topic", "value": "cat:cs.LG", "action": "unfollow"})
+    assert follows_for_user(alice) == []
+
+
+def test_following_an_author_search_follows_the_author(client, alice, papers):
+    client.force_login(alice)
+    client.post("/follow", {"kind": "topic", "value": 'au:"Ada Lovelace"'})
+    assert [(f.kind, f.value) for f in follows_for_user(alice)] == [("author", "Ada Lovelace")]
+    page = client.get("/search", {"q": 'au:"Ada Lovelace"'}).content.decode()
+    assert "Unfollow this author" in page

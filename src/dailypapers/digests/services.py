@@ -61,11 +61,31 @@ def email_normalize(raw):
     return value.lower()
 
 
+CATEGORY_QUERY_RE = re.compile(r"^cat:(\S+)$", re.IGNORECASE)
+AUTHOR_QUERY_RE = re.compile(r'^au:"([^"]+)"$', re.IGNORECASE)
+
+
+def follow_of_query(query):
+    """(kind, value) that following the search `query` means: a search for one category
+    (`cat:cs.RO`) or one author (`au:"Fei Huang"`) follows that category or author, so For
+    you and digests name it in words, not as a topic spelt in the search's syntax."""
+    query = " ".join(str(query or "").split())
+    category = CATEGORY_QUERY_RE.match(query)
+    if category and _is_category(category.group(1)):
+        return Follow.Kind.CATEGORY, category.group(1)
+    author = AUTHOR_QUERY_RE.match(query)
+    if author and author.group(1).strip():
+        return Follow.Kind.AUTHOR, " ".join(author.group(1).split())
+    return Follow.Kind.TOPIC, query
+
+
 def follow_clean(kind, value):
     """(kind, value) normalised, or ValidationError."""
     if kind not in Follow.Kind.values:
         raise ValidationError(f"Unknown kind of follow: {str(kind)[:20]!r}.")
     value = " ".join(str(value or "").split())
+    if kind == Follow.Kind.TOPIC:
+        kind, value = follow_of_query(value)
     if CONTROL_RE.search(value):
         raise ValidationError("Topics cannot contain control characters.")
     if not value:
@@ -379,7 +399,8 @@ def follow_add(*, user, kind, value):
 
 
 def follow_remove(*, user, kind, value):
-    deleted, _ = Follow.objects.filter(
-        subscription__user=user, kind=kind, value=" ".join(str(value).split())
-    ).delete()
+    value = " ".join(str(value).split())
+    if kind == Follow.Kind.TOPIC:
+        kind, value = follow_of_query(value)
+    deleted, _ = Follow.objects.filter(subscription__user=user, kind=kind, value=value).delete()
     return bool(deleted)

@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from dailypapers.digests.selectors import follows_for_user
-from dailypapers.digests.services import follow_add, follow_remove
+from dailypapers.digests.services import follow_add, follow_of_query, follow_remove
 from dailypapers.papers.arxiv_ids import InvalidArxivId, parse_arxiv_id
 from dailypapers.papers.selectors import paper_by_arxiv_id
 from dailypapers.people.selectors import attach_author_links, author_positions
@@ -39,6 +39,7 @@ def search(request):
             query, limit=PER_PAGE, offset=(page - 1) * PER_PAGE, sort=form["sort"], **filters
         )
     papers = results.papers if results else []
+    follow_kind, following = _follows_query(request.user, query)
     context = {
         "query": query,
         "form": form,
@@ -50,7 +51,8 @@ def search(request):
         "has_more": bool(results) and results.total > page * PER_PAGE,
         "page_query": urlencode({k: v for k, v in {**form, "q": query}.items() if v}),
         "feed": "/feeds/search.atom?" + urlencode({"q": query}) if query else "",
-        "following": _follows_topic(request.user, query),
+        "follow_kind": follow_kind,
+        "following": following,
         "kind": "search",
     }
     return render(request, "web/search.html", context)
@@ -121,12 +123,12 @@ def _rows(request, papers):
     return with_votes(request, rows)
 
 
-def _follows_topic(user, query):
+def _follows_query(user, query):
+    """(kind of follow the query makes, whether the member follows it already)."""
+    kind, value = follow_of_query(query)
     if not user.is_authenticated or not query:
-        return False
-    return any(
-        f.kind == "topic" and f.value == " ".join(query.split()) for f in follows_for_user(user)
-    )
+        return kind, False
+    return kind, any(f.kind == kind and f.value == value for f in follows_for_user(user))
 
 
 @login_required
@@ -173,10 +175,11 @@ def follow(request):
             follow_remove(user=request.user, kind=kind, value=value)
             messages.success(request, f"You no longer follow “{value[:80]}”.")
         else:
-            follow_add(user=request.user, kind=kind, value=value)
+            follow = follow_add(user=request.user, kind=kind, value=value)
             messages.success(
                 request,
-                f"You follow “{value[:80]}”: it feeds For you and, if you subscribe, your digest.",
+                f"You follow “{follow.value[:80]}”: it feeds For you and, if you subscribe, "
+                "your digest.",
             )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
