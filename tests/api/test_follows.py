@@ -61,11 +61,15 @@ def test_a_category_must_be_of_an_arxiv_archive_or_of_a_paper_here(client, auth,
 
 def test_it_sets_the_digest_and_asks_to_confirm_a_new_address(client, auth):
     assert client.get("/api/subscription", **auth).json()["status"] == "none"
-    body = {"email": "alice@example.org", "frequency": "weekly"}
+    body = {"email": "alice.work@example.org", "frequency": "weekly"}
     response = send(client, "put", "/api/subscription", body, auth)
     assert response.status_code == 200, response.content
     data = response.json()
     assert data["frequency"] == "weekly" and data["status"] == "pending"
+    # The account's own address, confirmed at sign-up, needs no second link.
+    body = {"email": "alice@example.org", "frequency": "weekly"}
+    own = send(client, "put", "/api/subscription", body, auth).json()
+    assert (own["email"], own["status"]) == ("alice@example.org", "active")
     off = send(client, "put", "/api/subscription", {"frequency": "off"}, auth)
     assert off.json()["frequency"] == "off"
 
