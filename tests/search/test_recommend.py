@@ -287,3 +287,48 @@ def test_it_says_which_follow_found_a_pick_before_any_likes(load_real_papers, al
         "In cs.CL, a category you follow",
         "Matches your topic “speculative decoding”",
     }
+
+
+def test_a_followed_topic_keeps_a_share_of_the_picks_once_the_member_likes_papers(
+    pruning_fan, alice
+):
+    # Following says "it feeds For you"; once a member upvoted a few papers, the model
+    # filled every slot and the followed topic vanished from the page.
+    from dailypapers.digests.services import follow_add
+
+    follow_add(user=alice, kind="topic", value="video generation")
+    picks = recommend_for(alice, limit=12)
+    assert len(picks) == 12
+    followed = [r for r in picks if r.reason == "Matches your topic “video generation”"]
+    assert len(followed) == 3
+    for pick in followed:  # each holds the topic's words: the reason is true of it
+        text = (pick.paper.title + " " + pick.paper.abstract).lower()
+        assert "video" in text and "generat" in text, pick.paper.title
+    # Interleaved, not pushed to the bottom: the model's best pick stays first.
+    assert picks[0].reason.startswith(("Because you upvoted", "By ", "On “"))
+    assert picks[3] is followed[0]
+    assert len({r.paper.pk for r in picks}) == 12
+
+
+def test_the_follows_picks_are_cached_until_the_follows_change(pruning_fan, alice, monkeypatch):
+    from dailypapers.digests.services import follow_add
+
+    searches = []
+    real = selectors._recommend_by_topics
+
+    def counted(*args, **kwargs):
+        searches.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(selectors, "_recommend_by_topics", counted)
+    follow_add(user=alice, kind="topic", value="video generation")
+    first = recommend_for(alice, limit=12)
+    done = len(searches)
+    assert [(r.paper.pk, r.reason) for r in recommend_for(alice, limit=12)] == [
+        (r.paper.pk, r.reason) for r in first
+    ]
+    assert len(searches) == done  # the second visit searched nothing
+    follow_add(user=alice, kind="topic", value="reinforcement learning")
+    picks = recommend_for(alice, limit=12)
+    assert len(searches) > done
+    assert "Matches your topic “reinforcement learning”" in {r.reason for r in picks}

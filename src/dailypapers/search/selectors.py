@@ -718,6 +718,9 @@ POOL = 600  # candidates the member's SVM re-ranks (recommend.py)
 AUTHOR_SEEDS = 10  # authors the member keeps liking whose newest papers join the pool
 SPARE_PICKS = 5  # picks kept beyond the limit: some may be hidden by the next visit
 FOR_YOU_CACHE_SECONDS = 24 * 3600
+# With likes and follows both, every FOLLOW_EVERY-th pick comes from the follows: following
+# says "it feeds For you", and the model alone would fill every slot from the likes.
+FOLLOW_EVERY = 4
 RIDGE = 0.1  # strong enough that a few positives give a stable direction (tests)
 
 
@@ -725,8 +728,9 @@ def recommend_for(user, *, limit=20, topics=None):
     """ "For you": a per-member linear model over paper embeddings, each pick explained.
 
     Positives: the member's upvotes and saved papers; negatives: "not interested" and
-    random papers. With no positives, papers matching followed topics (the `topics`
-    strings, else the digests app's follows when it is installed).
+    random papers. Papers matching followed topics (the `topics` strings, else the digests
+    app's follows when it is installed) fill every FOLLOW_EVERY-th place, and every place
+    the model leaves empty (all of them with no positives).
     """
     limit = _clamp(limit, 1, MAX_LIMIT, 20)
     if user is None or not getattr(user, "is_authenticated", False):
@@ -741,10 +745,51 @@ def recommend_for(user, *, limit=20, topics=None):
     recommendations = []
     if positives:
         recommendations = _cached_picks(user, positives, negatives, limit)
-    if len(recommendations) < limit:
-        chosen = seen | {r.paper.pk for r in recommendations}
-        recommendations += _recommend_by_topics(user, topics, chosen, limit - len(recommendations))
-    return recommendations[:limit]
+    chosen = seen | {r.paper.pk for r in recommendations}
+    followed = _cached_follow_picks(user, topics, chosen, limit, len(recommendations))
+    return _interleave(recommendations, followed, limit)
+
+
+def _cached_follow_picks(user, topics, chosen, limit, model_picks):
+    """The follows' picks, cached like the model's: one search per follow costs tens of
+    milliseconds, on every visit. The key holds the follows, the papers already chosen
+    (likes, dislikes, the model's picks) and the index's generation."""
+    if topics is None:
+        from dailypapers.digests.selectors import follows_for_user  # digests imports search
+
+        follows = [(f.kind, f.value) for f in follows_for_user(user)]
+    else:
+        follows = list(topics)
+    if not follows:
+        return []
+    signature = hashlib.blake2b(repr((follows, sorted(chosen))).encode(), digest_size=16)
+    generation = index_generation()
+    key = f"foryou-follows:{user.pk}:{limit}:{model_picks}:{generation}:{signature.hexdigest()}"
+    picks = cache.get(key)
+    if picks is None:
+        chosen, found = set(chosen), []
+        if model_picks:
+            # The follows' share beside the model's picks: only papers that hold every
+            # word of the topic, so "Matches your topic" is true of each.
+            share = max(limit - model_picks, limit // FOLLOW_EVERY)
+            found = _recommend_by_topics(user, topics, chosen, share, every_word=True)
+        found += _recommend_by_topics(user, topics, chosen, limit - model_picks - len(found))
+        picks = [(r.paper.pk, r.reason) for r in found]
+        cache.set(key, picks, FOR_YOU_CACHE_SECONDS)
+    reasons = dict(picks)
+    return [
+        Recommendation(paper=p, reason=reasons[p.pk]) for p in _hydrate(list(reasons), Filters())
+    ]
+
+
+def _interleave(model, followed, limit):
+    """The model's picks with a followed pick at every FOLLOW_EVERY-th place, then whatever
+    is left of either (the follows first: the model had no more)."""
+    model, followed, picks = list(model), list(followed), []
+    while len(picks) < limit and (model or followed):
+        take_followed = followed and (not model or len(picks) % FOLLOW_EVERY == FOLLOW_EVERY - 1)
+        picks.append((followed if take_followed else model).pop(0))
+    return picks
 
 
 def _cached_picks(user, positives, negatives, limit):
@@ -952,7 +997,7 @@ def _followed_organizations(user, limit):
     return picks
 
 
-def _recommend_by_topics(user, topics, chosen, limit):
+def _recommend_by_topics(user, topics, chosen, limit, *, every_word=False):
     followed = topics is None
     if followed:
         topics = _followed_topics(user)
@@ -960,13 +1005,24 @@ def _recommend_by_topics(user, topics, chosen, limit):
         topics = [(t, _topic_reason(t)) for t in topics if t]
     if limit <= 0:
         return []
-    per_reason = {reason: search_papers(query, limit=limit).papers for query, reason in topics[:10]}
+    # More than asked: the papers already liked or picked by the model are skipped.
+    wanted = 2 * limit + 10
+    per_reason = {
+        reason: search_papers(query, limit=wanted, every_word=every_word).papers
+        for query, reason in topics[:10]
+    }
     if followed:
-        per_reason.update(_followed_organizations(user, limit))
+        per_reason.update(_followed_organizations(user, wanted))
+    # Round-robin over the follows, best first; a paper already chosen does not use up
+    # its follow's turn.
+    queues = {reason: iter(papers) for reason, papers in per_reason.items()}
     picks = []
-    for rank in range(limit):  # round-robin over topics, best first
-        for reason, papers in per_reason.items():
-            if rank < len(papers) and papers[rank].pk not in chosen:
-                chosen.add(papers[rank].pk)
-                picks.append(Recommendation(papers[rank], reason))
+    while queues and len(picks) < limit:
+        for reason, papers in list(queues.items()):
+            paper = next((p for p in papers if p.pk not in chosen), None)
+            if paper is None:
+                del queues[reason]
+                continue
+            chosen.add(paper.pk)
+            picks.append(Recommendation(paper, reason))
     return picks[:limit]
