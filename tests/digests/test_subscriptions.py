@@ -225,6 +225,18 @@ def test_it_subscribes_a_member_at_their_confirmed_address_without_a_second_link
     assert [f.value for f in subscription.follows.all()] == ["robotics"]
 
 
+def test_a_member_who_unsubscribed_is_told_they_are_subscribed_again(smtp, client, alice):
+    client.force_login(alice)
+    client.post("/subscribe", {"email": "alice@example.org", "frequency": "daily"})
+    services.subscription_unsubscribe(subscription=Subscription.objects.get(user=alice))
+    again = client.post("/subscribe", {"email": "alice@example.org", "frequency": "weekly"})
+    text = " ".join(again.content.decode().split())
+    assert "alice@example.org will get the weekly digest" in text, text
+    subscription = Subscription.objects.get(user=alice)
+    assert (subscription.status, subscription.frequency) == ("active", "weekly")
+    assert smtp.received == []
+
+
 def test_it_still_mails_a_link_when_the_account_address_is_not_confirmed(smtp, client, alice):
     from dailypapers.accounts.models import UnconfirmedEmail
 

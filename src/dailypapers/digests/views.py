@@ -38,6 +38,16 @@ def subscribe(request):
             requested = services.subscription_request(
                 email=data["email"], frequency=data["frequency"], follows=data["follows"], user=user
             )
+            if requested.subscribed:  # the member's own confirmed address: nothing to hide
+                return render(
+                    request,
+                    "digests/message.html",
+                    {
+                        "title": "Subscribed",
+                        "text": f"{data['email']} will get the {data['frequency']} digest: "
+                        "no confirmation needed, this address is confirmed already.",
+                    },
+                )
             if (
                 user is not None
                 and not requested.mailed
@@ -49,16 +59,6 @@ def subscribe(request):
                     request,
                     "digests/message.html",
                     {"title": "Saved", "text": "Your digest settings are saved."},
-                )
-            if requested.subscribed:  # the member's own confirmed address: nothing to hide
-                return render(
-                    request,
-                    "digests/message.html",
-                    {
-                        "title": "Subscribed",
-                        "text": f"{data['email']} will get the {data['frequency']} digest: "
-                        "no confirmation needed, this address is confirmed already.",
-                    },
                 )
             # The same answer whatever we know about the address (no enumeration).
             if requested.wait:
