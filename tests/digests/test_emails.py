@@ -130,3 +130,15 @@ def test_it_composes_both_forms_of_a_digest(make_paper):
     assert digest.raw.isascii() and digest.raw_8bit is not None
     assert [part[1] for part in _parts(digest.raw)] == [part[1] for part in _parts(digest.raw_8bit)]
     assert max(map(len, digest.raw_8bit.split(b"\r\n"))) <= 998
+
+
+def test_it_says_the_sentence_a_topic_matched_once(make_paper):
+    first = "We route tokens to experts."
+    filler = "Other words follow here. " * 40
+    paper = make_paper(abstract=f"{first} {filler}Late router line.")
+    composer = DigestComposer(period_label="Tue 30 Dec 2025", kind="daily")
+    late = composer.paper_block(paper, matched="Late router line.")
+    assert "Matched: “Late router line.”" in late.text and "Late router line." in late.html
+    # The preview shows the first sentence already: no line repeats it.
+    shown = composer.paper_block(paper, matched=first)
+    assert "Matched:" not in shown.text and "Matched:" not in shown.html

@@ -611,3 +611,25 @@ def test_it_offers_a_mailto_unsubscribe_only_to_a_mailbox_configured_for_it(
     url, mailto = unsubscribe.split(", ")
     assert re.fullmatch(r"<https://papers\.example\.org/unsubscribe/[^>]+>", url)
     assert mailto == "<mailto:unsubscribe@papers.example.org>"
+
+
+def test_a_topic_alert_shows_the_sentence_that_matched(smtp, load_day, subscriber, settings):
+    # A paper under a topic whose title does not say it: the reader sees why it was sent
+    # (and can tell a real match from "real-world ... models" under "world model").
+    from dailypapers.search import index_papers
+
+    settings.DIGEST_TRENDING_LIMIT = 1
+    papers = load_day("2025-12-30")
+    index_papers([paper.pk for paper in papers])
+    subscriber("why@example.org", follows=[("topic", "router embedding")])
+    digest_send(today=TUE)
+    mail = smtp.to("why@example.org")[0]
+    text = mail.part("plain")
+    section = text[text.index("For your topics: router embedding") :]
+    paper = section[section.index("Coupling Experts and Routers") :]
+    sentence = "Our approach treats each expert's router embedding as a proxy token"
+    assert f"Matched: “{sentence}" in paper[: paper.index("http")]
+    html = mail.part("html")
+    assert "Matched: “Our approach treats each expert&#x27;s router embedding" in html
+    # The trending section says nothing of the kind.
+    assert "Matched:" not in text[: text.index("For your topics")]

@@ -119,6 +119,15 @@ SECTION_ORDER = {
 }
 
 
+def _topic_sentences(topic, papers):
+    """{paper id: the sentence of its abstract that holds the topic's words}, for the mail
+    to show why each paper was sent (none for a paper whose title holds them)."""
+    from dailypapers.search import topic_sentence
+
+    found = {paper.pk: topic_sentence(topic, paper) for paper in papers}
+    return {pk: sentence for pk, sentence in found.items() if sentence}
+
+
 def section_key(follow):
     """Where a follow's section goes: by kind (SECTION_ORDER), then by its value
     alphabetically, whatever the case ("diffusion" before "LLM")."""
@@ -148,6 +157,7 @@ class PeriodContent:
         )
         self._search = search
         self._matches = {}
+        self._sentences = {}
         self._candidates = {paper.pk for paper in self.trending}
         self._lock = threading.RLock()
 
@@ -164,9 +174,15 @@ class PeriodContent:
                 if key not in self._matches:
                     papers = self._find(kind, value)
                     self._candidates.update(paper.pk for paper in papers)
+                    if kind == Follow.Kind.TOPIC:
+                        self._sentences[key] = _topic_sentences(value, papers)
                     self._matches[key] = papers
                 found = self._matches[key]
         return found
+
+    def sentences(self, kind, value):
+        """{paper id: the sentence by which it matched} of a topic's papers (matches())."""
+        return self._sentences.get((kind, value.lower()), {})
 
     def _find(self, kind, value):
         limit = self.topic_limit * 3
@@ -274,6 +290,9 @@ class PeriodContent:
                 )
                 is_author = follow.kind == Follow.Kind.AUTHOR
                 named = tuple(sorted(self.spellings(follow.value))) if is_author else ()
-                sections.append(Section(heading=heading, papers=fresh, authors_sought=named))
+                matched = self.sentences(follow.kind, follow.value)
+                sections.append(
+                    Section(heading=heading, papers=fresh, authors_sought=named, matched=matched)
+                )
                 seen.update(paper.id for paper in fresh)
         return sections

@@ -13,7 +13,7 @@ import email.utils
 import functools
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.header import Header
 from email.parser import BytesParser
 
@@ -28,6 +28,7 @@ from dailypapers.people.selectors import author_positions
 
 AUTHORS_SHOWN = 6
 ABSTRACT_CHARS = 500
+MATCHED_CHARS = 300
 
 
 def site_context():
@@ -61,6 +62,7 @@ class Section:
     heading: str  # "" for the trending section
     papers: list  # Paper instances
     authors_sought: tuple = ()  # an author section's name: shown even in a cut byline
+    matched: dict = field(default_factory=dict)  # a topic's {paper id: sentence that matched}
 
 
 @dataclass
@@ -318,13 +320,18 @@ class DigestComposer:
         html = render_to_string(base + ".html", context)
         return text, html
 
-    def paper_block(self, paper, authors_sought=()):
+    def paper_block(self, paper, authors_sought=(), matched=""):
+        """A paper's block; `matched`: under a topic, the sentence by which it matched."""
         positions = frozenset(author_positions(paper, authors_sought))
-        block = self._papers.get((paper.id, positions))
+        key = (paper.id, positions, matched)
+        block = self._papers.get(key)
         if block is None:
             context = {**self.context, **paper_context(paper, positions)}
+            # A sentence the abstract's preview shows whole is not said twice.
+            shown = matched and matched not in context["abstract"]
+            context["matched"] = Truncator(matched).chars(MATCHED_CHARS) if shown else ""
             block = Block.of(*self._render("paper", context))
-            self._papers[paper.id, positions] = block
+            self._papers[key] = block
         return block
 
     def heading_block(self, heading):
@@ -371,7 +378,10 @@ class DigestComposer:
             blocks.append(self.notifications_block(notifications))
         for section in sections:
             blocks.append(self.heading_block(section.heading))
-            blocks += [self.paper_block(p, section.authors_sought) for p in section.papers]
+            blocks += [
+                self.paper_block(p, section.authors_sought, section.matched.get(p.id, ""))
+                for p in section.papers
+            ]
         text_foot, html_foot = (
             part.replace(self.UNSUBSCRIBE, unsubscribe_url).replace(self.MANAGE, manage_url)
             for part in self.foot

@@ -7,6 +7,7 @@ before Django's apps are ready):
                   category, has_code, featured_only) -> SearchResults
     related_papers(paper, *, limit=10, since=None) -> list[Paper]
     recommend_for(user, *, limit=20, topics=None) -> list[Recommendation]
+    topic_sentence(query, paper) -> str               # the sentence a topic alert matched
     paper_feedback(*, user, paper, kind)            # "saved" | "not_interested" | None
     index_papers(paper_ids)                          # after bulk writes (ingest)
     index_generation() -> int                        # moves when indexing changed answers
@@ -16,6 +17,7 @@ _EXPORTS = {
     "search_papers": "selectors",
     "related_papers": "selectors",
     "recommend_for": "selectors",
+    "topic_sentence": "selectors",
     "SearchResults": "selectors",
     "Recommendation": "selectors",
     "paper_feedback": "services",

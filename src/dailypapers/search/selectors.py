@@ -446,6 +446,20 @@ def holds_every_word(parsed, paper):
     return any(_holds_words(parsed, f"{sentence} {names}") for sentence in sentences)
 
 
+def topic_sentence(query, paper):
+    """The sentence of the paper's abstract by which it holds every word of the topic
+    `query` (holds_every_word), for a topic alert to show why the paper was sent; "" when
+    its title holds them (the title says why) or no one sentence does."""
+    parsed = acronyms.expand(parse(query))
+    names = " ".join(_author_names(paper))
+    if _holds_words(parsed, f"{paper.title} {names}"):
+        return ""
+    for sentence in SENTENCE_END.split(paper.abstract or ""):
+        if _holds_words(parsed, f"{sentence} {names}"):
+            return " ".join(sentence.split())
+    return ""
+
+
 def _holds_words(parsed, text):
     # The stemmer keeps the s of a plural without a vowel before it ("llms")
     held = {keyword._singular(stem) for stem in keyword.ANALYZERS["en"].analyze(text)}
