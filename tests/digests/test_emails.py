@@ -142,3 +142,22 @@ def test_it_says_the_sentence_a_topic_matched_once(make_paper):
     # The preview shows the first sentence already: no line repeats it.
     shown = composer.paper_block(paper, matched=first)
     assert "Matched:" not in shown.text and "Matched:" not in shown.html
+
+
+def test_a_paper_without_upvotes_shows_no_count_and_the_day_is_not_called_today(make_paper):
+    """A digest sent for a past day (`digest send --date`) is that day's, and a fresh day's
+    papers have no upvotes yet: "0 upvotes" on every paper says nothing."""
+    fresh, liked = make_paper(title="Fresh paper"), make_paper(title="Liked", imported_upvotes=3)
+    composer = DigestComposer(period_label="Tue 30 Dec 2025", kind="daily")
+    digest = composer.compose(
+        to="ada@example.org",
+        sections=[Section(heading="", papers=[fresh, liked])],
+        message_id="<ada@example.org>",
+        unsubscribe_url="https://papers.example.org/unsubscribe/t",
+        manage_url="https://papers.example.org/subscribe/manage/t",
+    )
+    text, html = (content for _, content in _parts(digest.raw))
+    assert "0 upvote" not in text and "&#9650; 0<" not in html and "▲ 0<" not in html
+    assert "3 upvotes" in text
+    assert "Today" not in text and "Today" not in html
+    assert "The day's top trending papers" in text
