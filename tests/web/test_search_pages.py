@@ -144,6 +144,19 @@ def test_it_records_feedback_and_recommends_from_follows(client, alice, papers):
     assert kinds == {papers[1].pk: "not_interested", papers[0].pk: "saved"}
 
 
+def test_a_new_member_starts_from_the_weeks_trending_papers(client, alice, papers, feature):
+    """Nothing liked, nothing followed: For you offers the trending papers to rate, not an
+    empty page."""
+    feature(papers[2])
+    client.force_login(alice)
+    page = client.get("/for-you").content.decode()
+    assert "A survey of graph neural networks" in page and "Nothing learned yet" in page
+    assert "Trending this week. Upvote or save it" in page
+    client.post(f"/papers/{papers[2].arxiv_id}/feedback", {"kind": "saved"})
+    page = client.get("/for-you").content.decode()
+    assert "Nothing learned yet" not in page and "Trending this week" not in page
+
+
 def test_it_asks_visitors_to_sign_in_for_personal_pages(client, papers):
     assert client.get("/for-you")["Location"].startswith("/accounts/login/")
     response = client.post("/follow", {"kind": "topic", "value": "x"})

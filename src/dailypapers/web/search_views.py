@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from dailypapers.digests.selectors import follows_for_user
 from dailypapers.digests.services import follow_add, follow_of_query, follow_remove
 from dailypapers.papers.arxiv_ids import InvalidArxivId, parse_arxiv_id
-from dailypapers.papers.selectors import paper_by_arxiv_id
+from dailypapers.papers.selectors import entries_page, paper_by_arxiv_id, trending_window
 from dailypapers.people.selectors import attach_author_links, author_positions
 from dailypapers.search import paper_feedback, recommend_for, search_papers
 from dailypapers.thumbnails.selectors import attach_thumbnails
@@ -134,11 +134,31 @@ def _follows_query(user, query):
 @login_required
 def for_you(request):
     recommendations = recommend_for(request.user, limit=PER_PAGE)
+    starting = not recommendations  # nothing learned, nothing followed: the week's trending
+    if starting:
+        recommendations = [SimpleNamespace(paper=p, reason=STARTER) for p in _starters(PER_PAGE)]
     rows = _rows(request, [item.paper for item in recommendations])
     for row, item in zip(rows, recommendations, strict=True):
         row.reason = item.reason
-    context = {"entries": rows, "follows": follows_for_user(request.user), "kind": "for_you"}
+    context = {
+        "entries": rows,
+        "starting": starting,
+        "follows": follows_for_user(request.user),
+        "kind": "for_you",
+    }
     return render(request, "web/for_you.html", context)
+
+
+STARTER = "Trending this week. Upvote or save it if it is your kind of paper."
+
+
+def _starters(limit):
+    """A new member's first page: the trending papers, to upvote, save or pass on."""
+    window = trending_window()
+    if window is None:
+        return []
+    entries = entries_page(first_day=window[0], last_day=window[1], sort="trending", limit=limit)
+    return [entry.paper for entry in entries]
 
 
 @require_POST
