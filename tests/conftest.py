@@ -48,6 +48,20 @@ def empty_cache():
     related.forget_frequencies()  # the random sample of papers is per process, not per test
 
 
+@pytest.fixture
+def fresh_search_dir(settings, tmp_path):
+    """A fresh search index for the test (the search app keeps it in files, and its vector
+    stores and acronyms in the process)."""
+    from dailypapers.search import acronyms, vectors
+
+    settings.SEARCH_DIR = tmp_path / "search"
+    vectors.reset_stores()
+    acronyms.reset_cache()
+    yield settings.SEARCH_DIR
+    vectors.reset_stores()
+    acronyms.reset_cache()
+
+
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "shared_data: needs the full real data set in ../shared/data (skips if absent)"

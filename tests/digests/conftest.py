@@ -130,14 +130,8 @@ def smtp(settings, request):
 
 
 @pytest.fixture(autouse=True)
-def search_dir(settings, tmp_path):
-    """A fresh search index per test (the search app keeps it in files)."""
-    from dailypapers.search import vectors
-
-    settings.SEARCH_DIR = tmp_path / "search"
-    vectors.reset_stores()
-    yield
-    vectors.reset_stores()
+def search_dir(fresh_search_dir):
+    return fresh_search_dir
 
 
 def hf_entries(day):

@@ -5,19 +5,14 @@ import pytest
 
 from dailypapers.digests.services import follow_add
 from dailypapers.papers.models import Organization
-from dailypapers.search import acronyms, index_papers, vectors
+from dailypapers.search import index_papers
 from tests.e2e.test_browser import pytestmark  # noqa: F401 (chromium or skip)
 from tests.e2e.test_people import sign_in
 
 
 @pytest.fixture(autouse=True)
-def search_dir(settings, tmp_path):
-    settings.SEARCH_DIR = tmp_path / "search"
-    vectors.reset_stores()
-    acronyms.reset_cache()
-    yield
-    vectors.reset_stores()
-    acronyms.reset_cache()
+def search_dir(fresh_search_dir):
+    return fresh_search_dir
 
 
 def test_a_pick_shows_its_authors_and_keeps_its_buttons_on_the_links_line(

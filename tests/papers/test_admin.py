@@ -2,15 +2,12 @@
 
 import pytest
 
-from dailypapers.search import index_papers, search_papers, vectors
+from dailypapers.search import index_papers, search_papers
 
 
 @pytest.fixture(autouse=True)
-def search_dir(settings, tmp_path):
-    settings.SEARCH_DIR = tmp_path / "search"
-    vectors.reset_stores()
-    yield
-    vectors.reset_stores()
+def search_dir(fresh_search_dir):
+    return fresh_search_dir
 
 
 def test_it_hides_papers_from_pages_and_search(

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from dailypapers.search import acronyms, keyword, vectors
+from dailypapers.search import keyword
 
 
 def _clean(text):
@@ -21,13 +21,8 @@ def _records(path):
 
 
 @pytest.fixture(autouse=True)
-def search_dir(settings, tmp_path):
-    settings.SEARCH_DIR = tmp_path / "search"
-    vectors.reset_stores()
-    acronyms.reset_cache()
-    yield settings.SEARCH_DIR
-    vectors.reset_stores()
-    acronyms.reset_cache()
+def search_dir(fresh_search_dir):
+    return fresh_search_dir
 
 
 @pytest.fixture

@@ -5,18 +5,13 @@ import datetime as dt
 import pytest
 
 from dailypapers.digests.selectors import follows_for_user
-from dailypapers.search import acronyms, index_papers, vectors
+from dailypapers.search import acronyms, index_papers
 from dailypapers.search.models import PaperFeedback
 
 
 @pytest.fixture(autouse=True)
-def search_dir(settings, tmp_path):
-    settings.SEARCH_DIR = tmp_path / "search"
-    vectors.reset_stores()
-    acronyms.reset_cache()
-    yield
-    vectors.reset_stores()
-    acronyms.reset_cache()
+def search_dir(fresh_search_dir):
+    return fresh_search_dir
 
 
 @pytest.fixture
