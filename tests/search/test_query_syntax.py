@@ -207,3 +207,10 @@ def test_title_and_abstract_prefixes_match_words_not_substrings(paper, keyword_o
     assert search_papers("ti:segment").papers != [gans]
     assert search_papers("abs:organ").papers == []  # a title word is not the abstract's
     assert search_papers("-ti:gan segmentation").papers[0].title == "Organ segmentation"
+
+
+def test_tex_pasted_into_a_query_is_read_as_the_index_holds_it():
+    """Documents hold TeX as its words (papers.tex.tex_words): so does a query."""
+    parsed = parse(r'abs:"we name the \emph{Uni-Instruct}" $\mathcal{O}(n^2)$ \quad')
+    assert [clause.text for clause in parsed.must] == ["we name the Uni-Instruct"]
+    assert [clause.text for clause in parsed.should] == ["O(n2)"]

@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from dailypapers.papers.arxiv_ids import InvalidArxivId, parse_arxiv_id
+from dailypapers.papers.tex import tex_words
 
 MAX_QUERY_CHARS = 500  # longer text is cut: nobody types more, and it bounds the work
 MAX_TERMS = 32
@@ -118,6 +119,9 @@ def parse(text):
                 parsed.matches_nothing = parsed.matches_nothing or not match["neg"]
                 continue
             (parsed.excluded_ids if match["neg"] else parsed.arxiv_ids).append(arxiv_id)
+            continue
+        # TeX pasted from an abstract ("\emph{Uni-Instruct}") is read as the index holds it.
+        if not (value := tex_words(value).strip()):
             continue
         clause = Clause(text=value, field=FIELDS.get(prefix), phrase=is_phrase)
         if match["neg"] and (is_phrase or len(value) > 0):
