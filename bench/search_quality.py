@@ -184,8 +184,10 @@ def load_corpus(rows, *, batch=5000):
         missing = set(missing_embeddings())
         for start in tqdm(range(0, len(ids), batch), desc="reindex", unit="batch"):
             chunk = ids[start : start + batch]
-            index_papers([pk for pk in chunk if pk in missing])
-            index_papers([pk for pk in chunk if pk not in missing], embed=False)
+            with keyword.get_index().bulk():  # a new format's build, as the refill writes it
+                index_papers([pk for pk in chunk if pk in missing])
+                index_papers([pk for pk in chunk if pk not in missing], embed=False)
+        keyword.finish_building()  # searches read the new format's index from now on
     else:
         missing = missing_embeddings()
         for start in tqdm(range(0, len(missing), batch), desc="embed", unit="batch"):

@@ -168,7 +168,9 @@ def search_papers(
 
     need = offset + limit
     semantic_wanted = sort == "relevance" and mode != "keyword" and bool(parsed.should)
-    pool = SORT_POOL if sort == "upvotes" else (max(need, fusion.POOL) if semantic_wanted else need)
+    pool = SORT_POOL if sort == "upvotes" else need
+    if semantic_wanted or (sort == "relevance" and _may_be_a_name(parsed)):
+        pool = max(need, fusion.POOL)  # meaning re-ranks a pool; a name's paper is in one
     rank = functools.partial(
         _ranking, parsed, filters, sort=sort, limit=limit, need=need, mode=mode,
         every_word=every_word, semantic_wanted=semantic_wanted,
@@ -605,9 +607,8 @@ def _named_first(parsed, pks):
     coined name counts (a digit or a capital inside a word: "Position: ..." or
     "Retrieval-Augmented Generation: ..." name a kind of paper or a field, whose readers
     want the field), matched however it is typed ("sam2", "deepseek r1")."""
-    typed = parsed.free_text
-    wanted = _squashed(typed)
-    if len(typed.split()) > NAMED_WORDS or len(wanted) < 2 or not pks:
+    wanted = _squashed(parsed.free_text)
+    if not _may_be_a_name(parsed) or len(wanted) < 2 or not pks:
         return pks
     pool = pks[: fusion.POOL]
     titles = dict(Paper.objects.filter(pk__in=pool).values_list("pk", "title"))
@@ -616,6 +617,11 @@ def _named_first(parsed, pks):
         return pks
     held = set(named)
     return named + [pk for pk in pks if pk not in held]
+
+
+def _may_be_a_name(parsed):
+    """Whether _named_first may lift a paper for this query: a few plain words."""
+    return parsed.is_plain and len(parsed.free_text.split()) <= NAMED_WORDS
 
 
 def _names(title, wanted):
