@@ -247,6 +247,19 @@ def test_following_a_category_search_follows_the_category(client, alice, papers)
     assert follows_for_user(alice) == []
 
 
+def test_a_category_search_followed_as_a_topic_before_can_be_unfollowed(client, alice):
+    """Follows made before a cat: search meant the category stay topics: their chip's
+    unfollow removes them, not only the category of the same name."""
+    from dailypapers.digests.models import Follow
+
+    client.force_login(alice)
+    client.post("/follow", {"kind": "topic", "value": "diffusion"})  # makes the subscription
+    subscription = Follow.objects.get().subscription
+    Follow.objects.create(subscription=subscription, kind="topic", value="cat:cs.RO")
+    client.post("/follow", {"kind": "topic", "value": "cat:cs.RO", "action": "unfollow"})
+    assert [(f.kind, f.value) for f in follows_for_user(alice)] == [("topic", "diffusion")]
+
+
 def test_following_an_author_search_follows_the_author(client, alice, papers):
     client.force_login(alice)
     client.post("/follow", {"kind": "topic", "value": 'au:"Ada Lovelace"'})

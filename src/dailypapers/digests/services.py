@@ -21,6 +21,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -400,7 +401,9 @@ def follow_add(*, user, kind, value):
 
 def follow_remove(*, user, kind, value):
     value = " ".join(str(value).split())
+    wanted = Q(kind=kind, value=value)  # as stored: a topic "cat:cs.RO" followed long ago
     if kind == Follow.Kind.TOPIC:
-        kind, value = follow_of_query(value)
-    deleted, _ = Follow.objects.filter(subscription__user=user, kind=kind, value=value).delete()
+        meant_kind, meant_value = follow_of_query(value)  # as following it stores it now
+        wanted |= Q(kind=meant_kind, value=meant_value)
+    deleted, _ = Follow.objects.filter(wanted, subscription__user=user).delete()
     return bool(deleted)
